@@ -1,0 +1,34 @@
+"""The bundled demo profile: a notes vault, a mailbox and goals from resources/demo/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from focusdesk.app import FocusDesk
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "resources" / "demo"
+
+
+def default_demo_dir() -> Path:
+    """Where `focusdesk demo` keeps its profile when no --data-dir is given."""
+    from focusdesk.paths import resolve_paths
+
+    return resolve_paths().data_dir.parent / "FocusDesk-demo"
+
+
+def seed_demo(fd: FocusDesk, demo_dir: Path = DEMO_DIR) -> bool:
+    """Add the demo sources and goals to an empty profile; False if it was not empty."""
+    if fd.list_sources() or fd.list_goals():
+        return False
+    fd.add_source("notes", str(demo_dir / "notes"), name="Demo notes")
+    fd.add_source("mbox", str(demo_dir / "inbox.mbox"), name="Demo inbox")
+    for goal in json.loads((demo_dir / "goals.json").read_text(encoding="utf-8")):
+        fd.add_goal(
+            goal["title"],
+            weight=float(goal.get("weight", 1.0)),
+            description=goal.get("description", ""),
+        )
+    return True

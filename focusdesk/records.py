@@ -1,0 +1,122 @@
+"""Plain records that the core hands to the CLI and the UI (no ORM objects leak out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A source as shown in `sources list` and the sources panel."""
+
+    id: int
+    kind: str
+    name: str
+    uri: str
+    enabled: bool
+    item_count: int
+    last_sync_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class GoalInfo:
+    """A goal as shown in `goals list` and the goals panel."""
+
+    id: int
+    title: str
+    description: str
+    weight: float
+    active: bool
+
+
+@dataclass
+class SyncReport:
+    """What one source's sync did."""
+
+    source_id: int
+    source_name: str
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    error: str | None = None
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class SyncSummary:
+    """What a whole sync did: per source, then encoding."""
+
+    reports: list[SyncReport] = field(default_factory=list)
+    chunks_encoded: int = 0
+    chunks_cached: int = 0
+    items_chunked: int = 0
+    seconds: float = 0.0
+
+    def total(self, name: str) -> int:
+        return sum(int(getattr(r, name)) for r in self.reports)
+
+    @property
+    def changed(self) -> bool:
+        return any(r.added or r.updated or r.removed for r in self.reports)
+
+
+@dataclass(frozen=True)
+class RankedItem:
+    """One item of the ranked inbox with the reason it ranks where it does."""
+
+    item_id: int
+    source_id: int
+    source_kind: str
+    source_name: str
+    external_id: str
+    title: str
+    author: str | None
+    published_at: datetime | None
+    status: str
+    score: float
+    goal_id: int | None
+    goal_title: str | None
+    evidence: str
+    evidence_span: tuple[int, int] | None
+    goal_scores: dict[int, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `rank --json` line for this item."""
+        return {
+            "id": self.item_id,
+            "source_kind": self.source_kind,
+            "source": self.source_name,
+            "external_id": self.external_id,
+            "title": self.title,
+            "author": self.author,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "score": round(self.score, 6),
+            "goal": self.goal_title,
+            "goal_id": self.goal_id,
+            "evidence": self.evidence,
+            "evidence_span": list(self.evidence_span) if self.evidence_span else None,
+            "goal_scores": {str(k): round(v, 6) for k, v in self.goal_scores.items()},
+        }
+
+
+@dataclass(frozen=True)
+class ItemDetail:
+    """Everything the reader pane shows about one item."""
+
+    id: int
+    source_name: str
+    source_kind: str
+    kind: str
+    title: str
+    author: str | None
+    url: str | None
+    published_at: datetime | None
+    body: str
+    text: str
+    status: str
+    meta: dict[str, Any]

@@ -1,0 +1,124 @@
+"""Typed user settings, each with a default and a one-line description.
+
+Stored as JSON in the profile's config folder with a ``version`` number; files
+written by older versions are migrated on load, unknown keys are kept aside and
+bad values fall back to their defaults (and are reported) instead of crashing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SETTINGS_VERSION = 1
+
+
+def _setting(default: Any, description: str) -> Any:
+    return field(default=default, metadata={"description": description})
+
+
+@dataclass
+class Settings:
+    """Every user-tunable value of FocusDesk."""
+
+    model_path: str = _setting(
+        "",
+        "Folder of a local sentence-transformers model; empty uses the bundled all-MiniLM-L6-v2.",
+    )
+    device: str = _setting("auto", "Where the encoder runs: auto (CUDA when present), cpu or cuda.")
+    encode_batch_size: int = _setting(64, "How many chunks the encoder embeds at once.")
+    chunk_tokens: int = _setting(
+        200, "Largest chunk, in model tokens (capped by the model's own window)."
+    )
+    heads: int = _setting(4, "Attention heads of the scoring layer (must divide the vector size).")
+    temperature: float = _setting(0.1, "Initial attention temperature of each head.")
+    goal_softmax_temperature: float = _setting(
+        0.05, "Sharpness of the soft maximum over goals (smaller is closer to a hard max)."
+    )
+    max_chunks_per_item: int = _setting(32, "Chunks per item that are encoded and scored.")
+    top_k: int = _setting(50, "How many ranked items the inbox and focus views show first.")
+
+    @classmethod
+    def describe(cls) -> dict[str, str]:
+        """Name -> one-line description, for ``doctor`` and the settings dialog."""
+        return {f.name: f.metadata["description"] for f in fields(cls)}
+
+
+def _coerce(value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        raise TypeError
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError
+        return float(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise TypeError
+        return value
+    return value
+
+
+def _migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a settings dict written by an older version up to SETTINGS_VERSION."""
+    version = data.get("version", 0)
+    # Version 0 (pre-release) called the model folder "model".
+    if version < 1 and "model" in data and "model_path" not in data:
+        data["model_path"] = data.pop("model")
+    data["version"] = SETTINGS_VERSION
+    return data
+
+
+def load_settings(path: Path) -> Settings:
+    """Read settings from ``path``; a missing or unreadable file gives the defaults."""
+    if not path.exists():
+        return Settings()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        log.warning("Settings file %s is unreadable (%s); using defaults", path, exc)
+        return Settings()
+    data = _migrate(data)
+    kwargs: dict[str, Any] = {}
+    for f in fields(Settings):
+        if f.name not in data:
+            continue
+        default = f.default if f.default is not MISSING else None
+        try:
+            kwargs[f.name] = _coerce(data[f.name], default)
+        except TypeError:
+            log.warning("Setting %s=%r is invalid; using %r", f.name, data[f.name], default)
+    settings = Settings(**kwargs)
+    if settings.device not in ("auto", "cpu", "cuda"):
+        log.warning("Setting device=%r is invalid; using 'auto'", settings.device)
+        settings.device = "auto"
+    return settings
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Write settings atomically (a crash never leaves a half-written file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"version": SETTINGS_VERSION, **asdict(settings)}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,1 @@
+"""Sources: one module per kind, all with the same small ingester interface."""

@@ -1,0 +1,101 @@
+"""Engine, sessions and schema migration of the store.
+
+SQLite gets WAL mode, foreign keys and a busy timeout on every connection; the
+schema is brought to the newest Alembic revision when the store opens.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from focusdesk.errors import DatabaseError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite connections get the pragmas the store relies on."""
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the newest revision (a no-op when already there)."""
+    from alembic import command
+    from alembic.config import Config
+
+    if not (MIGRATIONS_DIR / "env.py").exists():
+        raise DatabaseError(
+            f"The database migrations were not found at {MIGRATIONS_DIR}.",
+            hint="Install FocusDesk from its source tree (pip install -e .).",
+        )
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+class Store:
+    """Owns the engine and hands out sessions; one per profile."""
+
+    def __init__(self, url: str, *, auto_migrate: bool = True) -> None:
+        self.url = url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if auto_migrate:
+            try:
+                migrate(self.engine)
+            except OperationalError as exc:
+                raise DatabaseError(
+                    f"The database {url} could not be opened or upgraded: {exc.orig}",
+                    hint="Another FocusDesk may be using it, or the disk may be full.",
+                ) from exc
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def has_fts(self) -> bool:
+        """Whether the FTS5 keyword index exists (SQLite only)."""
+        if self.engine.dialect.name != "sqlite":
+            return False
+        with self.engine.connect() as conn:
+            row = conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'items_fts'")).first()
+        return row is not None
+
+    def close(self) -> None:
+        """Release the connections (and the WAL files)."""
+        self.engine.dispose()

@@ -1,0 +1,117 @@
+"""The sync pipeline: sources → store → passages → vectors → index.
+
+One direction: each stage reads what the one before it wrote. A failing source is
+recorded on that source (``last_error``) and the others still sync.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from focusdesk.errors import Cancelled, KnownError
+from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
+from focusdesk.records import SyncReport, SyncSummary
+from focusdesk.sources.base import ScanResult
+from focusdesk.sources.registry import make_ingester
+from focusdesk.store.db import Store
+from focusdesk.store.ingest import ingest, mark_vanished
+from focusdesk.store.models import Source, utcnow
+
+if TYPE_CHECKING:
+    from focusdesk.rank.encoder import Encoder
+
+log = logging.getLogger(__name__)
+
+
+def sync_source(
+    store: Store,
+    source_id: int,
+    *,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> SyncReport:
+    """Read one source into the store; errors end up in the report and on the source."""
+    with store.session() as s:
+        src = s.get(Source, source_id)
+        if src is None:
+            raise KnownError(f"There is no source with id {source_id}.")
+        kind, uri, config, state, name = (
+            src.kind,
+            src.uri,
+            dict(src.config),
+            dict(src.sync_state),
+            src.name,
+        )
+    report = SyncReport(source_id=source_id, source_name=name)
+    progress(Progress("read", 0, None, f"Reading {name}"))
+    try:
+        ingester = make_ingester(kind, uri, config)
+        seen = ingest(
+            store,
+            source_id,
+            ingester.scan(state),
+            report,
+            complete=True,
+            progress=progress,
+            cancel=cancel,
+        )
+        result: ScanResult = ingester.result
+        if result.complete and not result.unchanged:
+            mark_vanished(store, source_id, seen, report)
+    except Cancelled:
+        raise
+    except KnownError as exc:
+        report.error = exc.user_text()
+    except OSError as exc:
+        report.error = f"{name} could not be read: {exc.strerror or exc}"
+    except Exception as exc:  # a bug in one ingester must not stop the other sources
+        log.exception("Sync of source %s failed", name)
+        report.error = f"Syncing {name} failed unexpectedly: {exc!r}"
+    with store.session() as s:
+        src = s.get(Source, source_id)
+        if src is not None:
+            src.last_error = report.error
+            if report.error is None:
+                src.sync_state = result.state if not result.unchanged else state
+                src.last_sync_at = utcnow()
+    return report
+
+
+def run_sync(
+    store: Store,
+    encoder: Encoder,
+    *,
+    source_id: int | None = None,
+    max_tokens: int,
+    max_chunks: int,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> SyncSummary:
+    """Sync one source (or every enabled one), then chunk and encode what changed."""
+    from focusdesk.rank.passages import chunk_pending, encode_pending
+
+    started = time.perf_counter()
+    summary = SyncSummary()
+    with store.session() as s:
+        stmt = select(Source.id).order_by(Source.id)
+        if source_id is not None:
+            stmt = stmt.where(Source.id == source_id)
+        else:
+            stmt = stmt.where(Source.enabled.is_(True))
+        ids = list(s.scalars(stmt))
+    if source_id is not None and not ids:
+        raise KnownError(f"There is no source with id {source_id}.")
+    for sid in ids:
+        summary.reports.append(sync_source(store, sid, progress=progress, cancel=cancel))
+    summary.items_chunked = chunk_pending(
+        store, max_tokens=max_tokens, max_chunks=max_chunks, progress=progress, cancel=cancel
+    )
+    summary.chunks_encoded, summary.chunks_cached = encode_pending(
+        store, encoder, progress=progress, cancel=cancel
+    )
+    summary.seconds = time.perf_counter() - started
+    return summary

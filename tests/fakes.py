@@ -1,0 +1,76 @@
+"""Test doubles for tests that are about something other than the model."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class FakeEncoder:
+    """A tiny deterministic encoder: hashed bag of words, L2-normalised.
+
+    Texts that share words get similar vectors, so ranking by it is meaningful
+    enough for tests of sync, storage and the UI. Counts what it encodes.
+    """
+
+    def __init__(self, dim: int = 64) -> None:
+        self._dim = dim
+        self.model_path = Path("/fake/model")
+        self.encoded = 0
+        self.calls = 0
+
+    @property
+    def model_id(self) -> str:
+        return f"fake-bow:{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def max_tokens(self) -> int:
+        return 256
+
+    @property
+    def loaded(self) -> bool:
+        return True
+
+    @property
+    def device(self) -> None:
+        return None
+
+    def load(self) -> FakeEncoder:
+        return self
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(_WORD.findall(t.lower())) for t in texts]
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        progress: ProgressCallback = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            for word in _WORD.findall(text.lower()):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "big")
+                out[row, h % self._dim] += 1.0
+            if not out[row].any():
+                out[row, 0] = 1.0
+        out /= np.linalg.norm(out, axis=1, keepdims=True)
+        self.encoded += len(texts)
+        progress(Progress("encode", len(texts), len(texts)))
+        return out

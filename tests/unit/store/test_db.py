@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from focusdesk.store import Item, Source, Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    yield s
+    s.close()
+
+
+def _source(store: Store) -> int:
+    with store.session() as s:
+        src = Source(kind="notes", name="n", uri="/x", config={}, sync_state={})
+        s.add(src)
+        s.flush()
+        return src.id
+
+
+def test_wal_foreign_keys_and_fts(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    assert store.has_fts()
+
+
+def test_migration_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    Store(url).close()
+    again = Store(url)
+    with again.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    again.close()
+
+
+def test_fts_follows_inserts_updates_and_deletes(store: Store) -> None:
+    sid = _source(store)
+    with store.session() as s:
+        s.add(
+            Item(
+                source_id=sid,
+                external_id="a",
+                kind="note",
+                title="Quadra upgrade",
+                content_hash="h",
+                text="a SIMM for the Centris",
+            )
+        )
+    query = text("SELECT rowid FROM items_fts WHERE items_fts MATCH :q")
+    with store.engine.connect() as conn:
+        assert len(conn.execute(query, {"q": "centris"}).all()) == 1
+    with store.session() as s:
+        item = s.query(Item).one()
+        item.text = "a monitor for the PowerBook"
+    with store.engine.connect() as conn:
+        assert conn.execute(query, {"q": "centris"}).all() == []
+        assert len(conn.execute(query, {"q": "powerbook"}).all()) == 1
+    with store.session() as s:
+        s.delete(s.query(Item).one())
+    with store.engine.connect() as conn:
+        assert conn.execute(query, {"q": "powerbook"}).all() == []
+
+
+def test_external_id_is_unique_per_source(store: Store) -> None:
+    sid = _source(store)
+    with store.session() as s:
+        s.add(Item(source_id=sid, external_id="a", kind="note", content_hash="h"))
+    with pytest.raises(IntegrityError), store.session() as s:
+        s.add(Item(source_id=sid, external_id="a", kind="note", content_hash="h2"))
+
+
+def test_removing_a_source_removes_its_items(store: Store) -> None:
+    sid = _source(store)
+    with store.session() as s:
+        s.add(Item(source_id=sid, external_id="a", kind="note", content_hash="h"))
+    with store.session() as s:
+        s.delete(s.get(Source, sid))
+    with store.session() as s:
+        assert s.query(Item).count() == 0

@@ -1,0 +1,138 @@
+"""The sync pipeline on a real SQLite profile, with the fake encoder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from focusdesk.app import FocusDesk
+from focusdesk.errors import KnownError
+
+
+def _vault(root: Path) -> Path:
+    root.mkdir()
+    (root / "firmware.md").write_text(
+        "---\ntitle: Firmware release\ntags: [firmware]\n---\n# Plan\n\n"
+        "Ship the low power firmware with BLE and OTA updates.\n"
+    )
+    (root / "recipes.md").write_text("# Soup\n\nOnions, leeks and potatoes simmered slowly.\n")
+    (root / "hiring.txt").write_text("Interview embedded engineers for the firmware team.\n")
+    return root
+
+
+def test_first_sync_adds_chunks_and_encodes(fd: FocusDesk, tmp_path: Path) -> None:
+    src = fd.add_source("notes", str(_vault(tmp_path / "vault")))
+    summary = fd.sync()
+    report = summary.reports[0]
+    assert (report.added, report.updated, report.removed, report.failed) == (3, 0, 0, 0)
+    assert summary.chunks_encoded >= 3
+    assert fd.get_source(src.id).item_count == 3
+    assert fd.get_source(src.id).last_sync_at is not None
+    assert len(fd.index) == fd.counts()["chunks"]
+
+
+def test_second_sync_adds_updates_and_encodes_nothing(
+    fd: FocusDesk, tmp_path: Path, fake_encoder: object
+) -> None:
+    fd.add_source("notes", str(_vault(tmp_path / "vault")))
+    fd.sync()
+    encoded_before = fake_encoder.encoded  # type: ignore[attr-defined]
+    summary = fd.sync()
+    r = summary.reports[0]
+    assert (r.added, r.updated, r.removed) == (0, 0, 0)
+    assert r.unchanged == 3
+    assert summary.chunks_encoded == 0
+    assert summary.items_chunked == 0
+    assert fake_encoder.encoded == encoded_before  # type: ignore[attr-defined]
+
+
+def test_changed_and_deleted_files_propagate(fd: FocusDesk, tmp_path: Path) -> None:
+    vault = _vault(tmp_path / "vault")
+    fd.add_goal("soup recipes with leeks")
+    fd.sync()
+    (vault / "recipes.md").write_text("# Soup\n\nTomato soup with basil.\n")
+    (vault / "hiring.txt").unlink()
+    summary = fd.sync()
+    r = summary.reports[0]
+    assert (r.added, r.updated, r.removed) == (0, 1, 1)
+    titles = [x.title for x in fd.rank()]
+    assert len(titles) == 2
+    assert "hiring" not in " ".join(titles).lower()
+    assert len(fd.index) == fd.counts()["chunks"]
+    # The deleted note comes back when the file does.
+    (vault / "hiring.txt").write_text("Interview embedded engineers for the firmware team.\n")
+    assert fd.sync().reports[0].added == 1
+    assert len(fd.rank()) == 3
+
+
+def test_the_notes_folder_is_never_written(fd: FocusDesk, tmp_path: Path) -> None:
+    vault = _vault(tmp_path / "vault")
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in vault.rglob("*")}
+    fd.add_source("notes", str(vault))
+    fd.sync()
+    fd.sync()
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in vault.rglob("*")}
+    assert before == after
+
+
+def test_a_broken_source_does_not_stop_the_others(fd: FocusDesk, tmp_path: Path) -> None:
+    mbox = tmp_path / "gone.mbox"
+    mbox.write_text("")
+    broken = fd.add_source("mbox", str(mbox))
+    fd.add_source("notes", str(_vault(tmp_path / "vault")))
+    mbox.unlink()
+    summary = fd.sync()
+    errors = {r.source_id: r.error for r in summary.reports}
+    assert errors[broken.id]
+    assert "gone.mbox" in errors[broken.id]
+    assert summary.total("added") == 3
+    assert fd.get_source(broken.id).last_error == errors[broken.id]
+
+
+def test_ranking_puts_the_relevant_note_first(fd: FocusDesk, tmp_path: Path) -> None:
+    fd.add_source("notes", str(_vault(tmp_path / "vault")))
+    fd.sync()
+    fd.add_goal("firmware release with low power BLE and OTA updates")
+    ranked = fd.rank()
+    assert ranked[0].title == "Firmware release"
+    assert ranked[0].goal_title.startswith("firmware release")
+    assert "BLE" in ranked[0].evidence
+    assert ranked[0].score > ranked[-1].score
+
+
+def test_rank_without_goals_is_a_clear_error(fd: FocusDesk) -> None:
+    with pytest.raises(KnownError, match="no active goals"):
+        fd.rank()
+
+
+def test_index_on_disk_is_rebuilt_when_it_disagrees(fd: FocusDesk, tmp_path: Path) -> None:
+    fd.add_source("notes", str(_vault(tmp_path / "vault")))
+    fd.sync()
+    ids = np.sort(fd.index.ids)
+    for f in fd.paths.index_dir.iterdir():
+        os.remove(f)
+    reopened = FocusDesk(fd.paths, encoder=fd.encoder)
+    np.testing.assert_array_equal(np.sort(reopened.index.ids), ids)
+    assert any(fd.paths.index_dir.iterdir())
+    reopened.close()
+
+
+def test_removing_a_source_removes_items_and_vectors(fd: FocusDesk, tmp_path: Path) -> None:
+    src = fd.add_source("notes", str(_vault(tmp_path / "vault")))
+    fd.sync()
+    assert len(fd.index) > 0
+    fd.remove_source(src.id)
+    assert fd.counts()["items"] == 0
+    assert len(fd.index) == 0
+
+
+def test_adding_the_same_source_twice_is_refused(fd: FocusDesk, tmp_path: Path) -> None:
+    vault = _vault(tmp_path / "vault")
+    fd.add_source("notes", str(vault))
+    with pytest.raises(KnownError, match="already added"):
+        fd.add_source("notes", str(vault))
+    with pytest.raises(KnownError, match="does not exist"):
+        fd.add_source("notes", str(tmp_path / "nope"))
