@@ -1,0 +1,288 @@
+"""The multi-head goal attention scorer (DESIGN.md, "The attention scoring layer").
+
+Every goal attends, per head, over an item's chunk embeddings; the attention-weighted
+agreement per head is mixed into a goal relevance, and the goals are combined by a
+soft maximum into the item's relevance. The attention weights are the explanation:
+the best goal and the chunk it attended to most are shown with every item.
+
+This module imports torch at module level; the rest of the app imports it lazily.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch  # noqa: TID253
+import torch.nn.functional as F  # noqa: TID253
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn  # noqa: TID253
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+_NORM_EPS = 1e-12
+
+
+@dataclass(frozen=True)
+class ScorerConfig:
+    """Hyper-parameters of a `GoalAttentionScorer`; saved as ``config.json``."""
+
+    dim: int
+    heads: int = 4
+    init_temperature: float = 0.1
+    """Initial attention temperature tau_0 of every head (learned afterwards)."""
+    goal_temperature: float = 0.05
+    """Sharpness T of the soft maximum over goals (fixed; smaller is closer to max)."""
+
+    def __post_init__(self) -> None:
+        if self.dim <= 0:
+            raise ValueError(f"dim must be positive, got {self.dim}")
+        if self.heads <= 0 or self.dim % self.heads != 0:
+            raise ValueError(f"heads ({self.heads}) must be positive and divide dim ({self.dim})")
+        for name in ("init_temperature", "goal_temperature"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be positive and finite, got {value}")
+
+    @property
+    def head_dim(self) -> int:
+        """Dimensions per head, d / H."""
+        return self.dim // self.heads
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreResult:
+    """Scores of B items against G goals, with the attention that explains them.
+
+    Items with no real chunk have relevance 0, zero goal/head relevance and zero
+    attention; their best goal and evidence are -1.
+    """
+
+    relevance: Tensor
+    """[B] item relevance R: soft maximum over non-zero-weight goals of w_j * r_j."""
+    goal_relevance: Tensor
+    """[B, G] r_j = sum_h beta_h r_{j,h}, computed for every goal (weight 0 too)."""
+    head_relevance: Tensor
+    """[B, G, H] r_{j,h} = <q_{j,h}, o_{j,h}>."""
+    attention: Tensor
+    """[B, G, H, C] attention of goal j, head h over chunks; 0 at padded chunks."""
+    goal_weights: Tensor
+    """[G] the goal weights used."""
+    head_weights: Tensor
+    """[H] beta = softmax(head logits)."""
+    has_chunks: Tensor
+    """[B] bool: the item has at least one real chunk."""
+
+    def best_goal(self) -> Tensor:
+        """[B] long: the goal contributing most to the soft maximum, -1 for empty items.
+
+        That is argmax_j of w_j * r_j over goals with non-zero weight (the soft
+        maximum's weights softmax(w_j r_j / T) are largest there); ties go to the
+        lowest index.
+        """
+        active = self.goal_weights != 0
+        contribution = (self.goal_weights * self.goal_relevance).masked_fill(~active, -math.inf)
+        best = contribution.argmax(dim=-1)
+        return torch.where(self.has_chunks, best, -1)
+
+    def evidence(self) -> Tensor:
+        """[B] long: the chunk the best goal attends to most, -1 for empty items.
+
+        Argmax over chunks of the best goal's attention averaged over heads with the
+        head weights beta; ties go to the lowest index.
+        """
+        batch = self.attention.shape[0]
+        if self.attention.shape[-1] == 0:
+            return torch.full((batch,), -1, dtype=torch.long, device=self.attention.device)
+        best = self.best_goal().clamp_min(0)
+        rows = torch.arange(batch, device=self.attention.device)
+        per_head = self.attention[rows, best]  # [B, H, C]
+        mixed = torch.einsum("bhc,h->bc", per_head, self.head_weights)
+        return torch.where(self.has_chunks, mixed.argmax(dim=-1), -1)
+
+
+class GoalAttentionScorer(nn.Module):
+    """Scores items (padded chunk embeddings) against weighted goals by attention.
+
+    Parameters: ``proj_q`` and ``proj_k`` (P_q, P_k, d x d, identity at start),
+    ``log_temperature`` (log tau_h per head, log tau_0 at start) and ``head_logits``
+    (beta logits, zero at start so the heads are mixed uniformly). Untrained, with
+    one head and one chunk, the relevance is the cosine similarity of goal and chunk.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        heads: int = 4,
+        init_temperature: float = 0.1,
+        goal_temperature: float = 0.05,
+    ) -> None:
+        super().__init__()
+        self.config = ScorerConfig(dim, heads, init_temperature, goal_temperature)
+        self.proj_q = nn.Parameter(torch.empty(dim, dim))
+        self.proj_k = nn.Parameter(torch.empty(dim, dim))
+        self.log_temperature = nn.Parameter(torch.empty(heads))
+        self.head_logits = nn.Parameter(torch.empty(heads))
+        self.reset_parameters()
+
+    @classmethod
+    def from_config(cls, config: ScorerConfig | Mapping[str, Any]) -> GoalAttentionScorer:
+        """Build an untrained scorer from a `ScorerConfig` or its dict form."""
+        values = asdict(config) if isinstance(config, ScorerConfig) else dict(config)
+        return cls(**values)
+
+    def get_config_dict(self) -> dict[str, Any]:
+        """The constructor arguments, as written to ``config.json``."""
+        return asdict(self.config)
+
+    def reset_parameters(self) -> None:
+        """Return to the untrained state (identity projections, tau_0, uniform beta)."""
+        with torch.no_grad():
+            nn.init.eye_(self.proj_q)
+            nn.init.eye_(self.proj_k)
+            self.log_temperature.fill_(math.log(self.config.init_temperature))
+            self.head_logits.zero_()
+
+    @property
+    def temperatures(self) -> Tensor:
+        """[H] per-head attention temperatures tau_h."""
+        return self.log_temperature.exp()
+
+    @property
+    def head_weights(self) -> Tensor:
+        """[H] head mixing weights beta."""
+        return torch.softmax(self.head_logits, dim=-1)
+
+    def _split_normalise(self, x: Tensor) -> Tensor:
+        heads, head_dim = self.config.heads, self.config.head_dim
+        return F.normalize(x.unflatten(-1, (heads, head_dim)), dim=-1, eps=_NORM_EPS)
+
+    def project_goals(self, goals: Tensor) -> Tensor:
+        """[G, d] goal embeddings -> [G, H, d/H] projected, per-head unit queries."""
+        _check_last_dim("goals", goals, 2, self.config.dim)
+        return self._split_normalise(goals.to(self.proj_q) @ self.proj_q)
+
+    def project_keys(self, chunks: Tensor, mask: Tensor | None = None) -> Tensor:
+        """[B, C, d] chunk embeddings -> [B, C, H, d/H] projected, per-head unit keys.
+
+        The result may be cached and passed to `score_projected` as long as P_k does
+        not change (recompute after training, `reset_parameters` or `load`). With
+        ``mask``, padded chunks become zero keys, whatever their values.
+        """
+        _check_last_dim("chunks", chunks, 3, self.config.dim)
+        chunks = chunks.to(self.proj_k)
+        if mask is not None:
+            _check_mask(mask, chunks.shape[:2])
+            chunks = torch.where(mask.to(chunks.device, torch.bool)[..., None], chunks, 0.0)
+        return self._split_normalise(chunks @ self.proj_k)
+
+    def forward(
+        self, goals: Tensor, goal_weights: Tensor, chunks: Tensor, mask: Tensor
+    ) -> ScoreResult:
+        """Score B items against G goals.
+
+        goals [G, d], goal_weights [G] (weight 0 excludes a goal), chunks [B, C, d]
+        padded, mask [B, C] bool (True = real chunk). Raises ValueError when there is
+        no goal or every goal has weight 0.
+        """
+        return self.score_projected(
+            self.project_goals(goals), goal_weights, self.project_keys(chunks, mask), mask
+        )
+
+    def score_projected(
+        self, queries: Tensor, goal_weights: Tensor, keys: Tensor, mask: Tensor
+    ) -> ScoreResult:
+        """Score from `project_goals` queries [G, H, d/H] and `project_keys` keys.
+
+        The one place the scoring math lives; `forward` projects and calls it.
+        """
+        heads, head_dim = self.config.heads, self.config.head_dim
+        if queries.ndim != 3 or queries.shape[1:] != (heads, head_dim):
+            raise ValueError(f"queries must be [G, {heads}, {head_dim}], got {list(queries.shape)}")
+        if keys.ndim != 4 or keys.shape[2:] != (heads, head_dim):
+            raise ValueError(f"keys must be [B, C, {heads}, {head_dim}], got {list(keys.shape)}")
+        n_goals = queries.shape[0]
+        if n_goals == 0:
+            raise ValueError("cannot score without goals")
+        if goal_weights.shape != (n_goals,):
+            raise ValueError(f"goal_weights must be [{n_goals}], got {list(goal_weights.shape)}")
+        _check_mask(mask, keys.shape[:2])
+        goal_weights = goal_weights.to(self.proj_q)
+        active = goal_weights != 0
+        if not bool(active.any()):
+            raise ValueError("every goal has weight 0")
+        queries = queries.to(self.proj_q)
+        mask = mask.to(keys.device, torch.bool)
+        has_chunks = mask.any(dim=-1)  # [B]
+        keys = torch.where(mask[:, :, None, None], keys.to(self.proj_k), 0.0)
+
+        # Written out rather than with scaled_dot_product_attention: SDPA does not
+        # return the attention weights, which are the explanation, and with G*H
+        # (goals x heads) usually below d the [B, G, H, C] weights are smaller than
+        # the keys, so a fused kernel would save little. A test pins equality with
+        # SDPA (1/tau_h folded into q, scale=1).
+        # Cosines <q_{j,h}, k_{c,h}>: [B, G, H, C].
+        sim = torch.einsum("ghe,bche->bghc", queries, keys)
+        # An item with no real chunk attends uniformly over its zero keys (keeps the
+        # softmax finite, gradients included); its attention is zeroed below.
+        live = (mask | ~has_chunks[:, None])[:, None, None, :]
+        logits = (sim / self.temperatures[:, None]).masked_fill(~live, -math.inf)
+        attention = torch.softmax(logits, dim=-1) * has_chunks[:, None, None, None]
+        # r_{j,h} = <q, sum_c a_c k_c> = sum_c a_c <q, k_c>: the value product of
+        # attention is folded into the cosines already computed.
+        head_relevance = (attention * sim).sum(dim=-1)  # [B, G, H]
+        beta = self.head_weights
+        goal_relevance = head_relevance @ beta  # [B, G]
+
+        # Soft maximum T*logsumexp(w r / T) - T*log(G'): over the G' goals with
+        # non-zero weight; equals w*r for one goal and the common value for equal ones.
+        temp = self.config.goal_temperature
+        scaled = (goal_weights * goal_relevance / temp).masked_fill(~active, -math.inf)
+        n_active = active.sum().to(scaled.dtype)
+        relevance = temp * (torch.logsumexp(scaled, dim=-1) - torch.log(n_active))
+        relevance = torch.where(has_chunks, relevance, 0.0)
+        return ScoreResult(
+            relevance=relevance,
+            goal_relevance=goal_relevance,
+            head_relevance=head_relevance,
+            attention=attention,
+            goal_weights=goal_weights,
+            head_weights=beta,
+            has_chunks=has_chunks,
+        )
+
+    def save(self, folder: str | os.PathLike[str]) -> None:
+        """Write ``config.json`` and ``model.safetensors`` into ``folder`` (created)."""
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        config_tmp = path / (CONFIG_FILE + ".tmp")
+        config_tmp.write_text(json.dumps(self.get_config_dict(), indent=2), encoding="utf-8")
+        os.replace(config_tmp, path / CONFIG_FILE)
+        tensors = {name: t.detach().cpu().contiguous() for name, t in self.state_dict().items()}
+        weights_tmp = path / (WEIGHTS_FILE + ".tmp")
+        save_file(tensors, str(weights_tmp))
+        os.replace(weights_tmp, path / WEIGHTS_FILE)
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> GoalAttentionScorer:
+        """Read a scorer written by `save`, on the CPU; the caller moves it with `.to`."""
+        path = Path(folder)
+        config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+        model = cls.from_config(config)
+        model.load_state_dict(load_file(str(path / WEIGHTS_FILE), device="cpu"))
+        return model
+
+
+def _check_last_dim(name: str, x: Tensor, ndim: int, dim: int) -> None:
+    if x.ndim != ndim or x.shape[-1] != dim:
+        raise ValueError(f"{name} must have {ndim} dims ending in {dim}, got {list(x.shape)}")
+
+
+def _check_mask(mask: Tensor, shape: torch.Size) -> None:
+    if mask.shape != shape:
+        raise ValueError(f"mask must be {list(shape)}, got {list(mask.shape)}")
