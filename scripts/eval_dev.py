@@ -2,7 +2,8 @@
 
 Builds a profile (once) from the dev mbox, then for each goal in goals.json makes it
 the only active goal, ranks every item and scores the ranking against the graded
-labels: nDCG@10 (gains 2/1/0), P@10 and AP@100 (relevant = primary topic, grade 2).
+labels: nDCG@10 (gains 2/1/0), P@10 and AP@100 (relevant = any positive grade, 1 or 2;
+AP@100 is normalised by min(relevant, 100)).
 Also reports ingest + encode throughput of the first sync.
 
     python scripts/eval_dev.py --dev ../shared/data/newsgroups-dev [--data-dir DIR] [--json OUT]
@@ -70,11 +71,11 @@ def main() -> int:
         rank_s = time.perf_counter() - t0
         gains = [goal["labels"].get(group_of.get(r.external_id, ""), 0) for r in ranked]
         all_gains = [goal["labels"].get(g, 0) for g in group_of.values()]
-        relevant = [g == 2 for g in gains]
+        relevant = [g > 0 for g in gains]
         results[goal["id"]] = {
             "ndcg@10": ndcg_at_k(gains, all_gains, 10),
             "p@10": precision_at_k(relevant, 10),
-            "ap@100": average_precision(relevant, sum(1 for g in all_gains if g == 2), k=100),
+            "ap@100": average_precision(relevant, sum(1 for g in all_gains if g > 0), k=100),
             "rank_seconds": round(rank_s, 3),
         }
         fd.remove_goal(gid)

@@ -123,7 +123,7 @@ class VectorIndex:
             ):
                 log.info("Vector index on disk disagrees with the store; it will be rebuilt")
                 return False
-            index = faiss.read_index(str(index_path))
+            index: Any = faiss.read_index(str(index_path))
             if index.ntotal != len(expected_ids):
                 return False
             id_map = faiss.vector_to_array(index.id_map).astype(np.int64)

@@ -129,8 +129,8 @@ def _upsert(
             vanished=False,
         )
     )
-    if prior.vanished and prior.content_hash == digest:
-        report.added += 1  # it came back as it was
+    if prior.vanished:
+        report.added += 1  # it came back: new to the inbox again
     else:
         report.updated += 1
     known[raw.external_id] = _Known(prior.id, digest, False)

@@ -51,6 +51,7 @@ def test_second_sync_adds_updates_and_encodes_nothing(
 
 def test_changed_and_deleted_files_propagate(fd: FocusDesk, tmp_path: Path) -> None:
     vault = _vault(tmp_path / "vault")
+    fd.add_source("notes", str(vault))
     fd.add_goal("soup recipes with leeks")
     fd.sync()
     (vault / "recipes.md").write_text("# Soup\n\nTomato soup with basil.\n")

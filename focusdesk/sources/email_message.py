@@ -1,0 +1,455 @@
+"""One email message to one RawItem, shared by the mbox, Maildir and IMAP sources.
+
+Real mail is often malformed: a bad header, charset or MIME structure degrades to
+the raw text rather than an exception, and only input that holds no message at all
+is refused (with a ValueError the ingesters turn into an IngestFailure).
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import hashlib
+import logging
+import quopri
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.policy import default as default_policy
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from typing import Any, TypeVar
+
+from focusdesk.sources.base import RawItem
+from focusdesk.sources.text import clean_for_ranking, html_to_text
+
+__all__ = ["decode_bytes", "message_to_item", "parse_message_bytes"]
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+NO_SUBJECT = "(no subject)"
+_FOLD = re.compile(r"\r?\n[ \t]*")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
+_MANY_BLANK_LINES = re.compile(r"\n{4,}")
+_MAX_PARTS = 1000
+_NOT_PROSE = frozenset({"text/css", "text/javascript", "text/x-javascript", "text/ecmascript"})
+_PARAM = r"""(?:^|;)\s*{name}\*?\s*=\s*(?:"([^"]*)"|([^;\s]+))"""
+
+
+def _safe(fn: Callable[[], _T], default: _T) -> _T:
+    """Call ``fn``; any error gives ``default`` (odd mail makes the email package raise)."""
+    try:
+        return fn()
+    except Exception:  # malformed mail can raise almost anything here
+        return default
+
+
+def _fix_text(text: str) -> str:
+    """Turn surrogate-escaped raw bytes into real characters (UTF-8, else Latin-1)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return decode_bytes(raw, None)
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode text whose declared charset may be missing, unknown or simply wrong.
+
+    Tries the declared charset, then UTF-8, then the declared charset with
+    replacement characters, and finally Latin-1, which always succeeds.
+    """
+    codec: str | None = None
+    if charset:
+        name = charset.strip().strip("\"'").lower()
+        try:
+            codec = codecs.lookup(name).name
+        except (LookupError, ValueError):
+            codec = None
+    if codec:
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError, ValueError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if codec and codec not in ("ascii", "utf-8"):
+        try:
+            return data.decode(codec, errors="replace")
+        except (LookupError, ValueError):
+            pass
+    return data.decode("latin-1")
+
+
+def _raw_items(msg: Message) -> list[tuple[str, Any]]:
+    """The message's headers as (name, raw value) pairs, never parsed by the policy."""
+    try:
+        return list(msg.raw_items())
+    except Exception:
+        return []
+
+
+def _raw_header(msg: Message, name: str) -> str | None:
+    """The header's raw value as it appears in the message, unfolded; None if absent."""
+    wanted = name.lower()
+    for key, value in _raw_items(msg):
+        if str(key).lower() == wanted:
+            return _FOLD.sub(" ", str(value)).strip()
+    return None
+
+
+def _decode_raw_header(raw: str) -> str:
+    """Decode RFC 2047 encoded words leniently, keeping the raw text where that fails."""
+
+    def decoded() -> str:
+        parts = decode_header(raw)
+        if all(isinstance(chunk, str) for chunk, _ in parts):
+            return raw
+        out: list[str] = []
+        for chunk, charset in parts:
+            if isinstance(chunk, bytes):
+                out.append(decode_bytes(chunk, charset))
+            else:
+                out.append(chunk)
+        return "".join(out)
+
+    return _fix_text(_safe(lambda: str(make_header(decode_header(raw))), "") or _safe(decoded, raw))
+
+
+def _header(msg: Message, name: str) -> str | None:
+    """A header as readable text, falling back to the raw string when the policy chokes."""
+    raw = _raw_header(msg, name)
+    if raw is None:
+        return None
+    value = _safe(lambda: msg.get(name), None)
+    text = None if value is None else _safe(lambda: str(value), None)
+    if text is None or ("\ufffd" in text and "\ufffd" not in raw):
+        # The policy could not parse it, or replaced raw 8-bit bytes it could not decode.
+        text = _decode_raw_header(raw)
+    return " ".join(_fix_text(text).split())
+
+
+def _format_address(name: str, addr: str) -> str:
+    name = " ".join(name.split()).strip("\"' ")
+    addr = addr.strip()
+    if name and addr:
+        return f"{name} <{addr}>"
+    return addr or name
+
+
+def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+    """(display name, address) pairs of an address header, however malformed."""
+    text = _header(msg, name)
+    if not text:
+        return []
+
+    def parsed() -> list[tuple[str, str]]:
+        header: Any = msg.get(name)
+        return [(str(a.display_name), str(a.addr_spec)) for a in header.addresses]
+
+    nothing: list[tuple[str, str]] = []
+    pairs = _safe(parsed, nothing)
+    if not pairs:
+        pairs = _safe(lambda: getaddresses([text]), nothing)
+    pairs = [(n, a) for n, a in pairs if n or a]
+    if not pairs:
+        return [("", text)]
+    # The policy drops an old-style "addr (Full Name)" comment; parseaddr keeps it.
+    raw = _raw_header(msg, name)
+    if len(pairs) == 1 and not pairs[0][0] and raw:
+        decoded = _decode_raw_header(raw)
+        comment_name, addr = _safe(lambda: parseaddr(decoded), ("", ""))
+        if comment_name and addr == pairs[0][1]:
+            pairs = [(comment_name, addr)]
+    return [(_fix_text(n), _fix_text(a)) for n, a in pairs]
+
+
+def _content_type(part: Message) -> str:
+    ctype = _safe(part.get_content_type, "")
+    if ctype:
+        return ctype.lower()
+    raw = _raw_header(part, "Content-Type")
+    if raw:
+        main = raw.split(";", 1)[0].strip().lower()
+        if re.fullmatch(r"[\w.+-]+/[\w.+-]+", main):
+            return main
+    return "text/plain"
+
+
+def _raw_param(part: Message, header: str, name: str) -> str | None:
+    raw = _raw_header(part, header)
+    if not raw:
+        return None
+    match = re.search(_PARAM.format(name=re.escape(name)), raw, re.IGNORECASE)
+    if not match:
+        return None
+    value = match.group(1) if match.group(1) is not None else match.group(2)
+    if "''" in value:  # RFC 2231: charset'lang'percent-encoded
+        value = value.split("''", 1)[1]
+    return _decode_raw_header(value.strip()) or None
+
+
+def _charset(part: Message) -> str | None:
+    charset = _safe(part.get_content_charset, None)
+    return charset or _raw_param(part, "Content-Type", "charset")
+
+
+def _disposition(part: Message) -> str | None:
+    disposition = _safe(part.get_content_disposition, None)
+    if disposition:
+        return disposition
+    raw = _raw_header(part, "Content-Disposition")
+    if not raw:
+        return None
+    return raw.split(";", 1)[0].strip().lower() or None
+
+
+def _filename(part: Message) -> str | None:
+    name = _safe(part.get_filename, None)
+    raw = _raw_param(part, "Content-Disposition", "filename") or _raw_param(
+        part, "Content-Type", "name"
+    )
+    if raw and (not name or ("\ufffd" in name and "\ufffd" not in raw) or "\\" in raw):
+        # Raw 8-bit names and Windows paths survive the raw parameter better.
+        name = raw
+    if not name:
+        return None
+    name = " ".join(_fix_text(str(name)).split())
+    name = re.split(r"[\\/]", name)[-1] or name  # "C:\TEMP\x.png" -> "x.png"
+    return name or None
+
+
+def _payload_bytes(part: Message) -> bytes:
+    """The part's body with its transfer encoding undone, or the raw bytes if that fails."""
+    data = _safe(lambda: part.get_payload(decode=True), None)
+    if isinstance(data, bytes):
+        return data
+    raw = _safe(lambda: part.get_payload(), None)
+    if isinstance(raw, str):
+        try:
+            return raw.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return raw.encode("utf-8", "replace")
+    return b""
+
+
+def _cte(part: Message) -> str:
+    raw = _raw_header(part, "Content-Transfer-Encoding") or ""
+    return raw.strip().strip('"').lower()
+
+
+def _encapsulated(part: Message, payload: list[Any]) -> Message | None:
+    """A message/rfc822 part sent base64 or quoted-printable encoded, parsed for real."""
+    if _content_type(part) != "message/rfc822" or len(payload) != 1:
+        return None
+    encoding = _cte(part)
+    if encoding not in ("base64", "quoted-printable"):
+        return None
+    inner = payload[0]
+    if not isinstance(inner, Message) or _raw_items(inner):
+        return None  # the parser found headers: it is a real message already
+    encoded = _safe(lambda: inner.get_payload(), None)
+    if not isinstance(encoded, str):
+        return None
+    data = encoded.encode("ascii", "replace")
+    if encoding == "base64":
+        decoded = _safe(lambda: base64.b64decode(data + b"==="), b"")
+    else:
+        decoded = _safe(lambda: quopri.decodestring(data), b"")
+    if not decoded.strip():
+        return None
+    return _safe(lambda: BytesParser(policy=default_policy).parsebytes(decoded), None)
+
+
+def _walk(msg: Message) -> Iterator[tuple[Message, bool]]:
+    """Every part and whether it is a leaf, depth first and without recursion."""
+    stack: list[Message] = [msg]
+    seen = 0
+    while stack and seen < _MAX_PARTS:
+        part = stack.pop()
+        seen += 1
+        payload = _safe(part.get_payload, None)
+        if isinstance(payload, list):
+            yield part, False
+            inner = _encapsulated(part, payload)
+            if inner is not None:
+                stack.append(inner)
+                continue
+            stack.extend(p for p in reversed(payload) if isinstance(p, Message))
+        else:
+            yield part, True
+
+
+def _tidy(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    text = _TRAILING_SPACE.sub("", text)
+    text = _MANY_BLANK_LINES.sub("\n\n\n", text)
+    return text.strip("\n")
+
+
+class _Body:
+    """The readable text of a message, which parts were HTML and what was attached."""
+
+    def __init__(self, msg: Message) -> None:
+        plain: list[str] = []
+        html: list[str] = []
+        other: list[str] = []
+        self.attachments: list[str] = []
+        self.has_html = False
+        for part, leaf in _walk(msg):
+            filename = _filename(part)
+            if filename:
+                self.attachments.append(filename)
+            if not leaf:
+                continue
+            ctype = _content_type(part)
+            if ctype == "text/html":
+                self.has_html = True
+            if _disposition(part) == "attachment" or not ctype.startswith("text/"):
+                continue
+            if filename and ctype not in ("text/plain", "text/html"):
+                continue
+            text = decode_bytes(_payload_bytes(part), _charset(part))
+            if ctype == "text/plain":
+                plain.append(_tidy(text))
+            elif ctype == "text/html":
+                html.append(html_to_text(text))
+            elif ctype not in _NOT_PROSE:
+                other.append(_tidy(text))  # text/enriched, text/x-usenet-faq, ...
+        chosen = [t for t in plain if t.strip()] or [t for t in html if t] or other
+        self.text = "\n\n".join(t for t in chosen if t.strip())
+
+
+def _published_at(msg: Message) -> datetime | None:
+    raw = _header(msg, "Date")
+    if not raw:
+        return None
+    try:
+        when = parsedate_to_datetime(raw)
+    except (ValueError, TypeError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when
+
+
+def _message_id(msg: Message, name: str = "Message-ID") -> str | None:
+    raw = _raw_header(msg, name)
+    if not raw:
+        return None
+    value = " ".join(_fix_text(raw).split())
+    return value or None
+
+
+def _fallback_hash(from_: str, date: str, subject: str, body: str) -> str:
+    h = hashlib.sha256()
+    for part in (from_, date, subject, body):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return "sha256:" + h.hexdigest()
+
+
+def _looks_binary(data: bytes) -> bool:
+    if b"\x00" in data:
+        return True
+    sample = data[:4096]
+    controls = sum(1 for b in sample if b < 32 and b not in b"\t\n\r\f")
+    return controls > len(sample) // 10
+
+
+def message_to_item(msg: EmailMessage, *, fallback_id: str) -> RawItem:
+    """Turn a parsed message into an ``email`` RawItem, degrading rather than failing.
+
+    ``external_id`` is the Message-ID, else a hash of From, Date, Subject and body
+    (stable across syncs), else ``fallback_id`` for a message with none of these.
+    Raises ValueError only when the input holds no message at all.
+    """
+    try:
+        return _message_to_item(msg, fallback_id)
+    except ValueError:
+        raise
+    except Exception as exc:  # a bug on malformed mail is still one bad item
+        log.debug("message could not be read", exc_info=True)
+        raise ValueError(f"the message could not be read ({type(exc).__name__}: {exc})") from exc
+
+
+def _message_to_item(msg: Message, fallback_id: str) -> RawItem:
+    has_headers = bool(_raw_items(msg))
+    body = _Body(msg)
+    if not has_headers:
+        if not body.text.strip():
+            raise ValueError("the message has no headers and no text")
+        raw = _payload_bytes(msg) if not msg.is_multipart() else b""
+        if _looks_binary(raw):
+            raise ValueError("the data is not an email message (no headers, binary content)")
+
+    subject = _header(msg, "Subject") or ""
+    from_text = _header(msg, "From") or ""
+    date_text = _header(msg, "Date") or ""
+    senders = _addresses(msg, "From")
+    author = _format_address(*senders[0]) if senders else (from_text or None)
+    message_id = _message_id(msg)
+    if message_id:
+        external_id = message_id
+    elif from_text or date_text or subject or body.text:
+        external_id = _fallback_hash(from_text, date_text, subject, body.text)
+    else:
+        external_id = fallback_id
+
+    meta: dict[str, Any] = {
+        "message_id": message_id,
+        "from_addr": senders[0][1] if senders else None,
+        "to": [_format_address(n, a) for n, a in _addresses(msg, "To")],
+        "cc": [_format_address(n, a) for n, a in _addresses(msg, "Cc")],
+        "has_html": body.has_html,
+        "attachments": body.attachments,
+    }
+    newsgroups = _header(msg, "Newsgroups")
+    if newsgroups:
+        meta["newsgroups"] = [g for g in re.split(r"[\s,]+", newsgroups) if g]
+    in_reply_to = _message_id(msg, "In-Reply-To")
+    if in_reply_to:
+        meta["in_reply_to"] = in_reply_to
+    references = _header(msg, "References")
+    if references:
+        meta["references"] = re.findall(r"<[^<>\s]+>", references)
+
+    return RawItem(
+        external_id=external_id,
+        kind="email",
+        title=subject or NO_SUBJECT,
+        text=clean_for_ranking(body.text),
+        body=body.text,
+        author=author or None,
+        published_at=_published_at(msg),
+        meta=meta,
+    )
+
+
+def parse_message_bytes(data: bytes) -> EmailMessage:
+    """Parse raw RFC 5322 bytes with the modern email policy.
+
+    Raises ValueError for empty input or input the parser rejects outright.
+    """
+    if not data or not bytes(data).strip():
+        raise ValueError("the message is empty")
+    try:
+        msg = BytesParser(policy=default_policy).parsebytes(bytes(data))
+    except Exception as exc:  # the parser is meant not to raise; be sure
+        raise ValueError(f"the message could not be parsed ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(msg, EmailMessage):  # pragma: no cover - policy.default makes EmailMessage
+        raise ValueError("the message could not be parsed")
+    return msg
