@@ -1,0 +1,234 @@
+"""The one worker API of the UI: run core work in the background, hear back by signal.
+
+``TaskManager.run(fn, on_done=..., on_error=...)`` queues ``fn(progress, cancel)`` on
+a serial ``QThreadPool`` owned by the manager, so SQLite writes (sync, goal edits)
+never overlap and the UI thread never waits. Results, errors and progress come back
+to the main thread through a ``Job`` QObject that lives there (queued signals).
+
+Outcomes: a result goes to ``on_done``; ``Cancelled`` is no error (``on_cancelled``);
+a ``KnownError`` goes to ``on_error`` as its user text; anything else is a bug,
+logged with its traceback and reported once through ``errors.show_error``.
+``on_finished`` runs after every outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtWidgets import QWidget
+
+from focusdesk.errors import Cancelled, KnownError
+from focusdesk.progress import CancelToken, Progress, ProgressCallback
+
+from . import errors
+
+log = logging.getLogger(__name__)
+
+TaskFn = Callable[[ProgressCallback, CancelToken], Any]
+PROGRESS_INTERVAL_S = 0.05
+"""Progress reaches the UI at most this often (the last report always does)."""
+
+
+class Job(QObject):
+    """One queued or running task; lives in the main thread and relays its outcome."""
+
+    job_did_start = Signal()
+    job_did_progress = Signal(object)
+    job_did_finish = Signal(object)
+    job_did_fail = Signal(object, str)
+    job_did_cancel = Signal()
+
+    def __init__(self, name: str, cancel: CancelToken) -> None:
+        super().__init__()
+        self.name = name
+        self.cancel_token = cancel
+        self.started = False
+        self.done = False
+        self._last_progress = 0.0
+
+    def cancel(self) -> None:
+        """Ask the task to stop at its next check; a queued task never starts."""
+        self.cancel_token.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_token.cancelled
+
+    # Called from the worker thread: only emits, never touches widgets.
+    def _report(self, progress: Progress) -> None:
+        now = time.monotonic()
+        last = progress.total is not None and progress.done >= progress.total
+        if last or now - self._last_progress >= PROGRESS_INTERVAL_S:
+            self._last_progress = now
+            self.job_did_progress.emit(progress)
+
+    def __repr__(self) -> str:
+        return f"<Job {self.name} started={self.started} done={self.done}>"
+
+
+class _Runnable(QRunnable):
+    def __init__(self, job: Job, fn: TaskFn) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._job = job
+        self._fn = fn
+
+    def run(self) -> None:
+        job = self._job
+        if job.cancelled:
+            job.job_did_cancel.emit()
+            return
+        job.job_did_start.emit()
+        try:
+            result = self._fn(job._report, job.cancel_token)
+        except Cancelled:
+            job.job_did_cancel.emit()
+        except BaseException as exc:  # noqa: BLE001 - every failure is reported
+            job.job_did_fail.emit(exc, traceback.format_exc())
+        else:
+            job.job_did_finish.emit(result)
+
+
+class TaskManager(QObject):
+    """Runs core work off the UI thread, one task at a time, in submission order."""
+
+    job_count_did_change = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, *, max_threads: int = 1) -> None:
+        super().__init__(parent)
+        self._widget = parent
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max_threads)
+        self._jobs: set[Job] = set()
+        self._callbacks: dict[Job, dict[str, Callable[..., Any] | None]] = {}
+
+    @property
+    def jobs(self) -> list[Job]:
+        """Queued and running jobs."""
+        return list(self._jobs)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._jobs)
+
+    def run(
+        self,
+        fn: TaskFn,
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_cancelled: Callable[[], None] | None = None,
+        on_started: Callable[[], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+        cancel: CancelToken | None = None,
+        name: str = "task",
+    ) -> Job:
+        """Queue ``fn(progress_callback, cancel_token)``; callbacks run on the UI thread."""
+        job = Job(name, cancel or CancelToken())
+        self._callbacks[job] = {
+            "done": on_done,
+            "error": on_error,
+            "progress": on_progress,
+            "cancelled": on_cancelled,
+            "started": on_started,
+            "finished": on_finished,
+        }
+        # The receiver (self) lives in the UI thread and the worker emits: queued calls.
+        job.job_did_start.connect(self._on_start)
+        job.job_did_progress.connect(self._on_progress)
+        job.job_did_finish.connect(self._on_finish)
+        job.job_did_fail.connect(self._on_fail)
+        job.job_did_cancel.connect(self._on_cancel)
+        self._jobs.add(job)
+        self.job_count_did_change.emit(len(self._jobs))
+        self._pool.start(_Runnable(job, fn))
+        return job
+
+    def cancel_all(self) -> None:
+        for job in list(self._jobs):
+            job.cancel()
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Cancel everything and wait for the running task; True when all stopped."""
+        self.cancel_all()
+        stopped = self._pool.waitForDone(timeout_ms)
+        if not stopped:
+            log.warning("Background work still running after %d ms", timeout_ms)
+        return stopped
+
+    def wait(self, timeout_ms: int = -1) -> bool:
+        """Block until the pool is idle (tests and shutdown only)."""
+        return self._pool.waitForDone(timeout_ms)
+
+    # -- relays (UI thread) -----------------------------------------------------------
+    def _job(self) -> Job | None:
+        sender = self.sender()
+        return sender if isinstance(sender, Job) and sender in self._jobs else None
+
+    def _call(self, job: Job, key: str, *args: Any) -> None:
+        callback = self._callbacks.get(job, {}).get(key)
+        if callback is not None:
+            callback(*args)
+
+    def _end(self, job: Job) -> None:
+        job.done = True
+        try:
+            self._call(job, "finished")
+        finally:
+            self._jobs.discard(job)
+            self._callbacks.pop(job, None)
+            self.job_count_did_change.emit(len(self._jobs))
+
+    @Slot()
+    def _on_start(self) -> None:
+        job = self._job()
+        if job is not None:
+            job.started = True
+            self._call(job, "started")
+
+    @Slot(object)
+    def _on_progress(self, progress: Progress) -> None:
+        job = self._job()
+        if job is not None and not job.done:
+            self._call(job, "progress", progress)
+
+    @Slot(object)
+    def _on_finish(self, result: Any) -> None:
+        job = self._job()
+        if job is None:
+            return
+        try:
+            self._call(job, "done", result)
+        finally:
+            self._end(job)
+
+    @Slot()
+    def _on_cancel(self) -> None:
+        job = self._job()
+        if job is None:
+            return
+        try:
+            self._call(job, "cancelled")
+        finally:
+            self._end(job)
+
+    @Slot(object, str)
+    def _on_fail(self, exc: BaseException, tb: str) -> None:
+        job = self._job()
+        if job is None:
+            return
+        try:
+            if isinstance(exc, KnownError):
+                log.info("%s failed: %s", job.name, exc.user_text())
+                self._call(job, "error", exc.user_text())
+            else:
+                log.error("Bug in background task %s:\n%s", job.name, tb)
+                errors.show_error(self._widget, exc, tb)
+        finally:
+            self._end(job)

@@ -1,0 +1,55 @@
+"""Helpers shared by the GUI tests: sample notes and an encoder that can be held."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+from fakes import FakeEncoder
+
+from focusdesk.progress import CancelToken, ProgressCallback, no_progress
+
+# The offscreen platform warns whenever a window's size constraints change; harmless.
+OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints\(\)"
+SIGNAL_TIMEOUT_MS = 20_000
+
+NOTES = {
+    "firmware.md": (
+        "# Firmware release plan\n\n"
+        "Ship the v2 firmware release with the new low power mode.\n\n"
+        "Release checklist: run the battery soak test, sign the firmware image, "
+        "publish the OTA update to the beta ring.\n"
+    ),
+    "hiring.md": (
+        "# Hiring embedded engineers\n\n"
+        "Interview loop for two embedded engineers: a take-home exercise, "
+        "a pairing session and a chat with the team.\n"
+    ),
+    "soup.md": "# Leek soup\n\nOnions, leeks and potatoes, simmered slowly with stock.\n",
+}
+
+
+class BlockingEncoder(FakeEncoder):
+    """A fake encoder whose first ``encode`` waits until released or cancelled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self._blocked_once = False
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        progress: ProgressCallback = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> np.ndarray:
+        if not self._blocked_once:
+            self._blocked_once = True
+            self.started.set()
+            while not self.release.wait(0.01):
+                if cancel is not None and cancel.cancelled:
+                    break
+        return super().encode(texts, progress=progress, cancel=cancel)

@@ -1,0 +1,84 @@
+"""Starting the app: the window appears without torch, and a bad profile is reported."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+SHOW_WINDOW = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from focusdesk.app import FocusDesk
+from focusdesk.ui.main_window import MainWindow
+desk = FocusDesk.open(sys.argv[1])
+window = MainWindow(desk)
+window.show()
+seen = []
+QTimer.singleShot(300, lambda: (seen.append(window.isVisible()), app.quit()))
+app.exec()
+print("visible", seen)
+print("torch", "torch" in sys.modules)
+print("sentence_transformers", "sentence_transformers" in sys.modules)
+window.close()
+desk.close()
+"""
+
+
+def test_window_shows_without_importing_torch(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [sys.executable, "-c", SHOW_WINDOW, str(tmp_path / "fresh-profile")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    ).stdout.splitlines()
+    assert "visible [True]" in out
+    assert "torch False" in out
+    assert "sentence_transformers False" in out
+
+
+def test_profile_that_cannot_open_is_reported(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from focusdesk.ui.main import run
+
+    profile = tmp_path / "broken"
+    (profile / "focusdesk.sqlite3").mkdir(parents=True)  # a folder where the database goes
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text, *a: shown.append(text))
+    assert run(str(profile)) == 1
+    assert len(shown) == 1
+    assert "could not be opened" in shown[0]
+
+
+def test_run_opens_the_profile_shows_the_window_and_exits(
+    qtbot: Any, tmp_path: Path, bug_reports: list[BaseException]
+) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from focusdesk.ui.main import run
+    from focusdesk.ui.main_window import MainWindow
+
+    seen: list[str] = []
+
+    def close_windows() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible():
+                seen.append(widget.windowTitle())
+                widget.close()
+
+    QTimer.singleShot(0, close_windows)
+    assert run(str(tmp_path / "profile"), demo=True) == 0
+    assert seen == ["FocusDesk — demo profile"]
+    assert (tmp_path / "profile" / "ui.ini").is_file()
