@@ -35,10 +35,10 @@ class Settings:
     device: str = _setting("auto", "Where the encoder runs: auto (CUDA when present), cpu or cuda.")
     encode_batch_size: int = _setting(64, "How many chunks the encoder embeds at once.")
     chunk_tokens: int = _setting(
-        200, "Largest chunk, in model tokens (capped by the model's own window)."
+        300, "Largest passage, in estimated tokens (about 1.25x the model's count; ~240 real)."
     )
     heads: int = _setting(4, "Attention heads of the scoring layer (must divide the vector size).")
-    temperature: float = _setting(0.1, "Initial attention temperature of each head.")
+    temperature: float = _setting(1.0, "Initial attention temperature of each head.")
     goal_softmax_temperature: float = _setting(
         0.05, "Sharpness of the soft maximum over goals (smaller is closer to a hard max)."
     )

@@ -172,7 +172,7 @@ class WeightDelegate(QStyledItemDelegate):
         spin.setFrame(False)
         spin.setKeyboardTracking(False)
         goal_id = index.data(GoalIdRole)
-        title = index.siblingAtColumn(TITLE).data()
+        title = index.model().index(index.row(), TITLE).data()
         spin.setAccessibleName(f"Weight of {title}")
         spin.valueChanged.connect(lambda _v, s=spin: self.commitData.emit(s))
         if isinstance(goal_id, int):

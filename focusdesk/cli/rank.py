@@ -1,0 +1,34 @@
+"""`focusdesk rank`: items ranked by attention against the active goals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from focusdesk.app import FocusDesk
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rank = sub.add_parser("rank", help="items ranked by attention against the active goals")
+    rank.add_argument("--top", type=int, default=20, metavar="K", help="how many (default 20)")
+    rank.add_argument("--all", action="store_true", help="every item, not just the top K")
+    rank.add_argument("--json", action="store_true", help="one JSON object per line")
+    rank.set_defaults(handler=run)
+
+
+def run(fd: FocusDesk, args: argparse.Namespace) -> int:
+    ranked = fd.rank(None if args.all else max(0, args.top))
+    if args.json:
+        for r in ranked:
+            print(json.dumps(r.to_json(), ensure_ascii=False))
+        return 0
+    if not ranked:
+        print("Nothing to rank yet: add a source and run `focusdesk sync`.")
+    for n, r in enumerate(ranked, 1):
+        print(f"{n:>3}. {r.score:6.3f}  [{r.source_kind}] {r.title[:80]}")
+        if r.goal_title:
+            ev = " ".join(r.evidence.split())
+            print(f"       goal: {r.goal_title[:60]} — “{ev[:110]}{'…' if len(ev) > 110 else ''}”")
+    return 0
