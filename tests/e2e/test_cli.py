@@ -56,16 +56,16 @@ def test_dev_mbox_add_sync_goal_rank(tmp_path: Path, shared_data: Path) -> None:
     assert len(lines) == 10
     rows = [json.loads(line) for line in lines]
     for row in rows:
-        assert {"id", "source_kind", "external_id", "title", "score", "goal", "evidence"} <= set(row)
+        assert {"id", "source_kind", "external_id", "title", "score", "goal", "evidence"} <= set(
+            row
+        )
         assert row["source_kind"] == "mbox"
         assert row["goal"] == goal
         assert row["evidence"]
     scores = [r["score"] for r in rows]
     assert scores == sorted(scores, reverse=True)
 
-    labels = dict(
-        line.split("\t") for line in (dev / "labels.tsv").read_text().splitlines()[1:]
-    )
+    labels = dict(line.split("\t") for line in (dev / "labels.tsv").read_text().splitlines()[1:])
     groups = [labels[r["external_id"]].strip() for r in rows]
     assert sum(g.startswith("talk.politics") for g in groups) >= 5, groups
 
