@@ -32,7 +32,8 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# Debian packages: Qt's xcb runtime libraries and fonts (the app), xvfb (screenshots).
+# Debian packages: Qt's xcb runtime libraries and fonts (the app); for the tests also
+# xvfb (screenshots) and a real IMAP server (dovecot-imapd, openssl for its certificate).
 system-deps-run:
 	@if command -v apt-get >/dev/null && ! dpkg -s libxcb-cursor0 fonts-dejavu-core >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
@@ -42,9 +43,9 @@ system-deps-run:
 	    libfontconfig1 libdbus-1-3 libglib2.0-0 >/dev/null; fi
 
 system-deps:
-	@if command -v apt-get >/dev/null && ! dpkg -s xvfb fonts-dejavu-core libegl1 libxkbcommon-x11-0 >/dev/null 2>&1; then \
+	@if command -v apt-get >/dev/null && ! dpkg -s xvfb fonts-dejavu-core libegl1 libxkbcommon-x11-0 dovecot-imapd openssl >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
-	    xvfb xauth fonts-dejavu-core libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
+	    dovecot-imapd openssl xvfb xauth fonts-dejavu-core libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
 	    libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xfixes0 \
 	    libxcb-sync1 libxcb-xkb1 libxcb-shm0 libxcb-util1 libx11-xcb1 libxkbcommon-x11-0 \
 	    libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 >/dev/null; fi

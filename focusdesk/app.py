@@ -21,7 +21,15 @@ from focusdesk.records import GoalInfo, ItemDetail, RankedItem, SourceInfo, Sync
 from focusdesk.settings import Settings, load_settings, save_settings
 from focusdesk.sources.registry import check_new_source
 from focusdesk.store.db import Store
-from focusdesk.store.models import Chunk, Embedding, Goal, Item, Source
+from focusdesk.store.models import (
+    FEEDBACK_SIGNALS,
+    Chunk,
+    Embedding,
+    Feedback,
+    Goal,
+    Item,
+    Source,
+)
 
 if TYPE_CHECKING:
     from focusdesk.rank.encoder import Encoder
@@ -279,6 +287,27 @@ class FocusDesk:
                 status=item.status,
                 meta=dict(item.meta),
             )
+
+    def record_feedback(
+        self,
+        item_id: int,
+        signal: str,
+        *,
+        goal_id: int | None = None,
+        value: float | None = None,
+    ) -> None:
+        """Record a vote (up/down) or an implicit signal (open with dwell seconds as
+        ``value``, done, dismiss, snooze) about an item; the scorer learns from these."""
+        if signal not in FEEDBACK_SIGNALS:
+            raise KnownError(
+                f"Unknown feedback {signal!r}; use one of {', '.join(FEEDBACK_SIGNALS)}."
+            )
+        with self.store.session() as s:
+            if s.get(Item, item_id) is None:
+                raise NotFoundError(f"There is no item with id {item_id}.")
+            if goal_id is not None and s.get(Goal, goal_id) is None:
+                raise NotFoundError(f"There is no goal with id {goal_id}.")
+            s.add(Feedback(item_id=item_id, goal_id=goal_id, signal=signal, value=value))
 
     def counts(self) -> dict[str, int]:
         """How many sources, live items, chunks, cached vectors and goals the profile has."""
