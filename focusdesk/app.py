@@ -8,6 +8,7 @@ profiles and they are independent.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,14 @@ from focusdesk import __version__
 from focusdesk.errors import KnownError, NotFoundError
 from focusdesk.paths import Paths, resolve_paths
 from focusdesk.progress import CancelToken, ProgressCallback, no_progress
-from focusdesk.records import GoalInfo, ItemDetail, RankedItem, SourceInfo, SyncSummary
+from focusdesk.records import (
+    GoalInfo,
+    ItemDetail,
+    PlanEntry,
+    RankedItem,
+    SourceInfo,
+    SyncSummary,
+)
 from focusdesk.settings import Settings, load_settings, save_settings
 from focusdesk.sources.registry import check_new_source
 from focusdesk.store.db import Store
@@ -263,10 +271,42 @@ class FocusDesk:
 
     # -- ranking and items ---------------------------------------------------------------
     def rank(
-        self, top: int | None = None, *, cancel: CancelToken | None = None
+        self,
+        top: int | None = None,
+        *,
+        goal_ids: Sequence[int] | None = None,
+        cancel: CancelToken | None = None,
     ) -> list[RankedItem]:
-        """Every live item scored against the active goals, best first."""
-        return self.ranker.rank(top=top, cancel=cancel)
+        """Every live item scored against the active goals (or ``goal_ids``), best first."""
+        return self.ranker.rank(top=top, goal_ids=goal_ids, cancel=cancel)
+
+    def focus_plan(
+        self,
+        minutes: int,
+        top: int | None = None,
+        *,
+        goal_ids: Sequence[int] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[PlanEntry]:
+        """The top items for a focus block of ``minutes`` and each one's minutes.
+
+        Shares are pi = softmax(S / T) over the ranked list (T = the allocation
+        temperature setting), renormalised over the top-k, with a floor per item.
+        """
+        from focusdesk.rank.allocation import allocate
+
+        if minutes <= 0:
+            raise KnownError("A focus block needs at least one minute.")
+        k = top if top is not None else self.settings.focus_top_k
+        ranked = self.ranker.rank(None, goal_ids=goal_ids, cancel=cancel)
+        plan = allocate(
+            [r.score for r in ranked],
+            minutes,
+            top_k=k,
+            temperature=self.settings.allocation_temperature,
+            floor_minutes=self.settings.focus_floor_minutes,
+        )
+        return [PlanEntry(item=ranked[a.index], minutes=a.minutes, share=a.share) for a in plan]
 
     def get_item(self, item_id: int) -> ItemDetail:
         with self.store.session() as s:

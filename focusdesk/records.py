@@ -120,3 +120,16 @@ class ItemDetail:
     text: str
     status: str
     meta: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One item of a focus plan: what to look at and for how long."""
+
+    item: RankedItem
+    minutes: int
+    share: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The `focus plan --json` line for this entry."""
+        return {**self.item.to_json(), "minutes": self.minutes, "share": round(self.share, 6)}

@@ -44,6 +44,11 @@ class Settings:
     )
     max_chunks_per_item: int = _setting(32, "Chunks per item that are encoded and scored.")
     top_k: int = _setting(50, "How many ranked items the inbox and focus views show first.")
+    focus_top_k: int = _setting(5, "How many items a focus block shows.")
+    focus_floor_minutes: int = _setting(5, "The fewest minutes a focus block gives one item.")
+    allocation_temperature: float = _setting(
+        0.05, "Temperature T of the attention shares softmax(S/T) (smaller favours the top)."
+    )
 
     @classmethod
     def describe(cls) -> dict[str, str]:

@@ -14,12 +14,12 @@ import sys
 from collections.abc import Sequence
 
 from focusdesk import __version__
-from focusdesk.cli import demo, doctor, goals, rank, sources, sync
+from focusdesk.cli import demo, doctor, focus, goals, rank, sources, sync
 from focusdesk.errors import Cancelled, KnownError
 
 log = logging.getLogger("focusdesk")
 
-VERB_MODULES = (sources, sync, goals, rank, doctor, demo)
+VERB_MODULES = (sources, sync, goals, rank, focus, doctor, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ evidence passage that goal attended to most.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -77,11 +77,13 @@ class Ranker:
             ).eval()
         return self._scorer
 
-    def active_goals(self) -> list[ActiveGoal]:
+    def active_goals(self, goal_ids: Sequence[int] | None = None) -> list[ActiveGoal]:
+        """Active goals with a weight, or just those of ``goal_ids`` (a focus block's)."""
         with self.store.session() as s:
-            goals = s.scalars(
-                select(Goal).where(Goal.active.is_(True), Goal.weight > 0).order_by(Goal.id)
-            ).all()
+            stmt = select(Goal).where(Goal.active.is_(True), Goal.weight > 0).order_by(Goal.id)
+            if goal_ids is not None:
+                stmt = select(Goal).where(Goal.id.in_(list(goal_ids)), Goal.weight > 0)
+            goals = s.scalars(stmt.order_by(Goal.id)).all()
             return [ActiveGoal(g.id, g.title, g.text, float(g.weight)) for g in goals]
 
     def score(self, goals: list[ActiveGoal], *, cancel: CancelToken | None = None) -> ItemScores:
@@ -159,10 +161,14 @@ class Ranker:
         return ItemScores(item_ids, out_scores, out_goal, out_evidence, out_rel)
 
     def rank(
-        self, top: int | None = None, *, cancel: CancelToken | None = None
+        self,
+        top: int | None = None,
+        *,
+        goal_ids: Sequence[int] | None = None,
+        cancel: CancelToken | None = None,
     ) -> list[RankedItem]:
         """Live items best first, each with score, best goal and evidence passage."""
-        goals = self.active_goals()
+        goals = self.active_goals(goal_ids)
         if not goals:
             raise KnownError(
                 "There are no active goals to rank against.",
