@@ -192,6 +192,8 @@ class FocusDesk:
             s.delete(src)
         if self._index is not None:
             self.refresh_index()
+        if self._ranker is not None:
+            self._ranker.invalidate()
 
     # -- sync ----------------------------------------------------------------------------
     def sync(
@@ -215,6 +217,8 @@ class FocusDesk:
         )
         if summary.changed or summary.chunks_encoded or summary.items_chunked:
             self.refresh_index()
+            if self._ranker is not None:
+                self._ranker.invalidate()
         return summary
 
     # -- goals ---------------------------------------------------------------------------

@@ -84,6 +84,8 @@ class RankedItem:
     evidence: str
     evidence_span: tuple[int, int] | None
     goal_scores: dict[int, float] = field(default_factory=dict)
+    matched_facet: str | None = None
+    """The goal facet (query) that matched best: the goal itself or one listed thing."""
 
     def to_json(self) -> dict[str, Any]:
         """The `rank --json` line for this item."""
@@ -101,6 +103,7 @@ class RankedItem:
             "evidence": self.evidence,
             "evidence_span": list(self.evidence_span) if self.evidence_span else None,
             "goal_scores": {str(k): round(v, 6) for k, v in self.goal_scores.items()},
+            "matched_facet": self.matched_facet,
         }
 
 

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENCODE_COMMIT = 256
+CHUNKER_VERSION = 2
+DOCUMENT_ORDINAL = -1
+"""The ordinal of an item's document-level chunk: title + full body, as the model sees it."""
+DOCUMENT_CHARS = 2000
+"""Body characters given to the document chunk (the model's window truncates before that)."""
 
 
 def text_hash(text: str) -> str:
@@ -40,6 +45,18 @@ def passage_input(title: str, passage: str, ordinal: int) -> str:
     return passage or title
 
 
+def document_input(title: str, body: str) -> str:
+    """What the encoder sees for the whole item: its title and (the start of) its body."""
+    body = " ".join(body[: DOCUMENT_CHARS * 2].split())[:DOCUMENT_CHARS]
+    return f"{title}\n{body}" if title and body else (body or title or "(untitled)")
+
+
+def chunking_key(content_hash: str, max_tokens: int, max_chunks: int) -> str:
+    """Identifies how an item was chunked: its content and the chunker's parameters."""
+    raw = f"{CHUNKER_VERSION}:{max_tokens}:{max_chunks}:{content_hash}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
 def chunk_pending(
     store: Store,
     *,
@@ -48,14 +65,18 @@ def chunk_pending(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> int:
-    """(Re)chunk every live item whose text changed since it was last chunked."""
+    """(Re)chunk every live item whose text (or the chunker's parameters) changed.
+
+    Each item gets its passages (ordinals 0, 1, ...) and, when it differs from its
+    only passage, a document chunk (ordinal -1) of its title and full body.
+    """
     with store.session() as s:
-        todo = s.scalars(
-            select(Item.id).where(
-                Item.vanished.is_(False),
-                or_(Item.chunked_hash.is_(None), Item.chunked_hash != Item.content_hash),
-            )
+        rows = s.execute(
+            select(Item.id, Item.content_hash, Item.chunked_hash).where(Item.vanished.is_(False))
         ).all()
+    todo = [
+        r.id for r in rows if r.chunked_hash != chunking_key(r.content_hash, max_tokens, max_chunks)
+    ]
     total = len(todo)
     for start in range(0, total, 200):
         if cancel is not None:
@@ -86,13 +107,27 @@ def chunk_pending(
                             text_hash=text_hash(passage_input(item.title, span.text, n)),
                         )
                     )
-                item.chunked_hash = item.content_hash
+                doc_hash = text_hash(document_input(item.title, item.body))
+                first = text_hash(passage_input(item.title, spans[0].text, 0)) if spans else None
+                if len(spans) > 1 or doc_hash != first:
+                    s.add(
+                        Chunk(
+                            item_id=item.id,
+                            ordinal=DOCUMENT_ORDINAL,
+                            char_start=0,
+                            char_end=0,
+                            text_hash=doc_hash,
+                        )
+                    )
+                item.chunked_hash = chunking_key(item.content_hash, max_tokens, max_chunks)
         progress(Progress("chunk", min(total, start + 200), total, "Splitting items into passages"))
     return total
 
 
-def passage_text(title: str, text: str, start: int, end: int, ordinal: int) -> str:
+def passage_text(title: str, text: str, start: int, end: int, ordinal: int, body: str = "") -> str:
     """The model input of a stored chunk, rebuilt from its item."""
+    if ordinal == DOCUMENT_ORDINAL:
+        return document_input(title, body or text)
     passage = text[start:end].strip()
     return passage_input(title, passage, ordinal) or (title or "(untitled)")
 
@@ -119,6 +154,7 @@ def encode_pending(
                 Chunk.char_end,
                 Item.title,
                 Item.text,
+                Item.body,
                 Embedding.text_hash.label("cached"),
             )
             .join(Item, Item.id == Chunk.item_id)
@@ -134,7 +170,9 @@ def encode_pending(
         if r.cached is not None:
             cached += 1
         elif r.text_hash not in todo:
-            todo[r.text_hash] = passage_text(r.title, r.text, r.char_start, r.char_end, r.ordinal)
+            todo[r.text_hash] = passage_text(
+                r.title, r.text, r.char_start, r.char_end, r.ordinal, r.body
+            )
     if not todo:
         return 0, cached
     hashes = list(todo)

@@ -1,9 +1,9 @@
 """The ranker: every live item scored by the attention layer against the active goals.
 
-It gathers each item's chunk vectors from the vector index, pads them into blocks
-of similar chunk counts (so padding stays small and memory bounded), runs the
-``GoalAttentionScorer`` and returns, per item, its score, best goal and the
-evidence passage that goal attended to most.
+Goals are expanded into facet queries (``goal_queries``); each item's chunk vectors
+(its passages and its document chunk) come from the vector index through a cached
+``ChunkLayout``; ``score_items`` runs the ``GoalAttentionScorer``. The result, per
+item: its score, best goal, the facet that matched and the evidence passage.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from sqlalchemy import select
 
 from focusdesk.errors import KnownError
 from focusdesk.progress import CancelToken
+from focusdesk.rank.goal_queries import goal_queries
+from focusdesk.rank.scoring import ChunkLayout, ItemScores, score_items
 from focusdesk.records import RankedItem
 from focusdesk.settings import Settings
 from focusdesk.store.db import Store
@@ -30,39 +32,49 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BLOCK_ELEMENTS = 4_000_000  # items x chunks per block: bounds the padded tensor's memory
-
 
 @dataclass(frozen=True)
 class ActiveGoal:
+    """A goal as the ranker uses it."""
+
     id: int
     title: str
-    text: str
+    description: str
     weight: float
+
+    @property
+    def queries(self) -> list[str]:
+        return goal_queries(self.title, self.description)
 
 
 @dataclass
-class ItemScores:
-    """Raw scorer output for a set of items, before item metadata is attached."""
+class GoalQueries:
+    """The facet queries of a set of goals, embedded."""
 
-    item_ids: np.ndarray
-    scores: np.ndarray
-    best_goal: np.ndarray  # index into the goals list, -1 for none
-    evidence_chunk: np.ndarray  # chunk id, -1 for none
-    goal_relevance: np.ndarray  # [B, G]
+    goals: list[ActiveGoal]
+    texts: list[str]
+    vectors: np.ndarray  # [F, d]
+    weights: np.ndarray  # [F]
+    owner: np.ndarray  # [F] goal index
 
 
 class Ranker:
     """Ranks items against goals; built once per profile by the composition root."""
 
     def __init__(
-        self, store: Store, encoder: Encoder, index: Callable[[], VectorIndex], settings: Settings
+        self,
+        store: Store,
+        encoder: Encoder,
+        index: Callable[[], VectorIndex],
+        settings: Settings,
     ) -> None:
         self.store = store
         self.encoder = encoder
         self._index = index
         self.settings = settings
         self._scorer: GoalAttentionScorer | None = None
+        self._layout: ChunkLayout | None = None
+        self._layout_key: tuple[int, int] | None = None
 
     @property
     def scorer(self) -> GoalAttentionScorer:
@@ -77,88 +89,79 @@ class Ranker:
             ).eval()
         return self._scorer
 
+    def invalidate(self) -> None:
+        """Forget the cached chunk layout (after a sync changed items or chunks)."""
+        self._layout = None
+        self._layout_key = None
+
     def active_goals(self, goal_ids: Sequence[int] | None = None) -> list[ActiveGoal]:
         """Active goals with a weight, or just those of ``goal_ids`` (a focus block's)."""
         with self.store.session() as s:
-            stmt = select(Goal).where(Goal.active.is_(True), Goal.weight > 0).order_by(Goal.id)
+            stmt = select(Goal).where(Goal.active.is_(True), Goal.weight > 0)
             if goal_ids is not None:
                 stmt = select(Goal).where(Goal.id.in_(list(goal_ids)), Goal.weight > 0)
             goals = s.scalars(stmt.order_by(Goal.id)).all()
-            return [ActiveGoal(g.id, g.title, g.text, float(g.weight)) for g in goals]
+            return [ActiveGoal(g.id, g.title, g.description or "", float(g.weight)) for g in goals]
 
-    def score(self, goals: list[ActiveGoal], *, cancel: CancelToken | None = None) -> ItemScores:
-        """Score every live, encoded item against ``goals``."""
-        import torch  # noqa: TID253 - lazy, rank/ is the one place allowed
-
+    def embed_goals(self, goals: list[ActiveGoal]) -> GoalQueries:
+        """Facet texts of the goals and their (cached) embeddings."""
         from focusdesk.rank.passages import encode_cached
 
-        index = self._index()
-        goal_vecs = torch.from_numpy(
-            encode_cached(self.store, self.encoder, [g.text for g in goals])
+        texts: list[str] = []
+        owner: list[int] = []
+        weights: list[float] = []
+        for n, goal in enumerate(goals):
+            for q in goal.queries:
+                texts.append(q)
+                owner.append(n)
+                weights.append(goal.weight)
+        vectors = encode_cached(self.store, self.encoder, texts)
+        return GoalQueries(
+            goals, texts, vectors, np.asarray(weights, np.float32), np.asarray(owner, np.int64)
         )
-        weights = torch.tensor([g.weight for g in goals], dtype=torch.float32)
+
+    def layout(self) -> ChunkLayout:
+        """Which chunk vectors make up each live item (cached until the store changes)."""
+        from focusdesk.rank.passages import DOCUMENT_ORDINAL
+
+        index = self._index()
         with self.store.session() as s:
+            key = (
+                len(index),
+                int(s.scalar(select(Chunk.id).order_by(Chunk.id.desc()).limit(1)) or 0),
+            )
+            if self._layout is not None and self._layout_key == key:
+                return self._layout
             rows = np.asarray(
                 s.execute(
-                    select(Chunk.item_id, Chunk.id)
+                    select(Chunk.item_id, Chunk.id, Chunk.ordinal)
                     .join(Item, Item.id == Chunk.item_id)
                     .where(Item.vanished.is_(False))
                     .order_by(Chunk.item_id, Chunk.ordinal)
                 ).all(),
                 dtype=np.int64,
-            ).reshape(-1, 2)
-        empty = ItemScores(
-            np.zeros(0, np.int64),
-            np.zeros(0, np.float32),
-            np.zeros(0, np.int64),
-            np.zeros(0, np.int64),
-            np.zeros((0, len(goals)), np.float32),
-        )
-        if rows.size == 0 or len(index) == 0:
-            return empty
-        pos = index.positions(rows[:, 1])
+            ).reshape(-1, 3)
+        pos = index.positions(rows[:, 1]) if len(rows) else np.zeros(0, np.int64)
         rows, pos = rows[pos >= 0], pos[pos >= 0]  # chunks not encoded yet wait for a sync
-        if rows.size == 0:
-            return empty
-        item_ids, starts, counts = np.unique(rows[:, 0], return_index=True, return_counts=True)
-        vectors = torch.from_numpy(index.vectors)
-        scorer = self.scorer
-        out_scores = np.zeros(len(item_ids), np.float32)
-        out_goal = np.full(len(item_ids), -1, np.int64)
-        out_evidence = np.full(len(item_ids), -1, np.int64)
-        out_rel = np.zeros((len(item_ids), len(goals)), np.float32)
-        order = np.argsort(counts, kind="stable")
-        with torch.inference_mode():
-            queries = scorer.project_goals(goal_vecs)
-            a = 0
-            while a < len(order):
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                width = int(counts[order[min(len(order) - 1, a)]])
-                b = a
-                # Grow the block while its padded size stays under the bound.
-                while b < len(order) and (b - a + 1) * int(counts[order[b]]) <= BLOCK_ELEMENTS:
-                    width = int(counts[order[b]])
-                    b += 1
-                b = max(b, a + 1)
-                block = order[a:b]
-                grid = np.full((len(block), width), -1, np.int64)
-                for r, i in enumerate(block):
-                    grid[r, : counts[i]] = np.arange(starts[i], starts[i] + counts[i])
-                mask = torch.from_numpy(grid >= 0)
-                chunk_rows = np.where(grid >= 0, grid, 0)
-                chunks = vectors[torch.from_numpy(pos[chunk_rows])]
-                keys = scorer.project_keys(chunks, mask)
-                result = scorer.score_projected(queries, weights, keys, mask)
-                best = result.best_goal().numpy()
-                ev = result.evidence().numpy()
-                out_scores[block] = result.relevance.float().numpy()
-                out_goal[block] = best
-                out_rel[block] = result.goal_relevance.float().numpy()
-                ev_rows = np.where(ev >= 0, chunk_rows[np.arange(len(block)), ev.clip(0)], -1)
-                out_evidence[block] = np.where(ev_rows >= 0, rows[ev_rows.clip(0), 1], -1)
-                a = b
-        return ItemScores(item_ids, out_scores, out_goal, out_evidence, out_rel)
+        self._layout = ChunkLayout.from_rows(
+            rows[:, 0], rows[:, 1], pos, rows[:, 2] != DOCUMENT_ORDINAL
+        )
+        self._layout_key = key
+        return self._layout
+
+    def score(
+        self, goals: list[ActiveGoal], *, cancel: CancelToken | None = None
+    ) -> tuple[ItemScores, GoalQueries]:
+        """Score every live, encoded item against ``goals``."""
+        gq = self.embed_goals(goals)
+        layout = self.layout()
+        index = self._index()
+        if len(layout.item_ids) == 0:
+            return ItemScores.empty(len(goals)), gq
+        scores = score_items(
+            self.scorer, layout, index.vectors, gq.vectors, gq.weights, gq.owner, cancel=cancel
+        )
+        return scores, gq
 
     def rank(
         self,
@@ -174,28 +177,26 @@ class Ranker:
                 "There are no active goals to rank against.",
                 hint='Add one with: focusdesk goals add "what you are working on"',
             )
-        scores = self.score(goals, cancel=cancel)
-        order = np.argsort(-scores.scores, kind="stable")
+        scores, gq = self.score(goals, cancel=cancel)
+        order = np.argsort(-scores.relevance, kind="stable")
         if top is not None:
             order = order[:top]
-        return self._describe(scores, order, goals)
+        return self._describe(scores, order, gq)
 
-    def _describe(
-        self, scores: ItemScores, order: np.ndarray, goals: list[ActiveGoal]
-    ) -> list[RankedItem]:
+    def _describe(self, scores: ItemScores, order: np.ndarray, gq: GoalQueries) -> list[RankedItem]:
         from focusdesk.rank.passages import passage_text
 
+        goals = gq.goals
         wanted = [int(scores.item_ids[i]) for i in order]
         chunk_ids = [int(scores.evidence_chunk[i]) for i in order if scores.evidence_chunk[i] >= 0]
         items: dict[int, tuple[Item, str, str]] = {}
         chunks: dict[int, Chunk] = {}
         with self.store.session() as s:
             for a in range(0, len(wanted), 500):
-                part = wanted[a : a + 500]
                 for item, kind, name in s.execute(
                     select(Item, Source.kind, Source.name)
                     .join(Source, Source.id == Item.source_id)
-                    .where(Item.id.in_(part))
+                    .where(Item.id.in_(wanted[a : a + 500]))
                 ):
                     items[item.id] = (item, kind, name)
             for a in range(0, len(chunk_ids), 500):
@@ -209,6 +210,7 @@ class Ranker:
                 continue  # removed while we were scoring
             item, kind, name = items[iid]
             g = int(scores.best_goal[i])
+            f = int(scores.best_facet[i])
             chunk = chunks.get(int(scores.evidence_chunk[i]))
             evidence, span = "", None
             if chunk is not None:
@@ -228,7 +230,7 @@ class Ranker:
                     author=item.author,
                     published_at=item.published_at,
                     status=item.status,
-                    score=float(scores.scores[i]),
+                    score=float(scores.relevance[i]),
                     goal_id=goals[g].id if g >= 0 else None,
                     goal_title=goals[g].title if g >= 0 else None,
                     evidence=evidence,
@@ -236,6 +238,7 @@ class Ranker:
                     goal_scores={
                         goals[j].id: float(scores.goal_relevance[i, j]) for j in range(len(goals))
                     },
+                    matched_facet=gq.texts[f] if f >= 0 else None,
                 )
             )
         return ranked

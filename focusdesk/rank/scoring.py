@@ -1,0 +1,180 @@
+"""Array-level scoring: items (as rows of chunk vectors) against goal facets.
+
+Pure numpy + torch, no store: the ranker feeds it from the profile, the benchmark
+from synthetic vectors. Items are processed in blocks of similar chunk counts, so
+padding stays small and the padded tensor's memory is bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from focusdesk.progress import CancelToken
+
+if TYPE_CHECKING:
+    from focusdesk.rank.attention import GoalAttentionScorer
+
+BLOCK_ELEMENTS = 2_000_000
+"""Items x chunks per block: bounds the padded tensors' memory."""
+
+
+@dataclass
+class ChunkLayout:
+    """Which chunks belong to which item, in the order of the vector matrix.
+
+    ``starts[i]:starts[i] + counts[i]`` are item i's rows in ``rows``; each row is a
+    position in the vector matrix. ``is_passage`` is False for document-level chunks,
+    which take part in scoring but are never shown as evidence.
+    """
+
+    item_ids: np.ndarray  # [N] int64
+    starts: np.ndarray  # [N] int64
+    counts: np.ndarray  # [N] int64
+    chunk_ids: np.ndarray  # [R] int64
+    rows: np.ndarray  # [R] int64, positions in the vector matrix
+    is_passage: np.ndarray  # [R] bool
+
+    @classmethod
+    def from_rows(
+        cls,
+        item_ids: np.ndarray,
+        chunk_ids: np.ndarray,
+        positions: np.ndarray,
+        is_passage: np.ndarray,
+    ) -> ChunkLayout:
+        """Build from per-chunk rows sorted by item (then ordinal)."""
+        items, starts, counts = np.unique(item_ids, return_index=True, return_counts=True)
+        return cls(
+            items,
+            starts.astype(np.int64),
+            counts.astype(np.int64),
+            chunk_ids.astype(np.int64),
+            positions.astype(np.int64),
+            is_passage.astype(bool),
+        )
+
+    def subset(self, keep: np.ndarray) -> ChunkLayout:
+        """The layout of the items where ``keep`` (a bool mask over items) is True."""
+        idx = np.flatnonzero(keep)
+        counts = self.counts[idx]
+        starts = np.zeros(len(idx), np.int64)
+        if len(idx):
+            starts[1:] = np.cumsum(counts)[:-1]
+        take = (
+            np.concatenate(
+                [np.arange(s, s + c) for s, c in zip(self.starts[idx], counts, strict=True)]
+            )
+            if len(idx)
+            else np.zeros(0, np.int64)
+        )
+        return ChunkLayout(
+            self.item_ids[idx],
+            starts,
+            counts,
+            self.chunk_ids[take],
+            self.rows[take],
+            self.is_passage[take],
+        )
+
+
+@dataclass
+class ItemScores:
+    """Scorer output per item, before priors and item metadata are attached."""
+
+    item_ids: np.ndarray  # [N]
+    relevance: np.ndarray  # [N] R: soft maximum over weighted goal facets
+    goal_relevance: np.ndarray  # [N, G] best facet's relevance per goal
+    best_goal: np.ndarray  # [N] goal index, -1 for none
+    best_facet: np.ndarray  # [N] facet index, -1 for none
+    evidence_chunk: np.ndarray  # [N] chunk id of the passage attended to most, -1 for none
+
+    @classmethod
+    def empty(cls, n_goals: int) -> ItemScores:
+        z = np.zeros(0, np.int64)
+        return cls(z, np.zeros(0, np.float32), np.zeros((0, n_goals), np.float32), z, z, z)
+
+
+def score_items(
+    scorer: GoalAttentionScorer,
+    layout: ChunkLayout,
+    vectors: np.ndarray,
+    queries: np.ndarray,
+    facet_weights: np.ndarray,
+    facet_owner: np.ndarray,
+    *,
+    keys_cache: np.ndarray | None = None,
+    cancel: CancelToken | None = None,
+) -> ItemScores:
+    """Score every item of ``layout`` against the goal facets.
+
+    ``queries`` [F, d] are facet embeddings, ``facet_weights`` [F] their goal's weight,
+    ``facet_owner`` [F] the index of the goal each facet belongs to (sorted, 0..G-1).
+    ``keys_cache`` [V, H, d/H], when given, holds ``scorer.project_keys`` of every
+    row of ``vectors`` (valid while P_k is unchanged).
+    """
+    import torch  # noqa: TID253 - rank/ is the one place allowed
+
+    n_goals = int(facet_owner.max()) + 1 if len(facet_owner) else 0
+    n = len(layout.item_ids)
+    if n == 0 or len(queries) == 0:
+        return ItemScores.empty(n_goals)
+    out_rel = np.zeros(n, np.float32)
+    out_goal_rel = np.zeros((n, n_goals), np.float32)
+    out_goal = np.full(n, -1, np.int64)
+    out_facet = np.full(n, -1, np.int64)
+    out_evidence = np.full(n, -1, np.int64)
+    # Goals' facet columns, for "best facet per goal".
+    owner = torch.from_numpy(facet_owner.astype(np.int64))
+    weights = torch.from_numpy(facet_weights.astype(np.float32))
+    order = np.argsort(layout.counts, kind="stable")
+    with torch.inference_mode():
+        q = scorer.project_goals(torch.from_numpy(np.ascontiguousarray(queries, np.float32)))
+        source = (
+            torch.from_numpy(keys_cache) if keys_cache is not None else torch.from_numpy(vectors)
+        )
+        a = 0
+        while a < n:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            b = a + 1
+            while b < n and (b - a + 1) * int(layout.counts[order[b]]) <= BLOCK_ELEMENTS:
+                b += 1
+            block = order[a:b]
+            width = int(layout.counts[block].max())
+            offs = np.arange(width)[None, :]
+            valid = offs < layout.counts[block][:, None]
+            grid = np.where(valid, layout.starts[block][:, None] + offs, 0)  # rows in layout
+            mask = torch.from_numpy(valid)
+            picked = source[torch.from_numpy(layout.rows[grid])]
+            if keys_cache is None:
+                keys = scorer.project_keys(picked, mask)
+            else:
+                keys = picked
+            result = scorer.score_projected(q, weights, keys, mask)
+            facet_rel = result.goal_relevance  # [B, F]
+            # The facet that contributes most to the soft maximum (w * r), and its goal.
+            contrib = (weights * facet_rel).numpy()
+            best_f = contrib.argmax(axis=1)
+            out_facet[block] = best_f
+            out_goal[block] = facet_owner[best_f]
+            out_rel[block] = result.relevance.float().numpy()
+            per_goal = torch.full((len(block), n_goals), -torch.inf)
+            per_goal = per_goal.scatter_reduce(
+                1, owner.expand(len(block), -1), facet_rel.float(), reduce="amax"
+            )
+            out_goal_rel[block] = per_goal.numpy()
+            # Evidence: the passage the best facet attends to most (heads mixed by beta).
+            rows_t = torch.arange(len(block))
+            att = result.attention[rows_t, torch.from_numpy(best_f)]  # [B, H, C]
+            mixed = torch.einsum("bhc,h->bc", att, result.head_weights).numpy()
+            passage = valid & layout.is_passage[grid]
+            mixed = np.where(passage, mixed, -1.0)
+            ev = mixed.argmax(axis=1)
+            has = passage.any(axis=1)
+            ev_rows = grid[np.arange(len(block)), ev]
+            out_evidence[block] = np.where(has, layout.chunk_ids[ev_rows], -1)
+            a = b
+    return ItemScores(layout.item_ids, out_rel, out_goal_rel, out_goal, out_facet, out_evidence)
