@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, select
 
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
 from focusdesk.sources.chunking import chunk_text
