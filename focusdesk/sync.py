@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -23,6 +23,7 @@ from focusdesk.store.models import Source, utcnow
 
 if TYPE_CHECKING:
     from focusdesk.rank.encoder import Encoder
+    from focusdesk.sources.credentials import PasswordStore
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ def sync_source(
     *,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    passwords: PasswordStore | None = None,
 ) -> SyncReport:
     """Read one source into the store; errors end up in the report and on the source."""
     with store.session() as s:
@@ -48,8 +50,9 @@ def sync_source(
         )
     report = SyncReport(source_id=source_id, source_name=name)
     progress(Progress("read", 0, None, f"Reading {name}"))
+    kept_state: dict[str, Any] | None = None
     try:
-        ingester = make_ingester(kind, uri, config)
+        ingester = make_ingester(kind, uri, config, passwords=passwords)
         seen = ingest(
             store,
             source_id,
@@ -66,6 +69,8 @@ def sync_source(
         raise
     except KnownError as exc:
         report.error = exc.user_text()
+        # A source that must wait (a feed answered 429/5xx) keeps its "not before" state.
+        kept_state = getattr(exc, "sync_state", None)
     except OSError as exc:
         report.error = f"{name} could not be read: {exc.strerror or exc}"
     except Exception as exc:  # a bug in one ingester must not stop the other sources
@@ -78,6 +83,8 @@ def sync_source(
             if report.error is None:
                 src.sync_state = result.state if not result.unchanged else state
                 src.last_sync_at = utcnow()
+            elif isinstance(kept_state, dict):
+                src.sync_state = kept_state
     return report
 
 
@@ -90,6 +97,7 @@ def run_sync(
     max_chunks: int,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    passwords: PasswordStore | None = None,
 ) -> SyncSummary:
     """Sync one source (or every enabled one), then chunk and encode what changed."""
     from focusdesk.rank.passages import chunk_pending, encode_pending
@@ -106,7 +114,9 @@ def run_sync(
     if source_id is not None and not ids:
         raise KnownError(f"There is no source with id {source_id}.")
     for sid in ids:
-        summary.reports.append(sync_source(store, sid, progress=progress, cancel=cancel))
+        summary.reports.append(
+            sync_source(store, sid, progress=progress, cancel=cancel, passwords=passwords)
+        )
     summary.items_chunked = chunk_pending(
         store, max_tokens=max_tokens, max_chunks=max_chunks, progress=progress, cancel=cancel
     )

@@ -3,16 +3,43 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from focusdesk.errors import KnownError, SourceError
 from focusdesk.sources.base import Ingester
 
-LOCAL_KINDS = ("notes", "mbox")
+if TYPE_CHECKING:
+    from focusdesk.sources.credentials import PasswordStore
+
+LOCAL_KINDS = ("notes", "mbox", "maildir")
 
 
-def make_ingester(kind: str, uri: str, config: dict[str, Any] | None = None) -> Ingester:
-    """The ingester that reads a source of ``kind`` at ``uri``."""
+def make_ingester(
+    kind: str,
+    uri: str,
+    config: dict[str, Any] | None = None,
+    *,
+    passwords: PasswordStore | None = None,
+) -> Ingester:
+    """The ingester that reads a source of ``kind`` at ``uri``.
+
+    ``passwords`` is the profile's PasswordStore (IMAP); without one, an IMAP source
+    uses a fresh store (system keyring, nobody to ask).
+    """
+    if kind == "imap":
+        from focusdesk.sources.credentials import PasswordStore
+        from focusdesk.sources.imap import ImapIngester, account_from_source
+
+        store = passwords if passwords is not None else PasswordStore()
+        return ImapIngester(account_from_source(uri, config), store)
+    if kind == "maildir":
+        from focusdesk.sources.maildir import MaildirIngester
+
+        return MaildirIngester(uri)
+    if kind == "feed":
+        from focusdesk.sources.feeds import FeedIngester
+
+        return FeedIngester(uri, config or {})
     if kind == "notes":
         from focusdesk.sources.notes import NotesIngester
 
@@ -26,6 +53,14 @@ def make_ingester(kind: str, uri: str, config: dict[str, Any] | None = None) -> 
 
 def check_new_source(kind: str, uri: str) -> tuple[str, str]:
     """Validate a source before adding it; returns (normalised uri, default name)."""
+    if kind == "imap":
+        from focusdesk.sources.imap import check_imap_uri
+
+        return check_imap_uri(uri)
+    if kind == "feed":
+        from focusdesk.sources.feeds import check_feed_uri
+
+        return check_feed_uri(uri)
     if kind not in LOCAL_KINDS:
         raise KnownError(
             f"Sources of kind {kind!r} are not supported yet.",
@@ -36,4 +71,14 @@ def check_new_source(kind: str, uri: str) -> tuple[str, str]:
         raise SourceError(f"The notes folder {path} does not exist or is not a folder.")
     if kind == "mbox" and not path.is_file():
         raise SourceError(f"The mailbox file {path} does not exist or is not a file.")
+    if kind == "maildir":
+        from focusdesk.sources.maildir import is_maildir
+
+        if not path.is_dir():
+            raise SourceError(f"The Maildir folder {path} does not exist or is not a folder.")
+        if not is_maildir(path):
+            raise SourceError(
+                f"{path} is not a Maildir: it has no cur/ and new/ folders.",
+                hint="For an mbox file, add it as an mbox source.",
+            )
     return str(path), path.name
