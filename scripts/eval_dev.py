@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from focusdesk.app import FocusDesk
+from focusdesk.bench.quality import ranked_external_ids
 from focusdesk.rank.metrics import average_precision, ndcg_at_k, precision_at_k
 
 
@@ -68,9 +69,9 @@ def main() -> int:
     for goal in spec["goals"]:
         gid = fd.add_goal(goal["goal"]).id
         t0 = time.perf_counter()
-        ranked = fd.rank(None)
+        ranked = ranked_external_ids(fd)
         rank_s = time.perf_counter() - t0
-        gains = [goal["labels"].get(group_of.get(r.external_id, ""), 0) for r in ranked]
+        gains = [goal["labels"].get(group_of.get(e, ""), 0) for e in ranked]
         all_gains = [goal["labels"].get(g, 0) for g in group_of.values()]
         relevant = [g > 0 for g in gains]
         results[goal["id"]] = {

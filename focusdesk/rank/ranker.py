@@ -9,21 +9,26 @@ item: its score, best goal, the facet that matched and the evidence passage.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from focusdesk.errors import KnownError
 from focusdesk.progress import CancelToken
+from focusdesk.rank.candidates import CandidatePass, KeysCache
 from focusdesk.rank.goal_queries import goal_queries
+from focusdesk.rank.learning import Priors, sender_key
+from focusdesk.rank.priors import Stories
 from focusdesk.rank.scoring import ChunkLayout, ItemScores, score_items
 from focusdesk.records import RankedItem
 from focusdesk.settings import Settings
 from focusdesk.store.db import Store
-from focusdesk.store.models import Chunk, Goal, Item, Source
+from focusdesk.store.models import Chunk, Goal, Item, ScorerVersion, Source
 
 if TYPE_CHECKING:
     from focusdesk.rank.attention import GoalAttentionScorer
@@ -48,6 +53,16 @@ class ActiveGoal:
 
 
 @dataclass
+class ItemMeta:
+    """Per-item facts the priors need, aligned with the layout's items."""
+
+    source_ids: np.ndarray
+    kinds: list[str]
+    senders: list[str]
+    dates: list[datetime | None]
+
+
+@dataclass
 class GoalQueries:
     """The facet queries of a set of goals, embedded."""
 
@@ -67,32 +82,127 @@ class Ranker:
         encoder: Encoder,
         index: Callable[[], VectorIndex],
         settings: Settings,
+        versions_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.encoder = encoder
         self._index = index
         self.settings = settings
+        self.versions_dir = versions_dir
         self._scorer: GoalAttentionScorer | None = None
+        self._priors: Priors | None = None
         self._layout: ChunkLayout | None = None
         self._layout_key: tuple[int, int] | None = None
+        self._meta: ItemMeta | None = None
+        self._keys = KeysCache()
+        self._candidate_pass = CandidatePass()
+
+    @property
+    def index(self) -> VectorIndex:
+        return self._index()
+
+    # -- the scorer and its versions ---------------------------------------------------------
+    def untrained_scorer(self) -> GoalAttentionScorer:
+        """A fresh scorer in its untrained state, configured by the settings."""
+        from focusdesk.rank.attention import GoalAttentionScorer
+
+        return GoalAttentionScorer(
+            self.encoder.dim,
+            heads=self.settings.heads,
+            init_temperature=self.settings.temperature,
+            goal_temperature=self.settings.goal_softmax_temperature,
+        ).eval()
+
+    def _active_version(self) -> ScorerVersion | None:
+        with self.store.session() as s:
+            version = s.scalar(select(ScorerVersion).where(ScorerVersion.active.is_(True)))
+            if version is not None:
+                s.expunge(version)
+            return version
 
     @property
     def scorer(self) -> GoalAttentionScorer:
+        """The scorer in use: the active trained version, else the untrained one."""
         if self._scorer is None:
             from focusdesk.rank.attention import GoalAttentionScorer
+            from focusdesk.rank.learning import Priors
 
-            self._scorer = GoalAttentionScorer(
-                self.encoder.dim,
-                heads=self.settings.heads,
-                init_temperature=self.settings.temperature,
-                goal_temperature=self.settings.goal_softmax_temperature,
-            ).eval()
+            version = self._active_version()
+            folder = self._version_folder(version.path) if version else None
+            if folder is not None and (folder / "config.json").exists():
+                try:
+                    self._scorer = GoalAttentionScorer.load(folder).eval()
+                    self._priors = Priors.load(folder / "priors.json")
+                except Exception:  # a damaged version falls back to the untrained scorer
+                    log.exception("Scorer version %s could not be loaded", folder)
+            if self._scorer is None:
+                self._scorer = self.untrained_scorer()
+                self._priors = Priors()
         return self._scorer
+
+    @property
+    def priors(self) -> Priors:
+        """The learnt source and sender affinities of the scorer in use."""
+        _ = self.scorer
+        assert self._priors is not None
+        return self._priors
+
+    def _version_folder(self, rel: str) -> Path | None:
+        return self.versions_dir / rel if self.versions_dir is not None else None
+
+    def scorer_changed(self) -> None:
+        """Drop everything derived from the scorer's parameters (after training or reset)."""
+        self._scorer = None
+        self._priors = None
+        self._keys.clear()
+
+    def save_version(
+        self,
+        model: GoalAttentionScorer,
+        priors: Priors,
+        n_votes: int,
+        metrics: Mapping[str, object],
+    ) -> int:
+        """Store a trained scorer as a new version and make it the one in use."""
+        if self.versions_dir is None:
+            raise KnownError("This profile has no folder for trained scorers.")
+        with self.store.session() as s:
+            version = ScorerVersion(
+                path="", n_votes=n_votes, metrics=dict(metrics), accepted=True, active=False
+            )
+            s.add(version)
+            s.flush()
+            version.path = f"v{version.id:04d}"
+            folder = self.versions_dir / version.path
+            model.save(folder)
+            priors.save(folder / "priors.json")
+            s.execute(update(ScorerVersion).values(active=False))
+            version.active = True
+            vid = version.id
+        self.scorer_changed()
+        return vid
+
+    def record_rejected(self, n_votes: int, metrics: Mapping[str, object]) -> None:
+        """Keep the evaluation of a version that was not better (its weights are dropped)."""
+        with self.store.session() as s:
+            s.add(
+                ScorerVersion(
+                    path="", n_votes=n_votes, metrics=dict(metrics), accepted=False, active=False
+                )
+            )
+
+    def reset_scorer(self) -> None:
+        """Go back to the untrained scorer (trained versions stay on record)."""
+        with self.store.session() as s:
+            s.execute(update(ScorerVersion).values(active=False))
+        self.scorer_changed()
 
     def invalidate(self) -> None:
         """Forget the cached chunk layout (after a sync changed items or chunks)."""
         self._layout = None
         self._layout_key = None
+        self._meta = None
+        self._keys.clear()
 
     def active_goals(self, goal_ids: Sequence[int] | None = None) -> list[ActiveGoal]:
         """Active goals with a weight, or just those of ``goal_ids`` (a focus block's)."""
@@ -147,21 +257,83 @@ class Ranker:
             rows[:, 0], rows[:, 1], pos, rows[:, 2] != DOCUMENT_ORDINAL
         )
         self._layout_key = key
+        self._meta = None
         return self._layout
+
+    def meta(self) -> ItemMeta:
+        """Source, kind, sender and date of every item of the layout (cached with it)."""
+        layout = self.layout()
+        if self._meta is not None:
+            return self._meta
+        info: dict[int, tuple[int, str, str, datetime | None]] = {}
+        with self.store.session() as s:
+            for iid, sid, kind, author, published, received in s.execute(
+                select(
+                    Item.id,
+                    Item.source_id,
+                    Source.kind,
+                    Item.author,
+                    Item.published_at,
+                    Item.received_at,
+                )
+                .join(Source, Source.id == Item.source_id)
+                .where(Item.vanished.is_(False))
+            ):
+                info[iid] = (sid, kind, sender_key(author), published or received)
+        ids = [int(i) for i in layout.item_ids]
+        self._meta = ItemMeta(
+            source_ids=np.asarray([info[i][0] for i in ids], np.int64),
+            kinds=[info[i][1] for i in ids],
+            senders=[info[i][2] for i in ids],
+            dates=[info[i][3] for i in ids],
+        )
+        return self._meta
+
+    def item_meta(self, item_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+        """(source id, sender) of each of these items."""
+        meta = self.meta()
+        pos = {int(i): n for n, i in enumerate(self.layout().item_ids)}
+        return {
+            i: (int(meta.source_ids[pos[i]]), meta.senders[pos[i]]) for i in item_ids if i in pos
+        }
+
+    def goal_queries_for_training(self) -> GoalQueries:
+        """The active goals' facet queries, as training and evaluation use them."""
+        goals = self.active_goals()
+        if not goals:
+            raise KnownError("There are no active goals to learn for.")
+        return self.embed_goals(goals)
 
     def score(
         self, goals: list[ActiveGoal], *, cancel: CancelToken | None = None
     ) -> tuple[ItemScores, GoalQueries]:
-        """Score every live, encoded item against ``goals``."""
+        """Score the live, encoded items against ``goals`` (in a large profile, the candidates).
+
+        The projected keys of every chunk vector are cached between calls.
+        """
         gq = self.embed_goals(goals)
         layout = self.layout()
         index = self._index()
         if len(layout.item_ids) == 0:
             return ItemScores.empty(len(goals)), gq
+        layout = self._candidates(layout, gq)
         scores = score_items(
-            self.scorer, layout, index.vectors, gq.vectors, gq.weights, gq.owner, cancel=cancel
+            self.scorer,
+            layout,
+            index.vectors,
+            gq.vectors,
+            gq.weights,
+            gq.owner,
+            keys_cache=self._keys.get(self.scorer, index.vectors),
+            cancel=cancel,
         )
         return scores, gq
+
+    def _candidates(self, layout: ChunkLayout, gq: GoalQueries) -> ChunkLayout:
+        """The items worth exact scoring: all while the profile is small, else a FAISS pass's."""
+        return self._candidate_pass.select(
+            self.scorer, layout, self._index(), gq.vectors, gq.weights
+        )
 
     def rank(
         self,
@@ -178,12 +350,80 @@ class Ranker:
                 hint='Add one with: focusdesk goals add "what you are working on"',
             )
         scores, gq = self.score(goals, cancel=cancel)
-        order = np.argsort(-scores.relevance, kind="stable")
+        final, parts, stories = self.apply_priors(scores)
+        heads = np.flatnonzero(stories.story_of[: len(final)] == np.arange(len(final)))
+        order = heads[np.argsort(-final[heads], kind="stable")]
         if top is not None:
             order = order[:top]
-        return self._describe(scores, order, gq)
+        return self._describe(scores, order, gq, final, parts, stories)
 
-    def _describe(self, scores: ItemScores, order: np.ndarray, gq: GoalQueries) -> list[RankedItem]:
+    def apply_priors(self, scores: ItemScores) -> tuple[np.ndarray, dict[str, np.ndarray], Stories]:
+        """S = R + recency + source + sender − redundancy, with each part kept."""
+        from focusdesk.rank.priors import (
+            ages_in_days,
+            half_life_days,
+            recency,
+            stories_and_redundancy,
+        )
+
+        n = len(scores.item_ids)
+        layout = self.layout()
+        if n == 0:
+            return (
+                np.zeros(0, np.float32),
+                {},
+                stories_and_redundancy(np.zeros(0), np.zeros((0, 1)), self.settings),
+            )
+        meta = self.meta()
+        pos = {int(i): k for k, i in enumerate(layout.item_ids)}
+        rows = np.asarray([pos[int(i)] for i in scores.item_ids], np.int64)
+        half = np.asarray([half_life_days(meta.kinds[r], self.settings) for r in rows])
+        parts = {
+            "recency": recency(
+                ages_in_days([meta.dates[r] for r in rows]), half, self.settings.recency_weight
+            ),
+            "source": np.asarray(
+                [self.priors.source_bias.get(int(meta.source_ids[r]), 0.0) for r in rows]
+            ),
+            "sender": np.asarray(
+                [
+                    self.priors.sender_bias.get(meta.senders[r], 0.0) if meta.senders[r] else 0.0
+                    for r in rows
+                ]
+            ),
+        }
+        base = scores.relevance + sum(parts.values())
+        stories = stories_and_redundancy(base, self.item_vectors(scores.item_ids), self.settings)
+        parts["redundancy"] = -stories.penalty
+        return (base - stories.penalty).astype(np.float32), parts, stories
+
+    def item_vectors(self, item_ids: np.ndarray) -> np.ndarray:
+        """One normalised vector per item: its document chunk, else its passages' mean."""
+        layout = self.layout()
+        vectors = self.index.vectors
+        pos = {int(i): k for k, i in enumerate(layout.item_ids)}
+        out = np.zeros((len(item_ids), vectors.shape[1]), np.float32)
+        for r, iid in enumerate(item_ids):
+            k = pos[int(iid)]
+            rows = np.arange(layout.starts[k], layout.starts[k] + layout.counts[k])
+            doc = rows[~layout.is_passage[rows]]
+            v = (
+                vectors[layout.rows[doc[0]]]
+                if len(doc)
+                else vectors[layout.rows[rows]].mean(axis=0)
+            )
+            out[r] = v / max(1e-9, float(np.linalg.norm(v)))
+        return out
+
+    def _describe(
+        self,
+        scores: ItemScores,
+        order: np.ndarray,
+        gq: GoalQueries,
+        final: np.ndarray,
+        parts: dict[str, np.ndarray],
+        stories: Stories,
+    ) -> list[RankedItem]:
         from focusdesk.rank.passages import passage_text
 
         goals = gq.goals
@@ -230,7 +470,13 @@ class Ranker:
                     author=item.author,
                     published_at=item.published_at,
                     status=item.status,
-                    score=float(scores.relevance[i]),
+                    score=float(final[i]),
+                    relevance=float(scores.relevance[i]),
+                    priors={name: float(v[i]) for name, v in parts.items()},
+                    story_size=1 + len(stories.members.get(int(i), [])),
+                    story_item_ids=tuple(
+                        int(scores.item_ids[m]) for m in stories.members.get(int(i), [])
+                    ),
                     goal_id=goals[g].id if g >= 0 else None,
                     goal_title=goals[g].title if g >= 0 else None,
                     evidence=evidence,

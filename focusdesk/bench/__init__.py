@@ -1,0 +1,1 @@
+"""Benchmarks: measured by `focusdesk bench`, recorded with the machine and the command."""

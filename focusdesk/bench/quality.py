@@ -1,0 +1,399 @@
+"""`focusdesk bench quality`: ranking quality against graded labels, before and after votes.
+
+For each goal of a labelled set (goals JSON with graded labels per category, a TSV of
+message id → category, an mbox), it ranks every message with: BM25 over the FTS5
+index; single-vector cosine (the mean of an item's passages); max-passage cosine;
+the attention scorer untrained; and the attention scorer after N simulated votes. The
+simulated user is shown the top 10 items it has not voted on, votes each up if its
+label is positive and down if not, and the scorer learns after every 10 votes (as the
+app does in the background). Reported per goal and on average: nDCG@10 (graded
+gains), P@10 and AP@100 (relevant = any positive grade); on the whole ranking and on
+the items the user has not voted on ("unseen").
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, text
+
+from focusdesk.app import FocusDesk
+from focusdesk.rank.metrics import average_precision, ndcg_at_k, precision_at_k
+from focusdesk.store.models import Feedback, ScorerVersion
+
+METRICS = ("ndcg@10", "p@10", "ap@100")
+_STOP = set(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "i",
+        "i'm",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "they",
+        "this",
+        "to",
+        "up",
+        "was",
+        "we",
+        "with",
+        "you",
+        "your",
+        "need",
+        "help",
+    ]
+)
+
+
+@dataclass
+class GoalSpec:
+    """One goal of the labelled set."""
+
+    id: str
+    text: str
+    labels: dict[str, int]
+
+
+@dataclass
+class QualityReport:
+    """Every figure of one benchmark run."""
+
+    votes: list[int]
+    per_goal: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    mean: dict[str, dict[str, float]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def evaluate(
+    ranked_ids: list[str], spec: GoalSpec, category: dict[str, str], exclude: set[str] | None = None
+) -> dict[str, float]:
+    """nDCG@10, P@10 and AP@100 of a ranking of external ids (optionally minus some)."""
+    exclude = exclude or set()
+    ranked = [e for e in ranked_ids if e not in exclude]
+    pool = [e for e in category if e not in exclude]
+    gains = [spec.labels.get(category.get(e, ""), 0) for e in ranked]
+    all_gains = [spec.labels.get(category[e], 0) for e in pool]
+    relevant = [g > 0 for g in gains]
+    total = sum(1 for g in all_gains if g > 0)
+    return {
+        "ndcg@10": ndcg_at_k(gains, all_gains, 10),
+        "p@10": precision_at_k(relevant, 10),
+        "ap@100": average_precision(relevant, total, k=100),
+    }
+
+
+class LabelledSetError(ValueError):
+    """The labels or goals file cannot be read as a labelled set."""
+
+
+def load_labelled_set(labels_tsv: Path, goals_json: Path) -> tuple[dict[str, str], list[GoalSpec]]:
+    """(message id → category, goals) from the development-set formats."""
+    try:
+        with labels_tsv.open(encoding="utf-8") as fh:
+            reader = csv.reader(fh, delimiter="\t")
+            next(reader, None)
+            category = {row[0]: row[1].strip() for row in reader if len(row) >= 2}
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise LabelledSetError(f"cannot read the labels {labels_tsv}: {exc}") from None
+    if not category:
+        raise LabelledSetError(f"{labels_tsv} holds no 'message id<TAB>category' lines")
+    try:
+        data = json.loads(goals_json.read_text(encoding="utf-8"))
+        goals = [
+            GoalSpec(str(g.get("id", n)), g["goal"], {k: int(v) for k, v in g["labels"].items()})
+            for n, g in enumerate(data["goals"] if isinstance(data, dict) else data)
+        ]
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise LabelledSetError(f"cannot read the goals {goals_json}: {exc}") from None
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise LabelledSetError(
+            f"{goals_json}: each goal needs 'goal' (its text) and 'labels' "
+            f"(category → grade); missing or wrong: {exc}"
+        ) from None
+    if not goals:
+        raise LabelledSetError(f"{goals_json} holds no goals")
+    return category, goals
+
+
+def bm25_ranking(fd: FocusDesk, query: str) -> list[str]:
+    """External ids ranked by FTS5 BM25 for the query's content words (OR'd)."""
+    words = [
+        w
+        for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9.+-]*", query.lower())
+        if w not in _STOP and len(w) > 1
+    ]
+    if not words:
+        return []
+    match = " OR ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words))
+    with fd.store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT items.external_id FROM items_fts JOIN items ON items.id = items_fts.rowid "
+                "WHERE items_fts MATCH :q AND items.vanished = 0 ORDER BY bm25(items_fts)"
+            ),
+            {"q": match},
+        ).all()
+    return [r[0] for r in rows]
+
+
+def cosine_rankings(fd: FocusDesk, goal_text: str) -> tuple[list[str], list[str]]:
+    """(mean-of-passages cosine, max-passage cosine) rankings of external ids."""
+    from focusdesk.rank.passages import encode_cached
+
+    ranker = fd.ranker
+    layout = ranker.layout()
+    vectors = fd.index.vectors
+    q = encode_cached(fd.store, fd.encoder, [goal_text])[0]
+    sims = vectors @ q
+    mean_s = np.zeros(len(layout.item_ids))
+    max_s = np.zeros(len(layout.item_ids))
+    for k in range(len(layout.item_ids)):
+        rows = np.arange(layout.starts[k], layout.starts[k] + layout.counts[k])
+        rows = rows[layout.is_passage[rows]]
+        if not len(rows):
+            continue
+        v = vectors[layout.rows[rows]].mean(axis=0)
+        mean_s[k] = float(v @ q) / max(1e-9, float(np.linalg.norm(v)))
+        max_s[k] = float(sims[layout.rows[rows]].max())
+    ext = _external_ids(fd, layout.item_ids)
+    return (
+        [ext[i] for i in np.argsort(-mean_s, kind="stable")],
+        [ext[i] for i in np.argsort(-max_s, kind="stable")],
+    )
+
+
+def _external_id_map(fd: FocusDesk) -> dict[int, str]:
+    with fd.store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, external_id FROM items")).all()
+    return {int(item_id): str(external_id) for item_id, external_id in rows}
+
+
+def _external_ids(fd: FocusDesk, item_ids: np.ndarray) -> list[str]:
+    mapping = _external_id_map(fd)
+    return [mapping[int(i)] for i in item_ids]
+
+
+def ranked_external_ids(fd: FocusDesk) -> list[str]:
+    """The whole ranking as external ids, each story's collapsed members right after it."""
+    ranked = fd.rank(None)
+    ext = _external_id_map(fd)
+    out: list[str] = []
+    for r in ranked:
+        out.append(r.external_id)
+        out.extend(ext[i] for i in r.story_item_ids)
+    return out
+
+
+def _reset_learning(fd: FocusDesk) -> None:
+    with fd.store.session() as s:
+        s.execute(delete(Feedback))
+        s.execute(delete(ScorerVersion))
+    fd.reset_scorer()
+
+
+def run_quality(
+    mbox: Path,
+    labels_tsv: Path,
+    goals_json: Path,
+    *,
+    votes: list[int],
+    data_dir: Path | None = None,
+    log: Any = print,
+    encoder: Any = None,
+) -> QualityReport:
+    """Run the benchmark; builds (or reuses) a profile holding the mbox."""
+    from focusdesk.paths import resolve_paths
+
+    category, goals = load_labelled_set(labels_tsv, goals_json)
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="focusdesk-bench-quality-"))
+    fd = FocusDesk(resolve_paths(data_dir), encoder=encoder)
+    report = QualityReport(votes=sorted(set(votes) | {0}))
+    try:
+        sources = fd.list_sources()
+        if not sources:
+            fd.add_source("mbox", str(mbox), name="bench")
+        elif [(src.kind, src.uri) for src in sources] != [("mbox", str(mbox.resolve()))]:
+            raise LabelledSetError(
+                f"the profile in {data_dir} holds other sources than {mbox}; "
+                "give an empty folder or one made by this benchmark for this mbox"
+            )
+        t0 = time.perf_counter()
+        summary = fd.sync()
+        report.meta["sync_seconds"] = round(time.perf_counter() - t0, 1)
+        report.meta["items"] = fd.counts()["items"]
+        log(
+            f"profile: {fd.counts()['items']} items ({summary.chunks_encoded} passages encoded "
+            f"now, {report.meta['sync_seconds']} s)"
+        )
+        for g in fd.list_goals():
+            fd.remove_goal(g.id)
+        for spec in goals:
+            report.per_goal[spec.id] = _run_goal(fd, spec, category, report.votes, log)
+        _reset_learning(fd)
+    finally:
+        fd.close()
+    methods = next(iter(report.per_goal.values())).keys() if report.per_goal else []
+    for method in methods:
+        report.mean[method] = {
+            m: statistics.mean(report.per_goal[g][method][m] for g in report.per_goal)
+            for m in next(iter(report.per_goal.values()))[method]
+        }
+    report.meta.update(
+        {
+            "machine": platform.platform(),
+            "python": platform.python_version(),
+            "command": " ".join(sys.argv),
+            "data_dir": str(data_dir),
+        }
+    )
+    return report
+
+
+def _run_goal(
+    fd: FocusDesk, spec: GoalSpec, category: dict[str, str], votes: list[int], log: Any
+) -> dict[str, dict[str, float]]:
+    _reset_learning(fd)
+    goal = fd.add_goal(spec.text)
+    out: dict[str, dict[str, float]] = {}
+    try:
+        out["bm25"] = evaluate(bm25_ranking(fd, spec.text), spec, category)
+        mean_rank, max_rank = cosine_rankings(fd, spec.text)
+        out["cosine_mean"] = evaluate(mean_rank, spec, category)
+        out["cosine_max_passage"] = evaluate(max_rank, spec, category)
+        ranking = ranked_external_ids(fd)
+        out["attention_untrained"] = evaluate(ranking, spec, category)
+        by_ext = {e: i for i, e in _external_id_map(fd).items()}
+        voted: set[str] = set()
+        train_seconds: list[float] = []
+        for target in [v for v in votes if v > 0]:
+            while len(voted) < target:
+                shown = [e for e in ranking if e not in voted][: min(10, target - len(voted))]
+                if not shown:
+                    break
+                for ext in shown:
+                    up = spec.labels.get(category.get(ext, ""), 0) > 0
+                    fd.record_feedback(by_ext[ext], "up" if up else "down")
+                    voted.add(ext)
+                t0 = time.perf_counter()
+                fd.train_scorer()
+                train_seconds.append(time.perf_counter() - t0)
+                ranking = ranked_external_ids(fd)
+            out[f"attention_{target}_votes"] = evaluate(ranking, spec, category)
+            unseen = evaluate(ranking, spec, category, exclude=voted)
+            out[f"attention_{target}_votes_unseen"] = unseen
+        untrained_unseen = {}
+        if voted:
+            # The untrained ranking judged on the same unseen items, for a fair comparison.
+            fd.reset_scorer()
+            base = ranked_external_ids(fd)
+            untrained_unseen = evaluate(base, spec, category, exclude=voted)
+            out[f"attention_untrained_unseen_{len(voted)}"] = untrained_unseen
+        if train_seconds:
+            out["train_seconds"] = {
+                "median": statistics.median(train_seconds),
+                "max": max(train_seconds),
+            }
+    finally:
+        fd.remove_goal(goal.id)
+    line = "  ".join(
+        f"{k}={v['ndcg@10']:.3f}/{v['p@10']:.2f}/{v['ap@100']:.3f}"
+        for k, v in out.items()
+        if "ndcg@10" in v
+    )
+    log(f"{spec.id}: {line}")
+    return out
+
+
+def format_table(report: QualityReport) -> str:
+    """Per goal, then the mean over goals, as fixed-width tables."""
+    sections = [(f"goal {goal}", figures) for goal, figures in report.per_goal.items()]
+    sections.append(("mean over goals", report.mean))
+    lines: list[str] = []
+    for heading, figures in sections:
+        lines.append(f"{heading:<34} {'nDCG@10':>8} {'P@10':>6} {'AP@100':>7}")
+        for method, m in figures.items():
+            if "ndcg@10" in m:
+                lines.append(
+                    f"  {method:<32} {m['ndcg@10']:>8.3f} {m['p@10']:>6.2f} {m['ap@100']:>7.3f}"
+                )
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def plot(report: QualityReport, path: Path) -> None:
+    """PNG of quality against votes, with the baselines as horizontal lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(METRICS), figsize=(13, 4), dpi=110)
+    xs = report.votes
+    for ax, metric in zip(axes, METRICS, strict=True):
+        ys = [
+            report.mean["attention_untrained" if v == 0 else f"attention_{v}_votes"][metric]
+            for v in xs
+        ]
+        ax.plot(xs, ys, marker="o", label="attention scorer (all items)")
+        unseen = [report.mean[f"attention_{v}_votes_unseen"][metric] for v in xs if v > 0]
+        if unseen:
+            ax.plot(
+                [v for v in xs if v > 0],
+                unseen,
+                marker="s",
+                linestyle="--",
+                label="attention scorer (items not voted on)",
+            )
+        for name, style in (("bm25", ":"), ("cosine_mean", "-."), ("cosine_max_passage", "--")):
+            ax.axhline(report.mean[name][metric], linestyle=style, color="grey", linewidth=1)
+            ax.annotate(
+                name,
+                (xs[-1], report.mean[name][metric]),
+                fontsize=7,
+                color="grey",
+                ha="right",
+                va="bottom",
+            )
+        ax.set_title(metric)
+        ax.set_xlabel("simulated votes")
+        ax.set_xticks(xs)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle("FocusDesk ranking quality against votes (mean over goals)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,208 @@
+"""`focusdesk bench TARGET`: measurements printed as a table and written as JSON.
+
+One function registers each target and one runs it; benchmarks need no profile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from focusdesk.errors import KnownError
+
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def register(sub: Subparsers) -> None:
+    bench = sub.add_parser(
+        "bench",
+        help="measure ranking speed and quality",
+        description="Benchmarks, each printed as a table; --json FILE also writes the "
+        "results with the machine and the command.",
+    )
+    targets = bench.add_subparsers(dest="bench_target", metavar="TARGET", required=True)
+    register_rank(targets)
+    register_quality(targets)
+
+
+def register_rank(targets: Subparsers) -> None:
+    """`bench rank`: ranking latency and candidate recall on synthetic vectors.
+
+    Options left out are left to `RankBenchConfig`'s defaults (the help repeats them,
+    and a test keeps the two in step); importing it here would slow every command.
+    """
+    p = targets.add_parser(
+        "rank",
+        argument_default=argparse.SUPPRESS,
+        help="latency of a full rank and recall of the candidate pass, on synthetic vectors",
+        description="Time a full rank (candidate pass, exact attention, sort) on clustered "
+        "synthetic chunk vectors once everything reusable is built; compare with exhaustive "
+        "scoring, which is also the truth for recall@100 and @10.",
+    )
+    p.add_argument("--items", type=int, metavar="N", help="items (default 100000)")
+    p.add_argument("--chunks", type=int, metavar="N", help="chunk vectors (default 250000)")
+    p.add_argument("--goals", type=int, metavar="N", help="goals (default 10)")
+    p.add_argument(
+        "--facets-per-goal", type=int, metavar="N", help="facet queries per goal (default 1)"
+    )
+    p.add_argument("--runs", type=int, metavar="N", help="timed rankings (default 20)")
+    p.add_argument(
+        "--goal-sets",
+        type=int,
+        metavar="N",
+        help="goal sets, each also scored exhaustively for recall (default 5)",
+    )
+    p.add_argument("--seed", type=int, metavar="N", help="random seed (default 0)")
+    p.add_argument(
+        "--threads", type=int, metavar="N", help="torch and FAISS threads (default: theirs)"
+    )
+    p.add_argument(
+        "--exact-below",
+        type=int,
+        metavar="N",
+        help="score every item exactly below N chunk vectors (default 50000)",
+    )
+    p.add_argument(
+        "--hits",
+        type=int,
+        metavar="N",
+        help="(query, chunk) hits the candidate pass keeps (default 3000)",
+    )
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
+    p.set_defaults(handler=run_rank, opens_profile=False)
+
+
+RANK_OPTIONS = (
+    "items",
+    "chunks",
+    "goals",
+    "facets_per_goal",
+    "runs",
+    "goal_sets",
+    "seed",
+    "threads",
+    "exact_below",
+    "hits",
+)
+
+
+def register_quality(targets: Subparsers) -> None:
+    """`bench quality`: nDCG@10, P@10 and AP@100 against graded labels, before and after votes."""
+    p = targets.add_parser(
+        "quality",
+        help="ranking quality against graded labels: baselines, untrained and after votes",
+        description="Sync an mbox into a benchmark profile and rank it for each labelled goal "
+        "with BM25, single-vector cosine, max-passage cosine, the untrained attention scorer "
+        "and the scorer after simulated votes. Prints nDCG@10, P@10 and AP@100 per goal and "
+        "on average.",
+    )
+    p.add_argument("--mbox", type=Path, required=True, metavar="FILE", help="the messages")
+    p.add_argument(
+        "--labels",
+        type=Path,
+        required=True,
+        metavar="TSV",
+        help="message id and category per line, after a header line",
+    )
+    p.add_argument(
+        "--goals",
+        type=Path,
+        required=True,
+        metavar="JSON",
+        help='goals with graded labels per category: {"goals": [{"id", "goal", "labels"}]}',
+    )
+    p.add_argument(
+        "--votes",
+        type=_vote_counts,
+        default=[0, 10, 20, 50],
+        metavar="N,N,...",
+        help="simulated vote counts to measure after (default 0,10,20,50)",
+    )
+    p.add_argument(
+        "--profile-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep the benchmark profile here and reuse its vectors next time "
+        "(default: a new temporary folder)",
+    )
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
+    p.add_argument("--png", type=Path, metavar="FILE", help="also plot quality against votes")
+    p.set_defaults(handler=run_quality, opens_profile=False)
+
+
+def _vote_counts(value: str) -> list[int]:
+    try:
+        counts = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {value!r}") from None
+    if not counts or any(n < 0 for n in counts):
+        raise argparse.ArgumentTypeError(f"vote counts must be 0 or more: {value!r}")
+    return counts
+
+
+def run_quality(args: argparse.Namespace) -> int:
+    from focusdesk.bench.quality import LabelledSetError, format_table, plot
+    from focusdesk.bench.quality import run_quality as run
+
+    for flag, path in (("--mbox", args.mbox), ("--labels", args.labels), ("--goals", args.goals)):
+        if not path.is_file():
+            raise KnownError(f"bench quality: {flag} {path} is not a file.")
+    try:
+        report = run(
+            args.mbox,
+            args.labels,
+            args.goals,
+            votes=args.votes,
+            data_dir=args.profile_dir,
+            log=lambda line: print(line, file=sys.stderr),
+        )
+    except LabelledSetError as exc:
+        raise KnownError(f"bench quality: {exc}") from None
+    print(format_table(report))
+    if args.json is not None:
+        payload = {
+            "votes": report.votes,
+            "mean": report.mean,
+            "per_goal": report.per_goal,
+            **report.meta,
+        }
+        _write(args.json, json.dumps(payload, indent=2) + "\n")
+    if args.png is not None:
+        try:
+            args.png.parent.mkdir(parents=True, exist_ok=True)
+            plot(report, args.png)
+        except OSError as exc:
+            raise KnownError(f"Could not write {args.png}: {exc.strerror or exc}") from None
+        print(f"plot written to {args.png}")
+    return 0
+
+
+def _write(path: Path, content: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise KnownError(f"Could not write {path}: {exc.strerror or exc}") from None
+    print(f"results written to {path}")
+
+
+def run_rank(args: argparse.Namespace) -> int:
+    from focusdesk.bench.rank import RankBenchConfig, format_report, run_rank_bench
+
+    config = RankBenchConfig(
+        **{name: getattr(args, name) for name in RANK_OPTIONS if hasattr(args, name)}
+    )
+    try:
+        config.validate()
+    except ValueError as exc:
+        raise KnownError(f"bench rank: {exc}") from None
+    result = run_rank_bench(config, progress=lambda line: print(line, file=sys.stderr))
+    print(format_report(result))
+    json_path: Path | None = getattr(args, "json", None)
+    if json_path is not None:
+        _write(json_path, json.dumps(result, indent=2) + "\n")
+    return 0

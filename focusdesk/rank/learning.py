@@ -1,0 +1,376 @@
+"""Learning from the user: votes and implicit signals train the scorer and its priors.
+
+Explicit votes (up/down) are strong labels; implicit signals are weaker ones (an open
+read for a while, done: positive; dismissed: negative). A pairwise logistic ranking
+loss asks every positive item to score above every negative one (and, more weakly,
+above a sample of items the user never touched), training P_q, P_k, the head
+temperatures and mixing weights, and per-source and per-sender affinities, all
+regularised toward the untrained state. Each version is evaluated on held-out votes
+and used only if it beats the version in use there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import select
+
+from focusdesk.progress import CancelToken
+from focusdesk.store.models import Feedback, Item
+
+if TYPE_CHECKING:
+    from focusdesk.rank.ranker import Ranker
+
+log = logging.getLogger(__name__)
+
+SIGNAL_LABELS: dict[str, tuple[float, float]] = {
+    # signal: (label, weight)
+    "up": (1.0, 1.0),
+    "down": (-1.0, 1.0),
+    "done": (1.0, 0.6),
+    "open": (1.0, 0.3),  # only when read for at least OPEN_DWELL_SECONDS
+    "dismiss": (-1.0, 0.5),
+}
+OPEN_DWELL_SECONDS = 20.0
+UNLABELED_WEIGHT = 0.25
+MIN_LABELS = 4
+
+
+@dataclass
+class Priors:
+    """Learned additive affinities: per source and per sender (normalised address)."""
+
+    source_bias: dict[int, float] = field(default_factory=dict)
+    sender_bias: dict[str, float] = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        payload = {
+            "source_bias": {str(k): v for k, v in self.source_bias.items()},
+            "sender_bias": self.sender_bias,
+        }
+        path.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Priors:
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            {int(k): float(v) for k, v in data.get("source_bias", {}).items()},
+            {str(k): float(v) for k, v in data.get("sender_bias", {}).items()},
+        )
+
+
+def sender_key(author: str | None) -> str:
+    """The sender an affinity is kept for: the address in 'Name <addr>', lower-cased."""
+    if not author:
+        return ""
+    text = author.strip()
+    if "<" in text and ">" in text:
+        text = text[text.rindex("<") + 1 : text.rindex(">")]
+    return text.strip().lower()
+
+
+@dataclass(frozen=True)
+class Label:
+    item_id: int
+    label: float  # +1 relevant, -1 not
+    weight: float
+
+
+def collect_labels(ranker: Ranker) -> list[Label]:
+    """One label per item: its latest explicit vote, else its strongest implicit signal."""
+    with ranker.store.session() as s:
+        rows = s.execute(
+            select(Feedback.item_id, Feedback.signal, Feedback.value, Feedback.id)
+            .join(Item, Item.id == Feedback.item_id)
+            .where(Item.vanished.is_(False))
+            .order_by(Feedback.id)
+        ).all()
+    explicit: dict[int, Label] = {}
+    implicit: dict[int, Label] = {}
+    for item_id, signal, value, _ in rows:
+        if signal not in SIGNAL_LABELS:
+            continue
+        if signal == "open" and (value or 0.0) < OPEN_DWELL_SECONDS:
+            continue
+        label, weight = SIGNAL_LABELS[signal]
+        target = explicit if signal in ("up", "down") else implicit
+        prior = target.get(item_id)
+        if target is explicit or prior is None or weight >= prior.weight:
+            target[item_id] = Label(item_id, label, weight)
+    return list({**implicit, **explicit}.values())
+
+
+@dataclass
+class TrainResult:
+    """What a training run did, in numbers and in words."""
+
+    n_labels: int
+    accepted: bool
+    version_id: int | None
+    metrics: dict[str, Any]
+    message: str
+
+
+def _split(labels: Sequence[Label], seed: int) -> tuple[list[Label], list[Label]]:
+    """About a quarter of the labels held out, positives and negatives alike."""
+    rng = np.random.default_rng(seed)
+    train: list[Label] = []
+    held: list[Label] = []
+    for sign in (1.0, -1.0):
+        group = [x for x in labels if x.label == sign]
+        rng.shuffle(group)
+        n_held = len(group) // 4 if len(group) >= 4 else (1 if len(group) >= 2 else 0)
+        held += group[:n_held]
+        train += group[n_held:]
+    return train, held
+
+
+class ScorerTrainer:
+    """Trains a copy of the ranker's scorer plus priors on the collected labels."""
+
+    def __init__(
+        self,
+        ranker: Ranker,
+        *,
+        steps: int = 80,
+        pairs_per_step: int = 128,
+        lr: float = 0.01,
+        reg: float = 1.0,
+        sharpness: float = 20.0,
+        seed: int = 0,
+    ) -> None:
+        self.ranker = ranker
+        self.steps = steps
+        self.pairs_per_step = pairs_per_step
+        self.lr = lr
+        self.reg = reg
+        self.sharpness = sharpness
+        self.seed = seed
+
+    # -- data ------------------------------------------------------------------------
+    def _batch(self, item_ids: np.ndarray) -> dict[str, Any]:
+        """The items' real chunk vectors (flat), where each item's rows are, and their
+        source ids and senders. Padding is built per step, only for the items used."""
+        import torch  # noqa: TID253
+
+        layout = self.ranker.layout()
+        index = self.ranker.index
+        pos = {int(i): n for n, i in enumerate(layout.item_ids)}
+        keep = [int(i) for i in dict.fromkeys(int(x) for x in item_ids) if int(i) in pos]
+        starts, counts, flat = [], [], []
+        total = 0
+        for iid in keep:
+            n = pos[iid]
+            rows = layout.rows[layout.starts[n] : layout.starts[n] + layout.counts[n]]
+            starts.append(total)
+            counts.append(len(rows))
+            flat.append(rows)
+            total += len(rows)
+        rows = np.concatenate(flat) if flat else np.zeros(0, np.int64)
+        meta = self.ranker.item_meta(keep)
+        return {
+            "item_ids": keep,
+            "flat": torch.from_numpy(np.ascontiguousarray(index.vectors[rows])),
+            "starts": np.asarray(starts, np.int64),
+            "counts": np.asarray(counts, np.int64),
+            "sources": [meta[i][0] for i in keep],
+            "senders": [meta[i][1] for i in keep],
+        }
+
+    @staticmethod
+    def _relevance(
+        model: Any, queries: Any, weights: Any, batch: dict[str, Any], items: np.ndarray
+    ) -> Any:
+        """R of the batch's items at positions ``items``: keys projected only for real
+        chunks, then laid out padded for the attention."""
+        import torch  # noqa: TID253
+
+        starts, counts = batch["starts"][items], batch["counts"][items]
+        width = int(counts.max()) if len(items) else 1
+        offs = np.arange(width)[None, :]
+        valid = offs < counts[:, None]
+        rows = np.where(valid, starts[:, None] + offs, 0)
+        used = np.unique(rows[valid])
+        keys_used = model.project_keys(batch["flat"][torch.from_numpy(used)][None])[0]
+        remap = np.zeros(len(batch["flat"]), np.int64)
+        remap[used] = np.arange(len(used))
+        keys = keys_used[torch.from_numpy(remap[rows])]
+        mask = torch.from_numpy(valid)
+        return model.score_projected(model.project_goals(queries), weights, keys, mask).relevance
+
+    # -- training ----------------------------------------------------------------------
+    def _fit(
+        self, labels: Sequence[Label], unlabeled: np.ndarray, cancel: CancelToken | None
+    ) -> tuple[Any, Priors, float]:
+        import torch  # noqa: TID253
+
+        from focusdesk.rank.attention import GoalAttentionScorer
+
+        base = self.ranker.untrained_scorer()
+        model = GoalAttentionScorer.from_config(base.get_config_dict())
+        model.load_state_dict(base.state_dict())
+        model.train()
+        init = {k: v.detach().clone() for k, v in base.state_dict().items()}
+        gq = self.ranker.goal_queries_for_training()
+        queries = torch.from_numpy(gq.vectors)
+        weights = torch.from_numpy(gq.weights)
+
+        ids = np.asarray([x.item_id for x in labels] + [int(i) for i in unlabeled], np.int64)
+        batch = self._batch(ids)
+        y = {x.item_id: x for x in labels}
+        pos_idx, pos_w, neg_idx, neg_w = [], [], [], []
+        for n, iid in enumerate(batch["item_ids"]):
+            if iid in y and y[iid].label > 0:
+                pos_idx.append(n)
+                pos_w.append(y[iid].weight)
+            else:
+                neg_idx.append(n)
+                neg_w.append(y[iid].weight if iid in y else UNLABELED_WEIGHT)
+        if not pos_idx or not neg_idx:
+            return model.eval(), Priors(), math.nan
+        sources = sorted(set(batch["sources"]))
+        senders = sorted({s for s in batch["senders"] if s})
+        src_ix = torch.tensor([sources.index(s) for s in batch["sources"]])
+        snd_ix = torch.tensor([senders.index(s) + 1 if s else 0 for s in batch["senders"]])
+        src_bias = torch.zeros(len(sources), requires_grad=True)
+        snd_bias = torch.zeros(len(senders) + 1, requires_grad=True)
+        # A pair's weight is w_pos * w_neg, so pairs are sampled by drawing the positive
+        # and the negative independently, each by its own weight.
+        pos_arr, neg_arr = np.asarray(pos_idx), np.asarray(neg_idx)
+        pos_p = np.asarray(pos_w) / np.sum(pos_w)
+        neg_p = np.asarray(neg_w) / np.sum(neg_w)
+        rng = np.random.default_rng(self.seed)
+        opt = torch.optim.Adam([*model.parameters(), src_bias, snd_bias], lr=self.lr)
+        loss_value = math.nan
+        for _ in range(self.steps):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            k = min(self.pairs_per_step, len(pos_arr) * len(neg_arr))
+            draw_p = rng.choice(pos_arr, size=k, p=pos_p)
+            draw_n = rng.choice(neg_arr, size=k, p=neg_p)
+            items, inverse = np.unique(np.concatenate([draw_p, draw_n]), return_inverse=True)
+            opt.zero_grad()
+            rel = self._relevance(model, queries, weights, batch, items)
+            it = torch.from_numpy(items)
+            score = rel + src_bias[src_ix[it]] + snd_bias[snd_ix[it]] * (snd_ix[it] > 0)
+            diff = score[torch.from_numpy(inverse[:k])] - score[torch.from_numpy(inverse[k:])]
+            rank_loss = torch.nn.functional.softplus(-self.sharpness * diff).mean()
+            reg = (src_bias**2).sum() + (snd_bias**2).sum()
+            for name, param in model.named_parameters():
+                reg = reg + ((param - init[name]) ** 2).sum()
+            loss = rank_loss + self.reg * reg / max(1, len(labels))
+            loss.backward()
+            opt.step()
+            loss_value = float(rank_loss.detach())
+        priors = Priors(
+            {int(s): float(v) for s, v in zip(sources, src_bias.detach(), strict=True)},
+            {s: float(v) for s, v in zip(senders, snd_bias.detach()[1:], strict=True)},
+        )
+        return model.eval(), priors, loss_value
+
+    def _pair_loss(
+        self, model: Any, priors: Priors, labels: Sequence[Label], unlabeled: np.ndarray
+    ) -> float:
+        """Held-out pairwise logistic loss of a scorer (lower is better)."""
+        import torch  # noqa: TID253
+
+        if not labels:
+            return math.nan
+        gq = self.ranker.goal_queries_for_training()
+        ids = np.asarray([x.item_id for x in labels] + [int(i) for i in unlabeled], np.int64)
+        batch = self._batch(ids)
+        with torch.inference_mode():
+            rel = self._relevance(
+                model,
+                torch.from_numpy(gq.vectors),
+                torch.from_numpy(gq.weights),
+                batch,
+                np.arange(len(batch["item_ids"])),
+            ).numpy()
+        score = np.asarray(
+            [
+                float(r) + priors.source_bias.get(src, 0.0) + priors.sender_bias.get(snd, 0.0)
+                for r, src, snd in zip(rel, batch["sources"], batch["senders"], strict=True)
+            ]
+        )
+        y = {x.item_id: x for x in labels}
+        ids_ = batch["item_ids"]
+        is_pos = np.asarray([i in y and y[i].label > 0 for i in ids_])
+        w = np.asarray([y[i].weight if i in y else UNLABELED_WEIGHT for i in ids_])
+        if not is_pos.any() or is_pos.all():
+            return math.nan
+        diff = score[is_pos][:, None] - score[~is_pos][None, :]
+        pw = w[is_pos][:, None] * w[~is_pos][None, :]
+        return float((pw * np.logaddexp(0.0, -self.sharpness * diff)).sum() / pw.sum())
+
+    def train(self, cancel: CancelToken | None = None) -> TrainResult:
+        """Train on all feedback; keep the new version only if it does better held out."""
+        started = time.perf_counter()
+        labels = collect_labels(self.ranker)
+        n_pos = sum(1 for x in labels if x.label > 0)
+        if len(labels) < MIN_LABELS or n_pos == 0:
+            return TrainResult(
+                len(labels),
+                False,
+                None,
+                {},
+                (
+                    f"Not enough feedback to learn from yet ({len(labels)} labelled items, "
+                    f"{n_pos} positive; at least {MIN_LABELS} with one positive are needed)."
+                ),
+            )
+        rng = np.random.default_rng(self.seed)
+        layout = self.ranker.layout()
+        labelled = {x.item_id for x in labels}
+        pool = np.asarray([i for i in layout.item_ids if int(i) not in labelled], np.int64)
+        sample = (
+            rng.choice(pool, size=min(len(pool), max(40, 4 * len(labels))), replace=False)
+            if len(pool)
+            else pool
+        )
+        half = len(sample) // 2
+        train_unl, held_unl = sample[:half], sample[half:]
+        train, held = _split(labels, self.seed)
+        candidate, cand_priors, train_loss = self._fit(train, train_unl, cancel)
+        current_loss = self._pair_loss(self.ranker.scorer, self.ranker.priors, held, held_unl)
+        new_loss = self._pair_loss(candidate, cand_priors, held, held_unl)
+        better = (not math.isnan(new_loss)) and (
+            math.isnan(current_loss) or new_loss < current_loss
+        )
+        metrics = {
+            "held_out_labels": len(held),
+            "held_out_loss_current": current_loss,
+            "held_out_loss_new": new_loss,
+            "train_loss": train_loss,
+            "labels": len(labels),
+            "positives": n_pos,
+        }
+        version_id = None
+        if better:
+            # Validated: refit on every label with the same settings, and use that.
+            final, final_priors, _ = self._fit(labels, sample, cancel)
+            metrics["seconds"] = round(time.perf_counter() - started, 2)
+            version_id = self.ranker.save_version(final, final_priors, len(labels), metrics)
+            message = (
+                f"Learnt from {len(labels)} labelled items: held-out loss "
+                f"{current_loss:.3f} → {new_loss:.3f}; the new scorer is in use."
+            )
+        else:
+            metrics["seconds"] = round(time.perf_counter() - started, 2)
+            self.ranker.record_rejected(len(labels), metrics)
+            message = (
+                f"Trained on {len(labels)} labelled items, but it did not rank the "
+                f"held-out ones better ({current_loss:.3f} → {new_loss:.3f}); "
+                "the scorer in use is kept."
+            )
+        return TrainResult(len(labels), better, version_id, metrics, message)

@@ -1,0 +1,274 @@
+"""The candidate pass: exact below the threshold, a FAISS net above it, cached keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from focusdesk.app import FocusDesk
+from focusdesk.bench.rank import SyntheticProfile, synthetic_goals, synthetic_profile
+from focusdesk.rank import candidates as cand
+from focusdesk.rank.attention import GoalAttentionScorer
+from focusdesk.rank.candidates import (
+    MANIFEST_FILE,
+    ApproximateIndex,
+    CandidateConfig,
+    CandidatePass,
+    KeysCache,
+    candidate_queries,
+    candidate_recall,
+    project_all_keys,
+)
+from focusdesk.rank.index import VectorIndex
+from focusdesk.rank.scoring import ChunkLayout, ItemScores, score_items
+
+DIM = 64
+
+
+@pytest.fixture(scope="module")
+def profile() -> SyntheticProfile:
+    return synthetic_profile(3000, 7500, dim=DIM, topics=30, seed=3)
+
+
+@pytest.fixture
+def index(profile: SyntheticProfile, tmp_path: Path) -> VectorIndex:
+    idx = VectorIndex(tmp_path / "index", "test-model", DIM)
+    idx.replace(profile.ids, profile.vectors)
+    return idx
+
+
+def _scorer() -> GoalAttentionScorer:
+    return GoalAttentionScorer(DIM, heads=4, init_temperature=0.3).eval()
+
+
+def _one_chunk_items(n: int) -> ChunkLayout:
+    """n items of one chunk each, chunk i at row i."""
+    rows = np.arange(n)
+    return ChunkLayout.from_rows(rows + 1, rows, rows, np.ones(n, bool))
+
+
+def _scores(ids: list[int], relevance: list[float]) -> ItemScores:
+    n = len(ids)
+    z = np.zeros(n, np.int64)
+    return ItemScores(np.asarray(ids), np.asarray(relevance, np.float32), np.zeros((n, 1)), z, z, z)
+
+
+def test_recall_counts_the_exhaustive_top_k_found() -> None:
+    full = _scores([1, 2, 3, 4], [0.9, 0.8, 0.7, 0.1])
+    assert candidate_recall(full, _scores([2, 1, 4], [0.8, 0.9, 0.1]), 2) == 1.0
+    assert candidate_recall(full, _scores([1, 3, 4], [0.9, 0.7, 0.1]), 2) == 0.5
+    assert candidate_recall(full, _scores([1, 3], [0.9, 0.7]), 10) == 0.5  # k = 4 items
+    assert candidate_recall(_scores([], []), _scores([], []), 10) == 1.0
+
+
+def test_candidates_hold_every_top_item_and_score_it_exactly(
+    profile: SyntheticProfile, index: VectorIndex
+) -> None:
+    scorer = _scorer()
+    keys = project_all_keys(scorer, index.vectors)
+    goals = synthetic_goals(profile, 3, 2, np.random.default_rng(0))
+    full = score_items(
+        scorer, profile.layout, index.vectors, goals.queries, goals.weights, goals.owner
+    )
+    pass_ = CandidatePass(CandidateConfig(exact_below=0, hits=3000, persist=False))
+    sub = pass_.select(scorer, profile.layout, index, goals.queries, goals.weights)
+    assert 0 < len(sub.item_ids) < len(profile.layout.item_ids)
+    found = score_items(
+        scorer, sub, index.vectors, goals.queries, goals.weights, goals.owner, keys_cache=keys
+    )
+    assert candidate_recall(full, found, 100) == 1.0
+    assert candidate_recall(full, found, 10) == 1.0
+    # Every chunk of a candidate (its document chunk too) is scored: same scores as exhaustive.
+    at = np.searchsorted(full.item_ids, found.item_ids)
+    assert np.array_equal(full.item_ids[at], found.item_ids)
+    np.testing.assert_allclose(found.relevance, full.relevance[at], atol=1e-5)
+    assert np.array_equal(found.evidence_chunk, full.evidence_chunk[at])
+    assert np.array_equal(
+        sub.counts, profile.layout.counts[np.searchsorted(profile.layout.item_ids, sub.item_ids)]
+    )
+
+
+def test_below_the_threshold_every_item_is_scored_exactly(
+    profile: SyntheticProfile, index: VectorIndex
+) -> None:
+    scorer = _scorer()
+    goals = synthetic_goals(profile, 2, 1, np.random.default_rng(1))
+    pass_ = CandidatePass(CandidateConfig(exact_below=len(index) + 1))
+    assert not pass_.needed(index)
+    assert pass_.select(scorer, profile.layout, index, goals.queries, goals.weights) is (
+        profile.layout
+    )
+    assert pass_.approx is None  # nothing was built
+    full = score_items(
+        scorer, profile.layout, index.vectors, goals.queries, goals.weights, goals.owner
+    )
+    cached = score_items(
+        scorer,
+        profile.layout,
+        index.vectors,
+        goals.queries,
+        goals.weights,
+        goals.owner,
+        keys_cache=KeysCache().get(scorer, index.vectors),
+    )
+    np.testing.assert_allclose(cached.relevance, full.relevance, atol=1e-6)
+    assert np.array_equal(cached.evidence_chunk, full.evidence_chunk)
+
+
+def test_candidate_queries_follow_trained_projections() -> None:
+    rng = np.random.default_rng(0)
+    scorer = GoalAttentionScorer(DIM, heads=1).eval()
+    goals = rng.standard_normal((3, DIM)).astype(np.float32)
+    goals /= np.linalg.norm(goals, axis=1, keepdims=True)
+    np.testing.assert_allclose(candidate_queries(scorer, goals), goals, atol=1e-6)
+    # With a rotation for P_q and P_k one chunk's score is still the cosine, and so is
+    # the candidate similarity.
+    rotation, _ = np.linalg.qr(rng.standard_normal((DIM, DIM)))
+    with torch.no_grad():
+        scorer.proj_q.copy_(torch.from_numpy(rotation.astype(np.float32)))
+        scorer.proj_k.copy_(torch.from_numpy(rotation.astype(np.float32)))
+    chunk = goals[::-1].copy() + 0.5 * goals
+    chunk /= np.linalg.norm(chunk, axis=1, keepdims=True)
+    expected = score_items(
+        scorer,
+        _one_chunk_items(3),
+        chunk,
+        goals[:1],
+        np.ones(1, np.float32),
+        np.zeros(1, np.int64),
+    ).relevance
+    got = chunk @ candidate_queries(scorer, goals[:1])[0]
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_keys_are_cached_until_vectors_or_scorer_change(index: VectorIndex) -> None:
+    cache, scorer = KeysCache(), _scorer()
+    keys = cache.get(scorer, index.vectors)
+    assert keys.shape == (len(index), 4, DIM // 4)
+    assert keys.dtype == np.float32
+    assert keys.flags.c_contiguous
+    with torch.inference_mode():
+        expected = scorer.project_keys(torch.from_numpy(index.vectors[None]))[0].numpy()
+    np.testing.assert_allclose(keys, expected, atol=1e-6)
+    assert cache.get(scorer, index.vectors) is keys
+    assert cache.get(_scorer(), index.vectors) is not keys  # another scorer
+    keys = cache.get(scorer, index.vectors)
+    index.update(np.zeros(0, np.int64), np.zeros((0, DIM), np.float32), index.ids[:1])
+    assert len(cache.get(scorer, index.vectors)) == len(index)  # new vector array
+    keys = cache.get(scorer, index.vectors)
+    cache.clear()
+    assert cache.get(scorer, index.vectors) is not keys
+
+
+def test_the_candidate_index_is_saved_and_loaded_not_rebuilt(
+    index: VectorIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = CandidateConfig(exact_below=0)
+    built = CandidatePass(config).prepare(index)
+    assert (index.folder / MANIFEST_FILE).exists()
+
+    def no_build(*args: object, **kwargs: object) -> ApproximateIndex:
+        raise AssertionError("rebuilt instead of loaded")
+
+    monkeypatch.setattr(ApproximateIndex, "build", no_build)
+    loaded = CandidatePass(config).prepare(index)
+    assert loaded is not built
+    assert len(loaded) == len(index)
+    assert loaded.nprobe == built.nprobe
+    query = index.vectors[:2]
+    assert np.array_equal(loaded.search(query, 5)[1], built.search(query, 5)[1])
+    monkeypatch.undo()
+    # Another set of ids (or another model) does not match what is on disk.
+    other = VectorIndex(index.folder, "another-model", DIM)
+    other.replace(index.ids, index.vectors)
+    assert ApproximateIndex.load(index.folder, "another-model", DIM, other.ids, config) is None
+    fewer = index.ids[1:]
+    assert ApproximateIndex.load(index.folder, "test-model", DIM, fewer, config) is None
+
+
+def test_a_small_change_updates_the_candidate_index_in_place(index: VectorIndex) -> None:
+    pass_ = CandidatePass(CandidateConfig(exact_below=0, persist=False))
+    approx = pass_.prepare(index)
+    assert pass_.prepare(index) is approx  # same vectors: nothing to do
+    new = -index.vectors[:1]  # a vector far from every other
+    removed = index.ids[10:20]
+    index.update(np.array([10**9]), new, removed)
+    assert pass_.prepare(index) is approx
+    assert len(approx) == len(index)
+    assert not np.isin(removed, approx.ids).any()
+    approx.faiss_index.nprobe = approx.nlist
+    _, found = approx.search(new, 1)
+    assert found[0, 0] == 10**9
+    # Half the vectors replaced: the lists are trained again.
+    index.update(np.zeros(0, np.int64), np.zeros((0, DIM), np.float32), index.ids[::2])
+    assert pass_.prepare(index) is not approx
+
+
+def test_ranking_uses_the_cached_keys_and_drops_them_when_told(
+    fd: FocusDesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    for n, text in enumerate(
+        [
+            "# OTA\n\nSigned OTA firmware updates with rollback for the sensor.",
+            "# BLE\n\nBLE firmware disconnects during OTA updates on old phones.",
+            "# Soup\n\nLeek and potato soup.",
+            "# Bike\n\nNew chain for the bike.\n\nAnd new brake pads for the winter.",
+        ]
+    ):
+        (vault / f"{n}.md").write_text(text)
+    fd.add_source("notes", str(vault))
+    fd.sync()
+    fd.add_goal("OTA firmware updates for the sensor")
+    projections: list[int] = []
+    real = cand.project_all_keys
+
+    def counting(scorer: GoalAttentionScorer, vectors: np.ndarray) -> np.ndarray:
+        projections.append(len(vectors))
+        return real(scorer, vectors)
+
+    monkeypatch.setattr(cand, "project_all_keys", counting)
+
+    def ranked() -> list[tuple[int, float]]:
+        # Relevance, not the score: the recency prior moves with the clock.
+        return [(r.item_id, round(r.relevance, 5)) for r in fd.rank(None)]
+
+    exact = ranked()
+    assert ranked() == exact
+    assert len(projections) == 1
+    fd.ranker.scorer_changed()
+    assert ranked() == exact
+    assert len(projections) == 2
+    fd.ranker.invalidate()
+    assert ranked() == exact
+    assert len(projections) == 3
+    # Forced through the candidate pass, the tiny profile ranks the same.
+    fd.ranker._candidate_pass = CandidatePass(CandidateConfig(exact_below=0, hits=100))
+    assert ranked() == exact
+    assert len(projections) == 3
+
+
+def test_shallow_first_search_keeps_the_same_hits_as_a_full_depth_one(
+    profile: SyntheticProfile, index: VectorIndex
+) -> None:
+    scorer = _scorer()
+    goals = synthetic_goals(profile, 3, 2, np.random.default_rng(2))
+    weights = np.full(len(goals.queries), 0.2, np.float32)
+    weights[0] = 3.0  # one facet dominates
+    config = CandidateConfig(exact_below=0, hits=1200, min_hits_per_query=5, persist=False)
+    pass_ = CandidatePass(config)
+    approx = pass_.prepare(index)
+    queries = candidate_queries(scorer, goals.queries)
+    got = np.sort(pass_._hits(approx, queries, weights))
+    sims, ids = approx.search(queries, config.hits)
+    weighted = np.where(ids >= 0, sims * weights[:, None], -np.inf)
+    best = np.sort(weighted.ravel())[-config.hits]
+    keep = (weighted >= best) & (ids >= 0)
+    keep[:, :5] |= ids[:, :5] >= 0
+    assert np.array_equal(got, np.sort(ids[keep]))
+    # The dominant facet needed more than the shallow search gave it.
+    assert keep[0].sum() > 4 * config.hits / len(queries)

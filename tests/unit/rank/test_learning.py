@@ -1,0 +1,134 @@
+"""Learning from feedback: labels, training, versions, acceptance and reset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from focusdesk.app import FocusDesk
+from focusdesk.rank.learning import (
+    OPEN_DWELL_SECONDS,
+    Priors,
+    ScorerTrainer,
+    collect_labels,
+    sender_key,
+)
+
+TOPICS = {
+    "battery": "lithium battery cell capacity discharge current charger",
+    "radio": "radio antenna receiver frequency tuner signal",
+    "garden": "garden tomatoes soil compost seeds watering",
+}
+
+
+@pytest.fixture
+def synced(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
+    root = tmp_path / "vault"
+    root.mkdir()
+    for topic, words in TOPICS.items():
+        for n in range(8):
+            (root / f"{topic}-{n}.md").write_text(
+                f"---\ntitle: {topic} note {n}\n---\n{words} note {n} {topic}\n"
+            )
+    fd.add_source("notes", str(root))
+    fd.sync()
+    # A goal that matches "battery" and "radio" equally well to start with.
+    fd.add_goal("electronics: battery charger, radio receiver")
+    return fd
+
+
+def _items(fd: FocusDesk, topic: str) -> list[int]:
+    return [r.item_id for r in fd.rank() if r.title.startswith(topic)]
+
+
+def test_labels_prefer_the_latest_explicit_vote(synced: FocusDesk) -> None:
+    a, b, c = _items(synced, "battery")[:3]
+    synced.record_feedback(a, "down")
+    synced.record_feedback(a, "up")
+    synced.record_feedback(b, "dismiss")
+    synced.record_feedback(b, "up")
+    synced.record_feedback(c, "open", value=OPEN_DWELL_SECONDS - 1)  # a glance is no signal
+    labels = {x.item_id: x for x in collect_labels(synced.ranker)}
+    assert labels[a].label == 1.0
+    assert labels[a].weight == 1.0
+    assert labels[b].label == 1.0  # explicit beats implicit
+    assert c not in labels
+
+
+def test_training_on_votes_moves_the_voted_topic_up(synced: FocusDesk) -> None:
+    radio, battery = _items(synced, "radio"), _items(synced, "battery")
+    for iid in radio[:5]:
+        synced.record_feedback(iid, "up")
+    for iid in battery[:5]:
+        synced.record_feedback(iid, "down")
+    result = synced.train_scorer()
+    assert result.accepted, result.message
+    ranked = synced.rank()
+    positions = {r.item_id: n for n, r in enumerate(ranked)}
+    # The unvoted radio notes now rank above every battery note: the scorer generalised
+    # from the votes, it did not just memorise them.
+    assert max(positions[i] for i in radio[5:]) < min(positions[i] for i in battery)
+    versions = synced.scorer_versions()
+    assert versions[-1]["active"]
+    assert (
+        versions[-1]["metrics"]["held_out_loss_new"]
+        < versions[-1]["metrics"]["held_out_loss_current"]
+    )
+    assert (synced.paths.data_dir / "scorer" / "v0001" / "model.safetensors").exists()
+
+
+def test_reset_returns_to_the_untrained_scorer(synced: FocusDesk) -> None:
+    before = [r.item_id for r in synced.rank()]
+    for iid in _items(synced, "radio")[:5]:
+        synced.record_feedback(iid, "up")
+    for iid in _items(synced, "battery")[:5]:
+        synced.record_feedback(iid, "down")
+    assert synced.train_scorer().accepted
+    synced.reset_scorer()
+    assert [r.item_id for r in synced.rank()] == before
+    assert not any(v["active"] for v in synced.scorer_versions())
+
+
+def test_a_version_that_is_not_better_is_not_used(
+    synced: FocusDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for iid in _items(synced, "radio")[:5]:
+        synced.record_feedback(iid, "up")
+    for iid in _items(synced, "battery")[:5]:
+        synced.record_feedback(iid, "down")
+    losses = iter([0.2, 0.5])  # current, new: the new one is worse held out
+    monkeypatch.setattr(ScorerTrainer, "_pair_loss", lambda *a, **k: next(losses))
+    before = [r.item_id for r in synced.rank()]
+    result = synced.train_scorer()
+    assert not result.accepted
+    assert "kept" in result.message
+    assert [r.item_id for r in synced.rank()] == before
+    assert synced.scorer_versions()[-1]["accepted"] is False
+
+
+def test_too_little_feedback_is_said_plainly(synced: FocusDesk) -> None:
+    synced.record_feedback(_items(synced, "radio")[0], "up")
+    result = synced.train_scorer()
+    assert not result.accepted
+    assert "Not enough feedback" in result.message
+
+
+def test_explanations_carry_priors(synced: FocusDesk) -> None:
+    top = synced.rank()[0]
+    assert set(top.priors) == {"recency", "source", "sender", "redundancy"}
+    assert top.score == pytest.approx(top.relevance + sum(top.priors.values()), abs=1e-5)
+    assert top.matched_facet is not None
+
+
+def test_priors_round_trip(tmp_path: Path) -> None:
+    p = Priors({3: 0.1}, {"ann@example.com": -0.2})
+    p.save(tmp_path / "priors.json")
+    assert Priors.load(tmp_path / "priors.json") == p
+    assert Priors.load(tmp_path / "missing.json") == Priors()
+
+
+def test_sender_key() -> None:
+    assert sender_key("Ann Lee <Ann@Example.com>") == "ann@example.com"
+    assert sender_key("bob@example.org") == "bob@example.org"
+    assert sender_key(None) == ""
