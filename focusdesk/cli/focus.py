@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
+from focusdesk.cli.focus_actions import ACTIONS, register_actions, run_action
+
 if TYPE_CHECKING:
     from focusdesk.app import FocusDesk
 
@@ -25,12 +27,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="only this goal (repeat for several)",
     )
     plan.add_argument("--json", action="store_true", help="one JSON object per line")
+    register_actions(fsub)
     focus.set_defaults(handler=run)
 
 
 def run(fd: FocusDesk, args: argparse.Namespace) -> int:
     if args.action == "plan":
         return _plan(fd, args)
+    if args.action in ACTIONS:
+        return run_action(fd, args)
     raise AssertionError(args.action)  # argparse only lets known actions through
 
 

@@ -1,0 +1,81 @@
+"""The clock the focus services read, and detection of wall-clock jumps.
+
+Everything in ``focusdesk.focus`` asks a ``Clock`` for the time instead of calling
+``datetime.now`` itself, so tests can drive it (time-machine moves the wall clock of
+``SystemClock``; the monotonic clock is left alone, which is exactly what a machine
+waking from sleep looks like). ``JumpDetector`` compares how far the wall clock and
+the monotonic clock moved between two checks: a difference means the machine slept
+or someone changed the clock, and schedules must be re-evaluated.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Where the focus services read the time."""
+
+    def now(self) -> datetime:
+        """The wall-clock time, timezone-aware UTC."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds of a clock that never jumps (it may stand still while asleep)."""
+        ...
+
+
+class SystemClock:
+    """The machine's clocks."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+@dataclass(frozen=True)
+class ClockJump:
+    """The wall clock moved ``offset`` more (or less) than real time between two checks."""
+
+    before: datetime
+    """Wall time at the previous check."""
+    after: datetime
+    """Wall time now."""
+    offset: timedelta
+    """Wall delta minus monotonic delta: positive after sleep or a clock set forward."""
+
+    @property
+    def gap_start(self) -> datetime:
+        """When the unseen stretch began (the previous check plus the real time since)."""
+        return self.after - self.offset if self.offset > timedelta(0) else self.after
+
+    @property
+    def forward(self) -> bool:
+        return self.offset > timedelta(0)
+
+
+class JumpDetector:
+    """Reports a ``ClockJump`` when wall and monotonic time disagree by more than ``tolerance``."""
+
+    def __init__(self, clock: Clock, tolerance: timedelta = timedelta(seconds=90)) -> None:
+        self._clock = clock
+        self._tolerance = tolerance.total_seconds()
+        self._wall = clock.now()
+        self._mono = clock.monotonic()
+
+    def check(self) -> ClockJump | None:
+        """Compare with the previous check (and make this one the new reference)."""
+        wall, mono = self._clock.now(), self._clock.monotonic()
+        wall_delta = (wall - self._wall).total_seconds()
+        mono_delta = mono - self._mono
+        before = self._wall
+        self._wall, self._mono = wall, mono
+        offset = wall_delta - mono_delta
+        if abs(offset) <= self._tolerance:
+            return None
+        return ClockJump(before=before, after=wall, offset=timedelta(seconds=offset))

@@ -1,0 +1,44 @@
+"""Helpers shared by the focus tests: a small synced vault with goals, and time helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from focusdesk.app import FocusDesk
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+VAULT = {
+    "ota.md": "# OTA rollback\n\nSigned OTA firmware updates with rollback for the sensor.",
+    "ble.md": "# BLE disconnects\n\nBLE firmware disconnects during OTA updates on old phones.",
+    "power.md": "# Sleep current\n\nFirmware sleep current budget for the battery sensor.",
+    "hiring.md": "# Interview loop\n\nInterview loop for two embedded firmware engineers.",
+    "soup.md": "# Leek soup\n\nLeek and potato soup with stock.",
+}
+
+
+def berlin(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:
+    """A Berlin wall time (aware); time-machine travelling there makes Berlin the local zone."""
+    return datetime(y, m, d, hh, mm, ss, tzinfo=BERLIN)
+
+
+def make_vault(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in VAULT.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def seed(desk: FocusDesk, vault: Path) -> list[int]:
+    """Add the vault, sync it, add two goals; the goal ids."""
+    desk.add_source("notes", str(vault), name="Notes")
+    desk.sync()
+    firmware = desk.add_goal("Ship the sensor firmware: OTA updates, BLE, sleep current")
+    hiring = desk.add_goal("Hire embedded firmware engineers: interview loop")
+    return [firmware.id, hiring.id]
+
+
+def add_note(vault: Path, name: str, text: str) -> None:
+    (vault / name).write_text(text, encoding="utf-8")

@@ -1,0 +1,84 @@
+"""The headless runner, in-process under a fake clock: a block starts, new items synced
+during it are held, and its end lists them together."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import time_machine
+from focus_fixtures import add_note, berlin
+
+from focusdesk.app import FocusDesk
+from focusdesk.focus.headless import HeadlessRunner
+
+WAIT_S = 15.0
+
+
+class Output(io.StringIO):
+    """A stream whose reader can wait until some text has been written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._written = threading.Condition()
+
+    def write(self, text: str) -> int:
+        with self._written:
+            n = super().write(text)
+            self._written.notify_all()
+            return n
+
+    def wait_for(self, text: str) -> bool:
+        with self._written:
+            return self._written.wait_for(lambda: text in self.getvalue(), WAIT_S)
+
+
+def test_headless_runs_blocks_syncs_and_releases_held_items(
+    desk: FocusDesk, clock: time_machine.Traveller, vault: Path
+) -> None:
+    svc = desk.focus
+    svc.add_block("Deep work", start_time="09:00", duration_minutes=90, timezone="Europe/Berlin")
+    svc.set_sync_schedule(desk.list_sources()[0].id, 30)
+    clock.move_to(berlin(2026, 11, 23, 8, 59, 59))
+    out = Output()
+    runner = HeadlessRunner(desk, out=out, tick=timedelta(days=1))
+    thread = threading.Thread(target=runner.run, name="headless")
+    thread.start()
+    try:
+        assert out.wait_for("Next focus block: 'Deep work' on Mon 09:00.")
+        assert "Scheduler running" in out.getvalue()
+
+        clock.move_to(berlin(2026, 11, 23, 9, 0, 1))
+        runner.scheduler.scheduler.wakeup()
+        assert out.wait_for("Focus block 'Deep work' started, until 10:30:")
+
+        add_note(vault, "rc1.md", "# RC1 blocker\n\nOTA rollback fails on the RC1 build.")
+        clock.move_to(berlin(2026, 11, 23, 9, 30, 1))
+        runner.scheduler.scheduler.wakeup()
+        assert out.wait_for("Synced Notes: 1 new item(s), held until the focus block ends.")
+
+        clock.move_to(berlin(2026, 11, 23, 10, 30, 1))
+        runner.scheduler.scheduler.wakeup()
+        assert out.wait_for("1 new item(s) arrived during the block:")
+        assert "RC1 blocker (Notes)" in out.getvalue()
+    finally:
+        runner.request_stop()
+        thread.join(WAIT_S)
+    assert not thread.is_alive()
+    assert out.getvalue().rstrip().endswith("Stopped.")
+
+
+def test_headless_once_reports_a_missed_block_and_starts_a_late_one(
+    desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    svc = desk.focus
+    svc.add_block("Early", start_time="07:30", duration_minutes=30, timezone="Europe/Berlin")
+    svc.add_block("Deep work", start_time="08:00", duration_minutes=90, timezone="Europe/Berlin")
+    clock.move_to(berlin(2026, 11, 23, 8, 20))
+    out = Output()
+    assert HeadlessRunner(desk, out=out).run(once=True) == 0
+    text = out.getvalue()
+    assert "Missed focus block 'Early' planned for Mon 2026-11-23 07:30" in text
+    assert "Focus block 'Deep work' started (late by 20 min), until 09:30" in text
