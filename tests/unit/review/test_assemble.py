@@ -1,0 +1,123 @@
+"""Review assembly: the goal's topic first, periods, statuses, focus minutes and S/N."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from focusdesk.errors import KnownError
+from focusdesk.review.assemble import (
+    assemble_review,
+    last_review_at,
+    parse_when,
+    resolve_period,
+)
+from focusdesk.store.models import FocusSession, FocusSessionItem, Item
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def wide() -> tuple[datetime, datetime]:
+    now = datetime.now(UTC)
+    return now - timedelta(days=1), now + timedelta(minutes=1)
+
+
+def test_review_lists_the_goals_topic_first(profile: Any) -> None:
+    review = assemble_review(profile, *wide())
+    entries = review.ranked_entries()
+    assert {e.title for e in entries[:3]} == {
+        "Tomato garden plan",
+        "Rose garden pruning",
+        "Herb garden notes",
+    }
+    assert review.groups[0].goal_title == "tomato garden compost planting"
+    assert all(e.summary.sentences for e in entries[:3])
+    assert review.items_in_period == 7
+
+
+def test_review_counts_statuses_and_excludes_items_outside_the_period(profile: Any) -> None:
+    with profile.store.session() as s:
+        items = s.query(Item).order_by(Item.id).all()
+        items[0].status = "done"
+        items[1].status = "dismissed"
+        old = datetime(2020, 1, 1, tzinfo=UTC)
+        items[2].received_at = old
+        items[2].published_at = old
+    review = assemble_review(profile, *wide())
+    assert review.items_in_period == 6
+    assert len(review.done) == 1
+    assert len(review.dismissed) == 1
+    assert review.open_count == 4
+    assert all(e.item_id != items[2].id for e in review.entries)
+
+
+def test_focus_minutes_per_goal_planned_and_actual(profile: Any) -> None:
+    goal = profile.list_goals()[0]
+    start = datetime.now(UTC) - timedelta(hours=2)
+    with profile.store.session() as s:
+        sess = FocusSession(
+            title="Block",
+            goal_ids=[goal.id],
+            state="done",
+            planned_start=start,
+            planned_end=start + timedelta(minutes=60),
+            actual_start=start,
+        )
+        sess.items = [
+            FocusSessionItem(
+                position=0,
+                goal_id=goal.id,
+                goal_title=goal.title,
+                planned_minutes=30,
+                actual_seconds=25 * 60,
+            ),
+            FocusSessionItem(
+                position=1,
+                goal_id=goal.id,
+                goal_title=goal.title,
+                planned_minutes=20,
+                actual_seconds=10 * 60,
+            ),
+        ]
+        s.add(sess)
+    review = assemble_review(profile, *wide())
+    assert review.focus_planned == 50
+    assert review.focus_actual == pytest.approx(35)
+    assert sum(review.focus[0].per_day.values()) == pytest.approx(35)
+
+
+def test_signal_to_noise_and_mute_suggestion(fd: Any, tmp_path: Path) -> None:
+    from review_helpers import NOTES, make_profile
+
+    noise = {f"ads-{n}.md": f"# Offer {n}\n\nBuy cheap shoes now, offer {n}.\n" for n in range(6)}
+    make_profile(fd, tmp_path, NOTES)
+    vault2 = tmp_path / "ads"
+    vault2.mkdir()
+    for name, text in noise.items():
+        (vault2 / name).write_text(text, "utf-8")
+    fd.add_source("notes", str(vault2), name="Ads")
+    fd.sync()
+    review = assemble_review(fd, *wide())
+    by_name = {x.source_name: x for x in review.sources}
+    assert by_name["Ads"].items == 6
+    assert by_name["Ads"].ratio < by_name["Notes"].ratio
+    assert [x.source_name for x in review.suggestions] == ["Ads"]
+
+
+def test_periods(fd: Any) -> None:
+    assert parse_when("7d", NOW) == NOW - timedelta(days=7)
+    assert parse_when("12h", NOW) == NOW - timedelta(hours=12)
+    end = parse_when("2026-11-20", NOW, end=True)
+    assert end.astimezone().date().isoformat() == "2026-11-21"
+    with pytest.raises(KnownError):
+        parse_when("yesterday-ish", NOW)
+    assert last_review_at(fd) is None
+    since, until = resolve_period(fd, None, None, now=NOW)
+    assert until - since == timedelta(days=1)
+    fd.review(mark=True)
+    assert last_review_at(fd) is not None
+    with pytest.raises(KnownError):
+        resolve_period(fd, "2026-11-22", "2026-11-01", now=NOW)
