@@ -27,6 +27,7 @@ from focusdesk.records import (
     SyncSummary,
 )
 from focusdesk.settings import Settings, load_settings, save_settings
+from focusdesk.sources.credentials import PasswordStore
 from focusdesk.sources.registry import check_new_source
 from focusdesk.store.db import Store
 from focusdesk.store.models import (
@@ -36,13 +37,20 @@ from focusdesk.store.models import (
     Feedback,
     Goal,
     Item,
+    ScorerVersion,
     Source,
 )
 
 if TYPE_CHECKING:
+    from focusdesk.focus.service import FocusService
     from focusdesk.rank.encoder import Encoder
     from focusdesk.rank.index import VectorIndex
+    from focusdesk.rank.learning import TrainResult
     from focusdesk.rank.ranker import Ranker
+    from focusdesk.review.assemble import Review
+    from focusdesk.search import SearchHit
+    from focusdesk.sources.opml import OpmlImport
+    from focusdesk.triage import Triage
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +64,13 @@ class FocusDesk:
         self.paths = paths.ensure()
         self.settings = settings if settings is not None else load_settings(paths.settings_file)
         self.store = Store(paths.database_url)
+        self.passwords = PasswordStore()
+        """Mail passwords (keyring, else memory); set ``passwords.provider`` to ask the user."""
         self._encoder = encoder
         self._index: VectorIndex | None = None
         self._ranker: Ranker | None = None
+        self._triage: Triage | None = None
+        self._focus: FocusService | None = None
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None) -> FocusDesk:
@@ -133,7 +145,13 @@ class FocusDesk:
         if self._ranker is None:
             from focusdesk.rank.ranker import Ranker
 
-            self._ranker = Ranker(self.store, self.encoder, lambda: self.index, self.settings)
+            self._ranker = Ranker(
+                self.store,
+                self.encoder,
+                lambda: self.index,
+                self.settings,
+                versions_dir=self.paths.data_dir / "scorer",
+            )
         return self._ranker
 
     # -- sources -------------------------------------------------------------------------
@@ -189,11 +207,76 @@ class FocusDesk:
             src = s.get(Source, source_id)
             if src is None:
                 raise NotFoundError(f"There is no source with id {source_id}.")
+            if src.kind == "imap":
+                self._forget_imap_password(s, src)
             s.delete(src)
         if self._index is not None:
             self.refresh_index()
         if self._ranker is not None:
             self._ranker.invalidate()
+
+    def set_source_password(self, source_id: int, password: str) -> bool:
+        """Save an IMAP source's password (system keyring, else memory for this run).
+
+        Returns True when it is kept in the system keyring, False when only in memory.
+        """
+        from focusdesk.sources.imap import account_from_source
+
+        with self.store.session() as s:
+            src = s.get(Source, source_id)
+            if src is None:
+                raise NotFoundError(f"There is no source with id {source_id}.")
+            if src.kind != "imap":
+                raise KnownError(f"Source {source_id} is not an IMAP account: it has no password.")
+            account = account_from_source(src.uri, dict(src.config))
+        if not password:
+            raise KnownError("The password is empty.")
+        return self.passwords.set(account.user, account.host, account.port, password)
+
+    def _forget_imap_password(self, s: Any, src: Source) -> None:
+        """Delete a removed IMAP source's password unless another source uses the account."""
+        from focusdesk.sources.imap import account_from_source
+
+        try:
+            account = account_from_source(src.uri, dict(src.config))
+            others = s.scalars(
+                select(Source).where(Source.kind == "imap", Source.id != src.id)
+            ).all()
+            for other in others:
+                o = account_from_source(other.uri, dict(other.config))
+                if (o.user, o.host, o.port) == (account.user, account.host, account.port):
+                    return
+        except KnownError:
+            return
+        self.passwords.delete(account.user, account.host, account.port)
+
+    # -- feeds (OPML) --------------------------------------------------------------------
+    def import_opml(self, path: str | Path) -> OpmlImport:
+        """Add every feed of an OPML file not already added; its folders become groups."""
+        from focusdesk.sources.opml import import_feeds, read_opml
+
+        return import_feeds(
+            read_opml(path),
+            lambda uri, name, config: self.add_source("feed", uri, name=name, config=config),
+        )
+
+    def export_opml(self, path: str | Path, *, title: str = "FocusDesk feeds") -> int:
+        """Write every feed source to an OPML file, grouped by folder; returns the count."""
+        from focusdesk.sources.opml import export_feeds, write_opml
+
+        with self.store.session() as s:
+            rows = [
+                (src.name, src.uri, dict(src.config))
+                for src in s.scalars(
+                    select(Source).where(Source.kind == "feed").order_by(Source.id)
+                )
+            ]
+        target = Path(path).expanduser()
+        try:
+            target.write_bytes(write_opml(export_feeds(rows), title=title))
+        except OSError as exc:
+            raise KnownError(f"{target} could not be written: {exc.strerror or exc}.") from None
+        return len(rows)
 
     # -- sync ----------------------------------------------------------------------------
     def sync(
@@ -214,6 +297,7 @@ class FocusDesk:
             max_chunks=self.settings.max_chunks_per_item,
             progress=progress,
             cancel=cancel,
+            passwords=self.passwords,
         )
         if summary.changed or summary.chunks_encoded or summary.items_chunked:
             self.refresh_index()
@@ -352,6 +436,96 @@ class FocusDesk:
             if goal_id is not None and s.get(Goal, goal_id) is None:
                 raise NotFoundError(f"There is no goal with id {goal_id}.")
             s.add(Feedback(item_id=item_id, goal_id=goal_id, signal=signal, value=value))
+
+    # -- triage and search ---------------------------------------------------------------
+    @property
+    def triage(self) -> Triage:
+        """Done, dismiss, snooze, read (each with its implicit feedback) and undo."""
+        if self._triage is None:
+            from focusdesk.triage import Triage
+
+            self._triage = Triage(self.store)
+        return self._triage
+
+    @property
+    def focus(self) -> FocusService:
+        """Focus blocks, sessions, schedules and the calendar (built on first use)."""
+        if self._focus is None:
+            from focusdesk.focus.service import FocusService
+
+            self._focus = FocusService.for_desk(self)
+        return self._focus
+
+    def review(
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        *,
+        goal_ids: list[int] | None = None,
+        per_goal: int = 10,
+        mark: bool = True,
+        cancel: CancelToken | None = None,
+    ) -> Review:
+        """The review of a period (``1d``, ``7d``, a date; default since the last review)."""
+        from focusdesk.review.assemble import review_period
+
+        return review_period(
+            self, since, until, goal_ids=goal_ids, per_goal=per_goal, mark=mark, cancel=cancel
+        )
+
+    def search(
+        self,
+        query: str,
+        top: int = 20,
+        *,
+        semantic: bool = True,
+        cancel: CancelToken | None = None,
+    ) -> list[SearchHit]:
+        """Hybrid search: BM25 keywords and vector similarity merged by reciprocal rank."""
+        from focusdesk.search import hybrid_search
+
+        return hybrid_search(
+            self.store,
+            query,
+            top=top,
+            encoder=self.encoder if semantic else None,
+            index=(lambda: self.index) if semantic else None,
+            cancel=cancel,
+        )
+
+    def set_source_enabled(self, source_id: int, enabled: bool) -> SourceInfo:
+        """Switch a source on or off; a disabled source is skipped by a full sync."""
+        with self.store.session() as s:
+            src = s.get(Source, source_id)
+            if src is None:
+                raise NotFoundError(f"There is no source with id {source_id}.")
+            src.enabled = enabled
+        return self.get_source(source_id)
+
+    def train_scorer(self, cancel: CancelToken | None = None) -> TrainResult:
+        """Learn from all feedback; the new version is used only if it is better held out."""
+        from focusdesk.rank.learning import ScorerTrainer
+
+        return ScorerTrainer(self.ranker).train(cancel)
+
+    def reset_scorer(self) -> None:
+        """Go back to the untrained scorer (trained versions stay on record)."""
+        self.ranker.reset_scorer()
+
+    def scorer_versions(self) -> list[dict[str, Any]]:
+        """Every training run: when, on how many labels, held-out figures, used or not."""
+        with self.store.session() as s:
+            return [
+                {
+                    "id": v.id,
+                    "created_at": v.created_at,
+                    "labels": v.n_votes,
+                    "accepted": v.accepted,
+                    "active": v.active,
+                    "metrics": dict(v.metrics),
+                }
+                for v in s.scalars(select(ScorerVersion).order_by(ScorerVersion.id))
+            ]
 
     def counts(self) -> dict[str, int]:
         """How many sources, live items, chunks, cached vectors and goals the profile has."""

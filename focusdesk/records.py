@@ -86,6 +86,15 @@ class RankedItem:
     goal_scores: dict[int, float] = field(default_factory=dict)
     matched_facet: str | None = None
     """The goal facet (query) that matched best: the goal itself or one listed thing."""
+    relevance: float = 0.0
+    """R, the attention layer's relevance; ``score`` is R plus the priors."""
+    priors: dict[str, float] = field(default_factory=dict)
+    """How much each prior added (or, negative, took away): recency, source, sender,
+    redundancy."""
+    story_size: int = 1
+    """How many items (this one included) tell the same story."""
+    story_item_ids: tuple[int, ...] = ()
+    """The other items of this story, collapsed under this one."""
 
     def to_json(self) -> dict[str, Any]:
         """The `rank --json` line for this item."""
@@ -104,6 +113,10 @@ class RankedItem:
             "evidence_span": list(self.evidence_span) if self.evidence_span else None,
             "goal_scores": {str(k): round(v, 6) for k, v in self.goal_scores.items()},
             "matched_facet": self.matched_facet,
+            "relevance": round(self.relevance, 6),
+            "priors": {k: round(v, 6) for k, v in self.priors.items()},
+            "story_size": self.story_size,
+            "story_item_ids": list(self.story_item_ids),
         }
 
 

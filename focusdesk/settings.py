@@ -24,6 +24,11 @@ def _setting(default: Any, description: str) -> Any:
     return field(default=default, metadata={"description": description})
 
 
+def _list_setting(description: str) -> Any:
+    """A list of strings, empty by default."""
+    return field(default_factory=list, metadata={"description": description})
+
+
 @dataclass
 class Settings:
     """Every user-tunable value of FocusDesk."""
@@ -38,16 +43,50 @@ class Settings:
         300, "Largest passage, in estimated tokens (about 1.25x the model's count; ~240 real)."
     )
     heads: int = _setting(4, "Attention heads of the scoring layer (must divide the vector size).")
-    temperature: float = _setting(1.0, "Initial attention temperature of each head.")
+    temperature: float = _setting(0.3, "Initial attention temperature of each head.")
     goal_softmax_temperature: float = _setting(
         0.05, "Sharpness of the soft maximum over goals (smaller is closer to a hard max)."
     )
     max_chunks_per_item: int = _setting(32, "Chunks per item that are encoded and scored.")
     top_k: int = _setting(50, "How many ranked items the inbox and focus views show first.")
+    recency_weight: float = _setting(
+        0.05, "Most a brand-new item's score is raised by recency (it halves every half-life)."
+    )
+    half_life_notes_days: float = _setting(30.0, "Recency half-life of notes, in days.")
+    half_life_email_days: float = _setting(7.0, "Recency half-life of email, in days.")
+    half_life_feed_days: float = _setting(3.0, "Recency half-life of feed entries, in days.")
+    duplicate_similarity: float = _setting(
+        0.93, "Cosine above which two items are the same story and are shown as one."
+    )
+    redundancy_similarity: float = _setting(
+        0.80, "Cosine above which an item is penalised for repeating a higher-ranked one."
+    )
+    redundancy_penalty: float = _setting(
+        0.05, "Largest score penalty for repeating a higher-ranked item."
+    )
     focus_top_k: int = _setting(5, "How many items a focus block shows.")
     focus_floor_minutes: int = _setting(5, "The fewest minutes a focus block gives one item.")
     allocation_temperature: float = _setting(
-        0.05, "Temperature T of the attention shares softmax(S/T) (smaller favours the top)."
+        0.1, "Temperature T of the attention shares softmax(S/T) (smaller favours the top)."
+    )
+    sync_interval_minutes: int = _setting(
+        15, "Minutes between automatic syncs of notes and mail (0: only when asked)."
+    )
+    feed_sync_interval_minutes: int = _setting(
+        60, "Minutes between automatic syncs of feeds (0: only when asked)."
+    )
+    dismissed_retention_days: int = _setting(
+        30, "Days a dismissed item's text is kept (0: forever); it stays dismissed after."
+    )
+    theme: str = _setting("system", "Colours of the desktop app: system, light or dark.")
+    high_attention_score: float = _setting(
+        0.45, "Score from which a new item counts as high-attention (tray and notifications)."
+    )
+    notify_high_attention: bool = _setting(
+        True, "Show a notification when new high-attention items arrive."
+    )
+    remote_content_senders: list[str] = _list_setting(
+        "Senders (addresses) and domains whose remote images load without asking."
     )
 
     @classmethod
@@ -73,6 +112,10 @@ def _coerce(value: Any, default: Any) -> Any:
         if not isinstance(value, str):
             raise TypeError
         return value
+    if isinstance(default, list):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise TypeError
+        return list(value)
     return value
 
 
@@ -103,6 +146,8 @@ def load_settings(path: Path) -> Settings:
         if f.name not in data:
             continue
         default = f.default if f.default is not MISSING else None
+        if f.default_factory is not MISSING:
+            default = f.default_factory()
         try:
             kwargs[f.name] = _coerce(data[f.name], default)
         except TypeError:
@@ -111,6 +156,9 @@ def load_settings(path: Path) -> Settings:
     if settings.device not in ("auto", "cpu", "cuda"):
         log.warning("Setting device=%r is invalid; using 'auto'", settings.device)
         settings.device = "auto"
+    if settings.theme not in ("system", "light", "dark"):
+        log.warning("Setting theme=%r is invalid; using 'system'", settings.theme)
+        settings.theme = "system"
     return settings
 
 

@@ -14,12 +14,40 @@ import sys
 from collections.abc import Sequence
 
 from focusdesk import __version__
-from focusdesk.cli import demo, doctor, focus, goals, rank, sources, sync
+from focusdesk.cli import (
+    bench,
+    demo,
+    doctor,
+    feedback,
+    feeds,
+    focus,
+    goals,
+    rank,
+    review,
+    search,
+    sources,
+    sync,
+)
+from focusdesk.cli import run as run_verb
 from focusdesk.errors import Cancelled, KnownError
 
 log = logging.getLogger("focusdesk")
 
-VERB_MODULES = (sources, sync, goals, rank, focus, doctor, demo)
+VERB_MODULES = (
+    sources,
+    feeds,
+    sync,
+    goals,
+    rank,
+    search,
+    feedback,
+    focus,
+    review,
+    run_verb,
+    doctor,
+    bench,
+    demo,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

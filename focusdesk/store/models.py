@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -156,3 +158,175 @@ class Feedback(Base):
     signal: Mapped[str] = mapped_column(String(16))
     value: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ScorerVersion(Base):
+    """One trained version of the attention scorer and its priors, with its evaluation.
+
+    The parameters live in ``path`` (config.json + model.safetensors + priors.json,
+    relative to the profile's data dir); ``active`` marks the one the ranker uses
+    (none active = the untrained scorer).
+    """
+
+    __tablename__ = "scorer_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    path: Mapped[str] = mapped_column(Text)
+    n_votes: Mapped[int] = mapped_column(Integer)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# -- focus blocks, schedules and sessions (focusdesk/focus/) ------------------------------
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every database (SQLite keeps no offset: stored as naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UTCDateTime needs a timezone-aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+FOCUS_SESSION_STATES = ("running", "paused", "ended", "missed")
+FOCUS_ITEM_OUTCOMES = ("open", "done", "skipped", "snoozed")
+SCHEDULE_KINDS = ("sync", "review")
+
+
+class FocusBlock(Base):
+    """A recurring deep-work block: an RRULE in the block's own time zone, at a local time.
+
+    ``handled_until`` is the watermark: every occurrence starting at or before it was
+    started, or recorded as missed; the scheduler never fires one twice.
+    """
+
+    __tablename__ = "focus_blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    rrule: Mapped[str] = mapped_column(Text)  # RFC 5545 RRULE value, without "RRULE:"
+    start_time: Mapped[str] = mapped_column(String(5))  # local "HH:MM"
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    goal_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # empty: all active goals
+    top_k: Mapped[int | None] = mapped_column(Integer)  # None: the focus_top_k setting
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA name
+    starts_on: Mapped[date] = mapped_column(Date)  # DTSTART's date
+    handled_until: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Schedule(Base):
+    """A periodic job that is not a focus block: sync of one source, or the daily review.
+
+    ``sync`` rows have ``source_id`` and ``interval_minutes``; the one ``review`` row has
+    ``time_of_day`` ("HH:MM") in ``timezone``. ``last_run_at`` is when it last ran.
+    """
+
+    __tablename__ = "schedules"
+    __table_args__ = (UniqueConstraint("kind", "source_id", name="uq_schedules_kind_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    interval_minutes: Mapped[int | None] = mapped_column(Integer)
+    time_of_day: Mapped[str | None] = mapped_column(String(5))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class FocusSession(Base):
+    """One focus block as it happened (or was missed): plan, timing, outcome, held items.
+
+    The block's end is ``planned_end + extended_minutes + paused_seconds`` (plus the
+    current pause): a pause stops the countdown, time away (app closed, machine
+    asleep) does not. ``item_clock_at`` is when the current item's timer last counted.
+    """
+
+    __tablename__ = "focus_sessions"
+    __table_args__ = (Index("ix_focus_sessions_state", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    block_id: Mapped[int | None] = mapped_column(ForeignKey("focus_blocks.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(Text)
+    goal_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(16))
+    planned_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    planned_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    actual_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    actual_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    extended_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    away_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    current_item_id: Mapped[int | None] = mapped_column(Integer)
+    item_clock_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    plan: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    held_items: Mapped[list[int]] = mapped_column(JSON, default=list)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    items: Mapped[list[FocusSessionItem]] = relationship(
+        back_populates="session",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="FocusSessionItem.position",
+    )
+
+
+class FocusSessionItem(Base):
+    """One planned item of a session: minutes planned, seconds spent, outcome and note."""
+
+    __tablename__ = "focus_session_items"
+    __table_args__ = (
+        UniqueConstraint("session_id", "position", name="uq_focus_session_items_position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("focus_sessions.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text, default="")
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id", ondelete="SET NULL"))
+    goal_title: Mapped[str | None] = mapped_column(Text)
+    planned_minutes: Mapped[int] = mapped_column(Integer)
+    actual_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    outcome: Mapped[str] = mapped_column(String(16), default="open")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    session: Mapped[FocusSession] = relationship(back_populates="items")
+
+
+class BusyTime(Base):
+    """A busy period imported from an iCalendar file (a meeting), for overlap warnings."""
+
+    __tablename__ = "busy_times"
+    __table_args__ = (Index("ix_busy_times_start", "start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calendar: Mapped[str] = mapped_column(String(200))
+    uid: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime] = mapped_column(UTCDateTime())
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
