@@ -1,14 +1,22 @@
 """Take the README screenshots of FocusDesk on the demo profile, with the real encoder.
 
-Run under a virtual X server (no window manager, so the window has no frame):
+Run under a virtual X server (no window manager, so windows have no frames):
 
     xvfb-run -a -s "-screen 0 1280x800x24" python scripts/screenshots.py
 
 It builds a throwaway profile from resources/demo (the notes vault, the mbox and
-goals.json), lets the window sync and rank it as it would on a first start, selects
-the top item and saves docs/screenshots/main-window.png; also getting-started.png
-(a new, empty profile), main-window-mail.png (the best e-mail selected) and
-main-window-dark.png (the same window in a dark palette).
+goals.json) plus a small local feed whose entries hold remote images, lets the
+window sync and rank it as on a first start, then saves to docs/screenshots/:
+
+- getting-started.png      a new, empty profile
+- main-window.png          the ranked inbox, the top item in the reader
+- main-window-mail.png     the best e-mail selected
+- why-panel.png            the "Why?" panel beside the reader
+- reader-remote-content.png a feed entry with its remote images blocked
+- search.png               hybrid search as you type, matches highlighted
+- keyboard-shortcuts.png   the ? overlay
+- goals-editor.png, sources-manager.png, settings.png  the dialogs over the window
+- main-window-dark.png     the dark theme
 """
 
 from __future__ import annotations
@@ -20,32 +28,71 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEventLoop, QPoint, QRect, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QWidget
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "resources" / "demo"
 SIZE = (1280, 800)
+SEARCH_QUERY = "sleep current regression"
+
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel>
+<title>Low Power Embedded Weekly</title><link>https://lowpower.example.org/</link>
+<description>News on low-power embedded design</description>
+<item>
+  <title>Chasing sleep-current regressions after a BLE stack update</title>
+  <link>https://lowpower.example.org/2026/11/sleep-current-ble</link>
+  <guid>lpw-2026-47-1</guid>
+  <pubDate>Wed, 18 Nov 2026 07:30:00 +0000</pubDate>
+  <description><![CDATA[
+    <p><img src="https://cdn.lowpower.example.org/charts/sleep-current.png"
+      width="480" height="200" alt="Sleep current before and after"></p>
+    <p>After moving to a new BLE stack release, several teams saw their sensors'
+    sleep current jump from a few microamps to tens of microamps. The usual cause is
+    a peripheral clock left running after the radio goes idle.</p>
+    <h3>How to find it</h3>
+    <ul><li>Measure with a current profiler over a full advertising interval.</li>
+    <li>Bisect the firmware between the last good and the first bad build.</li>
+    <li>Check that the high-frequency clock is released before sleep.</li></ul>
+    <p>Battery life estimates for lithium thionyl chloride cells also change with
+    passivation: check the datasheet's pulse guidance.</p>
+  ]]></description>
+</item>
+<item>
+  <title>Signed OTA updates with rollback on small MCUs</title>
+  <link>https://lowpower.example.org/2026/11/signed-ota</link>
+  <guid>lpw-2026-47-2</guid>
+  <pubDate>Tue, 17 Nov 2026 09:00:00 +0000</pubDate>
+  <description><![CDATA[<p><img src="https://cdn.lowpower.example.org/ota.png" alt="">
+  A dual-bank bootloader verifies each image's signature and rolls back when the
+  new firmware fails its self-test.</p>]]></description>
+</item>
+</channel></rss>
+"""
 
 log = logging.getLogger("screenshots")
 
 
-def wait_for(signal: object, timeout_s: float) -> bool:
-    """Run the event loop until ``signal`` fires; False on timeout."""
+def wait_for(signal: Any, timeout_s: float) -> list[Any]:
+    """Run the event loop until ``signal`` fires; its arguments, or exit on timeout."""
     loop = QEventLoop()
-    fired: list[bool] = []
+    got: list[Any] = []
 
-    def stop(*_: object) -> None:
-        fired.append(True)
+    def stop(*args: Any) -> None:
+        got.append(args)
         loop.quit()
 
-    signal.connect(stop)  # type: ignore[attr-defined]
+    signal.connect(stop)
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     loop.exec()
-    signal.disconnect(stop)  # type: ignore[attr-defined]
-    return bool(fired)
+    signal.disconnect(stop)
+    if not got:
+        raise SystemExit(f"timed out waiting for {signal}")
+    return list(got[0])
 
 
 def settle(ms: int = 300) -> None:
@@ -55,45 +102,52 @@ def settle(ms: int = 300) -> None:
     loop.exec()
 
 
-def dark_palette() -> QPalette:
-    """A plain dark palette, to check that everything stays legible."""
-    p = QPalette()
-    roles = QPalette.ColorRole
-    for role, colour in (
-        (roles.Window, "#2b2b2e"),
-        (roles.WindowText, "#e8e8ea"),
-        (roles.Base, "#1f1f22"),
-        (roles.AlternateBase, "#27272b"),
-        (roles.Text, "#e8e8ea"),
-        (roles.Button, "#36363a"),
-        (roles.ButtonText, "#e8e8ea"),
-        (roles.Highlight, "#3d6fb6"),
-        (roles.HighlightedText, "#ffffff"),
-        (roles.PlaceholderText, "#9a9aa2"),
-        (roles.ToolTipBase, "#36363a"),
-        (roles.ToolTipText, "#e8e8ea"),
-        (roles.Link, "#7fb0ff"),
-        (roles.Mid, "#4a4a50"),
-        (roles.Dark, "#18181a"),
-        (roles.Light, "#4a4a50"),
-        (roles.Midlight, "#3e3e44"),
-        (roles.Shadow, "#000000"),
-    ):
-        p.setColor(role, QColor(colour))
-    disabled = QPalette.ColorGroup.Disabled
-    for role in (roles.WindowText, roles.Text, roles.ButtonText):
-        p.setColor(disabled, role, QColor("#6c6c73"))
-    return p
+def save(widget: QWidget, out: Path, name: str) -> None:
+    settle()
+    widget.grab().save(str(out / name))
+    log.info("wrote %s", out / name)
+
+
+def save_with_dialog(window: QWidget, dialog: QWidget, out: Path, name: str) -> None:
+    """The window with ``dialog`` drawn over its centre, framed (Xvfb has no frames)."""
+    settle()
+    base = window.grab()
+    shot = dialog.grab()
+    ratio = base.devicePixelRatio()
+    canvas = QPixmap(base)
+    painter = QPainter(canvas)
+    painter.fillRect(QRect(0, 0, window.width(), window.height()), QColor(0, 0, 0, 70))
+    title_h = 28
+    w, h = int(shot.width() / ratio), int(shot.height() / ratio)
+    x, y = (window.width() - w) // 2, max(0, (window.height() - h - title_h) // 2)
+    painter.fillRect(QRect(x - 1, y - 1, w + 2, h + title_h + 2), QColor("#5a5a60"))
+    painter.fillRect(QRect(x, y, w, title_h), QColor("#3d4f6e"))
+    font = QFont(dialog.font())
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(
+        QRect(x + 10, y, w - 20, title_h),
+        int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+        dialog.windowTitle(),
+    )
+    painter.drawPixmap(QPoint(x, y + title_h), shot)
+    painter.end()
+    canvas.save(str(out / name))
+    log.info("wrote %s", out / name)
 
 
 def build_demo_profile(root: Path) -> Path:
-    """A profile with the demo notes, mailbox and goals (not yet synced)."""
+    """A profile with the demo notes, mailbox, a local feed and the goals (not yet synced)."""
     from focusdesk.app import FocusDesk
 
+    feed = root.parent / "lowpower-weekly.xml"
+    feed.write_text(FEED, encoding="utf-8")
     desk = FocusDesk.open(root)
     try:
         desk.add_source("notes", str(DEMO / "notes"), name="Notes")
         desk.add_source("mbox", str(DEMO / "inbox.mbox"), name="Inbox")
+        desk.add_source("feed", str(feed), name="Low Power Weekly", config={"group": "News"})
         for goal in json.loads((DEMO / "goals.json").read_text(encoding="utf-8")):
             desk.add_goal(
                 goal["title"],
@@ -113,14 +167,14 @@ def shoot_empty(out: Path, tmp: Path) -> None:
     window = MainWindow(desk)
     window.resize(*SIZE)
     window.show()
-    settle()
-    window.grab().save(str(out / "getting-started.png"))
+    save(window, out, "getting-started.png")
     window.close()
     desk.close()
 
 
 def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     from focusdesk.app import FocusDesk
+    from focusdesk.ui.goals_panel import GoalDialog
     from focusdesk.ui.main_window import MainWindow
 
     profile = build_demo_profile(tmp / "demo-profile")
@@ -129,41 +183,85 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     window.resize(*SIZE)
     started = time.perf_counter()
     window.show()  # nothing was read yet: the window syncs, then ranks
-    if not wait_for(window.sync_did_finish, timeout_s):
-        raise SystemExit("the sync did not finish in time")
+    wait_for(window.sync_did_finish, timeout_s)
     log.info("synced in %.1f s: %s", time.perf_counter() - started, window.status_label.text())
-    if not wait_for(window.rank_did_finish, timeout_s):
-        raise SystemExit("the ranking did not finish in time")
+    wait_for(window.rank_did_finish, timeout_s)
     log.info(
         "ranked %d items in %.1f s", window.inbox_model.rowCount(), time.perf_counter() - started
     )
-    for row, item in enumerate(window.inbox_model.items()[:12]):
+    items = window.inbox_model.items()
+    for row, item in enumerate(items[:12]):
         log.info("%2d %.3f %-55s %s", row + 1, item.score, item.title[:55], item.goal_title)
+
     window.select_row(0)
     window.inbox_view.setFocus()
-    settle()
-    window.grab().save(str(out / "main-window.png"))
+    save(window, out, "main-window.png")
 
-    mail = next((i for i in window.inbox_model.items() if i.source_kind == "mbox"), None)
+    mail = next((i for i in items if i.source_kind == "mbox"), None)
     if mail is not None:
         window.select_item(mail.item_id)
-        settle()
-        window.grab().save(str(out / "main-window-mail.png"))
-        window.select_row(0)
+        save(window, out, "main-window-mail.png")
+        window.why_action.trigger()
+        save(window, out, "why-panel.png")
+        window.why_action.trigger()
 
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    app.setPalette(dark_palette())
+    feed = next((i for i in items if i.source_kind == "feed" and "sleep" in i.title.lower()), None)
+    if feed is not None:
+        window.select_item(feed.item_id)
+        if not window.reader_pane.remote_blocked:
+            log.warning("the feed entry shows no remote-content bar")
+        save(window, out, "reader-remote-content.png")
+
+    window.open_search()
+    for ch in SEARCH_QUERY:
+        window.search.bar.edit.insert(ch)
+        settle(40)
+    wait_for(window.search.search_did_finish, timeout_s)
+    save(window, out, "search.png")
+    window.close_search()
+
+    window.select_row(0)
+    window.toggle_help()
+    save(window, out, "keyboard-shortcuts.png")
+    window.toggle_help()
+
+    goal = window.goals_panel.goals()[0]
+    window.goals_panel.select_goal(goal.id)
+    dialog = GoalDialog(goal, window)
+    dialog.show()
+    save_with_dialog(window, dialog, out, "goals-editor.png")
+    dialog.close()
+
+    # A source whose file went away, so the sources manager has an error to show.
+    gone = tmp / "old-newsletter.xml"
+    gone.write_text(FEED, encoding="utf-8")
+    broken = desk.add_source("feed", str(gone), name="Old newsletter", config={"group": "News"})
+    gone.unlink()
+    window.refresh_sources()
+    window.start_sync(broken.id)
+    wait_for(window.sync_did_finish, timeout_s)
+    wait_for(window.rank_did_finish, timeout_s)
+    sources = window.open_sources_manager()
+    sources.select_source(broken.id)
+    save_with_dialog(window, sources, out, "sources-manager.png")
+    sources.close()
+
+    settings = window.open_settings()
+    settings.show()
+    save_with_dialog(window, settings, out, "settings.png")
+    settings.reject()
+
+    window.apply_settings({"theme": "dark"})  # as the settings dialog does
     window.select_row(1)
     window.select_row(0)  # re-render the reader with the dark palette's colours
-    settle()
-    window.grab().save(str(out / "main-window-dark.png"))
+    window.why_action.trigger()
+    save(window, out, "main-window-dark.png")
     window.close()
     desk.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
         "--output",
         type=Path,
@@ -174,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout",
         type=float,
         default=900.0,
-        help="seconds to wait for the sync and for the ranking",
+        help="seconds to wait for the sync, the ranking and a search",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -187,13 +285,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="focusdesk-shots-") as tmp:
         shoot_empty(args.output, Path(tmp))
         shoot_demo(args.output, Path(tmp), args.timeout)
-    for name in (
-        "getting-started.png",
-        "main-window.png",
-        "main-window-mail.png",
-        "main-window-dark.png",
-    ):
-        log.info("wrote %s", args.output / name)
     return 0
 
 

@@ -21,7 +21,7 @@ class EmptyReason(Enum):
 TEXTS: dict[EmptyReason, tuple[str, str]] = {
     EmptyReason.NO_SOURCES: (
         "Welcome to FocusDesk",
-        "Add a notes folder or a mailbox, then add a goal.\n"
+        "Add a notes folder, a mailbox or a feed, then add a goal.\n"
         "FocusDesk reads them on this computer and ranks every item by how much it "
         "matters to your goals. Nothing leaves your machine.",
     ),
@@ -54,6 +54,7 @@ class EmptyState(QWidget):
 
     add_notes_requested = Signal()
     add_mbox_requested = Signal()
+    add_source_requested = Signal()
     add_goal_requested = Signal()
     sync_requested = Signal()
 
@@ -73,6 +74,9 @@ class EmptyState(QWidget):
         self.mbox_button = QPushButton("Add mbox file…", self)
         self.mbox_button.setAccessibleName("Add mbox file")
         self.mbox_button.clicked.connect(self.add_mbox_requested)
+        self.more_button = QPushButton("Feed, Maildir or IMAP…", self)
+        self.more_button.setAccessibleName("Add a feed, Maildir or IMAP account")
+        self.more_button.clicked.connect(self.add_source_requested)
         self.goal_button = QPushButton("Add a goal", self)
         self.goal_button.setAccessibleName("Add a goal")
         self.goal_button.clicked.connect(self.add_goal_requested)
@@ -82,7 +86,13 @@ class EmptyState(QWidget):
 
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        for b in (self.notes_button, self.mbox_button, self.goal_button, self.sync_button):
+        for b in (
+            self.notes_button,
+            self.mbox_button,
+            self.more_button,
+            self.goal_button,
+            self.sync_button,
+        ):
             b.setMinimumWidth(140)
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -107,6 +117,7 @@ class EmptyState(QWidget):
         self.body.setText(body)
         self.notes_button.setVisible(reason in (EmptyReason.NO_SOURCES, EmptyReason.NO_ITEMS))
         self.mbox_button.setVisible(reason in (EmptyReason.NO_SOURCES, EmptyReason.NO_ITEMS))
+        self.more_button.setVisible(reason in (EmptyReason.NO_SOURCES, EmptyReason.NO_ITEMS))
         self.goal_button.setVisible(reason == EmptyReason.NO_GOALS)
         self.sync_button.setVisible(reason == EmptyReason.NO_ITEMS)
 

@@ -155,6 +155,7 @@ class GoalsPanel(QWidget):
             )
         )
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.model.dataChanged.connect(self._update_buttons)
 
         self.add_edit = QLineEdit(self)
         self.add_edit.setPlaceholderText("New goal, e.g. Ship the v2 firmware")
@@ -175,6 +176,9 @@ class GoalsPanel(QWidget):
         self.remove_button.setAccessibleName("Remove goal")
         self.remove_button.setToolTip("Remove the selected goal (Delete)")
         self.remove_button.clicked.connect(self._remove_selected)
+        self.archive_button = QPushButton("Arc&hive", self)
+        self.archive_button.setAccessibleName("Archive or restore goal")
+        self.archive_button.clicked.connect(self._archive_selected)
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.view)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self._remove_selected)
@@ -186,6 +190,7 @@ class GoalsPanel(QWidget):
         edit_row = QHBoxLayout()
         edit_row.setContentsMargins(0, 0, 0, 0)
         edit_row.addStretch(1)
+        edit_row.addWidget(self.archive_button)
         edit_row.addWidget(self.edit_button)
         edit_row.addWidget(self.remove_button)
 
@@ -326,6 +331,13 @@ class GoalsPanel(QWidget):
         if goal is not None:
             self.remove_goal(goal.id)
 
+    def _archive_selected(self) -> None:
+        """Archive (stop ranking against) the selected goal, or restore an archived one."""
+        goal = self.selected_goal()
+        if goal is not None:
+            self.set_active(goal.id, not goal.active)
+            self._update_buttons()
+
     def _edit_selected(self) -> None:
         goal = self.selected_goal()
         if goal is None:
@@ -352,7 +364,16 @@ class GoalsPanel(QWidget):
                 line.deselect()
 
     def _update_buttons(self, *_: object) -> None:
-        selected = self.selected_goal() is not None
+        goal = self.selected_goal()
+        selected = goal is not None
         self.edit_button.setEnabled(selected)
         self.remove_button.setEnabled(selected)
+        self.archive_button.setEnabled(selected)
+        archived = goal is not None and not goal.active
+        self.archive_button.setText("Rest&ore" if archived else "Arc&hive")
+        self.archive_button.setToolTip(
+            "Use the goal for ranking again"
+            if archived
+            else "Stop ranking against the goal; it stays listed (unchecked) to restore"
+        )
         self.add_button.setEnabled(bool(self.add_edit.text().strip()))

@@ -1,11 +1,16 @@
 """The ranked inbox as a Qt table model, and the delegate that draws its score bars.
 
-Display strings are computed once in ``set_items`` so that ``data()`` is O(1).
+Rows are prepared off the UI thread (``prepare_inbox``: display strings, sort keys,
+tooltips), so that showing a new ranking and ``data()`` are both cheap: ``data()``
+is O(1). The model filters (status, source, best goal) and sorts by itself, over
+plain lists: a QSortFilterProxyModel would call back into Python for every
+comparison, which is far too slow for 100,000 rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
@@ -18,10 +23,18 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QPainter, QPalette
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from focusdesk.records import RankedItem
+
+from .style import muted_colour, source_icon
 
 ScoreRole = Qt.ItemDataRole.UserRole + 1
 """The item's score as a float."""
@@ -32,34 +45,84 @@ SortRole = Qt.ItemDataRole.UserRole + 4
 """A value that sorts the column naturally (scores and ages as numbers)."""
 BarRole = Qt.ItemDataRole.UserRole + 5
 """Score as a fraction of the best score in the list (0..1), for the score bar."""
+StatusRole = Qt.ItemDataRole.UserRole + 6
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+
+STATUS_LABELS = {
+    "new": "New",
+    "read": "Read",
+    "done": "Done",
+    "snoozed": "Snoozed",
+    "dismissed": "Dismissed",
+}
+INBOX_STATUSES = frozenset({"new", "read"})
+"""What the inbox shows by default: what is still to be dealt with."""
 
 
 class Column(IntEnum):
     TITLE = 0
-    SOURCE = 1
-    SCORE = 2
-    GOAL = 3
-    AGE = 4
+    STORY = 1
+    SOURCE = 2
+    SCORE = 3
+    GOAL = 4
+    AGE = 5
 
 
 HEADERS = {
     Column.TITLE: "Title",
+    Column.STORY: "Story",
     Column.SOURCE: "Source",
     Column.SCORE: "Score",
     Column.GOAL: "Goal",
     Column.AGE: "Age",
 }
+HEADER_TIPS = {
+    Column.SCORE: "How much this item deserves your attention, given your goals",
+    Column.STORY: "How many items tell the same story (near duplicates shown as one)",
+    Column.GOAL: "The goal this item matters to most",
+}
 
 
-@dataclass(frozen=True)
-class _Row:
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """One prepared row: the item and everything the view asks for, computed once."""
+
     item: RankedItem
     display: tuple[str, ...]
     tooltip: tuple[str, ...]
     sort: tuple[Any, ...]
     bar: float
+    status: str
+    story: int
+
+
+@dataclass
+class PreparedInbox:
+    """A ranking turned into rows (built in a worker thread, shown in O(n) list work)."""
+
+    rows: list[InboxRow] = field(default_factory=list)
+    position: dict[int, int] = field(default_factory=dict)
+    """Item id → index in ``rows``."""
+    high: list[RankedItem] | None = None
+    """Its new high-attention items, when the worker worked them out (for the tray)."""
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """Which rows the inbox shows: by status, source and best goal (None: any)."""
+
+    statuses: frozenset[str] | None = INBOX_STATUSES
+    source_id: int | None = None
+    goal_id: int | None = None
+
+    def accepts(self, row: InboxRow) -> bool:
+        item = row.item
+        return (
+            (self.statuses is None or row.status in self.statuses)
+            and (self.source_id is None or item.source_id == self.source_id)
+            and (self.goal_id is None or item.goal_id == self.goal_id)
+        )
 
 
 def format_age(when: datetime | None, now: datetime) -> str:
@@ -85,80 +148,219 @@ def format_age(when: datetime | None, now: datetime) -> str:
     return when.astimezone().strftime("%b %Y")
 
 
-def _tooltip(item: RankedItem) -> str:
+def story_size(item: RankedItem) -> int:
+    """How many items this row stands for (1 unless near duplicates were collapsed)."""
+    size = getattr(item, "story_size", 1)
+    return int(size) if isinstance(size, int) and size > 1 else 1
+
+
+def _tooltip(item: RankedItem, story: int) -> str:
     lines = [item.title or "(untitled)"]
     if item.author:
         lines.append(f"From {item.author}")
+    lines.append(f"Status: {STATUS_LABELS.get(item.status, item.status)}")
     if item.goal_title:
         lines.append(f"Best goal: {item.goal_title} (score {item.score:.2f})")
+    if story > 1:
+        lines.append(f"{story} items tell this story")
     if item.evidence:
         snippet = " ".join(item.evidence.split())
         lines.append(f"“{snippet[:200]}{'…' if len(snippet) > 200 else ''}”")
     return "\n".join(lines)
 
 
+def make_row(item: RankedItem, now: datetime, best: float) -> InboxRow:
+    """The prepared row of one item (pure Python: safe in a worker thread)."""
+    title = item.title or "(untitled)"
+    age = format_age(item.published_at, now)
+    published = item.published_at.timestamp() if item.published_at else float("-inf")
+    story = story_size(item)
+    tip = _tooltip(item, story)
+    source_tip = f"{item.source_name} ({item.source_kind})"
+    story_text = str(story) if story > 1 else ""
+    story_tip = f"{story} items tell this story" if story > 1 else "A story of its own"
+    return InboxRow(
+        item=item,
+        display=(
+            title,
+            story_text,
+            item.source_name,
+            f"{item.score:.2f}",
+            item.goal_title or "—",
+            age,
+        ),
+        tooltip=(tip, story_tip, source_tip, tip, item.goal_title or "No goal", age),
+        sort=(
+            title.casefold(),
+            story,
+            item.source_name.casefold(),
+            item.score,
+            (item.goal_title or "").casefold(),
+            published,
+        ),
+        bar=max(0.0, min(1.0, item.score / best)) if best > 0 else 0.0,
+        status=item.status,
+        story=story,
+    )
+
+
+def prepare_inbox(items: Iterable[RankedItem], now: datetime | None = None) -> PreparedInbox:
+    """Rows for a ranking, best first (call it in the worker that ranked)."""
+    items = list(items)
+    now = now or datetime.now(UTC)
+    best = max((i.score for i in items), default=0.0)
+    rows = [make_row(item, now, best) for item in items]
+    return PreparedInbox(rows, {r.item.item_id: n for n, r in enumerate(rows)})
+
+
 class InboxModel(QAbstractTableModel):
-    """Ranked items, one per row, with title, source, score, best goal and age."""
+    """Ranked items, one per row, filtered and sorted in the model itself."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[_Row] = []
-        self._by_id: dict[int, int] = {}
+        self._rows: list[InboxRow] = []
+        self._position: dict[int, int] = {}
+        self._visible: list[int] = []
+        """Indices into ``_rows`` of the shown rows, in display order."""
+        self._filter = InboxFilter()
+        self._sort_column = Column.SCORE
+        self._sort_order = Qt.SortOrder.DescendingOrder
+        self._icons: dict[str, QIcon] = {}
+        self._bold: QFont | None = None
+        self._muted: QColor | None = None
 
     # -- content ----------------------------------------------------------------------
     def set_items(self, items: list[RankedItem], now: datetime | None = None) -> None:
         """Replace every row (the list arrives already ranked)."""
-        now = now or datetime.now(UTC)
-        best = max((i.score for i in items), default=0.0)
-        rows: list[_Row] = []
-        for item in items:
-            title = item.title or "(untitled)"
-            age = format_age(item.published_at, now)
-            published = item.published_at.timestamp() if item.published_at else float("-inf")
-            tip = _tooltip(item)
-            source_tip = f"{item.source_name} ({item.source_kind})"
-            rows.append(
-                _Row(
-                    item=item,
-                    display=(
-                        title,
-                        item.source_name,
-                        f"{item.score:.2f}",
-                        item.goal_title or "—",
-                        age,
-                    ),
-                    tooltip=(tip, source_tip, tip, item.goal_title or "No goal", age),
-                    sort=(
-                        title.casefold(),
-                        item.source_name.casefold(),
-                        item.score,
-                        (item.goal_title or "").casefold(),
-                        published,
-                    ),
-                    bar=max(0.0, min(1.0, item.score / best)) if best > 0 else 0.0,
-                )
-            )
+        self.set_prepared(prepare_inbox(items, now))
+
+    def set_prepared(self, prepared: PreparedInbox) -> None:
+        """Show a prepared ranking (rows made by ``prepare_inbox``)."""
         self.beginResetModel()
-        self._rows = rows
-        self._by_id = {r.item.item_id: n for n, r in enumerate(rows)}
+        self._rows = prepared.rows
+        self._position = prepared.position
+        self._visible = self._compute_visible()
         self.endResetModel()
 
     def clear(self) -> None:
-        self.set_items([])
+        self.set_prepared(PreparedInbox())
 
     def items(self) -> list[RankedItem]:
+        """The shown items, in display order."""
+        return [self._rows[i].item for i in self._visible]
+
+    def all_items(self) -> list[RankedItem]:
+        """Every ranked item, shown or filtered out, best first."""
         return [r.item for r in self._rows]
 
+    def total_count(self) -> int:
+        return len(self._rows)
+
     def item_at(self, row: int) -> RankedItem | None:
-        return self._rows[row].item if 0 <= row < len(self._rows) else None
+        return self._rows[self._visible[row]].item if 0 <= row < len(self._visible) else None
+
+    def find_item(self, item_id: int) -> RankedItem | None:
+        """The ranked item with ``item_id``, shown or not."""
+        pos = self._position.get(item_id)
+        return self._rows[pos].item if pos is not None else None
 
     def row_of(self, item_id: int) -> int | None:
-        """The row that shows ``item_id``, or None."""
-        return self._by_id.get(item_id)
+        """The shown row of ``item_id``, or None."""
+        pos = self._position.get(item_id)
+        if pos is None:
+            return None
+        try:
+            return self._visible.index(pos)
+        except ValueError:
+            return None
+
+    def status_of(self, item_id: int) -> str | None:
+        pos = self._position.get(item_id)
+        return self._rows[pos].status if pos is not None else None
+
+    def set_status(self, item_id: int, status: str) -> None:
+        """Change one item's status; it leaves (or joins) the shown rows as the filter says."""
+        pos = self._position.get(item_id)
+        if pos is None or self._rows[pos].status == status:
+            return
+        old = self._rows[pos]
+        item = replace(old.item, status=status)
+        self._rows[pos] = replace(
+            old,
+            item=item,
+            status=status,
+            tooltip=(_tooltip(item, old.story), *old.tooltip[1:3], _tooltip(item, old.story))
+            + old.tooltip[4:],
+        )
+        shown = self.row_of(item_id)
+        accepted = self._filter.accepts(self._rows[pos])
+        if shown is not None and not accepted:
+            self.beginRemoveRows(QModelIndex(), shown, shown)
+            del self._visible[shown]
+            self.endRemoveRows()
+        elif shown is None and accepted:
+            self._relayout()
+        elif shown is not None:
+            self.dataChanged.emit(self.index(shown, 0), self.index(shown, len(Column) - 1))
+
+    # -- filter and sort --------------------------------------------------------------
+    @property
+    def filter(self) -> InboxFilter:
+        return self._filter
+
+    def set_filter(self, flt: InboxFilter) -> None:
+        """Show only the rows ``flt`` accepts (the selection stays where it still can)."""
+        if flt == self._filter:
+            return
+        self._filter = flt
+        self._relayout()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the shown rows by ``column`` (stable; score descending is the ranking)."""
+        if not 0 <= column < len(Column):
+            return
+        self._sort_column = Column(column)
+        self._sort_order = order
+        self._relayout()
+
+    def _compute_visible(self) -> list[int]:
+        flt = self._filter
+        rows = self._rows
+        if flt == InboxFilter(statuses=None):
+            visible = list(range(len(rows)))
+        else:
+            visible = [n for n, r in enumerate(rows) if flt.accepts(r)]
+        col = int(self._sort_column)
+        descending = self._sort_order == Qt.SortOrder.DescendingOrder
+        if col == Column.SCORE and descending:
+            return visible  # the rows arrive in rank order
+        visible.sort(key=lambda n: rows[n].sort[col], reverse=descending)
+        return visible
+
+    def _relayout(self) -> None:
+        """Recompute the shown rows, keeping persistent indexes (the selection) on their items."""
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        ids = [
+            self._rows[self._visible[p.row()]].item.item_id
+            if 0 <= p.row() < len(self._visible)
+            else None
+            for p in persistent
+        ]
+        self._visible = self._compute_visible()
+        if persistent:
+            where = {pos: n for n, pos in enumerate(self._visible)}
+            new: list[QModelIndex] = []
+            for p, item_id in zip(persistent, ids, strict=True):
+                pos = self._position.get(item_id) if item_id is not None else None
+                row = where.get(pos) if pos is not None else None
+                new.append(self.index(row, p.column()) if row is not None else QModelIndex())
+            self.changePersistentIndexList(persistent, new)
+        self.layoutChanged.emit()
 
     # -- QAbstractTableModel ----------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._visible)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(Column)
@@ -166,7 +368,7 @@ class InboxModel(QAbstractTableModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        row = self._rows[index.row()]
+        row = self._rows[self._visible[index.row()]]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return row.display[col]
@@ -182,11 +384,47 @@ class InboxModel(QAbstractTableModel):
             return row.item.item_id
         if role == BarRole:
             return row.bar
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (Column.SCORE, Column.AGE):
+        if role == StatusRole:
+            return row.status
+        if role == Qt.ItemDataRole.DecorationRole and col == Column.SOURCE:
+            return self._icon(row.item.source_kind)
+        if role == Qt.ItemDataRole.FontRole and col == Column.TITLE and row.status == "new":
+            return self._bold_font()
+        if role == Qt.ItemDataRole.ForegroundRole and row.status not in INBOX_STATUSES:
+            return self._muted_colour()
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (
+            Column.SCORE,
+            Column.AGE,
+            Column.STORY,
+        ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return row.display[col]
+            if col == Column.TITLE:
+                return f"{row.display[0]}, {STATUS_LABELS.get(row.status, row.status)}"
+            return row.display[col] or row.tooltip[col]
         return None
+
+    def _icon(self, kind: str) -> QIcon:
+        icon = self._icons.get(kind)
+        if icon is None:
+            icon = self._icons[kind] = source_icon(kind)
+        return icon
+
+    def _bold_font(self) -> QFont:
+        if self._bold is None:
+            self._bold = QFont(QApplication.font())
+            self._bold.setBold(True)
+        return self._bold
+
+    def _muted_colour(self) -> QColor:
+        if self._muted is None:
+            self._muted = muted_colour(QApplication.palette())
+        return self._muted
+
+    def palette_did_change(self) -> None:
+        """Forget the cached font and colour (the theme changed)."""
+        self._bold = None
+        self._muted = None
 
     def headerData(  # noqa: N802
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -194,8 +432,8 @@ class InboxModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(Column):
             if role == Qt.ItemDataRole.DisplayRole:
                 return HEADERS[Column(section)]
-            if role == Qt.ItemDataRole.ToolTipRole and section == Column.SCORE:
-                return "How much this item deserves your attention, given your goals"
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return HEADER_TIPS.get(Column(section))
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:

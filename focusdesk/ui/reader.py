@@ -1,8 +1,11 @@
-"""The reader pane: one item as escaped plain text, with the evidence passage highlighted.
+"""The reader: one item, with the evidence passage highlighted.
 
-Nothing is ever fetched: ``loadResource`` refuses every URL (http, https, file, data,
-qrc, cid), and links are not followed. Item text is HTML-escaped, so a message can
-never inject markup of its own.
+Plain text is HTML-escaped, so a message can never inject markup of its own. An item
+with sanitised HTML (``meta["html"]``, made by the feed source) is shown as HTML.
+Nothing is fetched by default: ``loadResource`` refuses every URL (http, https, file,
+data, qrc, cid), and links are not followed. Only when the user allows remote content
+for an item are its http(s) images asked for, through ``remote_resource_needed``; the
+window fetches them in the background and hands them back with ``add_remote_image``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,15 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QEvent, QUrl
+from PySide6.QtCore import QEvent, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from focusdesk.records import ItemDetail, RankedItem
@@ -23,7 +34,8 @@ from .style import muted_colour
 log = logging.getLogger(__name__)
 
 EVIDENCE_ANCHOR = "evidence"
-MARK_STYLE = "background-color:#ffe27a; color:#1b1b1b;"
+MARK_BACKGROUND, MARK_FOREGROUND = "#ffe27a", "#1b1b1b"
+MARK_STYLE = f"background-color:{MARK_BACKGROUND}; color:{MARK_FOREGROUND};"
 """Amber highlight with dark text: readable on light and dark palettes alike."""
 EVIDENCE_BLOCK_CHARS = 700
 """The separate evidence block (passage not found in the body) is cut to this length."""
@@ -72,8 +84,10 @@ def _location(url: str | None) -> str:
     return qurl.toLocalFile() if qurl.isLocalFile() else url
 
 
-def render_item_html(detail: ItemDetail, ranked: RankedItem | None, muted: str) -> str:
-    """The reader's HTML for one item: header, "Why" line, then the body."""
+def render_header_html(
+    detail: ItemDetail, ranked: RankedItem | None, muted: str, *, evidence_in_body: bool
+) -> str:
+    """Title, author and source, the "Why" line, and the evidence when the body lacks it."""
     parts = [f"<h2 style='margin-bottom:2px'>{_esc(detail.title or '(untitled)')}</h2>"]
     meta = [m for m in (detail.author, detail.source_name, _format_date(detail.published_at)) if m]
     if meta:
@@ -85,17 +99,14 @@ def render_item_html(detail: ItemDetail, ranked: RankedItem | None, muted: str) 
         parts.append(
             f"<p style='color:{muted}; margin-top:0; font-size:small'>{_esc(location)}</p>"
         )
-    body = detail.body or detail.text
-    span: tuple[int, int] | None = None
     if ranked is not None:
         goal = ranked.goal_title or "none"
         parts.append(
             f"<p style='margin-top:8px'><b>Why:</b> best goal <b>{_esc(goal)}</b>"
             f" · score {ranked.score:.2f}</p>"
         )
-        span = evidence_range(detail, ranked)
         evidence = ranked.evidence.strip()
-        if span is None and evidence:
+        if not evidence_in_body and evidence:
             if len(evidence) > EVIDENCE_BLOCK_CHARS:
                 evidence = evidence[:EVIDENCE_BLOCK_CHARS].rsplit(" ", 1)[0] + " …"
             parts.append(
@@ -104,6 +115,14 @@ def render_item_html(detail: ItemDetail, ranked: RankedItem | None, muted: str) 
                 f"<span style='{MARK_STYLE}'>{_esc(evidence)}</span></p>"
             )
     parts.append("<hr/>")
+    return "".join(parts)
+
+
+def render_item_html(detail: ItemDetail, ranked: RankedItem | None, muted: str) -> str:
+    """The reader's HTML for a plain-text item: header, "Why" line, then the body."""
+    body = detail.body or detail.text
+    span = evidence_range(detail, ranked) if ranked is not None else None
+    parts = [render_header_html(detail, ranked, muted, evidence_in_body=span is not None)]
     if span is not None:
         a, b = span
         text_html = (
@@ -116,8 +135,18 @@ def render_item_html(detail: ItemDetail, ranked: RankedItem | None, muted: str) 
     return "".join(parts)
 
 
+class _InertDocument(QTextDocument):
+    """A document that loads nothing (used to measure an item's HTML as text)."""
+
+    def loadResource(self, kind: int, url: QUrl | str) -> Any:  # noqa: N802
+        return None
+
+
 class ReaderView(QTextBrowser):
-    """A read-only item view that loads nothing from anywhere."""
+    """A read-only item view that loads nothing, unless remote content is allowed."""
+
+    remote_resource_needed = Signal(str)
+    """An allowed remote image (http or https URL) that should be fetched."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,12 +160,34 @@ class ReaderView(QTextBrowser):
         """Every URL the view asked for and was refused (each logged once)."""
         self.item_id: int | None = None
         self.evidence_found: bool | None = None
+        self.remote_allowed = False
+        """Whether the shown item may load its remote (http/https) images."""
+        self.requested: list[str] = []
+        """Remote images asked for (once each) since the item was shown."""
+        self._images: dict[str, QImage] = {}
         self._shown: tuple[ItemDetail, RankedItem | None] | str = ""
+        self._html: str | None = None
         self.show_placeholder()
 
     def loadResource(self, kind: int, url: QUrl | str) -> Any:  # noqa: N802
-        """Refuse every resource: nothing is fetched from the network or the disk."""
+        """Refuse every resource, except the allowed remote images of the shown item.
+
+        Nothing is read from the disk, the resource system or ``data:`` URLs, ever.
+        """
         key = url.toString() if isinstance(url, QUrl) else str(url)
+        scheme = (url.scheme() if isinstance(url, QUrl) else QUrl(key).scheme()).lower()
+        if (
+            self.remote_allowed
+            and scheme in ("http", "https")
+            and kind == int(QTextDocument.ResourceType.ImageResource.value)
+        ):
+            image = self._images.get(key)
+            if image is not None:
+                return image
+            if key not in self.requested:
+                self.requested.append(key)
+                self.remote_resource_needed.emit(key)
+            return None
         if key not in self.refused:
             self.refused.add(key)
             log.debug("Reader refused to load %s", key[:200])
@@ -150,22 +201,37 @@ class ReaderView(QTextBrowser):
     def show_placeholder(self, text: str = "Select an item to read it.") -> None:
         self.item_id = None
         self.evidence_found = None
+        self._forget_remote()
         self._shown = text
+        self._html = None
         self._render()
 
     def show_item(
-        self, detail: ItemDetail, ranked: RankedItem | None = None, *, keep_scroll: bool = False
+        self,
+        detail: ItemDetail,
+        ranked: RankedItem | None = None,
+        *,
+        keep_scroll: bool = False,
+        html: str | None = None,
+        allow_remote: bool = False,
     ) -> None:
         """Show ``detail``; with ``ranked``, the "Why" line and the highlighted evidence.
 
-        ``keep_scroll`` leaves the reading position alone (the same item, re-ranked).
+        ``html`` is the item's sanitised HTML, shown instead of its text. With
+        ``allow_remote`` its http(s) images are asked for. ``keep_scroll`` leaves the
+        reading position alone (the same item, re-ranked).
         """
+        if detail.id != self.item_id or not allow_remote:
+            self._forget_remote()
+        self.remote_allowed = allow_remote
         self.item_id = detail.id
-        self.evidence_found = (
-            evidence_range(detail, ranked) is not None
-            if ranked is not None and ranked.evidence.strip()
-            else None
-        )
+        self._html = html
+        if html is None:
+            self.evidence_found = (
+                evidence_range(detail, ranked) is not None
+                if ranked is not None and ranked.evidence.strip()
+                else None
+            )
         self._shown = (detail, ranked)
         self._render()
         if keep_scroll:
@@ -178,6 +244,23 @@ class ReaderView(QTextBrowser):
             target = bar.value() - self.viewport().height() // 3
             bar.setValue(target if target > self.viewport().height() // 4 else 0)
 
+    def add_remote_image(self, url: str, data: bytes) -> bool:
+        """Hand over a fetched remote image; False when it is not an image we can show."""
+        if not self.remote_allowed or url not in self.requested:
+            return False
+        image = QImage.fromData(data)
+        if image.isNull():
+            log.info("Remote resource %s is not an image Qt can show", url[:200])
+            return False
+        self._images[url] = image
+        self._render()
+        return True
+
+    def _forget_remote(self) -> None:
+        self.remote_allowed = False
+        self.requested = []
+        self._images = {}
+
     def _render(self) -> None:
         muted = muted_colour(self.palette()).name()
         if isinstance(self._shown, str):
@@ -186,5 +269,39 @@ class ReaderView(QTextBrowser):
             )
             return
         scroll = self.verticalScrollBar().value()
-        self.setHtml(render_item_html(*self._shown, muted))
+        if self._html is None:
+            self.setHtml(render_item_html(*self._shown, muted))
+        else:
+            self._render_html(*self._shown, muted)
         self.verticalScrollBar().setValue(scroll)
+
+    def _render_html(self, detail: ItemDetail, ranked: RankedItem | None, muted: str) -> None:
+        """Header, then the item's HTML; the evidence is looked up in the rendered text."""
+        assert self._html is not None
+        evidence = ranked.evidence.strip() if ranked is not None else ""
+        body = _InertDocument()
+        body.setHtml(self._html)
+        span = find_evidence(body.toRawText(), evidence) if evidence else None
+        self.evidence_found = span is not None if evidence else None
+        self.setHtml(render_header_html(detail, ranked, muted, evidence_in_body=span is not None))
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertBlock(QTextBlockFormat())  # below the rule, not inside its block
+        start = cursor.position()
+        cursor.insertHtml(self._html)
+        if span is None:
+            return
+        raw = self.document().toRawText()[start:]
+        found = find_evidence(raw, evidence)
+        if found is None:
+            self.evidence_found = False
+            return
+        mark = QTextCharFormat()
+        mark.setBackground(QColor(MARK_BACKGROUND))
+        mark.setForeground(QColor(MARK_FOREGROUND))
+        mark.setAnchor(True)
+        mark.setAnchorNames([EVIDENCE_ANCHOR])
+        highlight = QTextCursor(self.document())
+        highlight.setPosition(start + found[0])
+        highlight.setPosition(start + found[1], QTextCursor.MoveMode.KeepAnchor)
+        highlight.mergeCharFormat(mark)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPaintEvent, QShortcut
+from PySide6.QtGui import QIcon, QKeySequence, QPaintEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from focusdesk.records import SourceInfo
 
 from .inbox_model import format_age
-from .style import heading, paint_empty_text
+from .style import heading, paint_empty_text, source_icon
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 SourceIdRole = Qt.ItemDataRole.UserRole + 1
@@ -38,6 +38,8 @@ KIND_LABELS = {
 
 def describe_source(src: SourceInfo, now: datetime | None = None) -> str:
     """One line under a source's name: its items and when it was last read."""
+    if not src.enabled:
+        return "Disabled"
     if src.last_error:
         return "Sync failed — hover for details"
     if src.last_sync_at is None:
@@ -54,6 +56,7 @@ class SourcesModel(QAbstractListModel):
         super().__init__(parent)
         self._sources: list[SourceInfo] = []
         self._lines: list[str] = []
+        self._icons: dict[str, QIcon] = {}
 
     def set_sources(self, sources: list[SourceInfo]) -> None:
         now = datetime.now(UTC)
@@ -80,14 +83,12 @@ class SourcesModel(QAbstractListModel):
             tip = f"{KIND_LABELS.get(src.kind, src.kind)}: {src.uri}"
             return f"{tip}\n\nLast sync failed:\n{src.last_error}" if src.last_error else tip
         if role == Qt.ItemDataRole.DecorationRole:
-            style = QApplication.style()
             if src.last_error:
-                pixmap = QStyle.StandardPixmap.SP_MessageBoxWarning
-            elif src.kind == "notes":
-                pixmap = QStyle.StandardPixmap.SP_DirIcon
-            else:
-                pixmap = QStyle.StandardPixmap.SP_FileIcon
-            return style.standardIcon(pixmap)
+                return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            icon = self._icons.get(src.kind)
+            if icon is None:
+                icon = self._icons[src.kind] = source_icon(src.kind)
+            return icon
         if role == SourceIdRole:
             return src.id
         return None
@@ -96,7 +97,7 @@ class SourcesModel(QAbstractListModel):
 class SourcesView(QListView):
     """The sources list; says how to add one when there are none."""
 
-    EMPTY_TEXT = "No sources yet.\nUse “Add notes folder…” or “Add mbox file…” above."
+    EMPTY_TEXT = "No sources yet.\nUse “Add source…” above to add notes, mail or feeds."
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         super().paintEvent(event)
@@ -109,6 +110,7 @@ class SourcesPanel(QWidget):
     """Lists sources; asks before removing one. The window does the actual work."""
 
     source_remove_requested = Signal(int)
+    manage_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,6 +128,12 @@ class SourcesPanel(QWidget):
         self.remove_button.setAccessibleName("Remove source")
         self.remove_button.setToolTip("Stop reading the selected source and forget its items")
         self.remove_button.clicked.connect(self._remove_selected)
+        self.manage_button = QPushButton("&Manage…", self)
+        self.manage_button.setAccessibleName("Manage sources")
+        self.manage_button.setToolTip(
+            "Each source's status, last sync and errors; sync, switch off, add or remove"
+        )
+        self.manage_button.clicked.connect(self.manage_requested)
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.view)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self._remove_selected)
@@ -135,6 +143,7 @@ class SourcesPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         buttons.addStretch(1)
+        buttons.addWidget(self.manage_button)
         buttons.addWidget(self.remove_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 8)

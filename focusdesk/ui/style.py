@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QWidget
+from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel, QWidget
 
 
 def blend(a: QColor, b: QColor, t: float) -> QColor:
@@ -71,3 +71,125 @@ def paint_empty_text(view: QAbstractItemView, text: str) -> None:
         text,
     )
     painter.end()
+
+
+# -- themes -----------------------------------------------------------------------------
+THEMES = ("system", "light", "dark")
+DARK_COLOURS = {
+    "Window": "#2b2b2e",
+    "WindowText": "#e8e8ea",
+    "Base": "#1f1f22",
+    "AlternateBase": "#27272b",
+    "Text": "#e8e8ea",
+    "Button": "#36363a",
+    "ButtonText": "#e8e8ea",
+    "BrightText": "#ffffff",
+    "Highlight": "#3d6fb6",
+    "HighlightedText": "#ffffff",
+    "PlaceholderText": "#9a9aa2",
+    "ToolTipBase": "#36363a",
+    "ToolTipText": "#e8e8ea",
+    "Link": "#7fb0ff",
+    "LinkVisited": "#c3a6ff",
+    "Mid": "#4a4a50",
+    "Dark": "#18181a",
+    "Light": "#4a4a50",
+    "Midlight": "#3e3e44",
+    "Shadow": "#000000",
+}
+
+
+def dark_palette() -> QPalette:
+    """A plain dark palette in which every text colour keeps a legible contrast."""
+    palette = QPalette()
+    for role, colour in DARK_COLOURS.items():
+        palette.setColor(getattr(QPalette.ColorRole, role), QColor(colour))
+    disabled = QPalette.ColorGroup.Disabled
+    for role in ("WindowText", "Text", "ButtonText"):
+        palette.setColor(disabled, getattr(QPalette.ColorRole, role), QColor("#6c6c73"))
+    return palette
+
+
+class ThemeKeeper:
+    """Applies the theme setting to the application and can go back to the system's."""
+
+    def __init__(self, app: QApplication) -> None:
+        self.app = app
+        self._system_style = app.style().name()
+        self._system_palette = QPalette(app.palette())
+        self.theme = "system"
+
+    def apply(self, theme: str) -> None:
+        """``system`` keeps the desktop's look; ``light`` and ``dark`` use Fusion."""
+        if theme not in THEMES:
+            theme = "system"
+        if theme == self.theme:
+            return
+        self.theme = theme
+        if theme == "system":
+            self.app.setStyle(self._system_style)
+            self.app.setPalette(self._system_palette)
+            return
+        self.app.setStyle("Fusion")
+        style = self.app.style()
+        self.app.setPalette(dark_palette() if theme == "dark" else style.standardPalette())
+
+
+# -- icons ------------------------------------------------------------------------------
+KIND_BADGES = {
+    "notes": ("N", "#5b8c5a"),
+    "mbox": ("M", "#3d6fb6"),
+    "maildir": ("M", "#3d6fb6"),
+    "imap": ("@", "#3d6fb6"),
+    "feed": ("F", "#c26d1a"),
+}
+
+
+def _badge_pixmap(letter: str, colour: str, size: int, ratio: float) -> QPixmap:
+    pixmap = QPixmap(int(size * ratio), int(size * ratio))
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(colour))
+    painter.drawRoundedRect(QRectF(0.5, 0.5, size - 1, size - 1), size / 4, size / 4)
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(max(7, int(size * 0.62)))
+    painter.setFont(font)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(QRectF(0, 0, size, size), int(Qt.AlignmentFlag.AlignCenter), letter)
+    painter.end()
+    return pixmap
+
+
+def source_icon(kind: str) -> QIcon:
+    """A small coloured badge for a source kind (N notes, M mail, @ IMAP, F feed).
+
+    Sharp at any scale: each size is drawn at 1x and 2x. Callers keep the icons they use.
+    """
+    letter, colour = KIND_BADGES.get(kind, ("?", "#707070"))
+    icon = QIcon()
+    for size in (16, 24, 32):
+        for ratio in (1.0, 2.0):
+            icon.addPixmap(_badge_pixmap(letter, colour, size, ratio))
+    return icon
+
+
+def app_icon() -> QIcon:
+    """FocusDesk's icon: a target of rings, drawn (no image files needed)."""
+    icon = QIcon()
+    for size in (16, 32, 64, 128):
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for n, colour in enumerate(("#3d6fb6", "#ffffff", "#3d6fb6", "#ffe27a")):
+            inset = size * 0.08 * (1 + 1.35 * n)
+            painter.setBrush(QColor(colour))
+            painter.drawEllipse(QRectF(inset, inset, size - 2 * inset, size - 2 * inset))
+        painter.end()
+        icon.addPixmap(pixmap)
+    return icon

@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from gui_helpers import NOTES, OFFSCREEN_NOISE, BlockingEncoder  # noqa: E402
+from gui_helpers import NOTES, OFFSCREEN_NOISE, BlockingEncoder, activate  # noqa: E402
 
 from focusdesk.app import FocusDesk  # noqa: E402
 from focusdesk.paths import resolve_paths  # noqa: E402
@@ -84,6 +84,7 @@ def make_window(qtbot: Any, bug_reports: list[BaseException]) -> Iterator[Any]:
         if show:
             window.show()
             qtbot.waitExposed(window)
+            activate(qtbot, window)
         return window
 
     yield make

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from fakes import FakeEncoder
 
 from focusdesk.progress import CancelToken, ProgressCallback, no_progress
 
-# The offscreen platform warns whenever a window's size constraints change; harmless.
-OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints\(\)"
+# The offscreen platform warns whenever a window's size constraints change, and when a
+# popup menu asks to be raised or to grab the keyboard; harmless.
+OFFSCREEN_NOISE = (
+    r"This plugin does not support (propagateSizeHints\(\)|raise\(\)|grabbing the keyboard)"
+)
 SIGNAL_TIMEOUT_MS = 20_000
 
 NOTES = {
@@ -53,3 +57,31 @@ class BlockingEncoder(FakeEncoder):
                 if cancel is not None and cancel.cancelled:
                     break
         return super().encode(texts, progress=progress, cancel=cancel)
+
+
+def ranked_window(qtbot: Any, make_window: Any, desk: Any, notes: Any, *goals: str) -> Any:
+    """A shown window on a synced, ranked profile with the ``notes`` folder and ``goals``."""
+    desk.add_source("notes", str(notes))
+    for goal in goals:
+        desk.add_goal(goal)
+    window = make_window(desk, show=False)
+    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+        window.show()  # never synced: the window syncs, then ranks, by itself
+    activate(qtbot, window)
+    return window
+
+
+def activate(qtbot: Any, window: Any) -> None:
+    """Make ``window`` the active one, so that its window-wide shortcuts work."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window.isActiveWindow(), timeout=SIGNAL_TIMEOUT_MS)
+
+
+def shown_titles(window: Any) -> list[str]:
+    """The titles the inbox shows, top to bottom."""
+    return [item.title for item in window.inbox_model.items()]
+
+
+def settle(qtbot: Any, window: Any) -> None:
+    """Wait until the window's background work is done."""
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)

@@ -44,7 +44,7 @@ def item(n: int, score: float, *, age: timedelta | None = None) -> RankedItem:
     )
 
 
-def test_model_passes_qt_model_tester(qtmodeltester: Any) -> None:
+def test_model_passes_qt_model_tester(qapp: Any, qtmodeltester: Any) -> None:
     model = InboxModel()
     model.set_items([item(1, 0.9, age=timedelta(hours=3)), item(2, 0.4), item(3, 0.1)], NOW)
     qtmodeltester.check(model, force_py=True)

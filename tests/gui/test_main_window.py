@@ -57,7 +57,7 @@ def test_empty_profile_shows_getting_started(
     window = make_window(profile)
     assert window.stack.currentIndex() == EMPTY_PAGE
     assert window.empty_state.reason is EmptyReason.NO_SOURCES
-    assert "Add a notes folder or a mailbox, then add a goal" in window.empty_state.text()
+    assert "Add a notes folder, a mailbox or a feed, then add a goal" in window.empty_state.text()
     assert window.empty_state.notes_button.isVisible()
     assert window.empty_state.mbox_button.isVisible()
     assert not window.tasks.busy  # nothing to sync, nothing to rank

@@ -1,0 +1,247 @@
+"""What the keyboard does to the selected item: done, dismiss, snooze, votes, undo,
+open the original, and the "open" signal with the time spent reading.
+
+The inbox changes at once (optimistically) and the change is written by the task
+manager; a failure puts the row back. Every action records its implicit feedback
+through ``FocusDesk.triage``; ``u`` takes the last one back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from email.utils import parseaddr
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+
+from focusdesk.records import ItemDetail
+from focusdesk.triage import STATUS_OF_ACTION, UndoRecord
+
+from .snooze import SnoozeMenu, when_text
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+MIN_DWELL_S = 1.0
+"""Reading an item at least this long counts as opening it (marks it read)."""
+EMAIL_KINDS = ("mbox", "maildir", "imap")
+
+
+def original_url(detail: ItemDetail, external_id: str | None = None) -> QUrl | None:
+    """Where an item lives, for "open the original".
+
+    Mail: a ``mailto:`` reply to the sender (subject and In-Reply-To set), which opens
+    the mail client on the thread. Feeds: the entry's web page. Notes: the file, which
+    opens in the editor. None when there is nothing safe to open.
+    """
+    if detail.kind == "email" or detail.source_kind in EMAIL_KINDS:
+        address = parseaddr(detail.author or "")[1]
+        if "@" not in address:
+            return None
+        url = QUrl(f"mailto:{address}")
+        subject = detail.title or ""
+        if subject and not subject.lower().startswith("re:"):
+            subject = f"Re: {subject}"
+        query = [f"subject={quote(subject, safe='')}"]
+        message_id = detail.meta.get("message_id") or external_id
+        if isinstance(message_id, str) and message_id.startswith("<"):
+            query.append(f"In-Reply-To={quote(message_id, safe='')}")
+        url.setQuery("&".join(query))
+        return url
+    if not detail.url:
+        return None
+    url = QUrl(detail.url)
+    scheme = url.scheme().lower()
+    if scheme in ("http", "https"):
+        return url
+    if scheme == "file" and detail.source_kind == "notes":
+        return url
+    return None
+
+
+class ItemActions(QObject):
+    """The item keys of one main window."""
+
+    item_did_change = Signal(object)
+    """An action was stored; carries its ``UndoRecord``."""
+    undo_did_finish = Signal(object)
+    """An action was taken back; carries its ``UndoRecord`` (None: nothing to undo)."""
+    item_did_open = Signal(int, float)
+    """(item id, seconds read) once the reading counted as an open."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.last: UndoRecord | None = None
+        self.snooze_menu: SnoozeMenu | None = None
+        self._reading: tuple[int, float] | None = None
+
+    @property
+    def desk(self) -> Any:
+        return self.window.desk
+
+    # -- reading ----------------------------------------------------------------------
+    def reading_did_start(self, item_id: int) -> None:
+        """The reader now shows ``item_id`` (the previous one's time is recorded)."""
+        if self._reading is not None and self._reading[0] == item_id:
+            return
+        self.reading_did_stop()
+        self._reading = (item_id, time.monotonic())
+
+    def reading_did_stop(self, *, now: bool = False) -> None:
+        """The reader left its item: a long enough read is an open (new becomes read).
+
+        ``now`` writes at once on this thread (the window is closing).
+        """
+        if self._reading is None:
+            return
+        item_id, since = self._reading
+        self._reading = None
+        dwell = time.monotonic() - since
+        if dwell < MIN_DWELL_S:
+            return
+        if now:
+            try:
+                self.desk.triage.open(item_id, dwell)
+            except Exception:  # closing: never fail the close over a read mark
+                log.exception("Could not record the last read item")
+            return
+        if self.window.inbox_model.status_of(item_id) == "new":
+            # After the selection change that led here has finished.
+            QTimer.singleShot(0, lambda: self.window.inbox_model.set_status(item_id, "read"))
+        self.window.tasks.run(
+            lambda _p, _c: self.desk.triage.open(item_id, dwell),
+            on_done=lambda _r: self.item_did_open.emit(item_id, dwell),
+            on_error=self.window.show_status,
+            name="record open",
+        )
+
+    # -- status actions ---------------------------------------------------------------
+    def done(self) -> None:
+        self._status_action("done")
+
+    def dismiss(self) -> None:
+        self._status_action("dismiss")
+
+    def snooze(self, until: datetime | None = None) -> None:
+        """Snooze until ``until``; without it, offer the presets menu at the item."""
+        if until is not None:
+            self._status_action("snooze", until)
+            return
+        if self.window.current_item_id() is None:
+            self.window.show_status("Select an item to snooze.")
+            return
+        menu = SnoozeMenu(self.window)
+        menu.snooze_chosen.connect(lambda u: self._status_action("snooze", u))
+        self.snooze_menu = menu
+        menu.popup(self.window.popup_position())
+
+    def _status_action(self, action: str, until: datetime | None = None) -> None:
+        window = self.window
+        item_id = window.current_item_id()
+        if item_id is None:
+            window.show_status("Select an item first.")
+            return
+        self.reading_did_stop()
+        model = window.inbox_model
+        before = model.status_of(item_id)
+        target = STATUS_OF_ACTION[action]
+        if action in ("done", "dismiss") and before == target:
+            action, target = "restore", "read"  # e on a done item: back to the inbox
+        ranked = model.find_item(item_id)
+        goal_id = ranked.goal_id if ranked is not None else None
+        row = window.current_row()
+        model.set_status(item_id, target)
+        if window.current_item_id() != item_id and row is not None:
+            window.select_row(min(row, window.list_row_count() - 1))
+
+        def run(_p: Any, _c: Any) -> UndoRecord:
+            triage = self.desk.triage
+            if action == "snooze":
+                assert until is not None
+                return triage.snooze(item_id, until, goal_id=goal_id)
+            if action == "restore":
+                return triage.restore(item_id)
+            result: UndoRecord = getattr(triage, action)(item_id, goal_id=goal_id)
+            return result
+
+        def failed(message: str) -> None:
+            if before is not None:
+                model.set_status(item_id, before)
+            window.show_status(message)
+
+        window.tasks.run(
+            run, on_done=lambda record: self._did_act(record, until), on_error=failed, name=action
+        )
+
+    def vote(self, signal: str) -> None:
+        window = self.window
+        item_id = window.current_item_id()
+        if item_id is None:
+            window.show_status("Select an item to vote on.")
+            return
+        ranked = window.inbox_model.find_item(item_id)
+        goal_id = ranked.goal_id if ranked is not None else None
+        window.tasks.run(
+            lambda _p, _c: self.desk.triage.vote(item_id, signal, goal_id=goal_id),
+            on_done=self._did_act,
+            on_error=window.show_status,
+            name=f"vote {signal}",
+        )
+
+    def _did_act(self, record: UndoRecord, until: datetime | None = None) -> None:
+        self.last = record
+        extra = f" until {when_text(until)}" if until is not None else ""
+        self.window.show_status(f"{record.description}{extra}. Press U to undo.")
+        self.window.update_undo(record)
+        self.item_did_change.emit(record)
+
+    def undo(self) -> None:
+        window = self.window
+
+        def done(record: UndoRecord | None) -> None:
+            self.last = None
+            window.update_undo(None)
+            if record is None:
+                window.show_status("Nothing to undo.")
+            else:
+                if record.action in STATUS_OF_ACTION:
+                    window.inbox_model.set_status(record.item_id, record.status)
+                window.select_item(record.item_id)
+                window.show_status(f"Undone: {record.description}.")
+            self.undo_did_finish.emit(record)
+
+        window.tasks.run(
+            lambda _p, _c: self.desk.triage.undo(),
+            on_done=done,
+            on_error=window.show_status,
+            name="undo",
+        )
+
+    # -- the original -----------------------------------------------------------------
+    def open_original(self) -> QUrl | None:
+        """Open the item in the mail client, the browser or the editor; the URL opened."""
+        window = self.window
+        item_id = window.current_item_id()
+        if item_id is None:
+            window.show_status("Select an item to open.")
+            return None
+        try:
+            detail = self.desk.get_item(item_id)
+        except Exception as exc:  # a KnownError: the item went away
+            window.show_status(str(exc))
+            return None
+        ranked = window.inbox_model.find_item(item_id)
+        url = original_url(detail, ranked.external_id if ranked is not None else None)
+        if url is None:
+            window.show_status("This item has no original that can be opened.")
+            return None
+        if not QDesktopServices.openUrl(url):
+            window.show_status(f"Nothing on this computer opens {url.scheme()} links.")
+        return url

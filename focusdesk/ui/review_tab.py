@@ -1,0 +1,233 @@
+"""The Review tab: a period's items by goal, stories, summaries, focus time and S/N charts.
+
+The review is assembled in the worker (never on the UI thread); activating an entry
+emits ``item_activated(item_id)`` so the main window can show it in its reader.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from focusdesk.progress import CancelToken, ProgressCallback
+
+from .charts import RatioBarChart, StackedBarChart
+
+if TYPE_CHECKING:
+    from focusdesk.app import FocusDesk
+    from focusdesk.review.assemble import Review
+
+    from .worker import TaskManager
+
+ITEM_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+PERIODS = (("Since the last review", "last"), ("Last day", "1d"), ("Last week", "7d"))
+
+
+class ReviewTab(QWidget):
+    """Shows the review of a period; entries open the item in the reader."""
+
+    item_activated = Signal(int)
+    review_did_load = Signal()
+
+    def __init__(self, desk: FocusDesk, tasks: TaskManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.tasks = tasks
+        self.review: Review | None = None
+        self.period = QComboBox()
+        for label, value in PERIODS:
+            self.period.addItem(label, value)
+        self.period.setCurrentIndex(1)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(self.choose_export_file)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Period:"))
+        top.addWidget(self.period)
+        top.addWidget(self.refresh_button)
+        top.addWidget(self.export_button)
+        top.addStretch(1)
+
+        self.model = QStandardItemModel(self)
+        self.model.setHorizontalHeaderLabels(["Item", "Score"])
+        self.view = QTreeView()
+        self.view.setModel(self.model)
+        self.view.setUniformRowHeights(False)
+        self.view.setWordWrap(True)
+        self.view.setEditTriggers(QTreeView.EditTrigger.NoEditTriggers)
+        self.view.activated.connect(self._on_activated)
+        self.view.doubleClicked.connect(self._on_activated)
+
+        self.focus_chart = StackedBarChart()
+        self.sn_chart = RatioBarChart()
+        self.suggestions = QLabel("")
+        self.suggestions.setWordWrap(True)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(QLabel("<b>Focus minutes per day</b>"))
+        side_layout.addWidget(self.focus_chart)
+        side_layout.addWidget(QLabel("<b>Signal to noise per source</b>"))
+        side_layout.addWidget(self.sn_chart)
+        side_layout.addWidget(self.suggestions)
+        side_layout.addStretch(1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(side)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.status)
+        layout.addWidget(split, 1)
+
+    def refresh(self) -> None:
+        """Assemble the review of the chosen period in the worker."""
+        since = str(self.period.currentData())
+        desk = self.desk
+        self.refresh_button.setEnabled(False)
+        self.status.setText("Assembling the review…")
+
+        def work(_progress: ProgressCallback, cancel: CancelToken) -> Review:
+            return desk.review(since, mark=True, cancel=cancel)
+
+        self.tasks.run(
+            work,
+            on_done=self.show_review,
+            on_error=self._failed,
+            on_finished=lambda: self.refresh_button.setEnabled(True),
+            name="review",
+        )
+
+    def _failed(self, message: str) -> None:
+        self.status.setText(message)
+
+    def show_review(self, review: Review) -> None:
+        """Fill the tree and the charts from ``review``."""
+        from focusdesk.review.export import days_in
+
+        self.review = review
+        self.export_button.setEnabled(True)
+        self.model.removeRows(0, self.model.rowCount())
+        for group in review.groups:
+            head = QStandardItem(f"{group.goal_title} ({group.total})")
+            head.setSelectable(False)
+            for e in group.entries:
+                text = e.title
+                if e.story_size > 1:
+                    text += f"  [{e.story_size} items: {', '.join(e.story_sources)}]"
+                row = QStandardItem(text)
+                row.setData(e.item_id, ITEM_ID_ROLE)
+                row.setToolTip(f"{e.source_name} · {e.status}")
+                score = QStandardItem(f"{e.score:.2f}")
+                score.setData(e.item_id, ITEM_ID_ROLE)
+                if e.summary.sentences:
+                    line = QStandardItem(e.summary.text)
+                    line.setData(e.item_id, ITEM_ID_ROLE)
+                    row.appendRow([line, QStandardItem("")])
+                head.appendRow([row, score])
+            self.model.appendRow([head, QStandardItem("")])
+        self.view.expandAll()
+        self.view.resizeColumnToContents(1)
+        self.status.setText(
+            f"{review.items_in_period} items: {len(review.done)} done, "
+            f"{len(review.dismissed)} dismissed, {review.open_count} open · focus "
+            f"{review.focus_actual:.0f} of {review.focus_planned:.0f} planned minutes"
+        )
+        days = days_in(review)
+        self.focus_chart.set_data(
+            days,
+            [(g.goal_title, [g.per_day.get(d, 0.0) for d in days]) for g in review.focus],
+        )
+        self.sn_chart.set_data(
+            [x.source_name for x in review.sources], [x.ratio for x in review.sources]
+        )
+        self.suggestions.setText(
+            "\n".join(
+                f"Consider muting {x.source_name}: {x.signal} of {x.items} items mattered."
+                for x in review.suggestions
+            )
+        )
+        self.review_did_load.emit()
+
+    def choose_export_file(self) -> None:
+        """Ask where to save the review (HTML or Markdown, by the file's extension)."""
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Export the review", "review.html", "HTML (*.html);;Markdown (*.md)"
+        )
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> None:
+        """Write the review shown to ``path``: Markdown for ``.md``, else HTML."""
+        from pathlib import Path
+
+        from focusdesk.review.export import export
+
+        if self.review is None:
+            return
+        fmt = "md" if path.lower().endswith((".md", ".markdown")) else "html"
+        try:
+            Path(path).write_text(export(self.review, fmt), "utf-8")
+        except OSError as exc:
+            self.status.setText(f"{path} could not be written: {exc.strerror or exc}.")
+            return
+        self.status.setText(f"Review exported to {path}.")
+
+    def item_ids(self) -> list[int]:
+        """The entries' item ids, top to bottom."""
+        out = []
+        for g in range(self.model.rowCount()):
+            head = self.model.item(g, 0)
+            for r in range(head.rowCount()):
+                out.append(int(head.child(r, 0).data(ITEM_ID_ROLE)))
+        return out
+
+    def _on_activated(self, index: QModelIndex) -> None:
+        item_id: Any = index.data(ITEM_ID_ROLE)
+        if item_id is not None:
+            self.item_activated.emit(int(item_id))
+
+
+def install_review(window: Any) -> QAction:
+    """Add a "Review" dock (hidden) and a menu action showing it to the main window."""
+    dock = QDockWidget("Review", window)
+    dock.setObjectName("review_dock")
+    tab = ReviewTab(window.desk, window.tasks, dock)
+    dock.setWidget(tab)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    dock.hide()
+
+    def open_item(item_id: int) -> None:
+        if not window.select_item(item_id):
+            window.show_item(item_id)
+
+    tab.item_activated.connect(open_item)
+
+    def show() -> None:
+        dock.show()
+        dock.raise_()
+        tab.refresh()
+
+    action = QAction("&Review…", window)
+    action.setObjectName("review_action")
+    action.triggered.connect(show)
+    window.review_tab = tab
+    window.review_dock = dock
+    return action

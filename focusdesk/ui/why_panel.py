@@ -1,0 +1,237 @@
+"""The "Why?" panel: why an item ranks where it does.
+
+The best goal and the facet of it that matched, how the score adds up (relevance
+plus each prior: recency, source, sender, repetition), the story it stands for, the
+relevance to every goal as bars, and the evidence passage. Fields the ranker does
+not provide are left out.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from focusdesk.records import RankedItem
+
+from .inbox_model import story_size
+from .style import MutedLabel, heading
+
+FACET_CHARS = 120
+PRIOR_NAMES = {
+    "recency": "Recency",
+    "source": "Source",
+    "sender": "Sender",
+    "redundancy": "Repeats a higher item",
+    "duplicate": "Duplicate",
+    "feedback": "Your votes",
+    "learned": "Learned from you",
+}
+
+
+def prior_label(name: str) -> str:
+    """A prior's name as a person reads it ("recency" → "Recency")."""
+    return PRIOR_NAMES.get(name, name.replace("_", " ").capitalize())
+
+
+def item_priors(item: RankedItem) -> dict[str, float]:
+    """The item's prior contributions (name → signed score), when the ranker gives them."""
+    priors = getattr(item, "priors", None)
+    if not isinstance(priors, dict):
+        return {}
+    return {str(k): float(v) for k, v in priors.items() if isinstance(v, int | float)}
+
+
+class ValueBar(QWidget):
+    """A thin horizontal bar for a value in 0..1, drawn in the palette's colours."""
+
+    def __init__(self, value: float, accessible: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.value = max(0.0, min(1.0, value))
+        self.setAccessibleName(accessible)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(80, max(8, self.fontMetrics().height() // 2))
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        rect = self.rect()
+        h = min(rect.height(), 8)
+        y = rect.center().y() - h / 2
+        track = QColor(self.palette().color(QPalette.ColorRole.WindowText))
+        track.setAlphaF(0.15)
+        painter.setBrush(track)
+        painter.drawRoundedRect(rect.x(), int(y), rect.width(), h, h / 2, h / 2)
+        if self.value > 0:
+            painter.setBrush(self.palette().color(QPalette.ColorRole.Highlight))
+            width = max(h, int(rect.width() * self.value))
+            painter.drawRoundedRect(rect.x(), int(y), width, h, h / 2, h / 2)
+        painter.end()
+
+
+class WhyPanel(QScrollArea):
+    """Explains the selected item's rank; rebuilt for every item (a few rows)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Why this item")
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setMinimumWidth(220)
+        self.item: RankedItem | None = None
+        self._content = QWidget()
+        self._layout = QVBoxLayout(self._content)
+        self._layout.setContentsMargins(10, 10, 10, 10)
+        self.setWidget(self._content)
+        self.show_item(None, {})
+
+    def text(self) -> str:
+        """Everything the panel says, one line per label (for tests and screen readers)."""
+        return "\n".join(
+            label.text() for label in self._content.findChildren(QLabel) if label.text()
+        )
+
+    def show_item(
+        self,
+        item: RankedItem | None,
+        goal_titles: dict[int, str],
+        item_titles: Callable[[int], str | None] | None = None,
+    ) -> None:
+        """Explain ``item``; ``goal_titles`` names its goals, ``item_titles`` its story's items."""
+        self.item = item
+        self._clear()
+        layout = self._layout
+        layout.addWidget(heading(QLabel("Why this item?"), 1.1))
+        if item is None:
+            hint = MutedLabel("Select an item to see why it ranks where it does.")
+            hint.setWordWrap(True)
+            layout.addWidget(hint)
+            layout.addStretch(1)
+            return
+        best = QLabel(f"Best goal: <b>{_esc(item.goal_title or 'none')}</b>")
+        best.setTextFormat(Qt.TextFormat.RichText)
+        best.setWordWrap(True)
+        layout.addWidget(best)
+        facet = getattr(item, "matched_facet", None)
+        if isinstance(facet, str) and facet and facet != item.goal_title:
+            matched = MutedLabel(f"Matched: “{_short(facet, FACET_CHARS)}”")
+            matched.setWordWrap(True)
+            matched.setToolTip(facet)
+            layout.addWidget(matched)
+
+        # How the score adds up: relevance plus each prior.
+        layout.addSpacing(4)
+        layout.addWidget(heading(QLabel("Score")))
+        grid = QGridLayout()
+        grid.setVerticalSpacing(2)
+        priors = item_priors(item)
+        relevance = getattr(item, "relevance", None)
+        rows: list[tuple[str, str]] = []
+        if isinstance(relevance, int | float) and priors:
+            rows.append(("Relevance (goals weighted)", f"{relevance:.3f}"))
+        for prior, amount in sorted(priors.items(), key=lambda kv: -abs(kv[1])):
+            amount = amount if abs(amount) >= 0.0005 else 0.0  # no "-0.000"
+            rows.append((prior_label(prior), f"{amount:+.3f}"))
+        rows.append(("Score", f"{item.score:.3f}"))
+        for row, (what, text) in enumerate(rows):
+            left, right = QLabel(what), QLabel(text)
+            left.setWordWrap(True)
+            right.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if row == len(rows) - 1:
+                heading(left)
+                heading(right)
+            grid.addWidget(left, row, 0)
+            grid.addWidget(right, row, 1)
+        grid.setColumnStretch(0, 1)
+        layout.addLayout(grid)
+
+        story = story_size(item)
+        if story > 1:
+            layout.addSpacing(4)
+            others = [
+                t
+                for t in (
+                    item_titles(i) if item_titles is not None else None
+                    for i in getattr(item, "story_item_ids", ())
+                )
+                if t
+            ]
+            text = f"Story: {story} items say much the same; shown as one."
+            if others:
+                text += " Also: " + "; ".join(f"“{_short(t, 60)}”" for t in others[:3])
+            label = QLabel(text)
+            label.setWordWrap(True)
+            layout.addWidget(label)
+
+        if item.goal_scores:
+            layout.addSpacing(4)
+            layout.addWidget(heading(QLabel("Relevance to each goal")))
+            grid = QGridLayout()
+            grid.setHorizontalSpacing(8)
+            grid.setVerticalSpacing(1)
+            top = max(max(item.goal_scores.values()), 1e-9)
+            ranked = sorted(item.goal_scores.items(), key=lambda kv: -kv[1])
+            for row, (goal_id, value) in enumerate(ranked):
+                title = goal_titles.get(goal_id, f"Goal {goal_id}")
+                goal_label = QLabel(title)
+                goal_label.setWordWrap(True)
+                goal_label.setToolTip(title)
+                number = QLabel(f"{value:.2f}")
+                number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                bar = ValueBar(max(0.0, value) / top, f"Relevance to {title}: {value:.2f}")
+                grid.addWidget(goal_label, 2 * row, 0, 1, 2)
+                grid.addWidget(bar, 2 * row + 1, 0)
+                grid.addWidget(number, 2 * row + 1, 1)
+            grid.setColumnStretch(0, 1)
+            layout.addLayout(grid)
+
+        if item.evidence.strip():
+            layout.addSpacing(4)
+            layout.addWidget(heading(QLabel("Evidence")))
+            quote = MutedLabel(f"“{_short(' '.join(item.evidence.split()), 280)}”")
+            quote.setWordWrap(True)
+            quote.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(quote)
+        layout.addStretch(1)
+
+    def _clear(self) -> None:
+        _clear_layout(self._layout)
+
+
+def _clear_layout(layout: object) -> None:
+    while True:
+        child = layout.takeAt(0)  # type: ignore[attr-defined]
+        if child is None:
+            return
+        widget = child.widget()
+        if widget is not None:
+            widget.hide()
+            widget.setParent(None)
+            widget.deleteLater()
+        elif child.layout() is not None:
+            _clear_layout(child.layout())
+            child.layout().deleteLater()
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"

@@ -1,0 +1,391 @@
+"""The focus window driven as a user would: it shows exactly the planned items, per-item
+outcomes and notes, pause/extend/resume, ending early asks once, the inbox comes back
+with the summary and the held items; scheduled, missed and resumed blocks."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from focus_fixtures import add_note, berlin, make_vault, seed
+from gui_helpers import SIGNAL_TIMEOUT_MS
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QWidget,
+)
+
+from focusdesk.app import FocusDesk
+from focusdesk.ui.focus_controller import FocusController
+from focusdesk.ui.focus_dialogs import StartRequest
+from focusdesk.ui.focus_window import FocusWindow, PlanColumn
+from focusdesk.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    with time_machine.travel(berlin(2026, 11, 23, 8, 0), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    return make_vault(tmp_path / "vault")
+
+
+@pytest.fixture
+def desk(profile: FocusDesk, vault: Path, clock: time_machine.Traveller) -> FocusDesk:
+    seed(profile, vault)
+    return profile
+
+
+class Question:
+    """Answers the "end early?" question with the answers given, in order (default: no)."""
+
+    def __init__(self) -> None:
+        self.answers: list[str] = []
+        self.asked: list[str] = []
+
+    def append(self, answer: str) -> None:
+        self.answers.append(answer)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> QMessageBox.StandardButton:
+        self.asked.append(str(args[1]))
+        yes = bool(self.answers) and self.answers.pop(0) == "yes"
+        return QMessageBox.StandardButton.Yes if yes else QMessageBox.StandardButton.No
+
+
+@pytest.fixture
+def question(monkeypatch: pytest.MonkeyPatch) -> Question:
+    answer = Question()
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    return answer
+
+
+def started_window(qtbot: Any, make_window: Any, desk: FocusDesk) -> MainWindow:
+    """A shown main window whose focus controller has started (scheduler, recovery)."""
+    window = make_window(desk)
+    controller = window.focus_controller
+    qtbot.waitUntil(lambda: controller.scheduler is not None and not controller.tasks.busy)
+    return window
+
+
+def start_block(qtbot: Any, controller: FocusController, **kw: Any) -> Any:
+    request = StartRequest(
+        minutes=kw.get("minutes", 60),
+        top_k=kw.get("top_k", 3),
+        goal_ids=kw.get("goal_ids", ()),
+        title=kw.get("title", ""),
+        full_screen=False,
+    )
+    with qtbot.waitSignal(controller.block_did_start, timeout=SIGNAL_TIMEOUT_MS) as blocker:
+        controller.start_block(request)
+    return blocker.args[0]
+
+
+def shown_rows(fw: FocusWindow, column: PlanColumn) -> list[str]:
+    model = fw.plan_view.model()
+    return [model.index(r, column).data() for r in range(model.rowCount())]
+
+
+def edit(qtbot: Any, controller: FocusController, action: Any) -> Any:
+    with qtbot.waitSignal(controller.session_did_change, timeout=SIGNAL_TIMEOUT_MS) as blocker:
+        action()
+    return blocker.args[0]
+
+
+def test_the_focus_window_shows_exactly_the_planned_items(
+    qtbot: Any, make_window: Any, desk: FocusDesk
+) -> None:
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    session = start_block(qtbot, controller, minutes=60, top_k=3)
+    fw = controller.focus_window
+    assert fw is not None
+    assert fw.isVisible()
+    assert not window.isVisible()  # the inbox and everything else are hidden
+
+    expected = desk.focus_plan(60, 3)
+    assert shown_rows(fw, PlanColumn.TITLE) == [e.item.title for e in expected]
+    assert shown_rows(fw, PlanColumn.PLANNED) == [f"{e.minutes} min" for e in expected]
+    assert [i.item_id for i in session.items] == [e.item.item_id for e in expected]
+    assert shown_rows(fw, PlanColumn.STATUS) == ["Now", "", ""]
+    assert fw.countdown_label.text() == "1:00:00 left"
+    assert fw.ends_label.text() == "until 09:00"
+    assert fw.item_title.text() == expected[0].item.title
+    assert "OTA" in fw.item_text.toPlainText() or fw.item_text.toPlainText()
+    assert fw.item_timer.text() == f"00:00 of {expected[0].minutes:02d}:00"
+
+
+def test_done_skip_snooze_and_a_note(
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    session = start_block(qtbot, controller, minutes=60, top_k=4)
+    fw = controller.focus_window
+    assert fw is not None
+    ids = [i.item_id for i in session.items]
+
+    clock.move_to(berlin(2026, 11, 23, 8, 12))
+    fw.refresh()
+    assert fw.item_timer.text().startswith("12:00 of ")
+    fw.note_edit.setFocus()
+    qtbot.keyClicks(fw.note_edit, "rollback verified")
+    s = edit(qtbot, controller, lambda: qtbot.keyClick(fw.note_edit, Qt.Key.Key_Return))
+    assert s.item(ids[0]).note == "rollback verified"
+    s = edit(qtbot, controller, lambda: qtbot.mouseClick(fw.done_button, Qt.MouseButton.LeftButton))
+    assert s.current_item_id == ids[1]
+    assert fw.item_title.text() == s.item(ids[1]).title
+    assert fw.note_edit.text() == ""
+    s = edit(qtbot, controller, lambda: qtbot.mouseClick(fw.skip_button, Qt.MouseButton.LeftButton))
+    s = edit(
+        qtbot, controller, lambda: qtbot.mouseClick(fw.snooze_button, Qt.MouseButton.LeftButton)
+    )
+    assert shown_rows(fw, PlanColumn.STATUS) == ["Done ✓", "Skipped", "Snoozed", "Now"]
+    fw.plan_view.setFocus()
+    s = edit(qtbot, controller, lambda: qtbot.keyClick(fw.plan_view, Qt.Key.Key_E))  # E: done
+    assert s.item(ids[3]).outcome == "done"
+    assert s.current_item_id is None
+    assert fw.item_title.text() == "Every planned item is dealt with."
+    assert not fw.done_button.isEnabled()
+    assert desk.get_item(ids[0]).status == "done"
+    assert desk.get_item(ids[2]).status == "snoozed"
+    stored = desk.focus.current()
+    assert stored is not None
+    assert [i.outcome for i in stored.items] == ["done", "skipped", "snoozed", "done"]
+
+    # clicking another item works on it: its timer runs from now
+    index = fw.plan_view.model().index(1, PlanColumn.TITLE)
+    rect = fw.plan_view.visualRect(index)
+    s = edit(
+        qtbot,
+        controller,
+        lambda: qtbot.mouseClick(
+            fw.plan_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
+        ),
+    )
+    assert s.current_item_id == ids[1]
+
+
+def test_pause_extend_and_resume(
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    start_block(qtbot, controller, minutes=30)
+    fw = controller.focus_window
+    assert fw is not None
+    clock.move_to(berlin(2026, 11, 23, 8, 10))
+    s = edit(
+        qtbot, controller, lambda: qtbot.mouseClick(fw.pause_button, Qt.MouseButton.LeftButton)
+    )
+    assert s.state == "paused"
+    assert fw.pause_button.text() == "&Resume"
+    assert not fw.done_button.isEnabled()
+    clock.move_to(berlin(2026, 11, 23, 8, 15))
+    fw.refresh()
+    assert fw.countdown_label.text() == "Paused · 20:00 left"
+    edit(qtbot, controller, lambda: qtbot.mouseClick(fw.pause_button, Qt.MouseButton.LeftButton))
+    assert fw.ends_label.text() == "until 08:35"
+    edit(qtbot, controller, lambda: qtbot.mouseClick(fw.extend_button, Qt.MouseButton.LeftButton))
+    assert fw.ends_label.text() == "until 08:45"
+    assert fw.countdown_label.text() == "30:00 left"
+
+
+def test_ending_early_asks_once_then_the_inbox_returns_with_summary_and_held_items(
+    qtbot: Any,
+    make_window: Any,
+    desk: FocusDesk,
+    vault: Path,
+    clock: time_machine.Traveller,
+    question: Question,
+) -> None:
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    start_block(qtbot, controller, minutes=60)
+    fw = controller.focus_window
+    assert fw is not None
+
+    question.append("no")
+    qtbot.mouseClick(fw.end_button, Qt.MouseButton.LeftButton)
+    assert len(question.asked) == 1
+    assert fw.isVisible()
+    fw.close()  # closing the window is ending early: it asks too
+    assert len(question.asked) == 2
+    assert fw.isVisible()
+    assert desk.focus.current() is not None
+
+    clock.move_to(berlin(2026, 11, 23, 8, 20))
+    add_note(vault, "rc1.md", "# RC1 blocker\n\nOTA rollback fails on the RC1 build.")
+    desk.sync()  # arrives during the block: ranked as usual, not announced
+    question.append("yes")
+    with qtbot.waitSignal(controller.block_did_end, timeout=SIGNAL_TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(fw.end_button, Qt.MouseButton.LeftButton)
+    assert len(question.asked) == 3  # once for this end, not again when the window closes
+    summary = blocker.args[0]
+    assert summary.session.end_reason == "ended_early"
+    assert [h.title for h in summary.held] == ["RC1 blocker"]
+    assert window.isVisible()
+    assert not fw.isVisible()
+    dialog = controller.summary_dialog
+    assert dialog is not None
+    assert dialog.isVisible()
+    assert dialog.held_titles() == ["RC1 blocker — Notes"]
+    assert "20 of 60 planned minutes" in dialog.totals_label.text()
+    assert desk.focus.current() is None
+
+
+def test_the_block_ends_by_itself_when_its_time_is_up(
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    start_block(qtbot, controller, minutes=30)
+    fw = controller.focus_window
+    assert fw is not None
+    clock.move_to(berlin(2026, 11, 23, 8, 30))
+    with qtbot.waitSignal(controller.block_did_end, timeout=SIGNAL_TIMEOUT_MS) as blocker:
+        fw.refresh()  # the countdown reaches zero: the controller checks at once
+    assert blocker.args[0].session.end_reason == "completed"
+    assert window.isVisible()
+
+
+def test_a_scheduled_block_opens_the_window_when_the_scheduler_wakes(
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    block = desk.focus.add_block(
+        "Deep work", start_time="09:00", duration_minutes=90, timezone="Europe/Berlin"
+    )
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    assert controller.scheduler is not None
+    assert controller.focus_window is None
+    clock.move_to(berlin(2026, 11, 23, 9, 0))
+    with qtbot.waitSignal(controller.block_did_start, timeout=SIGNAL_TIMEOUT_MS) as blocker:
+        # as APScheduler does: from a thread of its own
+        threading.Thread(target=controller.scheduler_did_wake.emit).start()
+    session = blocker.args[0]
+    assert session.block_id == block.id
+    assert session.title == "Deep work"
+    assert not window.isVisible()
+
+
+def test_a_missed_block_is_shown(
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    desk.focus.add_block("Deep work", start_time="09:00", duration_minutes=60)
+    clock.move_to(berlin(2026, 11, 23, 11, 0))
+    window = make_window(desk, show=False)
+    controller = window.focus_controller
+    with qtbot.waitSignal(controller.blocks_were_missed, timeout=SIGNAL_TIMEOUT_MS) as blocker:
+        window.show()
+    assert [s.title for s in blocker.args[0]] == ["Deep work"]
+    assert "Missed focus block “Deep work” at Mon 09:00" in window.status.message.text()
+    qtbot.waitUntil(lambda: not desk.focus.missed_to_announce())
+
+
+def test_restarting_mid_block_reopens_the_focus_window(
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    before = desk.focus.start(45)  # as if the app had quit mid-block
+    desk.focus.mark_item(before.items[0].item_id, "done")
+    clock.move_to(berlin(2026, 11, 23, 8, 10))
+    window = make_window(desk, show=False)
+    controller = window.focus_controller
+    with qtbot.waitSignal(controller.block_did_start, timeout=SIGNAL_TIMEOUT_MS) as blocker:
+        window.show()
+    assert blocker.args[0].id == before.id
+    fw = controller.focus_window
+    assert fw is not None
+    assert fw.isVisible()
+    assert not window.isVisible()
+    assert shown_rows(fw, PlanColumn.STATUS)[:2] == ["Done ✓", "Now"]
+    assert fw.countdown_label.text() == "35:00 left"
+
+
+def test_quitting_mid_block_leaves_it_running(
+    qtbot: Any, make_window: Any, desk: FocusDesk
+) -> None:
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    session = start_block(qtbot, controller)
+    fw = controller.focus_window
+    assert fw is not None
+    fw.quit_requested.emit()
+    assert not fw.isVisible()
+    current = desk.focus.current()
+    assert current is not None
+    assert current.id == session.id
+    assert current.state == "running"
+
+
+def test_start_dialog_picks_goals_and_length(qtbot: Any, make_window: Any, desk: FocusDesk) -> None:
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    window.findChild(type(controller.start_action), "start_focus_block").trigger()
+    dialog = controller.start_dialog
+    assert dialog is not None
+    assert dialog.isVisible()
+    dialog.minutes_spin.setValue(25)
+    dialog.goals_list.item(0).setCheckState(Qt.CheckState.Unchecked)
+    hiring = desk.list_goals()[1]
+    with qtbot.waitSignal(controller.block_did_start, timeout=SIGNAL_TIMEOUT_MS) as blocker:
+        dialog.accept()
+    session = blocker.args[0]
+    assert session.goal_ids == (hiring.id,)
+    assert session.title == f"Focus: {hiring.title}"
+    assert sum(i.planned_minutes for i in session.items) == 25
+
+
+def test_full_screen_is_a_remembered_choice(qtbot: Any, make_window: Any, desk: FocusDesk) -> None:
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    start_block(qtbot, controller)
+    fw = controller.focus_window
+    assert fw is not None
+    qtbot.mouseClick(fw.full_screen_button, Qt.MouseButton.LeftButton)
+    assert fw.windowState() & Qt.WindowState.WindowFullScreen
+    assert window.ui_settings.value("focus/full_screen") in (True, "true")
+    qtbot.keyClick(fw, Qt.Key.Key_F11)
+    assert not fw.windowState() & Qt.WindowState.WindowFullScreen
+
+
+def test_every_control_has_an_accessible_name(
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    start_block(qtbot, controller)
+    fw = controller.focus_window
+    assert fw is not None
+    controls = (QAbstractButton, QLineEdit, QAbstractItemView, QPlainTextEdit, QProgressBar, QLabel)
+
+    def unnamed(root: QWidget) -> list[str]:
+        return [
+            f"{type(w).__name__} {w.objectName()!r}"
+            for w in root.findChildren(QWidget)
+            if isinstance(w, controls)
+            and not w.accessibleName()
+            and w.parent() is not None
+            and not w.objectName().startswith("qt_")
+            and not isinstance(w.parent(), QAbstractItemView)  # the view's own scroll parts
+        ]
+
+    assert unnamed(fw) == []
+    clock.move_to(berlin(2026, 11, 23, 8, 30) + timedelta(seconds=1))
+    with qtbot.waitSignal(controller.block_did_end, timeout=SIGNAL_TIMEOUT_MS):
+        controller.end_block()
+    assert controller.summary_dialog is not None
+    assert unnamed(controller.summary_dialog) == []
