@@ -8,6 +8,7 @@ are timezone-aware UTC.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -139,7 +140,18 @@ def zone(name: str) -> ZoneInfo:
 
 
 def local_zone_name() -> str:
-    """The user's time zone as an IANA name (UTC when it cannot be told)."""
+    """The user's time zone as an IANA name (UTC when it cannot be told).
+
+    ``TZ`` wins when it names a zone: tzlocal remembers the first answer it gave for
+    the life of the process, so a ``TZ`` set later would otherwise be ignored.
+    """
+    env = os.environ.get("TZ", "").lstrip(":")
+    if env and not env.startswith("/"):
+        try:
+            ZoneInfo(env)
+            return env
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
     try:
         from tzlocal import get_localzone_name
 

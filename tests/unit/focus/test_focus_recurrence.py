@@ -11,6 +11,7 @@ from focusdesk.errors import KnownError
 from focusdesk.focus.recurrence import (
     Recurrence,
     days_to_rrule,
+    local_zone_name,
     localize,
     normalise_rrule,
     parse_time_of_day,
@@ -103,3 +104,16 @@ def test_weekly_days_only() -> None:
     rec = Recurrence(days_to_rrule(["mon,wed"]), time(9, 0), "Europe/Berlin", date(2026, 11, 22))
     starts = rec.between(berlin(2026, 11, 22), berlin(2026, 11, 30))
     assert [s.astimezone(BERLIN).strftime("%a") for s in starts] == ["Mon", "Wed"]
+
+
+def test_the_local_zone_follows_tz_even_after_tzlocal_has_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TZ", raising=False)
+    first = local_zone_name()  # tzlocal caches this answer for the process
+    monkeypatch.setenv("TZ", "America/Santiago" if first != "America/Santiago" else "Asia/Tokyo")
+    assert local_zone_name() in {"America/Santiago", "Asia/Tokyo"}
+    monkeypatch.setenv("TZ", ":Europe/Berlin")
+    assert local_zone_name() == "Europe/Berlin"
+    monkeypatch.setenv("TZ", "Not/AZone")
+    assert local_zone_name() == first
