@@ -67,7 +67,7 @@ class Settings:
     focus_top_k: int = _setting(5, "How many items a focus block shows.")
     focus_floor_minutes: int = _setting(5, "The fewest minutes a focus block gives one item.")
     allocation_temperature: float = _setting(
-        0.1, "Temperature T of the attention shares softmax(S/T) (smaller favours the top)."
+        0.25, "Temperature T of the attention shares softmax(S/T) (smaller favours the top)."
     )
     sync_interval_minutes: int = _setting(
         15, "Minutes between automatic syncs of notes and mail (0: only when asked)."
