@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from focusdesk.rank.index import ids_digest
+from focusdesk.rank.index import atomic_write_text, ids_digest
 from focusdesk.rank.scoring import ChunkLayout, ItemScores
 
 if TYPE_CHECKING:
@@ -277,7 +277,7 @@ class ApproximateIndex:
             "ids_sha256": digest,
             "trained_count": self.trained_count,
         }
-        _atomic_write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2))
+        atomic_write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2))
         for old in folder.glob(f"{INDEX_PREFIX}*.faiss"):
             if old.name != name:
                 old.unlink(missing_ok=True)
@@ -461,14 +461,3 @@ def _nth_largest(values: np.ndarray, n: int) -> float:
     """The n-th largest value (-inf when there are no more than n)."""
     flat = values.ravel()
     return -math.inf if n >= flat.size else float(np.partition(flat, flat.size - n)[flat.size - n])
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -104,7 +104,7 @@ class VectorIndex:
             os.replace(tmp, self.folder / INDEX_FILE)
         finally:
             Path(tmp).unlink(missing_ok=True)
-        _atomic_write_text(self.folder / MANIFEST_FILE, json.dumps(manifest, indent=2))
+        atomic_write_text(self.folder / MANIFEST_FILE, json.dumps(manifest, indent=2))
 
     def load(self, expected_ids: np.ndarray) -> bool:
         """Load from disk if it matches the store's ids and model; False when it doesn't."""
@@ -139,7 +139,8 @@ class VectorIndex:
         return True
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from focusdesk.records import RankedItem
 
+from .row_flags import read_only_row_flags
 from .style import muted_colour, source_icon
 
 ScoreRole = Qt.ItemDataRole.UserRole + 1
@@ -437,13 +438,7 @@ class InboxModel(QAbstractTableModel):
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        return read_only_row_flags(index)
 
 
 class ScoreBarDelegate(QStyledItemDelegate):

@@ -39,6 +39,7 @@ from focusdesk.search import SearchHit
 
 from .inbox_model import STATUS_LABELS, format_age
 from .reader import MARK_STYLE
+from .row_flags import read_only_row_flags
 from .style import MutedLabel, muted_colour
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -136,13 +137,7 @@ class SearchModel(QAbstractListModel):
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        return read_only_row_flags(index)
 
 
 class SearchHitDelegate(QStyledItemDelegate):

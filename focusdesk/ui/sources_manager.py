@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTableView,
@@ -30,7 +29,8 @@ from PySide6.QtWidgets import (
 from focusdesk.records import SourceInfo
 
 from .inbox_model import format_age
-from .sources_panel import KIND_LABELS
+from .row_flags import read_only_row_flags
+from .sources_panel import KIND_LABELS, confirm_remove
 from .style import MutedLabel, heading, source_icon
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -144,13 +144,7 @@ class SourcesTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        return read_only_row_flags(index)
 
 
 class SourcesDialog(QDialog):
@@ -274,13 +268,5 @@ class SourcesDialog(QDialog):
         src = self.selected_source()
         if src is None:
             return
-        answer = QMessageBox.question(
-            self,
-            "Remove source",
-            f"Stop reading “{src.name}” and remove its {src.item_count} items from FocusDesk?"
-            "\n\nThe originals themselves are not touched.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm_remove(self, src):
             self.remove_requested.emit(src.id)

@@ -49,6 +49,19 @@ def describe_source(src: SourceInfo, now: datetime | None = None) -> str:
     return f"{src.item_count} item{'s' if src.item_count != 1 else ''} · read {when}"
 
 
+def confirm_remove(parent: QWidget, src: SourceInfo) -> bool:
+    """Ask once before a source and its items leave FocusDesk (No is the default)."""
+    answer = QMessageBox.question(
+        parent,
+        "Remove source",
+        f"Stop reading “{src.name}” and remove its {src.item_count} items from FocusDesk?"
+        "\n\nThe originals themselves (files, mailboxes, feeds) are not touched.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
 class SourcesModel(QAbstractListModel):
     """The profile's sources as a list with a status line each."""
 
@@ -163,15 +176,7 @@ class SourcesPanel(QWidget):
         src = self.selected_source()
         if src is None:
             return
-        answer = QMessageBox.question(
-            self,
-            "Remove source",
-            f"Stop reading “{src.name}” and remove its {src.item_count} items from FocusDesk?"
-            "\n\nThe files themselves are not touched.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm_remove(self, src):
             self.source_remove_requested.emit(src.id)
 
     def _update_buttons(self, *_: object) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from dovecot_server import HERE, HOST, Dovecot, message
 
+TESTS = HERE.parents[1]  # tests/: keyring_backends.py for the subprocesses
+
 pytestmark = pytest.mark.model  # the re-runs encode with the real bundled model
 
 MESSAGES = 300
@@ -60,7 +62,7 @@ def test_sigkill_mid_sync_then_rerun_equals_an_uninterrupted_sync(
     env = {
         **os.environ,
         "FOCUSDESK_DATA_DIR": "",
-        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
         "PYTHON_KEYRING_BACKEND": "keyring_backends.FileKeyring",
         "FOCUSDESK_TEST_KEYRING_FILE": str(tmp_path / "test-keyring.json"),
     }

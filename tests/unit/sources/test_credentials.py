@@ -6,10 +6,9 @@ from typing import Any
 
 import keyring.core
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
-from keyring.compat import properties
-from keyring.errors import KeyringLocked, NoKeyringError, PasswordDeleteError
+from keyring.errors import KeyringLocked, NoKeyringError
+from keyring_backends import MemoryKeyring
 
 from focusdesk.errors import SourceError
 from focusdesk.sources.credentials import (
@@ -24,29 +23,7 @@ from focusdesk.sources.credentials import (
 SECRET = "s3cret-Pw-unit-7c1"
 
 
-class DictKeyring(KeyringBackend):
-    """An in-memory keyring for tests (never auto-selected)."""
-
-    @properties.classproperty
-    def priority(cls) -> float:
-        raise RuntimeError("test-only backend")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.data: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.data.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.data[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.data.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
-
-
-class LockedKeyring(DictKeyring):
+class LockedKeyring(MemoryKeyring):
     """A keyring whose every call fails (locked, D-Bus gone, ...)."""
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -56,7 +33,7 @@ class LockedKeyring(DictKeyring):
         raise KeyringLocked("the collection is locked")
 
 
-class PlaintextFileKeyring(DictKeyring):
+class PlaintextFileKeyring(MemoryKeyring):
     """Stands in for keyrings.alt's file backends, which FocusDesk must never use."""
 
 
@@ -73,7 +50,7 @@ def test_the_key_names_the_account() -> None:
 
 
 def test_a_real_keyring_keeps_the_password_under_the_documented_key() -> None:
-    backend = DictKeyring()
+    backend = MemoryKeyring()
     store = PasswordStore(backend=backend)
     assert store.persistent is True
     assert store.set("ann", "mail.example.com", 993, SECRET) is True
@@ -120,7 +97,7 @@ def test_an_empty_keyring_chain_is_not_used(monkeypatch: pytest.MonkeyPatch) -> 
     assert PasswordStore(backend=chainer.ChainerBackend()).persistent is False
     monkeypatch.setattr(chainer.ChainerBackend, "backends", [PlaintextFileKeyring()])
     assert PasswordStore(backend=chainer.ChainerBackend()).persistent is False
-    safe = DictKeyring()
+    safe = MemoryKeyring()
     monkeypatch.setattr(chainer.ChainerBackend, "backends", [PlaintextFileKeyring(), safe])
     store = PasswordStore(backend=chainer.ChainerBackend())
     assert store.set("ann", "h", 993, SECRET) is True
@@ -165,7 +142,7 @@ def test_the_provider_is_asked_once_and_a_declined_prompt_is_a_clear_error() -> 
 
 
 def test_a_typed_password_is_saved_only_once_the_server_accepted_it() -> None:
-    backend = DictKeyring()
+    backend = MemoryKeyring()
     store = PasswordStore(backend=backend, provider=lambda request: SECRET)
     assert store.require("ann", "h", 993) == SECRET
     assert backend.data == {}  # not yet: the server has not said yes
@@ -174,7 +151,7 @@ def test_a_typed_password_is_saved_only_once_the_server_accepted_it() -> None:
 
 
 def test_a_rejected_password_is_forgotten_for_the_run_and_asked_again_once() -> None:
-    backend = DictKeyring()
+    backend = MemoryKeyring()
     backend.set_password(SERVICE, "imap:ann@h:993", "old-pw")
     answers = iter(["new-pw"])
     store = PasswordStore(backend=backend, provider=lambda request: next(answers))
@@ -214,7 +191,7 @@ def test_removing_an_imap_source_deletes_its_password_unless_shared(fd: Any) -> 
     from focusdesk.errors import KnownError
     from focusdesk.sources.imap import imap_source
 
-    backend = DictKeyring()
+    backend = MemoryKeyring()
     fd.passwords = PasswordStore(backend=backend)
     tls = fd.add_source("imap", imap_source("mail.example.com", "ann")[0], config={})
     same_account = fd.add_source(
