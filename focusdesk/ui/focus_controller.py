@@ -219,6 +219,8 @@ class FocusController(QObject):
             )
 
     def _on_tick(self, outcome: tuple[TickResult, SessionView | None]) -> None:
+        if self._stopped:  # a result that arrives after the window closed opens nothing
+            return
         result, current = outcome
         missed: list[SessionView] = []
         for event in result.events:
@@ -332,6 +334,8 @@ class FocusController(QObject):
 
     def show_block(self, session: SessionView) -> None:
         """Open the focus window on ``session`` and hide everything else."""
+        if self._stopped:
+            return
         fw = self._ensure_window()
         opening = not fw.isVisible() or fw.session is None or fw.session.id != session.id
         fw.set_session(session)

@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
+    QApplication,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -329,6 +330,22 @@ def test_quitting_mid_block_leaves_it_running(
     assert current is not None
     assert current.id == session.id
     assert current.state == "running"
+
+
+def test_nothing_opens_a_focus_window_once_the_main_window_has_closed(
+    qtbot: Any, make_window: Any, desk: FocusDesk
+) -> None:
+    """Results that arrive after closing (a tick, a block start) open no window."""
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    session = start_block(qtbot, controller)
+    window.close()
+    assert controller.focus_window is None
+    controller.show_block(session)
+    controller.request_tick()
+    qtbot.wait(50)
+    visible = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    assert not [w for w in visible if isinstance(w, FocusWindow)]
 
 
 def test_start_dialog_picks_goals_and_length(qtbot: Any, make_window: Any, desk: FocusDesk) -> None:
