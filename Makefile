@@ -9,7 +9,7 @@ STAMP   = $(VENV)/.installed
 TORCH_VERSION = 2.13.0
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test check lint system-deps venv clean demo-profile bench-dev eval-dev
+.PHONY: run test check lint system-deps venv clean demo-profile eval-dev screenshots
 
 run: $(STAMP) system-deps-run
 	$(VENV)/bin/focusdesk demo
@@ -50,9 +50,13 @@ system-deps:
 	    libxcb-sync1 libxcb-xkb1 libxcb-shm0 libxcb-util1 libx11-xcb1 libxkbcommon-x11-0 \
 	    libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 >/dev/null; fi
 
-# nDCG@10 per goal of `focusdesk rank` on the newsgroups development set.
+# Ranking quality (BM25, cosine, attention, after votes) and ingest throughput on the
+# newsgroups development set.
+DEV ?= ../shared/data/newsgroups-dev
 eval-dev: $(STAMP)
-	$(PY) scripts/eval_dev.py --dev ../shared/data/newsgroups-dev
+	mkdir -p bench-results
+	$(VENV)/bin/focusdesk bench quality --mbox $(DEV)/inbox.mbox --labels $(DEV)/labels.tsv \
+	  --goals $(DEV)/goals.json --votes 0,10,20,50 --json bench-results/eval-dev.json --png bench-results/eval-dev.png
 
 screenshots: $(STAMP) system-deps
 	xvfb-run -a -s "-screen 0 1280x800x24" $(PY) scripts/screenshots.py

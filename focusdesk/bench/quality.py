@@ -253,12 +253,23 @@ def run_quality(
             )
         t0 = time.perf_counter()
         summary = fd.sync()
-        report.meta["sync_seconds"] = round(time.perf_counter() - t0, 1)
+        seconds = time.perf_counter() - t0
+        added = summary.total("added")
+        report.meta["sync_seconds"] = round(seconds, 1)
         report.meta["items"] = fd.counts()["items"]
-        log(
-            f"profile: {fd.counts()['items']} items ({summary.chunks_encoded} passages encoded "
-            f"now, {report.meta['sync_seconds']} s)"
+        report.meta["device"] = fd.encoder.device.device if fd.encoder.device else "cpu"
+        line = (
+            f"profile: {report.meta['items']} items ({summary.chunks_encoded} passages encoded "
+            f"now, {report.meta['sync_seconds']} s"
         )
+        if added and seconds > 0:
+            report.meta["items_per_second"] = round(added / seconds, 1)
+            report.meta["passages_per_second"] = round(summary.chunks_encoded / seconds, 1)
+            line += (
+                f"; {report.meta['items_per_second']} items/s, "
+                f"{report.meta['passages_per_second']} passages/s on {report.meta['device']}"
+            )
+        log(line + ")")
         for g in fd.list_goals():
             fd.remove_goal(g.id)
         for spec in goals:

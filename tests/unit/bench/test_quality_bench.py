@@ -74,6 +74,9 @@ def test_every_method_and_vote_count_is_reported(
         encoder=encoder,
     )
     assert set(report.per_goal) == {"garden", "radio"}
+    assert report.meta["items"] > 0
+    assert report.meta["items_per_second"] > 0
+    assert report.meta["passages_per_second"] >= report.meta["items_per_second"]
     for method in (
         "bm25",
         "cosine_mean",
