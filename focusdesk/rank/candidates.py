@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 MANIFEST_FILE = "chunks-ivf.json"
 INDEX_PREFIX = "chunks-ivf-"
 INDEX_KIND = "IVF-SQ8"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: rebuilt once, as chunks.json (see index.MANIFEST_VERSION)
 
 
 @dataclass(frozen=True)

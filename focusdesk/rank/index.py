@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 INDEX_FILE = "chunks.faiss"
 MANIFEST_FILE = "chunks.json"
+# 2: chunk ids are never reused (migration 0004); an index written before may hold a
+# re-chunked item's old vectors under its new chunks' ids, so it is rebuilt once.
+MANIFEST_VERSION = 2
 
 
 def ids_digest(ids: np.ndarray) -> str:
@@ -92,6 +95,7 @@ class VectorIndex:
             self.replace(self.ids, self.vectors)
         self.folder.mkdir(parents=True, exist_ok=True)
         manifest = {
+            "version": MANIFEST_VERSION,
             "model_id": self.model_id,
             "dim": self.dim,
             "count": len(self),
@@ -116,7 +120,8 @@ class VectorIndex:
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
             if (
-                manifest.get("model_id") != self.model_id
+                manifest.get("version") != MANIFEST_VERSION
+                or manifest.get("model_id") != self.model_id
                 or manifest.get("dim") != self.dim
                 or manifest.get("count") != len(expected_ids)
                 or manifest.get("ids_sha256") != ids_digest(expected_ids)

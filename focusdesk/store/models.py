@@ -104,6 +104,8 @@ class Chunk(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "ordinal", name="uq_chunks_item_ordinal"),
         Index("ix_chunks_text_hash", "text_hash"),
+        # Never reuse an id: the vector index is keyed by chunk id (migration 0004).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

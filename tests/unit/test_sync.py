@@ -137,3 +137,28 @@ def test_adding_the_same_source_twice_is_refused(fd: FocusDesk, tmp_path: Path) 
         fd.add_source("notes", str(vault))
     with pytest.raises(KnownError, match="does not exist"):
         fd.add_source("notes", str(tmp_path / "nope"))
+
+
+def test_an_edited_note_is_ranked_on_its_new_text(fd: FocusDesk, tmp_path: Path) -> None:
+    # The note synced last holds the highest chunk ids; re-chunking it must not hand the
+    # same ids to its new passages, or the index would keep the old vectors under them.
+    from focusdesk.rank.passages import load_vectors
+
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "a.md").write_text("# Garden\n\nTomatoes need staking in June.\n")
+    fd.add_source("notes", str(vault))
+    fd.sync()
+    (vault / "z.md").write_text("# Soup\n\nOnions, leeks and potatoes simmered slowly.\n")
+    fd.sync()
+    fd.add_goal("bicycle gears and derailleur repair")
+    old_ids = set(fd.index.ids.tolist())
+    (vault / "z.md").write_text("# Bicycle\n\nAdjust the derailleur gears before the ride.\n")
+    assert fd.sync().reports[0].updated == 1
+
+    ids, vectors = load_vectors(fd.store, fd.index.model_id)
+    assert set(ids.tolist()) - old_ids, "the edited note's passages got fresh ids"
+    np.testing.assert_allclose(fd.index.vectors[fd.index.positions(ids)], vectors, atol=1e-3)
+    top = fd.rank()[0]
+    assert top.title == "Bicycle"
+    assert "derailleur" in (top.evidence or "")

@@ -92,3 +92,51 @@ def test_removing_a_source_removes_its_items(store: Store) -> None:
         s.delete(s.get(Source, sid))
     with store.session() as s:
         assert s.query(Item).count() == 0
+
+
+def test_upgrading_keeps_chunks_and_never_reuses_their_ids(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from focusdesk.store.db import MIGRATIONS_DIR, make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    engine = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+        conn.execute(
+            text(
+                "INSERT INTO sources (id, kind, name, uri, config, sync_state, enabled, created_at)"
+                " VALUES (1, 'notes', 'n', '/x', '{}', '{}', 1, '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO items (id, source_id, external_id, kind, title, received_at,"
+                " content_hash, text, body, meta, status, pinned, vanished) VALUES (1, 1, 'a',"
+                " 'note', 't', '2026-01-01 00:00:00', 'h', 'b', 'b', '{}', 'new', 0, 0)"
+            )
+        )
+        for cid in (1, 2, 3):
+            conn.execute(
+                text(
+                    "INSERT INTO chunks (id, item_id, ordinal, char_start, char_end, text_hash) "
+                    "VALUES (:i, 1, :i, 0, 1, 'x')"
+                ),
+                {"i": cid},
+            )
+    migrate(engine)
+    with engine.begin() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT id FROM chunks ORDER BY id"))] == [1, 2, 3]
+        conn.execute(text("DELETE FROM chunks WHERE id = 3"))
+        conn.execute(
+            text(
+                "INSERT INTO chunks (item_id, ordinal, char_start, char_end, text_hash) "
+                "VALUES (1, 9, 0, 1, 'y')"
+            )
+        )
+        assert conn.execute(text("SELECT max(id) FROM chunks")).scalar() == 4
+    engine.dispose()
