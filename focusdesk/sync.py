@@ -75,7 +75,11 @@ def sync_source(
         report.error = f"{name} could not be read: {exc.strerror or exc}"
     except Exception as exc:  # a bug in one ingester must not stop the other sources
         log.exception("Sync of source %s failed", name)
-        report.error = f"Syncing {name} failed unexpectedly: {exc!r}"
+        # The type only: an exception's text can quote what it failed on (a password).
+        report.error = (
+            f"Syncing {name} failed unexpectedly ({type(exc).__name__}); "
+            "the details are in the log."
+        )
     with store.session() as s:
         src = s.get(Source, source_id)
         if src is not None:

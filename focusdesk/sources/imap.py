@@ -287,11 +287,38 @@ def _tls_error(account: ImapAccount, exc: ssl.SSLError) -> SourceError:
 
 
 class _Transient(Exception):
-    """The connection failed in a way that may heal: retry with backoff."""
+    """The connection failed in a way that may heal: retry with backoff.
 
-    def __init__(self, message: str) -> None:
+    ``password``: when it broke during login, the password to try next time (the one
+    the user just typed, if they were asked).
+    """
+
+    def __init__(self, message: str, *, password: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.password = password
+
+
+def _authenticate(client: IMAPClient, user: str, password: str) -> None:
+    """LOGIN, or AUTHENTICATE PLAIN (UTF-8) when the user name or password is not ASCII.
+
+    IMAP's LOGIN command carries ASCII only: imaplib would raise a UnicodeEncodeError
+    that quotes the password.
+    """
+    if user.isascii() and password.isascii():
+        client.login(user, password)
+    else:
+        client.plain_login(user, password)
+
+
+def _raise_if_dropped(exc: BaseException, account: ImapAccount, password: str = "") -> None:
+    """imapclient reports a connection dropped during login as a LoginError: retry it."""
+    if isinstance(exc.__context__, (OSError, imaplib.IMAP4.abort)):
+        raise _Transient(
+            f"The connection to {account.where} broke during login "
+            f"({_reason(exc.__context__, account.timeout)})",
+            password=password or None,
+        ) from None
 
 
 def _reason(exc: BaseException, timeout: float) -> str:
@@ -412,6 +439,7 @@ class ImapIngester:
                 client = None
                 break
             except _Transient as exc:
+                password = exc.password or password
                 if self.stats.fetched > read_before:
                     failures_in_a_row = 0
                 failures_in_a_row += 1
@@ -502,8 +530,9 @@ class ImapIngester:
         key = (account.user, account.host, account.port)
         try:
             try:
-                client.login(account.user, password)
+                _authenticate(client, account.user, password)
             except LoginError as exc:
+                _raise_if_dropped(exc, account)
                 server_text = _server_text(exc)
                 self.passwords.rejected(*key)
                 retry = self.passwords.ask(*key, retry=True)
@@ -511,14 +540,16 @@ class ImapIngester:
                     raise _login_failed(account, server_text) from None
                 password = retry
                 try:
-                    client.login(account.user, password)
+                    _authenticate(client, account.user, password)
                 except LoginError as again:
+                    _raise_if_dropped(again, account, password)
                     self.passwords.rejected(*key)
                     raise _login_failed(account, _server_text(again)) from None
         except (OSError, imaplib.IMAP4.abort) as exc:
             raise _Transient(
                 f"The connection to {account.where} broke during login "
-                f"({_reason(exc, account.timeout)})"
+                f"({_reason(exc, account.timeout)})",
+                password=password,
             ) from None
         self.passwords.accepted(*key)
         log.debug("Logged in to %s as %s", account.where, account.user)

@@ -200,7 +200,10 @@ class Dovecot:
         from imapclient import IMAPClient
 
         client = IMAPClient(self.host, self.imaps_port, ssl_context=self.ssl_context(), timeout=30)
-        client.login(user.name, user.password)
+        if user.password.isascii():
+            client.login(user.name, user.password)
+        else:  # LOGIN is ASCII only
+            client.plain_login(user.name, user.password)
         try:
             yield client
         finally:

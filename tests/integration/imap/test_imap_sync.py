@@ -6,6 +6,7 @@ import contextlib
 import imaplib
 import io
 import logging
+import secrets
 import socket
 import threading
 import time
@@ -466,6 +467,28 @@ def test_wrong_password_fails_that_source_while_notes_still_sync(
     assert info.last_error is not None
     assert info.last_error.startswith("IMAP login failed")
     assert sync_state(fd, sid) == {}
+
+
+def test_a_password_that_is_not_ascii_logs_in(fd: FocusDesk, dovecot: Dovecot) -> None:
+    # IMAP LOGIN is ASCII only; such a password goes by AUTHENTICATE PLAIN in UTF-8.
+    user = dovecot.add_user(password=f"pässwört-{secrets.token_hex(4)}")
+    dovecot.append(user, [message(1)])
+    sid = add_imap(fd, dovecot, user)
+    report = fd.sync().reports[0]
+    assert report.error is None
+    assert report.added == 1
+    assert fd.get_source(sid).last_error is None
+
+
+def test_a_refused_password_that_is_not_ascii_is_never_quoted(
+    fd: FocusDesk, dovecot: Dovecot, imap_user: ImapUser
+) -> None:
+    wrong = f"wröng-{secrets.token_hex(4)}"
+    sid = add_imap(fd, dovecot, imap_user, password=wrong)
+    report = fd.sync().reports[0]
+    assert report.error is not None
+    assert "wrong user name or password" in report.error
+    assert wrong not in (fd.get_source(sid).last_error or "")
 
 
 def test_missing_password_is_a_clear_error_without_anyone_to_ask(
