@@ -121,17 +121,31 @@ class TrainResult:
     message: str
 
 
+def _held_out_bucket(item_id: int, seed: int) -> int:
+    """A stable pseudo-random bucket 0..3 per item (Knuth's multiplicative hash)."""
+    return ((item_id * 2654435761 + seed * 40503) % 2**32) >> 30
+
+
 def _split(labels: Sequence[Label], seed: int) -> tuple[list[Label], list[Label]]:
-    """About a quarter of the labels held out, positives and negatives alike."""
-    rng = np.random.default_rng(seed)
+    """About a quarter of the labelled items held out, positives and negatives alike.
+
+    An item's side is fixed by its id, not drawn anew each run: the version in use was
+    trained on the train side only, so comparing it with a new candidate on the held-out
+    side judges both on items neither has seen.
+    """
     train: list[Label] = []
     held: list[Label] = []
     for sign in (1.0, -1.0):
         group = [x for x in labels if x.label == sign]
-        rng.shuffle(group)
-        n_held = len(group) // 4 if len(group) >= 4 else (1 if len(group) >= 2 else 0)
-        held += group[:n_held]
-        train += group[n_held:]
+        out = [x for x in group if _held_out_bucket(x.item_id, seed) == 0]
+        if not out and len(group) >= 2:
+            # Too few for the buckets to hold one out: the same item each time.
+            out = [min(group, key=lambda x: (_held_out_bucket(x.item_id, seed), x.item_id))]
+        if len(out) == len(group) and len(group) >= 2:
+            out = out[:-1]  # keep one to learn from
+        ids = {x.item_id for x in out}
+        held += out
+        train += [x for x in group if x.item_id not in ids]
     return train, held
 
 
@@ -357,10 +371,10 @@ class ScorerTrainer:
         }
         version_id = None
         if better:
-            # Validated: refit on every label with the same settings, and use that.
-            final, final_priors, _ = self._fit(labels, sample, cancel)
+            # The validated candidate itself is used (not a refit on every label), so the
+            # next run compares it on held-out items it has never seen.
             metrics["seconds"] = round(time.perf_counter() - started, 2)
-            version_id = self.ranker.save_version(final, final_priors, len(labels), metrics)
+            version_id = self.ranker.save_version(candidate, cand_priors, len(labels), metrics)
             message = (
                 f"Learnt from {len(labels)} labelled items: held-out loss "
                 f"{current_loss:.3f} → {new_loss:.3f}; the new scorer is in use."

@@ -91,6 +91,7 @@ class Ranker:
         self.versions_dir = versions_dir
         self._scorer: GoalAttentionScorer | None = None
         self._priors: Priors | None = None
+        self._scorer_version: int | None = None  # the loaded version's id (None: untrained)
         self._layout: ChunkLayout | None = None
         self._layout_key: tuple[int, int] | None = None
         self._meta: ItemMeta | None = None
@@ -129,16 +130,37 @@ class Ranker:
 
             version = self._active_version()
             folder = self._version_folder(version.path) if version else None
-            if folder is not None and (folder / "config.json").exists():
+            trained_for = version.metrics.get("model_id") if version else None
+            if trained_for is not None and trained_for != self.encoder.model_id:
+                # Projections learnt in another model's vector space mean nothing here.
+                log.warning(
+                    "Scorer version %s was trained for %s, not %s; the untrained scorer is used",
+                    version.path if version else "?",
+                    trained_for,
+                    self.encoder.model_id,
+                )
+            elif folder is not None and (folder / "config.json").exists():
                 try:
                     self._scorer = GoalAttentionScorer.load(folder).eval()
                     self._priors = Priors.load(folder / "priors.json")
+                    self._scorer_version = version.id if version else None
                 except Exception:  # a damaged version falls back to the untrained scorer
                     log.exception("Scorer version %s could not be loaded", folder)
+                    self._scorer = None
             if self._scorer is None:
                 self._scorer = self.untrained_scorer()
                 self._priors = Priors()
+                self._scorer_version = None
         return self._scorer
+
+    def follow_active_version(self) -> None:
+        """Pick up a version trained or reset by another process (the CLI beside the app)."""
+        if self._scorer is None:
+            return
+        version = self._active_version()
+        active = version.id if version is not None else None
+        if active != self._scorer_version:
+            self.scorer_changed()
 
     @property
     def priors(self) -> Priors:
@@ -168,7 +190,11 @@ class Ranker:
             raise KnownError("This profile has no folder for trained scorers.")
         with self.store.session() as s:
             version = ScorerVersion(
-                path="", n_votes=n_votes, metrics=dict(metrics), accepted=True, active=False
+                path="",
+                n_votes=n_votes,
+                metrics={**metrics, "model_id": self.encoder.model_id},
+                accepted=True,
+                active=False,
             )
             s.add(version)
             s.flush()
@@ -343,6 +369,7 @@ class Ranker:
         cancel: CancelToken | None = None,
     ) -> list[RankedItem]:
         """Live items best first, each with score, best goal and evidence passage."""
+        self.follow_active_version()
         goals = self.active_goals(goal_ids)
         if not goals:
             raise KnownError(

@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from focusdesk.app import FocusDesk
 from focusdesk.rank.learning import (
     OPEN_DWELL_SECONDS,
+    Label,
     Priors,
     ScorerTrainer,
+    _split,
     collect_labels,
     sender_key,
 )
@@ -132,3 +135,59 @@ def test_sender_key() -> None:
     assert sender_key("Ann Lee <Ann@Example.com>") == "ann@example.com"
     assert sender_key("bob@example.org") == "bob@example.org"
     assert sender_key(None) == ""
+
+
+def test_an_item_stays_on_its_side_of_the_held_out_split_as_votes_come_in() -> None:
+    def labels(n: int) -> list[Label]:
+        return [Label(i, 1.0 if i % 3 else -1.0, 1.0) for i in range(1, n + 1)]
+
+    train_20, held_20 = _split(labels(20), seed=0)
+    assert held_20, "with 20 labels some are held out"
+    assert {x.label for x in held_20} == {1.0, -1.0}
+    train_60, held_60 = _split(labels(60), seed=0)
+    # What the version in use trained on is never used to judge its successor.
+    assert not {x.item_id for x in train_20} & {x.item_id for x in held_60}
+    assert {x.item_id for x in held_20} <= {x.item_id for x in held_60}
+    assert 0.15 < len(held_60) / 60 < 0.35
+    assert {x.item_id for x in train_60} | {x.item_id for x in held_60} == set(range(1, 61))
+
+
+def _train_radio_over_battery(fd: FocusDesk) -> None:
+    for iid in _items(fd, "radio")[:5]:
+        fd.record_feedback(iid, "up")
+    for iid in _items(fd, "battery")[:5]:
+        fd.record_feedback(iid, "down")
+    assert fd.train_scorer().accepted
+
+
+def test_a_version_trained_for_another_model_is_not_used(synced: FocusDesk) -> None:
+    from sqlalchemy import update
+
+    from focusdesk.store.models import ScorerVersion
+
+    untrained = [r.item_id for r in synced.rank()]
+    _train_radio_over_battery(synced)
+    assert [r.item_id for r in synced.rank()] != untrained
+    with synced.store.session() as s:
+        v = s.scalars(select(ScorerVersion).where(ScorerVersion.active.is_(True))).one()
+        assert v.metrics["model_id"] == synced.encoder.model_id
+        s.execute(
+            update(ScorerVersion)
+            .where(ScorerVersion.id == v.id)
+            .values(metrics={**v.metrics, "model_id": "another-model:123"})
+        )
+    synced.ranker.scorer_changed()
+    assert [r.item_id for r in synced.rank()] == untrained
+
+
+def test_a_reset_made_by_another_process_is_followed(synced: FocusDesk) -> None:
+    untrained = [r.item_id for r in synced.rank()]
+    _train_radio_over_battery(synced)
+    trained = [r.item_id for r in synced.rank()]
+    assert trained != untrained
+    cli = FocusDesk(synced.paths, encoder=synced.encoder)  # `focusdesk scorer reset`
+    try:
+        cli.reset_scorer()
+    finally:
+        cli.close()
+    assert [r.item_id for r in synced.rank()] == untrained
