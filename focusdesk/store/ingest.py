@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -85,6 +86,11 @@ def ingest(
     return seen
 
 
+def _in_utc(when: datetime | None) -> datetime | None:
+    """An aware time in UTC: SQLite keeps no offset, so 10:00 -0800 must be stored as 18:00."""
+    return when.astimezone(UTC) if when is not None and when.tzinfo is not None else when
+
+
 def _upsert(
     s: Session, source_id: int, raw: RawItem, known: dict[str, _Known], report: SyncReport
 ) -> None:
@@ -98,7 +104,7 @@ def _upsert(
             title=raw.title,
             author=raw.author,
             url=raw.url,
-            published_at=raw.published_at,
+            published_at=_in_utc(raw.published_at),
             received_at=utcnow(),
             content_hash=digest,
             text=raw.text,
@@ -121,7 +127,7 @@ def _upsert(
             title=raw.title,
             author=raw.author,
             url=raw.url,
-            published_at=raw.published_at,
+            published_at=_in_utc(raw.published_at),
             content_hash=digest,
             text=raw.text,
             body=raw.body,
