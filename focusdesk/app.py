@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ from focusdesk.store.models import (
     Item,
     ScorerVersion,
     Source,
+    utcnow,
 )
 
 if TYPE_CHECKING:
@@ -375,18 +377,24 @@ class FocusDesk:
         *,
         goal_ids: Sequence[int] | None = None,
         cancel: CancelToken | None = None,
+        now: datetime | None = None,
     ) -> list[PlanEntry]:
         """The top items for a focus block of ``minutes`` and each one's minutes.
+
+        Items done, dismissed or snoozed beyond ``now`` are left out, as a block would.
 
         Shares are pi = softmax(S / T) over the ranked list (T = the allocation
         temperature setting), renormalised over the top-k, with a floor per item.
         """
+        from focusdesk.focus.planning import unavailable_item_ids
         from focusdesk.rank.allocation import allocate
 
         if minutes <= 0:
             raise KnownError("A focus block needs at least one minute.")
         k = top if top is not None else self.settings.focus_top_k
         ranked = self.ranker.rank(None, goal_ids=goal_ids, cancel=cancel)
+        skip = unavailable_item_ids(self.store, now or utcnow())
+        ranked = [r for r in ranked if r.item_id not in skip]
         plan = allocate(
             [r.score for r in ranked],
             minutes,

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import or_, select
 
-from focusdesk.rank.allocation import allocate
 from focusdesk.records import PlanEntry
 from focusdesk.store.db import Store
 from focusdesk.store.models import Item
@@ -55,17 +54,8 @@ class DeskPlanner:
     def __call__(
         self, minutes: int, top_k: int | None, goal_ids: Sequence[int], now: datetime
     ) -> list[PlanEntry]:
-        desk = self.desk
         if minutes <= 0:
             return []
-        ranked = desk.rank(None, goal_ids=list(goal_ids) or None)
-        skip = unavailable_item_ids(desk.store, now)
-        ranked = [r for r in ranked if r.item_id not in skip]
-        plan = allocate(
-            [r.score for r in ranked],
-            minutes,
-            top_k=top_k or desk.settings.focus_top_k,
-            temperature=desk.settings.allocation_temperature,
-            floor_minutes=desk.settings.focus_floor_minutes,
+        return self.desk.focus_plan(
+            minutes, top_k or None, goal_ids=list(goal_ids) or None, now=now
         )
-        return [PlanEntry(item=ranked[a.index], minutes=a.minutes, share=a.share) for a in plan]

@@ -53,3 +53,22 @@ def test_plan_for_one_goal_ranks_against_that_goal_only(fd: FocusDesk, vault: Pa
 def test_plan_needs_minutes(fd: FocusDesk) -> None:
     with pytest.raises(KnownError):
         fd.focus_plan(0)
+
+
+def test_plan_leaves_out_what_is_done_dismissed_or_snoozed(fd: FocusDesk, vault: Path) -> None:
+    from datetime import timedelta
+
+    from focusdesk.store.models import utcnow
+
+    fd.add_source("notes", str(vault))
+    fd.sync()
+    fd.add_goal("OTA firmware updates for the sensor")
+    first = [e.item for e in fd.focus_plan(60, 3)]
+    fd.triage.done(first[0].item_id)
+    fd.triage.dismiss(first[1].item_id)
+    fd.triage.snooze(first[2].item_id, utcnow() + timedelta(days=1))
+    later = {e.item.item_id for e in fd.focus_plan(60, 3)}
+    assert not later & {i.item_id for i in first}
+    # Once the snooze is over the item is back in the plan.
+    tomorrow = fd.focus_plan(60, 5, now=utcnow() + timedelta(days=2))
+    assert first[2].item_id in {e.item.item_id for e in tomorrow}
