@@ -153,6 +153,12 @@ class Ranker:
                 self._scorer_version = None
         return self._scorer
 
+    @property
+    def version_in_use(self) -> int | None:
+        """The id of the trained version in use; None for the untrained scorer."""
+        _ = self.scorer
+        return self._scorer_version
+
     def follow_active_version(self) -> None:
         """Pick up a version trained or reset by another process (the CLI beside the app)."""
         if self._scorer is None:

@@ -15,11 +15,14 @@ import json
 import logging
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from focusdesk.sources.text import quote_line_test
 
 if TYPE_CHECKING:
     from focusdesk.rank.ranker import Ranker
@@ -34,7 +37,7 @@ MIN_WORDS = 3
 MAX_SENTENCE_CHARS = 400
 LONG_SENTENCE_CHARS = 250
 """A sentence this long that spans lines is split at its line breaks."""
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 _ABBREVIATION_WORDS = (
     "mr mrs ms dr prof sr jr st vs etc e.g i.e eg ie al fig no nos vol inc ltd co corp "
@@ -46,11 +49,15 @@ _BOUNDARY = re.compile(r"[.!?]+[\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9])")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u25aa+]|\d{1,3}[.)])\s+")
 _ATTRIBUTION = re.compile(r"\b(?:wrote|writes|schrieb|a \u00e9crit)\s*:\s*$", re.IGNORECASE)
 _BOILERPLATE = re.compile(
-    r"unsubscribe|opt[- ]out|view (?:this|it) in (?:your|a) browser|"
+    r"unsubscribe|view (?:this|it) in (?:your|a) browser|"
     r"you (?:are )?receiv(?:ed|ing) this|manage (?:your )?(?:email )?preferences|"
-    r"update your preferences|mailing list|all rights reserved|sent from my",
+    r"update your preferences|all rights reserved|^sent from my",
     re.IGNORECASE,
 )
+# Phrases that are boilerplate only in a footer: "mailing list" is also news.
+_FOOTER_BOILERPLATE = re.compile(r"mailing list|opt[- ]out", re.IGNORECASE)
+FOOTER_FRACTION = 0.6
+"""Where a footer may start, as a share of the text."""
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 
 
@@ -100,23 +107,32 @@ class Summary:
         )
 
 
-def is_dropped_line(line: str) -> bool:
-    """A quoted-reply line, a "... wrote:" attribution or a boilerplate footer line."""
+def is_dropped_line(
+    line: str, *, is_quote: Callable[[str], bool] | None = None, in_footer: bool = True
+) -> bool:
+    """A quoted-reply line, a "... wrote:" attribution or a boilerplate footer line.
+
+    ``is_quote`` knows the message's own quoting marks (`quote_line_test`); without it
+    only the marks every mailer uses count.
+    """
     stripped = line.strip()
+    quoted = is_quote(line) if is_quote is not None else quote_line_test([line])(line)
     return (
-        stripped.startswith(">")
+        quoted
         or (len(stripped) <= 250 and _ATTRIBUTION.search(stripped) is not None)
         or _BOILERPLATE.search(stripped) is not None
+        or (in_footer and _FOOTER_BOILERPLATE.search(stripped) is not None)
     )
 
 
-def split_sentences(text: str) -> list[Sentence]:
+def split_sentences(text: str, keep: tuple[int, int] | None = None) -> list[Sentence]:
     """Split ranked text into sentences with their spans in ``text``.
 
     Paragraphs (runs of non-blank lines) are split at sentence punctuation followed by
     a capital or digit, except after known abbreviations and initials; URLs and
     decimals never split because no space follows their dots. Bullet lines are one
-    sentence each; dropped lines (see `is_dropped_line`) end a paragraph.
+    sentence each; dropped lines (see `is_dropped_line`) end a paragraph, except that a
+    line overlapping ``keep`` (the evidence span) is never dropped unless it is quoted.
     """
     out: list[Sentence] = []
     para: list[tuple[int, int]] = []  # line spans of the current paragraph
@@ -126,12 +142,20 @@ def split_sentences(text: str) -> list[Sentence]:
             out.extend(_split_paragraph(text, para[0][0], para[-1][1]))
             para.clear()
 
+    lines = text.splitlines(keepends=True)
+    is_quote = quote_line_test([line.rstrip("\r\n") for line in lines])
+    footer_from = FOOTER_FRACTION * len(text)
     pos = 0
-    for line in text.splitlines(keepends=True):
+    for line in lines:
         start, end = pos, pos + len(line.rstrip("\r\n"))
         pos += len(line)
         body = text[start:end]
-        if not body.strip() or is_dropped_line(body):
+        dropped = bool(body.strip()) and is_dropped_line(
+            body, is_quote=is_quote, in_footer=start >= footer_from
+        )
+        if dropped and keep is not None and start < keep[1] and end > keep[0]:
+            dropped = is_quote(body)
+        if not body.strip() or dropped:
             flush()
             continue
         if _BULLET.match(body):
@@ -299,10 +323,13 @@ class Summariser:
         self.cache = SummaryCache(cache_path)
 
     def _goal_key(self, goal_id: int | None) -> str:
+        """The goal's texts and the scorer version that weighs sentences against them."""
         if goal_id is None:
             return "none"
         goals = self.ranker.active_goals([goal_id])
-        return json.dumps([[g.id, g.queries] for g in goals])
+        return json.dumps(
+            [[g.id, g.queries] for g in goals] + [["scorer", self.ranker.version_in_use]]
+        )
 
     def summarise(
         self,
@@ -326,7 +353,7 @@ class Summariser:
     ) -> Summary:
         from focusdesk.rank.passages import encode_cached
 
-        sentences = split_sentences(text)
+        sentences = split_sentences(text, keep=evidence_span)
         if not sentences:
             return Summary(item_id, (), (), None)
         inputs = [s.text[:MAX_SENTENCE_CHARS] for s in sentences]

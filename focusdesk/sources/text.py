@@ -7,6 +7,7 @@ cleaned text is what gets ranked (the reader shows the full text instead).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
@@ -215,6 +216,26 @@ def _next_content_line(lines: list[str], start: int) -> int | None:
     return None
 
 
+def quote_line_test(lines: list[str]) -> Callable[[str], bool]:
+    """Which lines of a message quote another: '>', '|>' and initials ("CB>") always;
+    ':', '|', '}' or '=>' where the message uses them after an attribution."""
+    marks: set[str] = set()
+    for i, line in enumerate(lines):
+        if _is_attribution(line):
+            nxt = _next_content_line(lines, i + 1)
+            mark = _OTHER_QUOTE_MARK.match(lines[nxt]) if nxt is not None else None
+            if mark:
+                marks.add(mark.group(1))
+
+    def is_quote(line: str) -> bool:
+        if _QUOTE_LINE.match(line):
+            return True
+        mark = _OTHER_QUOTE_MARK.match(line)
+        return mark is not None and mark.group(1) in marks
+
+    return is_quote
+
+
 def strip_quoted_reply(text: str) -> str:
     """Remove quoted lines, the attribution lines that introduce them, and Outlook tails.
 
@@ -238,20 +259,7 @@ def strip_quoted_reply(text: str) -> str:
                 lines = lines[:i]
                 break
 
-    marks: set[str] = set()
-    for i, line in enumerate(lines):
-        if _is_attribution(line):
-            nxt = _next_content_line(lines, i + 1)
-            mark = _OTHER_QUOTE_MARK.match(lines[nxt]) if nxt is not None else None
-            if mark:
-                marks.add(mark.group(1))
-
-    def is_quote(line: str) -> bool:
-        if _QUOTE_LINE.match(line):
-            return True
-        mark = _OTHER_QUOTE_MARK.match(line)
-        return mark is not None and mark.group(1) in marks
-
+    is_quote = quote_line_test(lines)
     drop = [False] * len(lines)
     for i, line in enumerate(lines):
         if is_quote(line):

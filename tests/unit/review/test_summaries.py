@@ -116,3 +116,45 @@ def test_fragments_like_a_signature_name_are_not_chosen(fd: Any, tmp_path: Path)
     summary = Summariser(fd.ranker, tmp_path / "c.json").summarise(1, text, goal.id, None)
     assert summary.sentences
     assert "Donald B" not in summary.sentences
+
+
+PROPOSAL = """Team,
+
+Proposal: move the project mailing list to Discourse by June.
+The old archive stays readable. Nobody loses their history.
+
+Ann
+--
+You are on the dev mailing list. Opt out at any time.
+"""
+
+
+def test_an_evidence_line_that_looks_like_boilerplate_is_kept(fd: Any, tmp_path: Path) -> None:
+    goal = fd.add_goal("move the mailing list to a forum")
+    start = PROPOSAL.index("Proposal:")
+    span = (start, PROPOSAL.index("\n", start))
+    summary = Summariser(fd.ranker, tmp_path / "cache.json").summarise(1, PROPOSAL, goal.id, span)
+    assert summary.evidence_index is not None
+    assert summary.sentences[summary.evidence_index].startswith("Proposal: move the project")
+    # The footer saying the same words is still boilerplate.
+    assert not any("Opt out" in s or "You are on" in s for s in texts(PROPOSAL))
+
+
+def test_usenet_and_supercite_quotes_are_never_sentences() -> None:
+    text = (
+        "In article <1@example.org>, bob@example.org writes:\n"
+        "|> The regulator overheats at two amps.\n"
+        "BB> Use a bigger heat sink on the regulator.\n\n"
+        "I fitted a bigger heat sink and the regulator runs cool now.\n"
+    )
+    got = texts(text)
+    assert got == ["I fitted a bigger heat sink and the regulator runs cool now."]
+
+
+def test_quoting_marks_after_an_attribution_are_quotes_too() -> None:
+    text = (
+        "Bob wrote:\n"
+        ": The regulator overheats at two amps.\n\n"
+        "It runs cool with the bigger heat sink. Thanks for the tip.\n"
+    )
+    assert texts(text) == ["It runs cool with the bigger heat sink.", "Thanks for the tip."]
