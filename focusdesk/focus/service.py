@@ -222,15 +222,16 @@ class FocusService:
         ended = self.runner.expire(now)
         if ended is not None:
             result.events.append(FocusEvent("ended", ended, summary=self.runner.summarise(ended)))
-        running = self.runner.active() is not None
+        active = self.runner.active()
         for spec in self.book.specs():
             decision = decide_block(spec.recurrence, spec.duration, spec.handled_until, now)
             if decision.nothing:
                 continue
-            missed = [(o, "missed") for o in decision.missed]
+            missed = [(o, _why_missed(o, active)) for o in decision.missed]
             start = decision.start
-            if start is not None and running:
-                missed.append((start, "overlapped"))
+            if start is not None and active is not None:
+                # It waits: when the running session ends it starts late if its window
+                # is still open, and is recorded as overlapped once the window closes.
                 start = None
             handled = spec.handled_until
             if missed:
@@ -257,10 +258,12 @@ class FocusService:
             spec = self.book.spec(due.block_id)
         except KnownError:
             return None  # removed meanwhile
-        if not occ.open_at(now) or self.runner.active() is not None:
-            reason = "missed" if not occ.open_at(now) else "overlapped"
-            events = self._record_missed(spec, due.handled_until, [(occ, reason)])
+        active = self.runner.active()
+        if not occ.open_at(now):
+            events = self._record_missed(spec, due.handled_until, [(occ, _why_missed(occ, active))])
             return events[0] if events else None
+        if active is not None:
+            return None  # waits for the running session to end (see `tick`)
         minutes = max(1, int((occ.end - now).total_seconds() // 60))
         try:
             plan = self.planner(minutes, spec.top_k, spec.goal_ids, now)
@@ -473,3 +476,10 @@ class FocusService:
             if title:
                 return f"Focus: {title}"[:200]
         return "Focus block"
+
+
+def _why_missed(occ: Occurrence, active: SessionView | None) -> str:
+    """ "overlapped" when a session running now was already running as the window closed."""
+    if active is not None and (active.actual_start or active.planned_start) <= occ.latest_start:
+        return "overlapped"
+    return "missed"

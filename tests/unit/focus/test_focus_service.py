@@ -417,7 +417,32 @@ def test_a_block_due_while_another_runs_is_recorded_as_overlapped(
     clock.move_to(berlin(2026, 11, 23, 9, 0))
     result = svc.tick()
     assert result.due == []
+    assert result.events == []  # it waits while its window is open
+    clock.move_to(berlin(2026, 11, 23, 10, 26))  # 4 minutes left: too late to start
+    result = svc.tick()
+    assert result.due == []
     assert [(e.kind, e.session.end_reason) for e in result.events] == [("missed", "overlapped")]
+    assert svc.tick().events == []  # recorded once
+
+
+def test_a_block_due_during_a_short_session_starts_late_when_it_ends(
+    desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    svc = desk.focus
+    deep_work(svc)
+    clock.move_to(berlin(2026, 11, 23, 8, 50))
+    svc.start(20)
+    clock.move_to(berlin(2026, 11, 23, 9, 0))
+    assert svc.tick().events == []
+    clock.move_to(berlin(2026, 11, 23, 9, 11))
+    result = svc.tick()
+    assert [e.kind for e in result.events] == ["ended"]
+    assert len(result.due) == 1
+    event = svc.start_due(result.due[0])
+    assert event is not None
+    assert event.kind == "started"
+    assert event.late
+    assert event.session.title == "Deep work"
 
 
 def test_changing_a_block_never_makes_past_occurrences_due(
