@@ -133,7 +133,7 @@ class SessionRunner:
             paused_seconds=0.0,
             extended_minutes=0,
             away_seconds=0.0,
-            last_seen_at=None,
+            last_seen_at=now,
             plan=[_plan_json(e) for e in plan],
             notes="",
             held_items=[],
@@ -273,19 +273,20 @@ class SessionRunner:
                 actions.done(item_id, goal_id)
             elif outcome == "snoozed":
                 actions.snooze(item_id, self.snooze_until(now), goal_id)
-            elif outcome == "open" and before in ("done", "snoozed"):
+            elif before in ("done", "snoozed"):  # back to open, or skipped
                 actions.restore(item_id)
         except NotFoundError:
             log.info("item %s is gone; its outcome is kept in the session only", item_id)
 
     # -- time -----------------------------------------------------------------------------
     def heartbeat(self, now: datetime) -> SessionView | None:
-        """Count the current item's time up to ``now`` and note that we were here."""
+        """Count the current item's time up to ``now`` (never past the session's end) and
+        note that we were here."""
         with self.store.session() as s:
             row = active_row(s)
             if row is None:
                 return None
-            _accrue(row, now)
+            _accrue(row, min(now, view_of(row).end_at(now)))
             row.last_seen_at = now
             return view_of(row)
 
@@ -305,6 +306,8 @@ class SessionRunner:
         is neither work on the current item nor pause; the countdown went on."""
         with self.store.session() as s:
             row = active_row(s)
+            if row is not None and row.last_seen_at is not None:
+                start = max(start, row.last_seen_at)  # we were here until then
             if row is None or end <= start:
                 return view_of(row) if row is not None else None
             view = view_of(row)

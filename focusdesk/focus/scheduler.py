@@ -144,7 +144,7 @@ class FocusScheduler:
     def _add_block_job(self, spec: BlockSpec) -> None:
         grace = max(1, int((spec.duration - LATE_START_MINIMUM).total_seconds()))
         self.scheduler.add_job(
-            self.on_due,
+            self._tick,
             OccurrenceTrigger(spec.recurrence),
             id=block_job_id(spec.id),
             name=f"focus block {spec.title!r}",
@@ -167,7 +167,7 @@ class FocusScheduler:
         else:
             return
         self.scheduler.add_job(
-            self.on_due,
+            self._tick,
             trigger,
             id=job_id,
             name=f"{info.kind} schedule {schedule_id}",
@@ -213,7 +213,7 @@ class FocusScheduler:
             if session is None or session.state != "running":
                 return
             self.scheduler.add_job(
-                self.on_due,
+                self._tick,
                 DateTrigger(session.end_at(self.service.clock.now()), timezone=UTC),
                 id=SESSION_END_JOB,
                 name="focus session end",
@@ -223,8 +223,14 @@ class FocusScheduler:
 
     # -- wake-ups -------------------------------------------------------------------------------
     def check(self) -> ClockJump | None:
-        """One tick: clock jump? table changed elsewhere? then wake the owner."""
-        jump = self._detector.check()
+        """One tick: clock jump? table changed elsewhere? then wake the owner.
+
+        Every job wakes the owner through here, so a wake-up right after the machine
+        resumed (a block's start, a session's end) reports the sleep as a clock jump
+        first and the sleep is never counted as work.
+        """
+        with self._lock:
+            jump = self._detector.check()
         signature = self.service.book.signature()
         if signature != self._signature:
             log.info("the schedule table changed; rebuilding the jobs")
@@ -246,7 +252,7 @@ class FocusScheduler:
     def _on_missed(self, event: JobExecutionEvent) -> None:
         if str(event.job_id).startswith("focus:"):
             log.info("job %s missed its run at %s", event.job_id, event.scheduled_run_time)
-            self.on_due()
+            self._tick()
 
     def next_run_time(self, job_id: str) -> datetime | None:
         job = self.scheduler.get_job(job_id)

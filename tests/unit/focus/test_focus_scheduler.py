@@ -27,19 +27,23 @@ WAIT_S = 10.0
 
 
 class Wakeups:
-    """Records the scheduler's calls; ``due`` is set on each ``on_due``."""
+    """Records the scheduler's calls; ``due`` is set on each ``on_due``, ``woken`` on each
+    ``on_due`` or clock jump (either makes the owner re-evaluate)."""
 
     def __init__(self) -> None:
         self.due = threading.Event()
+        self.woken = threading.Event()
         self.jumps: list[ClockJump] = []
         self.count = 0
 
     def on_due(self) -> None:
         self.count += 1
         self.due.set()
+        self.woken.set()
 
     def on_jump(self, jump: ClockJump) -> None:
         self.jumps.append(jump)
+        self.woken.set()
 
 
 @pytest.fixture
@@ -163,15 +167,17 @@ def test_late_or_missed_runs_still_wake_the_owner(
     late_by: timedelta,
 ) -> None:
     """Inside the grace the job runs late; beyond it APScheduler reports it missed. Either
-    way the owner wakes, and the core decides: start late, or record it missed."""
+    way the owner wakes, told first that the clock jumped (the sleep is away time, never
+    work), and the core decides: start late, or record it missed."""
     add_blocks(desk)
     clock.move_to(berlin(2026, 11, 23, 8, 59))
     sched = make_scheduler()  # type: ignore[operator]
     sched.start()
     clock.move_to(berlin(2026, 11, 23, 9) + late_by)  # e.g. the machine slept through 09:00
     sched.scheduler.wakeup()
-    assert wakeups.due.wait(WAIT_S)
-    result = desk.focus.tick()
+    assert wakeups.woken.wait(WAIT_S)
+    assert wakeups.jumps, "the wake-up after the sleep reports the jump"
+    result = desk.focus.clock_jumped(wakeups.jumps[0])
     if late_by < timedelta(minutes=85):
         assert len(result.due) == 1
         assert result.due[0].occurrence.late_at(datetime.now(UTC))

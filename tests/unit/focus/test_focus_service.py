@@ -354,6 +354,31 @@ def test_outcomes_mark_the_items_and_the_next_plan_leaves_them_out(
     assert ids[2] in {i.item_id for i in again.items}  # skipped is not done
 
 
+def test_changing_done_to_skipped_puts_the_item_back(
+    desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    svc = desk.focus
+    ids = [i.item_id for i in svc.start(60, top_k=3).items]
+    svc.mark_item(ids[0], "done")
+    svc.mark_item(ids[1], "snoozed")
+    assert desk.get_item(ids[0]).status == "done"
+    svc.mark_item(ids[0], "skipped")  # a slip of the key: it was not done after all
+    svc.mark_item(ids[1], "skipped")
+    assert {desk.get_item(i).status for i in ids[:2]} == {"read"}  # open again
+
+
+def test_time_past_the_end_of_a_block_is_not_counted(
+    desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    svc = desk.focus
+    s = svc.start(30, top_k=2)
+    clock.move_to(berlin(2026, 11, 23, 9, 0))  # a wake-up long after the end
+    svc.runner.heartbeat(svc.clock.now())
+    (ended,) = svc.tick().events
+    assert s.items
+    assert sum(i.actual_seconds for i in ended.session.items) == pytest.approx(30 * 60, abs=1)
+
+
 def test_per_goal_totals(desk: FocusDesk, clock: time_machine.Traveller) -> None:
     svc = desk.focus
     s = svc.start(60, top_k=5)
