@@ -253,13 +253,15 @@ class FocusDesk:
         self.passwords.delete(account.user, account.host, account.port)
 
     # -- feeds (OPML) --------------------------------------------------------------------
-    def import_opml(self, path: str | Path) -> OpmlImport:
-        """Add every feed of an OPML file not already added; its folders become groups."""
+    def import_opml(self, path: str | Path, *, allow_local: bool = False) -> OpmlImport:
+        """Add every web feed of an OPML file not already added (local file feeds too when
+        ``allow_local``); its folders become groups."""
         from focusdesk.sources.opml import import_feeds, read_opml
 
         return import_feeds(
             read_opml(path),
             lambda uri, name, config: self.add_source("feed", uri, name=name, config=config),
+            allow_local=allow_local,
         )
 
     def export_opml(self, path: str | Path, *, title: str = "FocusDesk feeds") -> int:

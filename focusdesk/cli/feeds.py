@@ -16,6 +16,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "import-opml", help="add every feed of an OPML file (folders become groups)"
     )
     imp.add_argument("file", help="the OPML file, e.g. exported from another feed reader")
+    imp.add_argument(
+        "--allow-local-files",
+        action="store_true",
+        help="also add feeds that are files on this machine (file: URLs), as exported by "
+        "`feeds export-opml`; off by default",
+    )
     exp = fsub.add_parser("export-opml", help="write every feed source to an OPML file")
     exp.add_argument("file", help="where to write the OPML file")
     feeds.set_defaults(handler=run)
@@ -23,7 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(fd: FocusDesk, args: argparse.Namespace) -> int:
     if args.action == "import-opml":
-        report = fd.import_opml(args.file)
+        report = fd.import_opml(args.file, allow_local=args.allow_local_files)
         for info in report.added:
             print(f"Added feed source {info.id}: {info.name} ({info.uri})")
         for title, reason in report.skipped:

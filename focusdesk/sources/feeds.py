@@ -35,6 +35,7 @@ from focusdesk.sources.fetch import (
     DEFAULT_MAX_BYTES,
     Fetcher,
     FetchLimits,
+    FetchResult,
     RetryLater,
     decompress_capped,
 )
@@ -378,7 +379,11 @@ class FeedInfo:
 
 
 def probe_feed(
-    url_or_path: str, *, fetcher: Fetcher | None = None, discover: bool = True
+    url_or_path: str,
+    *,
+    fetcher: Fetcher | None = None,
+    discover: bool = True,
+    referrer: FetchResult | None = None,
 ) -> FeedInfo:
     """Fetch and parse a feed once, to show its title before adding it.
 
@@ -392,7 +397,7 @@ def probe_feed(
         parsed = parse_feed(_read_feed_file(path, DEFAULT_MAX_BYTES), source=uri)
         return FeedInfo(parsed.title, uri, parsed.link, parsed.version, _count(parsed))
     fetcher = fetcher or Fetcher()
-    fetched = fetcher.get(uri)
+    fetched = fetcher.get(uri, referrer=referrer)
     body = decompress_capped(fetched.body, fetcher.limits.max_bytes, uri)
     try:
         parsed = parse_feed(body, url=fetched.url, headers=fetched.headers, source=uri)
@@ -402,7 +407,7 @@ def probe_feed(
         links = [u for u in discover_feed_links(body, fetched.url) if is_url(u)]
         if not discover or not links or not looks_like_html(body):
             raise
-        return probe_feed(links[0], fetcher=fetcher, discover=False)
+        return probe_feed(links[0], fetcher=fetcher, discover=False, referrer=fetched)
     return FeedInfo(
         parsed.title, fetched.permanent_url or uri, parsed.link, parsed.version, _count(parsed)
     )

@@ -136,6 +136,8 @@ class FetchResult:
     """Every URL that redirected, in order."""
     permanent_url: str | None = None
     """Where the resource now lives when every redirect was permanent (301/308)."""
+    public: bool = False
+    """Whether it (or a hop on the way) was on a public address."""
 
     @property
     def content_type(self) -> str:
@@ -435,11 +437,16 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str = FEED_ACCEPT,
+        referrer: FetchResult | None = None,
     ) -> FetchResult:
-        """GET ``url``: a 2xx body, or ``not_modified`` on 304; raises ``FetchError``."""
+        """GET ``url``: a 2xx body, or ``not_modified`` on 304; raises ``FetchError``.
+
+        ``referrer``: the fetched page that named ``url`` (feed autodiscovery). A page on
+        a public address may not send FocusDesk to a private one, as a redirect may not.
+        """
         watchdog = _Watchdog(self.limits.deadline)
         try:
-            return self._get(url, etag, last_modified, accept, watchdog)
+            return self._get(url, etag, last_modified, accept, watchdog, referrer)
         finally:
             watchdog.cancel()
 
@@ -450,11 +457,13 @@ class Fetcher:
         last_modified: str | None,
         accept: str,
         watchdog: _Watchdog,
+        referrer: FetchResult | None,
     ) -> FetchResult:
         limits = self.limits
         target = _split_target(url)
         visited: list[str] = []
-        public_seen = False
+        public_seen = referrer is not None and referrer.public
+        referrer_url = referrer.url if referrer is not None else ""
         permanent: str | None = target.url
         while True:
             if target.url in visited:
@@ -464,10 +473,11 @@ class Fetcher:
             if not addresses:
                 raise FetchError(f"The host {target.host} could not be found.")
             public = all(is_public_address(ip) for ip in addresses)
-            if visited and public_seen and not public:
+            if public_seen and not public:
+                how = f"{visited[0]} redirected to" if visited else f"{referrer_url} links to"
                 raise BlockedAddressError(
-                    f"{visited[0]} redirected to {target.url}, which is on a private or local "
-                    "network address; FocusDesk refused to follow it.",
+                    f"{how} {target.url}, which is on a private or local network address; "
+                    "FocusDesk refused to follow it.",
                 )
             public_seen = public_seen or public
             visited.append(target.url)
@@ -507,9 +517,11 @@ class Fetcher:
                     log.debug("%s redirected (%s) to %s", target.url, status, nxt.url)
                     target = nxt
                     continue
-                return self._finish(
+                result = self._finish(
                     target, status, headers, response, conn.sock, visited, permanent, watchdog
                 )
+                result.public = public_seen
+                return result
             finally:
                 conn.close()
 

@@ -214,10 +214,23 @@ AddFeed = Callable[[str, str, dict[str, Any]], Any]
 """(uri, name, config) -> the added source's info; raises ``KnownError`` when refused."""
 
 
-def import_feeds(doc: OpmlDocument, add: AddFeed) -> OpmlImport:
-    """Add each feed of ``doc`` through ``add``; the refused ones are reported, not fatal."""
+def import_feeds(doc: OpmlDocument, add: AddFeed, *, allow_local: bool = False) -> OpmlImport:
+    """Add each feed of ``doc`` through ``add``; the refused ones are reported, not fatal.
+
+    Feeds that are local files (``file:`` URLs, paths) are skipped unless ``allow_local``:
+    an OPML file from elsewhere must not make FocusDesk read files on this machine.
+    """
     report = OpmlImport()
     for feed in doc.feeds:
+        if not allow_local and not feed.xml_url.lower().startswith(("http://", "https://")):
+            report.skipped.append(
+                (
+                    feed.title or feed.xml_url,
+                    "it is a local file, not a web address "
+                    "(import local feeds with --allow-local-files)",
+                )
+            )
+            continue
         config: dict[str, Any] = {}
         if feed.group:
             config["group"] = feed.group

@@ -282,6 +282,38 @@ def test_redirect_from_public_to_any_private_name_is_refused(
     assert routed.connected == ["93.184.215.14"]
 
 
+def test_a_public_page_cannot_point_feed_discovery_at_a_private_address(
+    server: FeedServer,
+) -> None:
+    from focusdesk.sources.feeds import probe_feed
+
+    server.serve_feed("/internal.xml", FEED)
+    page = (
+        f'<html><head><link rel="alternate" type="application/rss+xml" '
+        f'href="http://127.0.0.1:{server.port}/internal.xml"></head><body>Blog</body></html>'
+    ).encode()
+    server.add("/blog", Reply(200, {"Content-Type": "text/html"}, page))
+    routed = Routed(server, {"blog.example.com": "93.184.215.14"})
+    fetcher = Fetcher(FetchLimits(deadline=5), resolver=routed.resolve, connector=routed.connect)
+    with pytest.raises(BlockedAddressError, match="links to"):
+        probe_feed(f"http://blog.example.com:{server.port}/blog", fetcher=fetcher)
+    assert routed.connected == ["93.184.215.14"]
+    assert server.hits["/internal.xml"] == 0
+
+
+def test_a_loopback_page_may_point_discovery_at_loopback(server: FeedServer) -> None:
+    from focusdesk.sources.feeds import probe_feed
+
+    server.serve_feed("/feed.xml", FEED)
+    page = (
+        f'<html><head><link rel="alternate" type="application/rss+xml" '
+        f'href="{server.url("/feed.xml")}"></head><body>Blog</body></html>'
+    ).encode()
+    url = server.add("/blog", Reply(200, {"Content-Type": "text/html"}, page))
+    info = probe_feed(url, fetcher=fast())
+    assert info.url == server.url("/feed.xml")
+
+
 def test_public_to_public_redirect_is_fine(server: FeedServer) -> None:
     server.serve_feed("/new", FEED)
     server.add("/old", Reply(301, {"Location": f"http://cdn.example.net:{server.port}/new"}))

@@ -216,3 +216,33 @@ def test_cli_feeds_import_and_export(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["--data-dir", str(profile), "feeds", "export-opml", str(out)]) == 0
     assert "Wrote 6 feeds" in capsys.readouterr().out
     assert len(parse_opml(out.read_bytes()).feeds) == 6
+
+
+def test_local_file_feeds_are_imported_only_when_allowed(fd: Any, tmp_path: Path) -> None:
+    local = tmp_path / "local.xml"
+    local.write_bytes(
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>L</title>'
+        b"<item><title>x</title><guid>1</guid></item></channel></rss>"
+    )
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>s</title></head><body>'
+        '<outline type="rss" text="Web" xmlUrl="https://w.example/rss"/>'
+        f'<outline type="rss" text="Local" xmlUrl="{local.as_uri()}"/>'
+        '<outline type="rss" text="Secrets" xmlUrl="file:///etc/passwd"/>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    report = fd.import_opml(opml)
+    assert [info.name for info in report.added] == ["Web"]
+    assert [title for title, _ in report.skipped] == ["Local", "Secrets"]
+    assert all("--allow-local-files" in reason for _, reason in report.skipped)
+    again = fd.import_opml(opml, allow_local=True)
+    assert [info.name for info in again.added] == ["Local", "Secrets"]
+    # What is not a feed fails on its own at sync, and everything else is read.
+    local_id, secrets_id = (info.id for info in again.added)
+    (local_report,) = fd.sync(local_id).reports
+    assert local_report.error is None
+    assert local_report.added == 1
+    (secrets_report,) = fd.sync(secrets_id).reports
+    assert secrets_report.error is not None
