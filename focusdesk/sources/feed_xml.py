@@ -177,6 +177,13 @@ _ATOM_LINK = re.compile(rb"<link\b([^>]*?)/?>")
 _ATTR = re.compile(rb"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
+# An RSS guid that is a permalink (isPermaLink not "false") written as a relative URL.
+_RELATIVE_PERMALINK_GUID = re.compile(
+    rb"<guid(?![^>]*isPermaLink\s*=\s*[\"']false)[^>]*>\s*(?:<!\[CDATA\[)?\s*(?!https?:)[^<\s]",
+    re.IGNORECASE,
+)
+
+
 def _prescan_base(text: bytes, url: str | None) -> str | None:
     """The feed-level link found before the first entry, made absolute: the base that
     feedparser should resolve against (it also keeps xml:base scoped that way)."""
@@ -325,6 +332,24 @@ def parse_xml_feed(
         sanitize_html=False,
     )
     entries = list(parsed.get("entries") or [])
+    if prescan_base and _RELATIVE_PERMALINK_GUID.search(text):
+        # feedparser resolves a permalink guid ("12345") against the base, so the entry's
+        # id would change whenever the feed's link does: take the ids as written instead.
+        as_written = (
+            feedparser.parse(
+                io.BytesIO(data),
+                response_headers={
+                    k: v for k, v in parser_headers.items() if k != "content-location"
+                },
+                resolve_relative_uris=False,
+                sanitize_html=False,
+            ).get("entries")
+            or []
+        )
+        if len(as_written) == len(entries):
+            for entry, raw in zip(entries, as_written, strict=True):
+                if str_of(raw.get("id")):
+                    entry["id"] = raw.get("id")
     version = str(parsed.get("version") or "")
     bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not entries:

@@ -72,11 +72,12 @@ def test_etag_304_means_no_reparse(server: FeedServer, parse_count: Counter[str]
     assert len(scan(ingester)) == 2
     state = ingester.result.state
     assert state["etag"] == '"v1-abc"'
-    assert parse_count["parse"] == 1
+    parses = parse_count["parse"]
+    assert parses >= 1
 
     assert scan(ingester, state) == []
     assert ingester.result.unchanged is True
-    assert parse_count["parse"] == 1  # nothing parsed on a 304
+    assert parse_count["parse"] == parses  # nothing parsed on a 304
     assert server.hits["/news.xml"] == 2
     assert server.requests[-1].headers["if-none-match"] == '"v1-abc"'
 
@@ -86,11 +87,12 @@ def test_last_modified_304(server: FeedServer, parse_count: Counter[str]) -> Non
     url = server.serve_feed("/lm.xml", RSS, last_modified=lm)
     ingester = FeedIngester(url)
     scan(ingester)
+    parses = parse_count["parse"]
     assert ingester.result.state["last_modified"] == lm
     assert scan(ingester, ingester.result.state) == []
     assert ingester.result.unchanged is True
     assert server.requests[-1].headers["if-modified-since"] == lm
-    assert parse_count["parse"] == 1
+    assert parse_count["parse"] == parses
 
 
 def test_sync_through_the_app_uses_conditional_get(
@@ -101,10 +103,11 @@ def test_sync_through_the_app_uses_conditional_get(
     first = fd.sync(info.id)
     assert first.reports[0].error is None, first.reports[0].error
     assert (first.reports[0].added, first.reports[0].failed) == (2, 0)
+    parses = parse_count["parse"]
     second = fd.sync(info.id)
     assert second.reports[0].error is None
     assert (second.reports[0].added, second.reports[0].updated) == (0, 0)
-    assert parse_count["parse"] == 1
+    assert parse_count["parse"] == parses  # the 304 parsed nothing
     assert server.requests[-1].headers["if-none-match"] == '"e1"'
     from sqlalchemy import select
 

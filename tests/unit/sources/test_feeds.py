@@ -599,3 +599,24 @@ def test_registry_knows_feeds(tmp_path: Path) -> None:
     assert isinstance(ingester, FeedIngester)
     assert ingester.fetcher.limits.read_timeout == 5
     assert ingester.fetcher.limits.deadline == 9
+
+
+def _rss_with_guids(channel_link: str) -> bytes:
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Blog</title>'
+        f"<link>{channel_link}</link>"
+        "<item><title>One</title><link>/one</link><guid>12345</guid></item>"
+        '<item><title>Two</title><guid isPermaLink="false">tag:blog,2026:2</guid></item>'
+        "<item><title>Three</title><guid>https://blog.example/3</guid></item>"
+        "</channel></rss>"
+    ).encode()
+
+
+def test_entry_ids_do_not_move_when_the_feed_link_does() -> None:
+    url = "https://blog.example/feed.xml"
+    before = parse_feed(_rss_with_guids("http://blog.example/"), url=url, headers={})
+    after = parse_feed(_rss_with_guids("https://www.blog.example/"), url=url, headers={})
+    ids = [i.external_id for i in before.items if isinstance(i, RawItem)]
+    assert ids == [i.external_id for i in after.items if isinstance(i, RawItem)]
+    links = [i.url for i in after.items if isinstance(i, RawItem)]
+    assert links[0] == "https://www.blog.example/one"  # links are still resolved
