@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+MESSAGE_SHA = "message_sha"
+"""``RawItem.meta`` key: a digest of a message's raw bytes, which tells two messages with
+one Message-ID apart (the store keeps both; see store.ingest)."""
+
 
 @dataclass
 class RawItem:

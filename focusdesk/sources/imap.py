@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 from focusdesk.errors import SourceError
-from focusdesk.sources.base import IngestFailure, RawItem, ScanResult
+from focusdesk.sources.base import MESSAGE_SHA, IngestFailure, RawItem, ScanResult
 from focusdesk.sources.credentials import PasswordStore
 from focusdesk.sources.email_message import message_to_item, parse_message_bytes
 
@@ -600,6 +600,12 @@ class ImapIngester:
             raise _Transient(
                 f"The connection to {account.where} broke ({_reason(exc, account.timeout)})"
             ) from None
+        except imaplib.IMAP4.error as exc:  # NO/BAD: this folder waits for the next sync
+            yield IngestFailure(
+                ref=f"{account.name}/{folder}",
+                reason=f"the server would not list new messages ({_server_text(exc)[:200]})",
+            )
+            return
         uids = sorted(int(u) for u in found if int(u) > last_uid)
         log.info("%s/%s: %d new messages", account.name, folder, len(uids))
         for start in range(0, len(uids), self.batch_size):
@@ -616,6 +622,9 @@ class ImapIngester:
                 f"The connection to {self.account.where} broke "
                 f"({_reason(exc, self.account.timeout)})"
             ) from None
+        except imaplib.IMAP4.error as exc:  # NO/BAD: sizes unknown, batches by count only
+            log.info("%s: no message sizes (%s)", self.account.name, _server_text(exc)[:200])
+            sizes = {}
         batch: list[int] = []
         total = 0
         for uid in uids:
@@ -639,6 +648,20 @@ class ImapIngester:
                 f"The connection to {self.account.where} broke "
                 f"({_reason(exc, self.account.timeout)})"
             ) from None
+        except imaplib.IMAP4.error as exc:
+            # The server refused the batch (NO/BAD, e.g. a message it cannot read): one
+            # message at a time, so one bad message costs only itself.
+            if len(uids) > 1:
+                for uid in uids:
+                    yield from self._fetch_batch(client, folder, [uid], current)
+                return
+            self.stats.fetch_commands += 1
+            yield IngestFailure(
+                ref=f"{self.account.name}/{folder} UID {uids[0]}",
+                reason=f"the server would not send it ({_server_text(exc)[:200]})",
+            )
+            current.last_uid = uids[0]
+            return
         self.stats.fetch_commands += 1
         self.stats.fetched += len(data)
         self.stats.fetched_uids.setdefault(folder, []).extend(sorted(data))
@@ -656,10 +679,9 @@ class ImapIngester:
         if not isinstance(raw, bytes | bytearray):
             return IngestFailure(ref=ref, reason="the server sent no message body")
         raw = bytes(raw)
+        digest = sha256(raw).hexdigest()
         try:
-            item = message_to_item(
-                parse_message_bytes(raw), fallback_id="sha256:" + sha256(raw).hexdigest()
-            )
+            item = message_to_item(parse_message_bytes(raw), fallback_id="sha256:" + digest)
         except ValueError as exc:
             log.warning("Skipped %s: %s", ref, exc)
             return IngestFailure(ref=ref, reason=str(exc))
@@ -670,6 +692,7 @@ class ImapIngester:
                 "uid": uid,
                 "uidvalidity": uidvalidity,
                 "flags": [_flag_text(f) for f in entry.get(b"FLAGS") or ()],
+                MESSAGE_SHA: digest[:32],
             }
         )
         return item

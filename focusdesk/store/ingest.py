@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
 from focusdesk.records import SyncReport
-from focusdesk.sources.base import IngestFailure, RawItem
+from focusdesk.sources.base import MESSAGE_SHA, IngestFailure, RawItem
 from focusdesk.store.db import Store
 from focusdesk.store.models import Chunk, Item, utcnow
 
@@ -48,11 +48,16 @@ def ingest(
     """
     with store.session() as s:
         rows = s.execute(
-            select(Item.id, Item.external_id, Item.content_hash, Item.vanished).where(
-                Item.source_id == source_id
-            )
+            select(
+                Item.id,
+                Item.external_id,
+                Item.content_hash,
+                Item.vanished,
+                func.json_extract(Item.meta, f"$.{MESSAGE_SHA}").label("sha"),
+            ).where(Item.source_id == source_id)
         ).all()
     known = {r.external_id: _Known(r.id, r.content_hash, r.vanished) for r in rows}
+    shas: dict[str, str] = {r.external_id: r.sha for r in rows if r.sha}
     seen: set[str] = set()
     pending: list[RawItem] = []
 
@@ -74,6 +79,7 @@ def ingest(
             report.failures.append((entry.ref, entry.reason))
             log.warning("Skipped %s: %s", entry.ref, entry.reason)
             continue
+        _rekey_other_message(entry, shas)
         if entry.external_id in seen:
             continue
         seen.add(entry.external_id)
@@ -84,6 +90,21 @@ def ingest(
     flush()
     progress(Progress("read", n, n, f"Read {n} items from {report.source_name}"))
     return seen
+
+
+def _rekey_other_message(entry: RawItem, shas: dict[str, str]) -> None:
+    """Mail is immutable: another message under a known Message-ID (a list's copy of
+    one's own mail, a resend) is a new item, kept beside the first under a stable id
+    made from its bytes, never an update of the first. Only for items that carry
+    ``meta[MESSAGE_SHA]`` (IMAP, where one sync sees only the new messages)."""
+    sha = entry.meta.get(MESSAGE_SHA)
+    if not isinstance(sha, str) or not sha:
+        return
+    first = shas.setdefault(entry.external_id, sha)
+    if first != sha:
+        entry.meta["duplicate_of"] = entry.external_id
+        entry.external_id = f"{entry.external_id}#dup-{sha[:12]}"
+        shas.setdefault(entry.external_id, sha)
 
 
 def _in_utc(when: datetime | None) -> datetime | None:

@@ -271,6 +271,41 @@ def test_uidvalidity_change_loses_and_duplicates_nothing(
     assert new_state == {"uidvalidity": dovecot.uidvalidity(imap_user), "last_uid": 6}
 
 
+def test_messages_sharing_a_message_id_are_all_kept(
+    fd: FocusDesk, dovecot: Dovecot, imap_user: ImapUser
+) -> None:
+    # One's own post and the list's copy of it; later a resend under the same id.
+    own = message(1, body="The release is on Friday; please test the installer.")
+    copy = message(1, body="The release is on Friday. [list: dev@example.com, weekly digest]")
+    dovecot.append(imap_user, [own, copy])
+    sid = add_imap(fd, dovecot, imap_user)
+    assert fd.sync().reports[0].added == 2
+    first = stored(fd, sid)
+    dovecot.append(imap_user, [message(1, body="Corrected: the release is on Monday.")])
+    report = fd.sync().reports[0]
+    assert (report.added, report.updated) == (1, 0)  # a new item, not an update
+    after = stored(fd, sid)
+    assert len(after) == 3
+    assert set(first) <= set(after)
+    assert sum(1 for e, _ in after if e == "INBOX/<msg-1@example.com>") == 1
+
+    # A UIDVALIDITY change reads them again in another order: nothing new, nothing lost.
+    old_validity = sync_state(fd, sid)["folders"]["INBOX"]["uidvalidity"]
+    deadline = time.monotonic() + 5
+    while True:
+        dovecot.drop_mailbox(imap_user)
+        dovecot.append(
+            imap_user, [message(1, body="Corrected: the release is on Monday."), copy, own]
+        )
+        if dovecot.uidvalidity(imap_user) != old_validity:
+            break
+        assert time.monotonic() < deadline, "Dovecot kept the same UIDVALIDITY"
+        time.sleep(1.1)
+    report = fd.sync().reports[0]
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 3)
+    assert stored(fd, sid) == after
+
+
 # -- (d) TLS -----------------------------------------------------------------------------
 def test_self_signed_server_is_refused_without_cafile(
     fd: FocusDesk, dovecot: Dovecot, imap_user: ImapUser

@@ -101,3 +101,42 @@ def test_a_refused_password_is_a_clear_error_after_one_question() -> None:
     with pytest.raises(SourceError, match="wrong user name or password"):
         ing._login(client, "saved")
     assert len(asked) == 1
+
+
+class RefusingFetchClient:
+    """FETCH answers NO for any batch that holds ``bad``; the rest are sent."""
+
+    def __init__(self, bad: int) -> None:
+        self.bad = bad
+        self.fetches: list[list[int]] = []
+
+    def fetch(self, uids: list[int], items: list[str]) -> dict[int, dict[bytes, Any]]:
+        self.fetches.append(list(uids))
+        if self.bad in uids:
+            raise imaplib.IMAP4.error("FETCH failed: NO [SERVERBUG] Internal error")
+        return {
+            u: {
+                b"BODY[]": (
+                    f"From: a@example.org\r\nSubject: M{u}\r\nMessage-ID: <m{u}@example.org>\r\n"
+                    f"Date: Tue, 05 Mar 2024 09:00:0{u} +0000\r\n\r\nBody {u}.\r\n"
+                ).encode(),
+                b"FLAGS": (),
+            }
+            for u in uids
+        }
+
+
+def test_a_message_the_server_will_not_send_costs_only_itself() -> None:
+    from focusdesk.sources.base import IngestFailure, RawItem
+    from focusdesk.sources.imap import _FolderProgress
+
+    ing = ingester([])
+    client: Any = RefusingFetchClient(bad=3)
+    progress = _FolderProgress(7, 0)
+    out = list(ing._fetch_batch(client, "INBOX", [1, 2, 3, 4], progress))
+    assert [o.title for o in out if isinstance(o, RawItem)] == ["M1", "M2", "M4"]
+    (failure,) = [o for o in out if isinstance(o, IngestFailure)]
+    assert "UID 3" in failure.ref
+    assert "would not send it" in failure.reason
+    assert progress.last_uid == 4  # the next sync does not stall on it
+    assert client.fetches[0] == [1, 2, 3, 4]
