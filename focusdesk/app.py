@@ -8,7 +8,7 @@ profiles and they are independent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -367,10 +367,12 @@ class FocusDesk:
         top: int | None = None,
         *,
         goal_ids: Sequence[int] | None = None,
+        item_ids: Collection[int] | None = None,
         cancel: CancelToken | None = None,
     ) -> list[RankedItem]:
-        """Every live item scored against the active goals (or ``goal_ids``), best first."""
-        return self.ranker.rank(top=top, goal_ids=goal_ids, cancel=cancel)
+        """Every live item (or only ``item_ids``) scored against the active goals (or
+        ``goal_ids``), best first."""
+        return self.ranker.rank(top=top, goal_ids=goal_ids, item_ids=item_ids, cancel=cancel)
 
     def focus_plan(
         self,

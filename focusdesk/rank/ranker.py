@@ -9,7 +9,7 @@ item: its score, best goal, the facet that matched and the evidence passage.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -337,18 +337,27 @@ class Ranker:
         return self.embed_goals(goals)
 
     def score(
-        self, goals: list[ActiveGoal], *, cancel: CancelToken | None = None
+        self,
+        goals: list[ActiveGoal],
+        *,
+        item_ids: Collection[int] | None = None,
+        cancel: CancelToken | None = None,
     ) -> tuple[ItemScores, GoalQueries]:
-        """Score the live, encoded items against ``goals`` (in a large profile, the candidates).
+        """Score the live, encoded items against ``goals`` (in a large profile, the candidates;
+        given ``item_ids``, exactly those items, however large the profile).
 
         The projected keys of every chunk vector are cached between calls.
         """
         gq = self.embed_goals(goals)
         layout = self.layout()
         index = self._index()
+        if item_ids is not None:
+            wanted = np.fromiter(item_ids, np.int64, count=len(item_ids))
+            layout = layout.subset(np.isin(layout.item_ids, wanted))
         if len(layout.item_ids) == 0:
             return ItemScores.empty(len(goals)), gq
-        layout = self._candidates(layout, gq)
+        if item_ids is None:
+            layout = self._candidates(layout, gq)
         scores = score_items(
             self.scorer,
             layout,
@@ -372,9 +381,11 @@ class Ranker:
         top: int | None = None,
         *,
         goal_ids: Sequence[int] | None = None,
+        item_ids: Collection[int] | None = None,
         cancel: CancelToken | None = None,
     ) -> list[RankedItem]:
-        """Live items best first, each with score, best goal and evidence passage."""
+        """Live items best first, each with score, best goal and evidence passage
+        (only ``item_ids``, when given: a period's items for a review)."""
         self.follow_active_version()
         goals = self.active_goals(goal_ids)
         if not goals:
@@ -382,7 +393,7 @@ class Ranker:
                 "There are no active goals to rank against.",
                 hint='Add one with: focusdesk goals add "what you are working on"',
             )
-        scores, gq = self.score(goals, cancel=cancel)
+        scores, gq = self.score(goals, item_ids=item_ids, cancel=cancel)
         final, parts, stories = self.apply_priors(scores)
         heads = np.flatnonzero(stories.story_of[: len(final)] == np.arange(len(final)))
         order = heads[np.argsort(-final[heads], kind="stable")]

@@ -198,7 +198,8 @@ def assemble_review(
     ranked: list[RankedItem] = []
     has_goals = bool(fd.ranker.active_goals(goal_ids))
     if has_goals and in_period:
-        ranked = fd.rank(None, goal_ids=goal_ids, cancel=cancel)
+        # Exactly the period's items, however large the profile (no candidate pass).
+        ranked = fd.rank(None, goal_ids=goal_ids, item_ids=set(in_period), cancel=cancel)
 
     # Stories: a head stands for its members; it is in the period when any member is.
     head_of: dict[int, RankedItem] = {}

@@ -272,3 +272,32 @@ def test_shallow_first_search_keeps_the_same_hits_as_a_full_depth_one(
     assert np.array_equal(got, np.sort(ids[keep]))
     # The dominant facet needed more than the shallow search gave it.
     assert keep[0].sum() > 4 * config.hits / len(queries)
+
+
+def test_ranking_given_items_scores_exactly_those_past_the_candidate_pass(
+    fd: FocusDesk, tmp_path: Path
+) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    texts = {
+        "ota": "# OTA\n\nSigned OTA firmware updates with rollback for the sensor.",
+        "ble": "# BLE\n\nBLE firmware disconnects during OTA updates on old phones.",
+        "soup": "# Soup\n\nLeek and potato soup.",
+        "bike": "# Bike\n\nNew chain for the bike.",
+    }
+    for name, text in texts.items():
+        (vault / f"{name}.md").write_text(text)
+    fd.add_source("notes", str(vault))
+    fd.sync()
+    fd.add_goal("OTA firmware updates for the sensor")
+    ids = {r.title: r.item_id for r in fd.rank(None)}
+    # A candidate net so narrow that the unrelated notes fall through it.
+    fd.ranker._candidate_pass = CandidatePass(
+        CandidateConfig(exact_below=0, hits=1, min_hits_per_query=1)
+    )
+    assert {r.title for r in fd.rank(None)} <= {"OTA", "BLE"}
+    # A review of a period asks for its items: every one is scored, none filtered.
+    wanted = {ids["Soup"], ids["Bike"], ids["BLE"]}
+    got = fd.rank(None, item_ids=wanted)
+    assert {r.item_id for r in got} == wanted
+    assert [r.title for r in got][0] == "BLE"
