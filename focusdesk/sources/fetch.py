@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from focusdesk import __version__
 from focusdesk.errors import SourceError
@@ -346,6 +346,10 @@ class _Target:
     path: str
 
 
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
 def _split_target(url: str) -> _Target:
     try:
         parts = urlsplit(url.strip())
@@ -362,10 +366,19 @@ def _split_target(url: str) -> _Target:
         raise FetchError(f"{url!r} names no host.")
     if parts.username or parts.password:
         raise FetchError(f"{url!r} carries a user name or password; that is not supported.")
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    clean = urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, ""))
+    netloc = parts.netloc
+    if not host.isascii():  # an internationalised name goes on the wire as IDNA
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise FetchError(f"{url!r} names a host that is not a valid domain name.") from None
+        netloc = ascii_host + (f":{port}" if port is not None else "")
+        host = ascii_host
+    # Spaces and non-ASCII characters percent-encoded (UTF-8); existing escapes kept.
+    raw_path = quote(parts.path or "/", safe=_PATH_SAFE)
+    raw_query = quote(parts.query, safe=_QUERY_SAFE)
+    path = raw_path + ("?" + raw_query if raw_query else "")
+    clean = urlunsplit((scheme, netloc, raw_path, raw_query, ""))
     return _Target(clean, scheme, host, port or (443 if scheme == "https" else 80), path)
 
 
@@ -483,8 +496,8 @@ class Fetcher:
             visited.append(target.url)
             if watchdog.remaining() <= 0:
                 raise self._deadline(visited[0])
-            response, conn = self._request(
-                target, addresses[0], etag, last_modified, accept, watchdog, visited[0]
+            response, conn = self._request_any(
+                target, addresses, etag, last_modified, accept, watchdog, visited[0]
             )
             try:
                 status = response.status
@@ -524,6 +537,26 @@ class Fetcher:
                 return result
             finally:
                 conn.close()
+
+    def _request_any(
+        self,
+        target: _Target,
+        addresses: list[str],
+        etag: str | None,
+        last_modified: str | None,
+        accept: str,
+        watchdog: _Watchdog,
+        first_url: str,
+    ) -> tuple[http.client.HTTPResponse, http.client.HTTPConnection]:
+        """Each checked address in turn (a host with a broken IPv6 route still works)."""
+        for n, ip in enumerate(addresses):
+            try:
+                return self._request(target, ip, etag, last_modified, accept, watchdog, first_url)
+            except FetchError:
+                if n == len(addresses) - 1 or watchdog.fired:
+                    raise
+                log.info("%s did not answer on %s; trying its next address", target.host, ip)
+        raise AssertionError("unreachable: addresses is never empty")
 
     def _request(
         self,

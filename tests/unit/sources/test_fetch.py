@@ -484,3 +484,36 @@ def test_retry_after_in_the_past_means_now() -> None:
     now = datetime.now(UTC)
     past = (now - timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert parse_retry_after(past, now) == 0
+
+
+def test_a_url_with_spaces_and_non_ascii_is_sent_percent_encoded(server: FeedServer) -> None:
+    server.serve_feed("/b%C3%BCcher%20neu.xml", FEED)
+    r = fast().get(server.url("/bücher neu.xml"))
+    assert r.body == FEED
+    assert r.url.endswith("/b%C3%BCcher%20neu.xml")
+
+
+def test_an_internationalised_host_goes_out_as_idna(server: FeedServer) -> None:
+    server.serve_feed("/feed", FEED)
+    routed = Routed(server, {"xn--bcher-kva.example": "93.184.215.14"})
+    fetcher = Fetcher(FetchLimits(deadline=5), resolver=routed.resolve, connector=routed.connect)
+    assert fetcher.get(f"http://bücher.example:{server.port}/feed").body == FEED
+    assert server.requests[-1].headers["host"] == f"xn--bcher-kva.example:{server.port}"
+
+
+def test_each_address_of_a_host_is_tried_in_turn(server: FeedServer) -> None:
+    server.serve_feed("/feed", FEED)
+    tried: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        return ["2001:db8::1", "93.184.215.14"]  # a broken IPv6 route, then IPv4
+
+    def connect(ip: str, port: int, timeout: float) -> socket.socket:
+        tried.append(ip)
+        if ip == "2001:db8::1":
+            raise ConnectionRefusedError(111, "Connection refused")
+        return socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+
+    fetcher = Fetcher(FetchLimits(deadline=5), resolver=resolve, connector=connect)
+    assert fetcher.get(f"http://feeds.example.com:{server.port}/feed").body == FEED
+    assert tried == ["2001:db8::1", "93.184.215.14"]
