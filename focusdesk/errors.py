@@ -6,6 +6,8 @@ any other exception is a bug, logged with its traceback and reported as such.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class FocusDeskError(Exception):
     """Root of every error FocusDesk raises on purpose."""
@@ -26,6 +28,9 @@ class KnownError(FocusDeskError):
 
 class SourceError(KnownError):
     """A source could not be read (missing file, unreadable folder, bad mailbox)."""
+
+    sync_state: dict[str, Any] | None = None
+    """Set when the sync should still save this state (how far it got, when to retry)."""
 
 
 class NotFoundError(KnownError):

@@ -444,11 +444,15 @@ class ImapIngester:
                     failures_in_a_row = 0
                 failures_in_a_row += 1
                 if failures_in_a_row >= self.attempts:
-                    raise SourceError(
+                    error = SourceError(
                         exc.message,
                         hint="Check the host name and port and your network connection; "
-                        "the next sync tries again.",
-                    ) from None
+                        "the next sync goes on from where this one stopped.",
+                    )
+                    # What was read is stored (the store flushes on a failure): the next
+                    # sync starts after it rather than from the beginning.
+                    error.sync_state = self._state(progress)
+                    raise error from None
                 delay = min(self.backoff_max, self.backoff_base * 2 ** (failures_in_a_row - 1))
                 self.stats.retries += 1
                 log.info("%s; retrying in %.1f s", exc.message, delay)
@@ -456,16 +460,16 @@ class ImapIngester:
             finally:
                 if client is not None:
                     self._close(client)
-        self._result = ScanResult(
-            state={
-                "folders": {
-                    f: {"uidvalidity": p.uidvalidity, "last_uid": p.last_uid}
-                    for f, p in progress.items()
-                    if f in self.account.folders
-                }
-            },
-            complete=False,
-        )
+        self._result = ScanResult(state=self._state(progress), complete=False)
+
+    def _state(self, progress: dict[str, _FolderProgress]) -> dict[str, Any]:
+        return {
+            "folders": {
+                f: {"uidvalidity": p.uidvalidity, "last_uid": p.last_uid}
+                for f, p in progress.items()
+                if f in self.account.folders
+            }
+        }
 
     def _connect(self, ssl_context: ssl.SSLContext) -> IMAPClient:
         """An encrypted, not yet authenticated connection."""

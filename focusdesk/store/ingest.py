@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -70,23 +71,30 @@ def ingest(
         pending.clear()
 
     n = 0
-    for entry in stream:
-        if cancel is not None and n % 50 == 0:
-            cancel.raise_if_cancelled()
-        n += 1
-        if isinstance(entry, IngestFailure):
-            report.failed += 1
-            report.failures.append((entry.ref, entry.reason))
-            log.warning("Skipped %s: %s", entry.ref, entry.reason)
-            continue
-        _rekey_other_message(entry, shas)
-        if entry.external_id in seen:
-            continue
-        seen.add(entry.external_id)
-        pending.append(entry)
-        if len(pending) >= BATCH:
+    try:
+        for entry in stream:
+            if cancel is not None and n % 50 == 0:
+                cancel.raise_if_cancelled()
+            n += 1
+            if isinstance(entry, IngestFailure):
+                report.failed += 1
+                report.failures.append((entry.ref, entry.reason))
+                log.warning("Skipped %s: %s", entry.ref, entry.reason)
+                continue
+            _rekey_other_message(entry, shas)
+            if entry.external_id in seen:
+                continue
+            seen.add(entry.external_id)
+            pending.append(entry)
+            if len(pending) >= BATCH:
+                flush()
+                progress(Progress("read", n, None, f"Read {n} items from {report.source_name}"))
+    except Exception:
+        # The source failed or the user cancelled: keep what was read before that (an
+        # IMAP sync's saved progress counts on it).
+        with contextlib.suppress(Exception):
             flush()
-            progress(Progress("read", n, None, f"Read {n} items from {report.source_name}"))
+        raise
     flush()
     progress(Progress("read", n, n, f"Read {n} items from {report.source_name}"))
     return seen

@@ -416,6 +416,42 @@ def test_a_dropped_connection_resumes_after_the_last_message(
     assert ing.result.state["folders"]["INBOX"]["last_uid"] == 10
 
 
+def test_a_sync_that_gives_up_keeps_what_it_read_and_the_next_resumes(
+    fd: FocusDesk, dovecot: Dovecot, imap_user: ImapUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imapclient import IMAPClient
+
+    import focusdesk.sources.imap as imap_module
+
+    dovecot.append(imap_user, [message(n) for n in range(1, 11)])
+    sid = add_imap(fd, dovecot, imap_user)
+    real_fetch = IMAPClient.fetch
+    fetched: list[int] = []
+    broken = {"on": True}
+
+    def fetch_then_break(self: IMAPClient, messages: Any, data: Any, modifiers: Any = None) -> Any:
+        if "BODY.PEEK[]" in data:
+            if broken["on"] and any(int(m) > 4 for m in messages):
+                raise imaplib.IMAP4.abort("socket error: connection reset")
+            fetched.extend(int(m) for m in messages)
+        return real_fetch(self, messages, data, modifiers)
+
+    monkeypatch.setattr(IMAPClient, "fetch", fetch_then_break)
+    monkeypatch.setattr(imap_module.ImapIngester, "batch_size", 4)
+    monkeypatch.setattr(imap_module.ImapIngester, "backoff_base", 0.0)
+    report = fd.sync().reports[0]
+    assert report.error is not None
+    assert report.added == 4  # the first batch is stored although the sync gave up
+    assert sync_state(fd, sid)["folders"]["INBOX"]["last_uid"] == 4
+    broken["on"] = False
+    fetched.clear()
+    report = fd.sync().reports[0]
+    assert report.error is None
+    assert report.added == 6
+    assert min(fetched) == 5  # it went on from where it stopped
+    assert len(stored(fd, sid)) == 10
+
+
 # -- (e) the password never lands on disk or in a log ------------------------------------
 CANARY = "canary-Pw-93f1"
 
