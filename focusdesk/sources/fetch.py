@@ -496,9 +496,16 @@ class Fetcher:
             visited.append(target.url)
             if watchdog.remaining() <= 0:
                 raise self._deadline(visited[0])
-            response, conn = self._request_any(
-                target, addresses, etag, last_modified, accept, watchdog, visited[0]
-            )
+            for n, ip in enumerate(addresses):  # each in turn: a broken IPv6 route is no end
+                try:
+                    response, conn = self._request(
+                        target, ip, etag, last_modified, accept, watchdog, visited[0]
+                    )
+                    break
+                except FetchError:
+                    if n == len(addresses) - 1 or watchdog.fired:
+                        raise
+                    log.info("%s did not answer on %s; trying its next address", target.host, ip)
             try:
                 status = response.status
                 headers = _headers(response)
@@ -537,26 +544,6 @@ class Fetcher:
                 return result
             finally:
                 conn.close()
-
-    def _request_any(
-        self,
-        target: _Target,
-        addresses: list[str],
-        etag: str | None,
-        last_modified: str | None,
-        accept: str,
-        watchdog: _Watchdog,
-        first_url: str,
-    ) -> tuple[http.client.HTTPResponse, http.client.HTTPConnection]:
-        """Each checked address in turn (a host with a broken IPv6 route still works)."""
-        for n, ip in enumerate(addresses):
-            try:
-                return self._request(target, ip, etag, last_modified, accept, watchdog, first_url)
-            except FetchError:
-                if n == len(addresses) - 1 or watchdog.fired:
-                    raise
-                log.info("%s did not answer on %s; trying its next address", target.host, ip)
-        raise AssertionError("unreachable: addresses is never empty")
 
     def _request(
         self,
