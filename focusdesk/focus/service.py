@@ -479,7 +479,8 @@ class FocusService:
 
 
 def _why_missed(occ: Occurrence, active: SessionView | None) -> str:
-    """ "overlapped" when a session running now was already running as the window closed."""
+    """Why an occurrence did not start: "overlapped" when the session running now was
+    already running as its window closed, else "missed"."""
     if active is not None and (active.actual_start or active.planned_start) <= occ.latest_start:
         return "overlapped"
     return "missed"

@@ -92,6 +92,7 @@ class Ranker:
         self._scorer: GoalAttentionScorer | None = None
         self._priors: Priors | None = None
         self._scorer_version: int | None = None  # the loaded version's id (None: untrained)
+        self._active_seen: int | None = None  # the active version's id when it was loaded
         self._layout: ChunkLayout | None = None
         self._layout_key: tuple[int, int] | None = None
         self._meta: ItemMeta | None = None
@@ -129,6 +130,7 @@ class Ranker:
             from focusdesk.rank.learning import Priors
 
             version = self._active_version()
+            self._active_seen = version.id if version else None
             folder = self._version_folder(version.path) if version else None
             trained_for = version.metrics.get("model_id") if version else None
             if trained_for is not None and trained_for != self.encoder.model_id:
@@ -165,8 +167,8 @@ class Ranker:
             return
         version = self._active_version()
         active = version.id if version is not None else None
-        if active != self._scorer_version:
-            self.scorer_changed()
+        if active != self._active_seen:  # not the loaded one: a version that failed to load
+            self.scorer_changed()  # or did not fit the model is not retried on every rank
 
     @property
     def priors(self) -> Priors:

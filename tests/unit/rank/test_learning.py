@@ -178,6 +178,9 @@ def test_a_version_trained_for_another_model_is_not_used(synced: FocusDesk) -> N
         )
     synced.ranker.scorer_changed()
     assert [r.item_id for r in synced.rank()] == untrained
+    scorer = synced.ranker.scorer
+    synced.rank()
+    assert synced.ranker.scorer is scorer  # decided once, not reloaded on every rank
 
 
 def test_a_reset_made_by_another_process_is_followed(synced: FocusDesk) -> None:
