@@ -45,6 +45,11 @@ def _items(fd: FocusDesk, topic: str) -> list[int]:
     return [r.item_id for r in fd.rank() if r.title.startswith(topic)]
 
 
+def _relevance(fd: FocusDesk) -> dict[int, float]:
+    """Each item's relevance (not the score: the recency prior moves with the clock)."""
+    return {r.item_id: round(r.relevance, 4) for r in fd.rank()}
+
+
 def test_labels_prefer_the_latest_explicit_vote(synced: FocusDesk) -> None:
     a, b, c = _items(synced, "battery")[:3]
     synced.record_feedback(a, "down")
@@ -82,14 +87,14 @@ def test_training_on_votes_moves_the_voted_topic_up(synced: FocusDesk) -> None:
 
 
 def test_reset_returns_to_the_untrained_scorer(synced: FocusDesk) -> None:
-    before = [r.item_id for r in synced.rank()]
+    before = _relevance(synced)
     for iid in _items(synced, "radio")[:5]:
         synced.record_feedback(iid, "up")
     for iid in _items(synced, "battery")[:5]:
         synced.record_feedback(iid, "down")
     assert synced.train_scorer().accepted
     synced.reset_scorer()
-    assert [r.item_id for r in synced.rank()] == before
+    assert _relevance(synced) == before
     assert not any(v["active"] for v in synced.scorer_versions())
 
 
@@ -102,11 +107,11 @@ def test_a_version_that_is_not_better_is_not_used(
         synced.record_feedback(iid, "down")
     losses = iter([0.2, 0.5])  # current, new: the new one is worse held out
     monkeypatch.setattr(ScorerTrainer, "_pair_loss", lambda *a, **k: next(losses))
-    before = [r.item_id for r in synced.rank()]
+    before = _relevance(synced)
     result = synced.train_scorer()
     assert not result.accepted
     assert "kept" in result.message
-    assert [r.item_id for r in synced.rank()] == before
+    assert _relevance(synced) == before
     assert synced.scorer_versions()[-1]["accepted"] is False
 
 
@@ -165,9 +170,9 @@ def test_a_version_trained_for_another_model_is_not_used(synced: FocusDesk) -> N
 
     from focusdesk.store.models import ScorerVersion
 
-    untrained = [r.item_id for r in synced.rank()]
+    untrained = _relevance(synced)
     _train_radio_over_battery(synced)
-    assert [r.item_id for r in synced.rank()] != untrained
+    assert _relevance(synced) != untrained
     with synced.store.session() as s:
         v = s.scalars(select(ScorerVersion).where(ScorerVersion.active.is_(True))).one()
         assert v.metrics["model_id"] == synced.encoder.model_id
@@ -177,20 +182,20 @@ def test_a_version_trained_for_another_model_is_not_used(synced: FocusDesk) -> N
             .values(metrics={**v.metrics, "model_id": "another-model:123"})
         )
     synced.ranker.scorer_changed()
-    assert [r.item_id for r in synced.rank()] == untrained
+    assert _relevance(synced) == untrained
     scorer = synced.ranker.scorer
     synced.rank()
     assert synced.ranker.scorer is scorer  # decided once, not reloaded on every rank
 
 
 def test_a_reset_made_by_another_process_is_followed(synced: FocusDesk) -> None:
-    untrained = [r.item_id for r in synced.rank()]
+    untrained = _relevance(synced)
     _train_radio_over_battery(synced)
-    trained = [r.item_id for r in synced.rank()]
+    trained = _relevance(synced)
     assert trained != untrained
     cli = FocusDesk(synced.paths, encoder=synced.encoder)  # `focusdesk scorer reset`
     try:
         cli.reset_scorer()
     finally:
         cli.close()
-    assert [r.item_id for r in synced.rank()] == untrained
+    assert _relevance(synced) == untrained
