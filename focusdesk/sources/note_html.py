@@ -74,6 +74,10 @@ _CALLOUT_COLOURS = {
     "cite": "#9e9e9e",
 }
 _DEFAULT_COLOUR = "#086ddd"
+_DATA_TABLE = (
+    '<table border="1" cellspacing="0" cellpadding="4" '
+    'style="border-collapse:collapse; border-color:#8c8c8c; margin-top:4px; margin-bottom:8px">'
+)
 _KEY_COLOUR = "#808080"
 """Property names: a grey that reads on light and dark backgrounds alike."""
 
@@ -226,7 +230,9 @@ class _Collector:
     def safe(self, raw: str) -> str:
         result = sanitize_html(raw)
         self.remote.extend(u for u in result.remote_urls if u not in self.remote)
-        return result.html
+        # A Markdown table is data: give it rules and room (sanitised tables carry no
+        # attributes of their own, so only FocusDesk's are added here).
+        return result.html.replace("<table>", _DATA_TABLE)
 
 
 def _rgba(colour: str, alpha: float) -> str:
@@ -315,8 +321,8 @@ def _properties_html(front_matter: Mapping[str, Any], out: _Collector) -> str:
     """The front matter as Obsidian shows it: a small table of the non-empty properties."""
     rows: list[str] = []
     for key, value in front_matter.items():
-        if value in (None, "", [], {}):
-            continue
+        if value in (None, "", [], {}) or key == "title":
+            continue  # the title is the reader's heading already
         if key in ("tags", "tag", "aliases"):
             values = value if isinstance(value, list) else re.split(r"[,\s]+", str(value))
             prefix = "#" if key != "aliases" else ""

@@ -42,6 +42,8 @@ EVIDENCE_ANCHOR = "evidence"
 MARK_BACKGROUND, MARK_FOREGROUND = "#ffe27a", "#1b1b1b"
 MARK_STYLE = f"background-color:{MARK_BACKGROUND}; color:{MARK_FOREGROUND};"
 """Amber highlight with dark text: readable on light and dark palettes alike."""
+_ROOMY_TABLE = '<table cellspacing="0" cellpadding="3">'
+"""Sanitised tables have no spacing of their own: Qt would set their cells edge to edge."""
 EVIDENCE_BLOCK_CHARS = 700
 """The separate evidence block (passage not found in the body) is cut to this length."""
 
@@ -326,7 +328,7 @@ class ReaderView(QTextBrowser):
             allowed=self.remote_allowed,
             loaded=self._images,
             failed=self.failed_images,
-        )
+        ).replace("<table>", _ROOMY_TABLE)
         evidence = ranked.evidence.strip() if ranked is not None else ""
         body = _InertDocument()
         body.setHtml(shown)

@@ -77,6 +77,7 @@ class ReaderPane(QWidget):
         self.notice.setObjectName("reader_notice")
         self.notice.setAccessibleName("Remote content notice")
         self.notice.setWordWrap(True)
+        self.notice.setContentsMargins(8, 2, 8, 2)
         self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reader = ReaderView(self)
         self.why = WhyPanel(self)
