@@ -33,7 +33,7 @@ from focusdesk.sources.html_safe import sanitize_html
 
 __all__ = ["MAX_RENDERED_CHARS", "RenderedNote", "render_note", "wikilink_href"]
 
-MAX_RENDERED_CHARS = 400_000
+MAX_RENDERED_CHARS = 100_000
 """Longer notes are shown as plain text (rendering them would stall the reader)."""
 
 _WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")

@@ -190,6 +190,16 @@ def test_a_note_is_rendered_and_its_wikilinks_open_notes(
     assert "no note" in window.status_label.text().lower()
     assert window.reader_pane.detail.title == "Japan trip"
 
+    # The keyboard alone: Tab walks the reader's links, Enter follows one.
+    reader.setFocus()
+    for _ in range(10):
+        if reader.textCursor().selectedText() == "Nara":
+            break
+        qtbot.keyClick(reader, Qt.Key.Key_Tab)
+    assert reader.textCursor().selectedText() == "Nara"
+    qtbot.keyClick(reader, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.reader_pane.detail.title == "Nara", timeout=SIGNAL_TIMEOUT_MS)
+
 
 def test_a_newsletter_with_a_stub_plain_part_shows_its_html_with_a_toggle(
     qtbot: Any, make_window: Any, profile: FocusDesk, tmp_path: Path
@@ -240,3 +250,42 @@ def test_failed_remote_images_keep_their_alt_text_and_say_why(
     assert not has_images(window.reader.document())  # no broken-image icon, scaled up
     assert "Could not load 3 remote images" in pane.notice_text()
     assert "refused" in pane.notice_text()
+
+
+def test_a_link_to_a_heading_of_the_same_note_scrolls_to_it(qtbot: Any) -> None:
+    from datetime import UTC, datetime
+
+    from focusdesk.records import ItemDetail
+    from focusdesk.ui.reader_pane import ReaderPane
+
+    body = "Jump to [[#Far heading|the end]].\n\n" + "filler paragraph\n\n" * 80
+    body += "## Far heading\n\nHere.\n\n" + "more filler\n\n" * 40
+    note = ItemDetail(
+        id=5,
+        source_name="vault",
+        source_kind="notes",
+        kind="note",
+        title="Long note",
+        author=None,
+        url=None,
+        published_at=datetime(2026, 11, 18, tzinfo=UTC),
+        body=body,
+        text=body,
+        status="new",
+        meta={"path": "/vault/Long note.md", "front_matter": {}},
+    )
+    pane = ReaderPane()
+    qtbot.addWidget(pane)
+    pane.resize(600, 400)
+    pane.show()
+    qtbot.waitExposed(pane)
+    pane.show_item(note, None, {})
+    opened: list[str] = []
+    pane.note_link_activated.connect(opened.append)
+    assert pane.reader.verticalScrollBar().value() == 0
+    click_link(qtbot, pane.reader, "the end")
+    assert opened == []  # not another note
+    heading = pane.reader.document().find("Far heading")
+    top = pane.reader.cursorRect(QTextCursor(heading.block())).top()
+    assert pane.reader.verticalScrollBar().value() > 0
+    assert 0 <= top < pane.reader.viewport().height() // 2
