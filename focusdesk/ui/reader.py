@@ -328,6 +328,7 @@ class ReaderView(QTextBrowser):
             allowed=self.remote_allowed,
             loaded=self._images,
             failed=self.failed_images,
+            requested=self.requested,
         ).replace("<table>", _ROOMY_TABLE)
         evidence = ranked.evidence.strip() if ranked is not None else ""
         body = _InertDocument()

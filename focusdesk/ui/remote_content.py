@@ -100,11 +100,13 @@ def present_images(
     allowed: bool = False,
     loaded: Container[str] = (),
     failed: Container[str] = (),
+    requested: Container[str] | None = None,
 ) -> str:
     """``html`` with only the images the reader can draw; every other one becomes its alt text.
 
     A remote image keeps its address only when it is ``allowed`` and already ``loaded``;
-    one waiting for the network, one that ``failed`` and any image the reader never
+    one waiting for the network, one that ``failed`` (or was never ``requested``, when
+    that is given) and any image the reader never
     loads (``cid:`` parts, ``data:``) is shown as a short grey note with its alt text,
     never as Qt's broken-image icon scaled to the image's size.
     """
@@ -121,6 +123,8 @@ def present_images(
             return re.sub(rf"\s{REMOTE_SRC}=", " src=", tag, count=1, flags=re.IGNORECASE)
         if remote in failed:
             return _note("image could not be loaded", alt)
+        if requested is not None and remote not in requested:
+            return _note("remote image not loaded", alt)  # beyond the per-item cap
         return _note("loading image", alt)
 
     return _IMG.sub(replace, html)

@@ -118,6 +118,7 @@ def test_remote_content_is_found_and_senders_are_matched(image_server: str) -> N
     # Allowed: drawn only once fetched; until then, or when it fails, its alt text.
     url = f"{image_server}/chart.png"
     assert "loading image: chart" in present_images(html, allowed=True)
+    assert "remote image not loaded" in present_images(html, allowed=True, requested=())
     assert f'src="{url}"' in present_images(html, allowed=True, loaded={url})
     failed = present_images(html, allowed=True, failed={url})
     assert "image could not be loaded: chart" in failed
