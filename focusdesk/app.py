@@ -428,6 +428,29 @@ class FocusDesk:
                 meta=dict(item.meta),
             )
 
+    def find_linked_note(self, item_id: int, target: str) -> int | None:
+        """The note that a link in note ``item_id`` names (same vault), or None if none does.
+
+        ``target`` is a wikilink's note name or a relative Markdown link (Obsidian's rules,
+        see ``sources.note_links``).
+        """
+        from focusdesk.sources.note_links import NoteRef, resolve_note_link
+
+        with self.store.session() as s:
+            item = s.get(Item, item_id)
+            if item is None:
+                raise NotFoundError(f"There is no item with id {item_id}.")
+            rows = s.execute(
+                select(Item.id, Item.external_id, Item.title).where(
+                    Item.source_id == item.source_id,
+                    Item.kind == "note",
+                    Item.vanished.is_(False),
+                )
+            ).all()
+            here = item.external_id
+        found = resolve_note_link(target, here, (NoteRef(i, p, t) for i, p, t in rows))
+        return found.item_id if found is not None else None
+
     def record_feedback(
         self,
         item_id: int,

@@ -17,6 +17,11 @@ window sync and rank it as on a first start, then saves to docs/screenshots/:
 - keyboard-shortcuts.png   the ? overlay
 - goals-editor.png, sources-manager.png, settings.png  the dialogs over the window
 - main-window-dark.png     the dark theme
+- reader-note-*.png        a Markdown note rendered (callouts, wikilinks, properties, lists)
+- reader-newsletter-*.png  an HTML newsletter whose plain part is a stub
+
+The reader scenarios (``shoot_reader``) build their own small profile and can run alone:
+``python scripts/screenshots.py --only reader [--vault PATH]``.
 """
 
 from __future__ import annotations
@@ -73,6 +78,61 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 </item>
 </channel></rss>
 """
+
+READER_NOTE_PATH = "Projects/Aeris v2 launch checklist.md"
+READER_NOTE = """---
+title: Aeris v2 launch checklist
+tags: [firmware, release]
+status: "[[In progress]]"
+owner: "[[Tomasz]]"
+due: 2026-11-27
+---
+# Aeris v2 launch checklist
+
+The **RC1** build goes out on *27 November*. Everything below must be green first;
+see [[Battery life test plan|the battery test plan]] and [[Aeris v2 Firmware#Open risks]].
+
+> [!warning] Sleep current
+> The BLE stack update raised the sleep floor to **14 µA**. Target: under 6 µA.
+
+> [!tip]- How to measure
+> Profile a full advertising interval at 100 kS/s, then bisect the builds.
+
+## Release gates
+
+- Firmware
+\t- [x] signed OTA images with rollback
+\t- [ ] sleep current under 6 µA
+\t\t- [ ] release the HF clock before sleep
+- Hardware
+\t- [ ] EVT-2 soak results from Kowal
+
+| Gate | Owner | State |
+|------|-------|-------|
+| OTA rollback | Priya | done |
+| Sleep current | Tomasz | open |
+
+Run `fw-release --rc 1` once the gates pass. Questions go to [[Release channel]].
+"""
+
+NEWSLETTER_HTML = """<html><body style="font-family:sans-serif">
+<h1>Low Power Weekly · issue 47</h1>
+<p><img src="https://cdn.lowpower.example.org/banner.png" width="600" height="120"
+ alt="Low Power Weekly banner"></p>
+<h2>Sleep-current regressions after BLE stack updates</h2>
+<p>Several teams saw their sensors' sleep current jump from a few microamps to tens of
+microamps after a <b>BLE stack</b> update. The usual cause is a peripheral clock left
+running after the radio goes idle. <a href="https://lowpower.example.org/47/sleep">Read
+more</a>.</p>
+<table><tr><th>Build</th><th>Sleep current</th></tr>
+<tr><td>v1.9</td><td>5.8 µA</td></tr><tr><td>v2.0-rc0</td><td>14.2 µA</td></tr></table>
+<h2>Passivation in Li-SOCl2 cells</h2>
+<p>A cell that sits at low current builds a passivation layer; the first high-current
+pulse can dip below the brown-out threshold. A small supercapacitor helps.</p>
+<p><img src="https://cdn.lowpower.example.org/pulse.png" width="480" height="200"
+ alt="Voltage during the first pulse"></p>
+<p style="font-size:small">You receive this because you subscribed at lowpower.example.org.</p>
+</body></html>"""
 
 log = logging.getLogger("screenshots")
 
@@ -260,6 +320,108 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     desk.close()
 
 
+def write_newsletter_mbox(path: Path) -> Path:
+    """An mbox with one newsletter: a stub plain part and the real content in HTML."""
+    import mailbox
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Low Power Weekly <news@lowpower.example.org>"
+    msg["To"] = "you@aeris.example"
+    msg["Subject"] = "Low Power Weekly #47: sleep-current regressions, passivation"
+    msg["Date"] = "Thu, 19 Nov 2026 07:00:00 +0000"
+    msg["Message-ID"] = "<lpw-47@lowpower.example.org>"
+    msg.set_content("See the HTML version of this email in your browser.")
+    msg.add_alternative(NEWSLETTER_HTML, subtype="html")
+    box = mailbox.mbox(str(path))
+    box.add(msg)
+    box.close()
+    return path
+
+
+def build_reader_profile(root: Path, vault: Path | None = None) -> Path:
+    """A profile with a notes vault (the demo one, or ``vault``) plus the showcase note,
+    a newsletter mbox and the demo goals (not yet synced)."""
+    import shutil
+
+    from focusdesk.app import FocusDesk
+
+    notes = root.parent / "reader-vault"
+    shutil.copytree(vault or DEMO / "notes", notes, ignore=shutil.ignore_patterns(".*"))
+    showcase = notes / READER_NOTE_PATH
+    showcase.parent.mkdir(parents=True, exist_ok=True)
+    showcase.write_text(READER_NOTE, encoding="utf-8")
+    mbox = write_newsletter_mbox(root.parent / "newsletter.mbox")
+    desk = FocusDesk.open(root)
+    try:
+        desk.add_source("notes", str(notes), name="Notes")
+        desk.add_source("mbox", str(mbox), name="Newsletters")
+        for goal in json.loads((DEMO / "goals.json").read_text(encoding="utf-8")):
+            desk.add_goal(goal["title"], weight=float(goal.get("weight", 1.0)))
+    finally:
+        desk.close()
+    return root
+
+
+def _select_titled(window: Any, title: str) -> bool:
+    """Select the inbox row titled ``title`` (the reader shows it)."""
+    for item in window.inbox_model.items():
+        if item.title == title:
+            return bool(window.select_item(item.item_id))
+    log.warning("no inbox row titled %r", title)
+    return False
+
+
+def shoot_reader_note(window: Any, out: Path, name: str, title: str | None = None) -> None:
+    """The reader with a rendered Markdown note (the showcase note unless ``title``)."""
+    if _select_titled(window, title or "Aeris v2 launch checklist"):
+        save(window, out, name)
+
+
+def shoot_reader_newsletter(window: Any, out: Path, name: str) -> None:
+    """The reader with an HTML newsletter whose plain part is a stub (images blocked)."""
+    for item in window.inbox_model.items():
+        if item.source_kind == "mbox" and item.title.startswith("Low Power Weekly"):
+            window.select_item(item.item_id)
+            if not window.reader_pane.showing_formatted:
+                log.warning("the newsletter is shown as plain text")
+            save(window, out, name)
+            return
+    log.warning("the newsletter is not in the inbox")
+
+
+def shoot_reader(
+    out: Path,
+    tmp: Path,
+    timeout_s: float,
+    *,
+    vault: Path | None = None,
+    vault_note: str | None = None,
+    sizes: tuple[tuple[int, int], ...] = ((1400, 900), (1024, 640)),
+    themes: tuple[str, ...] = ("light", "dark"),
+) -> None:
+    """reader-note-WxH-THEME.png and reader-newsletter-WxH-THEME.png for each size and theme."""
+    from focusdesk.app import FocusDesk
+    from focusdesk.ui.main_window import MainWindow
+
+    profile = build_reader_profile(tmp / "reader-profile", vault)
+    desk = FocusDesk.open(profile)
+    window = MainWindow(desk)
+    window.show()
+    wait_for(window.rank_did_finish, timeout_s)
+    for theme in themes:
+        window.apply_settings({"theme": theme})
+        for width, height in sizes:
+            window.resize(width, height)
+            tag = f"{width}x{height}-{theme}"
+            shoot_reader_note(window, out, f"reader-note-{tag}.png")
+            if vault_note:
+                shoot_reader_note(window, out, f"reader-vault-note-{tag}.png", vault_note)
+            shoot_reader_newsletter(window, out, f"reader-newsletter-{tag}.png")
+    window.close()
+    desk.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
@@ -274,6 +436,9 @@ def main(argv: list[str] | None = None) -> int:
         default=900.0,
         help="seconds to wait for the sync, the ranking and a search",
     )
+    parser.add_argument("--only", choices=("all", "reader"), default="all")
+    parser.add_argument("--vault", type=Path, help="a notes vault for the reader scenarios")
+    parser.add_argument("--vault-note", help="the title of a note of --vault to shoot too")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args.output.mkdir(parents=True, exist_ok=True)
@@ -283,8 +448,12 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("FocusDesk")
     app.setStyle("Fusion")  # the same look on every machine the screenshots are taken on
     with tempfile.TemporaryDirectory(prefix="focusdesk-shots-") as tmp:
-        shoot_empty(args.output, Path(tmp))
-        shoot_demo(args.output, Path(tmp), args.timeout)
+        if args.only == "all":
+            shoot_empty(args.output, Path(tmp))
+            shoot_demo(args.output, Path(tmp), args.timeout)
+        shoot_reader(
+            args.output, Path(tmp), args.timeout, vault=args.vault, vault_note=args.vault_note
+        )
     return 0
 
 

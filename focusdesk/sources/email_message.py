@@ -23,6 +23,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from typing import Any, TypeVar
 
 from focusdesk.sources.base import RawItem
+from focusdesk.sources.mail_html import html_part_meta, plain_is_stub
 from focusdesk.sources.text import clean_for_ranking, html_to_text
 
 __all__ = ["decode_bytes", "message_to_item", "parse_message_bytes"]
@@ -309,6 +310,7 @@ class _Body:
         other: list[str] = []
         self.attachments: list[str] = []
         self.has_html = False
+        html_sources: list[str] = []
         for part, leaf in _walk(msg):
             filename = _filename(part)
             if filename:
@@ -327,9 +329,17 @@ class _Body:
                 plain.append(_tidy(text))
             elif ctype == "text/html":
                 html.append(html_to_text(text))
+                html_sources.append(text)
             elif ctype not in _NOT_PROSE:
                 other.append(_tidy(text))  # text/enriched, text/x-usenet-faq, ...
-        chosen = [t for t in plain if t.strip()] or [t for t in html if t] or other
+        plain_text = "\n\n".join(t for t in plain if t.strip())
+        html_text = "\n\n".join(t for t in html if t)
+        self.html_meta = html_part_meta(html_sources, plain_text, html_text)
+        # A "see the HTML version" stub is neither read nor ranked: the HTML's text is.
+        stub = plain_is_stub(plain_text, html_text)
+        chosen = ([t for t in plain if t.strip()] if not stub else []) or (
+            [t for t in html if t] or other
+        )
         self.text = "\n\n".join(t for t in chosen if t.strip())
 
 
@@ -416,6 +426,7 @@ def _message_to_item(msg: Message, fallback_id: str) -> RawItem:
         "cc": [_format_address(n, a) for n, a in _addresses(msg, "Cc")],
         "has_html": body.has_html,
         "attachments": body.attachments,
+        **body.html_meta,
     }
     newsgroups = _header(msg, "Newsgroups")
     if newsgroups:

@@ -156,6 +156,13 @@ WHY = ActionSpec(
     group="Item",
     checkable=True,
 )
+TOGGLE_FORMAT = ActionSpec(
+    "toggle_format",
+    "Formatted or &plain text",
+    "Show the item formatted (its HTML, the rendered note) or as plain text",
+    ("V",),
+    group="Item",
+)
 HELP = ActionSpec(
     "shortcuts",
     "&Keyboard shortcuts",
@@ -176,6 +183,7 @@ ALL_SPECS = (
     OPEN_ORIGINAL,
     UNDO,
     WHY,
+    TOGGLE_FORMAT,
     SEARCH,
     SYNC,
     CANCEL,

@@ -42,6 +42,7 @@ from focusdesk.app import FocusDesk
 from focusdesk.errors import KnownError
 from focusdesk.progress import Progress
 from focusdesk.records import RankedItem, SourceInfo, SyncSummary
+from focusdesk.sources.note_links import link_target
 from focusdesk.triage import UndoRecord
 
 from . import actions, errors
@@ -213,6 +214,9 @@ class MainWindow(QMainWindow):
         )
         self.undo_action = make_action(self, actions.UNDO, ia.undo, scope=scope)
         self.why_action = make_action(self, actions.WHY, self.toggle_why, scope=scope)
+        self.format_action = make_action(
+            self, actions.TOGGLE_FORMAT, self.reader_pane.toggle_format, scope=scope
+        )
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
@@ -243,7 +247,7 @@ class MainWindow(QMainWindow):
             ]
         )
         item_menu.addSeparator()
-        item_menu.addActions([self.undo_action, self.why_action])
+        item_menu.addActions([self.undo_action, self.why_action, self.format_action])
         self.menus = {"file": file_menu, "inbox": inbox_menu, "item": item_menu}
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.help_action)
@@ -343,6 +347,7 @@ class MainWindow(QMainWindow):
         self.reader.remote_resource_needed.connect(self._fetch_remote)
         self.reader_pane.remote_load_requested.connect(self.load_remote_content)
         self.reader_pane.remote_always_requested.connect(self.always_load_remote_content)
+        self.reader_pane.note_link_activated.connect(self.open_linked_note)
 
         self.centre_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.centre_splitter.setObjectName("centre_splitter")
@@ -970,6 +975,26 @@ class MainWindow(QMainWindow):
             self.item_actions.reading_did_start(item_id)
             self.item_did_open.emit(item_id)
 
+    def open_linked_note(self, href: str) -> None:
+        """A wikilink in the note shown: open the note it names, or say there is none."""
+        item_id = self.reader.item_id
+        note, heading = link_target(href)
+        if item_id is None or not note:
+            return
+        try:
+            found = self.desk.find_linked_note(item_id, note)
+        except KnownError as exc:
+            self.show_status(exc.user_text())
+            return
+        if found is None:
+            source = self.reader_pane.detail.source_name if self.reader_pane.detail else ""
+            self.show_status(f"There is no note named “{note}” in {source or 'this vault'}.")
+            return
+        if not self.select_item(found):
+            self.show_item(found)  # not in the list (done, filtered): read it all the same
+        if heading:
+            self.reader.scroll_to_heading(heading)
+
     # -- remote content ---------------------------------------------------------------
     def load_remote_content(self) -> None:
         """ "Load remote content" for the item shown (this once)."""
@@ -1007,7 +1032,7 @@ class MainWindow(QMainWindow):
         self.net_tasks.run(
             lambda _p, _c: fetch_image(url),
             on_done=done,
-            on_error=lambda message: log.info("Remote image not loaded: %s", message),
+            on_error=lambda message: self.reader_pane.remote_image_did_fail(item_id, url, message),
             name="remote image",
         )
 

@@ -289,3 +289,34 @@ def test_text_has_no_surrogates_and_hash_is_stable() -> None:
     for value in (item.title, item.text, item.body, item.author or ""):
         value.encode("utf-8")  # raises on lone surrogates
     assert item.content_hash == item_from(data).content_hash
+
+
+_NEWSLETTER = (
+    b"From: Weekly <news@example.com>\r\nSubject: Weekly\r\nMessage-ID: <w1@example.com>\r\n"
+    b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=XX\r\n\r\n"
+    b"--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n"
+    b"--XX\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+    b"<h1>Weekly</h1><p onclick='x()'>The soak test passed on every unit this week, "
+    b"with no resets in forty-eight hours.</p><img src='https://t.example/c.png' alt='c'>"
+    b"<p>More results, charts and the raw logs follow below for the curious reader.</p>\r\n"
+    b"--XX--\r\n"
+)
+
+
+def test_html_part_is_kept_sanitised_and_a_stub_plain_part_is_not_read() -> None:
+    item = item_from(_NEWSLETTER % b"See the HTML version.")
+    assert "See the HTML version" not in item.body
+    assert "soak test passed" in item.body
+    assert "soak test passed" in item.text
+    assert "<h1>Weekly</h1>" in item.meta["html"]
+    assert "onclick" not in item.meta["html"]
+    assert item.meta["plain_is_stub"] is True
+    assert item.meta["has_remote_content"] is True
+
+
+def test_a_real_plain_part_is_read_and_the_html_kept_beside_it() -> None:
+    plain = b"The soak test passed on every unit this week, with no resets. More below."
+    item = item_from(_NEWSLETTER % plain)
+    assert item.body.startswith("The soak test passed")
+    assert item.meta["plain_is_stub"] is False
+    assert "<h1>Weekly</h1>" in item.meta["html"]
