@@ -177,8 +177,8 @@ _IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)")
 _LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)")
 _REF_LINK = re.compile(r"\[([^\[\]\n]+)\]\[[^\[\]\n]*\]")
 _AUTOLINK = re.compile(r"<((?:https?|mailto|ftp|obsidian):[^<>\s]+)>", re.IGNORECASE)
-_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
-_HTML_BREAK = re.compile(r"<(?:br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.IGNORECASE)
+_FOOTNOTE_REF = re.compile(r"\[\^[^\[\]\s]+\]")
+_HTML_BREAK = re.compile(r"<(?:br|/p|/div|/li|/h[1-6]|/tr)\b[^<>]*>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _TAG = re.compile(r"(?<![\w#&/])#([\w/-]+)")
 # Emphasis markers are dropped where they open or close a word; linear-time on purpose
@@ -189,7 +189,11 @@ _BLOCKQUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _CALLOUT = re.compile(r"^\[![\w-]+\][+-]?[ \t]*")
 _LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX/-]\][ \t]+)?")
 _RULE = re.compile(r"^[ \t]*(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
-_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(?:\|[ \t]*:?-{2,}:?[ \t]*)*\|?[ \t]*$")
+_TABLE_RULE = re.compile(
+    r"^[ \t]*(?:\|[ \t]*)?:?-{2,}:?[ \t]*(?:\|[ \t]*:?-{2,}:?[ \t]*)*(?:\|[ \t]*)?$"
+)
+# A line with none of these characters holds no Markdown to reduce (most prose lines).
+_MARKUP_CHAR = re.compile(r"[\[\]<>*_~=#|!`\-+0-9]")
 _REF_DEFINITION = re.compile(r"^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*\S+.*$")
 
 
@@ -250,11 +254,15 @@ def _inline(segment: str, found: _Markdown) -> str:
 
 def _line(line: str, found: _Markdown) -> str | None:
     """One line of Markdown (not code, not a heading) as text, or None for pure markup."""
+    if _MARKUP_CHAR.search(line) is None:
+        return line
     if _RULE.match(line) or _TABLE_RULE.match(line) or _REF_DEFINITION.match(line):
         return None
     line = _BLOCKQUOTE.sub("", line)
     line = _CALLOUT.sub("", line)
     line = _LIST_MARKER.sub("", line)
+    if _MARKUP_CHAR.search(line) is None:
+        return line
     if "|" in line and line.strip().startswith("|"):
         line = " ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
     parts: list[str] = []
@@ -295,6 +303,16 @@ def _strip_comments(text: str) -> str:
     return "".join(out)
 
 
+_BLOCK_MARKS = ("```", "~~~", "<", "#", "    ", "\t", "=", "--")
+_DASH_LINE = re.compile(r"^[ \t>]*-[ \t]*$", re.MULTILINE)  # "Title\n-" is a heading
+
+
+def _may_hold_blocks(text: str) -> bool:
+    """Whether ``text`` can hold code, an HTML block or a heading at all: markdown-it
+    costs about 10 µs a line, so notes without any are not given to it."""
+    return any(mark in text for mark in _BLOCK_MARKS) or _DASH_LINE.search(text) is not None
+
+
 @functools.cache
 def _block_parser() -> Any:
     """CommonMark block structure only (code, HTML blocks, headings, quotes, lists):
@@ -317,7 +335,8 @@ def _markdown_to_text(markdown: str) -> _Markdown:
     lines = markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     # Lines that markdown-it shows to be code or a heading, by the line they start on.
     special: dict[int, tuple[int, list[str] | None, str]] = {}
-    tokens = _block_parser().parse("\n".join(lines))
+    text = "\n".join(lines)
+    tokens = _block_parser().parse(text) if _may_hold_blocks(text) else []
     for index, token in enumerate(tokens):
         if token.map is None:
             continue
