@@ -217,6 +217,8 @@ class _Markdown:
 
 def _inline(segment: str, found: _Markdown) -> str:
     """Reduce one stretch of inline Markdown (outside code spans) to its text."""
+    if _MARKUP_CHAR.search(segment) is None:
+        return segment
 
     def embed(match: re.Match[str]) -> str:
         note, _ = _link_parts(match.group(1))
