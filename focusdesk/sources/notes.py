@@ -194,6 +194,7 @@ _TABLE_RULE = re.compile(
 )
 # A line with none of these characters holds no Markdown to reduce (most prose lines).
 _MARKUP_CHAR = re.compile(r"[\[\]<>*_~=#|!`\-+0-9]")
+_MARKER_CHAR = re.compile(r"[*_~=]")
 _REF_DEFINITION = re.compile(r"^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*\S+.*$")
 
 
@@ -232,15 +233,17 @@ def _inline(segment: str, found: _Markdown) -> str:
             found.links.append(note)
         return shown
 
-    segment = _EMBED.sub(embed, segment)
-    segment = _WIKILINK.sub(wikilink, segment)
-    segment = _IMAGE.sub(r"\1", segment)
-    segment = _LINK.sub(r"\1", segment)
-    segment = _REF_LINK.sub(r"\1", segment)
-    segment = _AUTOLINK.sub(r"\1", segment)
-    segment = _FOOTNOTE_REF.sub("", segment)
-    segment = _HTML_BREAK.sub("\n", segment)
-    segment = _HTML_TAG.sub("", segment)
+    if "[" in segment:
+        segment = _EMBED.sub(embed, segment)
+        segment = _WIKILINK.sub(wikilink, segment)
+        segment = _IMAGE.sub(r"\1", segment)
+        segment = _LINK.sub(r"\1", segment)
+        segment = _REF_LINK.sub(r"\1", segment)
+        segment = _FOOTNOTE_REF.sub("", segment)
+    if "<" in segment:
+        segment = _AUTOLINK.sub(r"\1", segment)
+        segment = _HTML_BREAK.sub("\n", segment)
+        segment = _HTML_TAG.sub("", segment)
 
     def tag(match: re.Match[str]) -> str:
         name = match.group(1).strip("/")
@@ -249,7 +252,10 @@ def _inline(segment: str, found: _Markdown) -> str:
         found.tags.append(name)
         return name
 
-    segment = _TAG.sub(tag, segment)
+    if "#" in segment:
+        segment = _TAG.sub(tag, segment)
+    if _MARKER_CHAR.search(segment) is None:
+        return segment
     segment = _MARKER_OPEN.sub("", segment)
     return _MARKER_CLOSE.sub("", segment)
 
@@ -305,6 +311,9 @@ def _strip_comments(text: str) -> str:
     return "".join(out)
 
 
+# markdown-it takes 10 to 50 µs a line: a longer note (no real one is) is read line by
+# line, its code and headings as plain lines, so that its time stays bounded.
+MAX_PARSED_LINES = 40_000
 _BLOCK_MARKS = ("```", "~~~", "<", "#", "    ", "\t", "=", "--")
 _DASH_LINE = re.compile(r"^[ \t>]*-[ \t]*$", re.MULTILINE)  # "Title\n-" is a heading
 
@@ -338,7 +347,12 @@ def _markdown_to_text(markdown: str) -> _Markdown:
     # Lines that markdown-it shows to be code or a heading, by the line they start on.
     special: dict[int, tuple[int, list[str] | None, str]] = {}
     text = "\n".join(lines)
-    tokens = _block_parser().parse(text) if _may_hold_blocks(text) else []
+    tokens = []
+    if _may_hold_blocks(text):
+        if len(lines) <= MAX_PARSED_LINES:
+            tokens = _block_parser().parse(text)
+        else:
+            log.info("A note of %d lines is read line by line, without its blocks", len(lines))
     for index, token in enumerate(tokens):
         if token.map is None:
             continue

@@ -121,6 +121,10 @@ WORST_NOTES = {
     "1 MB of spaces": " " * 1_000_000,
     "deep quotes and lists": "> - " * 250_000,
     "an unclosed fence": "```\n" + "code #x\n" * 120_000,
+    "1 MB of list items": "- x\n" * 250_000,
+    "1 MB of table rows": "|a|b|\n" * 160_000,
+    "1 MB of headings": "# h\n" * 250_000,
+    "headings up to the parsed-line limit": "# h\n" * 39_999,
     "front matter of 1 MB": "---\nkey: " + "v" * 1_000_000 + "\n---\nBody",
     "a deep YAML flow sequence": "---\nx: " + "[" * 50_000 + "\n---\nBody",
 }

@@ -448,3 +448,13 @@ def test_blocks_are_read_by_a_markdown_parser(tmp_path: Path) -> None:
     assert "#not_a_tag in code" in note.text
     assert "indented code #also_not_a_tag" in note.text
     assert note.meta["tags"] == ["realtag"]
+
+
+def test_a_note_longer_than_the_parsed_line_limit_is_read_line_by_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notes, "MAX_PARSED_LINES", 3)
+    note = one(tmp_path, "a.md", "# Title\n```\ncode #x\n```\nText #tag\n")
+    assert note.title == "a"  # no block structure: no heading read
+    assert "code" in note.text
+    assert "Text tag" in note.text
