@@ -24,6 +24,7 @@ __all__ = [
     "normalise_whitespace",
     "strip_quoted_reply",
     "strip_signature",
+    "valid_unicode",
 ]
 
 # --- HTML -------------------------------------------------------------------
@@ -148,6 +149,16 @@ def _join_blocks(parts: list[str | int]) -> str:
 
 # --- whitespace -------------------------------------------------------------
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with every lone surrogate (from a bad character reference, a JSON
+    ``\\ud800`` escape or a file name that is not UTF-8) replaced by U+FFFD, so that it
+    can be encoded as UTF-8 and stored."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HSPACE = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
@@ -162,7 +173,7 @@ def normalise_whitespace(text: str) -> str:
     """
     if not text:
         return ""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = valid_unicode(text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
     text = _ZERO_WIDTH.sub("", text)
     text = _CONTROL.sub("", text)
