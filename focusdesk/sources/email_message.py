@@ -8,7 +8,6 @@ is refused (with a ValueError the ingesters turn into an IngestFailure).
 from __future__ import annotations
 
 import base64
-import codecs
 import hashlib
 import logging
 import quopri
@@ -23,9 +22,10 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from typing import Any, TypeVar
 
 from focusdesk.sources.base import RawItem
+from focusdesk.sources.charsets import bom_codec, decode_text, detect_charset, repair_surrogates
 from focusdesk.sources.text import clean_for_ranking, html_to_text
 
-__all__ = ["decode_bytes", "message_to_item", "parse_message_bytes"]
+__all__ = ["message_to_item", "parse_message_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -49,50 +49,6 @@ def _safe(fn: Callable[[], _T], default: _T) -> _T:
         return default
 
 
-def _fix_text(text: str) -> str:
-    """Turn surrogate-escaped raw bytes into real characters (UTF-8, else Latin-1)."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        pass
-    try:
-        raw = text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-    return decode_bytes(raw, None)
-
-
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode text whose declared charset may be missing, unknown or simply wrong.
-
-    Tries the declared charset, then UTF-8, then the declared charset with
-    replacement characters, and finally Latin-1, which always succeeds.
-    """
-    codec: str | None = None
-    if charset:
-        name = charset.strip().strip("\"'").lower()
-        try:
-            codec = codecs.lookup(name).name
-        except (LookupError, ValueError):
-            codec = None
-    if codec:
-        try:
-            return data.decode(codec)
-        except (UnicodeDecodeError, LookupError, ValueError):
-            pass
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    if codec and codec not in ("ascii", "utf-8"):
-        try:
-            return data.decode(codec, errors="replace")
-        except (LookupError, ValueError):
-            pass
-    return data.decode("latin-1")
-
-
 def _raw_items(msg: Message) -> list[tuple[str, Any]]:
     """The message's headers as (name, raw value) pairs, never parsed by the policy."""
     try:
@@ -110,8 +66,9 @@ def _raw_header(msg: Message, name: str) -> str | None:
     return None
 
 
-def _decode_raw_header(raw: str) -> str:
-    """Decode RFC 2047 encoded words leniently, keeping the raw text where that fails."""
+def _decode_raw_header(raw: str, hint: str | None = None) -> str:
+    """Decode RFC 2047 encoded words leniently, keeping the raw text where that fails;
+    raw 8-bit bytes are decoded as ``hint`` (the message's charset) or detected."""
 
     def decoded() -> str:
         parts = decode_header(raw)
@@ -120,15 +77,16 @@ def _decode_raw_header(raw: str) -> str:
         out: list[str] = []
         for chunk, charset in parts:
             if isinstance(chunk, bytes):
-                out.append(decode_bytes(chunk, charset))
+                out.append(decode_text(chunk, charset, hint=hint))
             else:
                 out.append(chunk)
         return "".join(out)
 
-    return _fix_text(_safe(lambda: str(make_header(decode_header(raw))), "") or _safe(decoded, raw))
+    text = _safe(lambda: str(make_header(decode_header(raw))), "") or _safe(decoded, raw)
+    return repair_surrogates(text, hint)
 
 
-def _header(msg: Message, name: str) -> str | None:
+def _header(msg: Message, name: str, hint: str | None = None) -> str | None:
     """A header as readable text, falling back to the raw string when the policy chokes."""
     raw = _raw_header(msg, name)
     if raw is None:
@@ -137,8 +95,8 @@ def _header(msg: Message, name: str) -> str | None:
     text = None if value is None else _safe(lambda: str(value), None)
     if text is None or ("\ufffd" in text and "\ufffd" not in raw):
         # The policy could not parse it, or replaced raw 8-bit bytes it could not decode.
-        text = _decode_raw_header(raw)
-    return " ".join(_fix_text(text).split())
+        text = _decode_raw_header(raw, hint)
+    return " ".join(repair_surrogates(text, hint).split())
 
 
 def _format_address(name: str, addr: str) -> str:
@@ -149,9 +107,9 @@ def _format_address(name: str, addr: str) -> str:
     return addr or name
 
 
-def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+def _addresses(msg: Message, name: str, hint: str | None = None) -> list[tuple[str, str]]:
     """(display name, address) pairs of an address header, however malformed."""
-    text = _header(msg, name)
+    text = _header(msg, name, hint)
     if not text:
         return []
 
@@ -169,11 +127,11 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     # The policy drops an old-style "addr (Full Name)" comment; parseaddr keeps it.
     raw = _raw_header(msg, name)
     if len(pairs) == 1 and not pairs[0][0] and raw:
-        decoded = _decode_raw_header(raw)
+        decoded = _decode_raw_header(raw, hint)
         comment_name, addr = _safe(lambda: parseaddr(decoded), ("", ""))
         if comment_name and addr == pairs[0][1]:
             pairs = [(comment_name, addr)]
-    return [(_fix_text(n), _fix_text(a)) for n, a in pairs]
+    return [(repair_surrogates(n, hint), repair_surrogates(a, hint)) for n, a in pairs]
 
 
 def _content_type(part: Message) -> str:
@@ -188,7 +146,7 @@ def _content_type(part: Message) -> str:
     return "text/plain"
 
 
-def _raw_param(part: Message, header: str, name: str) -> str | None:
+def _raw_param(part: Message, header: str, name: str, hint: str | None = None) -> str | None:
     raw = _raw_header(part, header)
     if not raw:
         return None
@@ -198,7 +156,7 @@ def _raw_param(part: Message, header: str, name: str) -> str | None:
     value = match.group(1) if match.group(1) is not None else match.group(2)
     if "''" in value:  # RFC 2231: charset'lang'percent-encoded
         value = value.split("''", 1)[1]
-    return _decode_raw_header(value.strip()) or None
+    return _decode_raw_header(value.strip(), hint) or None
 
 
 def _charset(part: Message) -> str | None:
@@ -216,17 +174,17 @@ def _disposition(part: Message) -> str | None:
     return raw.split(";", 1)[0].strip().lower() or None
 
 
-def _filename(part: Message) -> str | None:
+def _filename(part: Message, hint: str | None = None) -> str | None:
     name = _safe(part.get_filename, None)
-    raw = _raw_param(part, "Content-Disposition", "filename") or _raw_param(
-        part, "Content-Type", "name"
+    raw = _raw_param(part, "Content-Disposition", "filename", hint) or _raw_param(
+        part, "Content-Type", "name", hint
     )
     if raw and (not name or ("\ufffd" in name and "\ufffd" not in raw) or "\\" in raw):
         # Raw 8-bit names and Windows paths survive the raw parameter better.
         name = raw
     if not name:
         return None
-    name = " ".join(_fix_text(str(name)).split())
+    name = " ".join(repair_surrogates(str(name), hint).split())
     name = re.split(r"[\\/]", name)[-1] or name  # "C:\TEMP\x.png" -> "x.png"
     return name or None
 
@@ -273,6 +231,29 @@ def _encapsulated(part: Message, payload: list[Any]) -> Message | None:
     return _safe(lambda: BytesParser(policy=default_policy).parsebytes(decoded), None)
 
 
+_BOUNDARY_LINE = re.compile(r"^--([0-9A-Za-z'()+_,./:=?-][ 0-9A-Za-z'()+_,./:=?-]{0,69})\s*$", re.M)
+
+
+def _recovered_multipart(part: Message) -> Message | None:
+    """A multipart part the parser could not split (its boundary is missing or is not the
+    one its body uses), split again on the first boundary line its body really has."""
+    body = _safe(lambda: part.get_payload(), None)
+    if not isinstance(body, str):
+        return None
+    match = _BOUNDARY_LINE.search(body[:65536])
+    if match is None:
+        return None
+    boundary = match.group(1).rstrip()
+    if boundary.endswith("--") and f"--{boundary[:-2]}\n" in body:
+        boundary = boundary[:-2]  # matched a closing delimiter first
+    head = f'Content-Type: {_content_type(part)}; boundary="{boundary}"\n\n'
+    data = head.encode("ascii", "replace") + _payload_bytes(part)
+    inner = _safe(lambda: BytesParser(policy=default_policy).parsebytes(data), None)
+    if inner is None or not isinstance(_safe(inner.get_payload, None), list):
+        return None
+    return inner
+
+
 def _walk(msg: Message) -> Iterator[tuple[Message, bool]]:
     """Every part and whether it is a leaf, depth first and without recursion."""
     stack: list[Message] = [msg]
@@ -288,6 +269,13 @@ def _walk(msg: Message) -> Iterator[tuple[Message, bool]]:
                 stack.append(inner)
                 continue
             stack.extend(p for p in reversed(payload) if isinstance(p, Message))
+        elif _content_type(part).startswith("multipart/"):
+            recovered = _recovered_multipart(part)
+            if recovered is not None:
+                yield part, False
+                stack.append(recovered)
+            else:
+                yield part, True  # unsplittable: its body is read as plain text
         else:
             yield part, True
 
@@ -303,26 +291,28 @@ def _tidy(text: str) -> str:
 class _Body:
     """The readable text of a message, which parts were HTML and what was attached."""
 
-    def __init__(self, msg: Message) -> None:
+    def __init__(self, msg: Message, hint: str | None) -> None:
         plain: list[str] = []
         html: list[str] = []
         other: list[str] = []
         self.attachments: list[str] = []
         self.has_html = False
         for part, leaf in _walk(msg):
-            filename = _filename(part)
+            filename = _filename(part, hint)
             if filename:
                 self.attachments.append(filename)
             if not leaf:
                 continue
             ctype = _content_type(part)
+            if ctype.startswith("multipart/"):
+                ctype = "text/plain"  # a multipart body that could not be split
             if ctype == "text/html":
                 self.has_html = True
             if _disposition(part) == "attachment" or not ctype.startswith("text/"):
                 continue
             if filename and ctype not in ("text/plain", "text/html"):
                 continue
-            text = decode_bytes(_payload_bytes(part), _charset(part))
+            text = decode_text(_payload_bytes(part), _charset(part), hint=hint)
             if ctype == "text/plain":
                 plain.append(_tidy(text))
             elif ctype == "text/html":
@@ -331,6 +321,23 @@ class _Body:
                 other.append(_tidy(text))  # text/enriched, text/x-usenet-faq, ...
         chosen = [t for t in plain if t.strip()] or [t for t in html if t] or other
         self.text = "\n\n".join(t for t in chosen if t.strip())
+
+
+def _header_charset(msg: Message) -> str | None:
+    """The charset raw 8-bit header bytes are most likely in: the one the message declares
+    for itself or its first text part that declares one, else one detected on them all."""
+    for part, _leaf in _walk(msg):
+        charset = _charset(part)
+        if charset and charset.lower() not in ("us-ascii", "ascii"):
+            return charset
+    raw = [str(v) for _k, v in _raw_items(msg) if not str(v).isascii()]
+    if not raw:
+        return None
+    try:
+        data = "\n".join(raw).encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return None
+    return detect_charset(data)
 
 
 def _published_at(msg: Message) -> datetime | None:
@@ -346,11 +353,11 @@ def _published_at(msg: Message) -> datetime | None:
     return when
 
 
-def _message_id(msg: Message, name: str = "Message-ID") -> str | None:
+def _message_id(msg: Message, name: str = "Message-ID", hint: str | None = None) -> str | None:
     raw = _raw_header(msg, name)
     if not raw:
         return None
-    value = " ".join(_fix_text(raw).split())
+    value = " ".join(repair_surrogates(raw, hint).split())
     return value or None
 
 
@@ -388,7 +395,8 @@ def message_to_item(msg: EmailMessage, *, fallback_id: str) -> RawItem:
 
 def _message_to_item(msg: Message, fallback_id: str) -> RawItem:
     has_headers = bool(_raw_items(msg))
-    body = _Body(msg)
+    hint = _header_charset(msg)
+    body = _Body(msg, hint)
     if not has_headers:
         if not body.text.strip():
             raise ValueError("the message has no headers and no text")
@@ -396,12 +404,12 @@ def _message_to_item(msg: Message, fallback_id: str) -> RawItem:
         if _looks_binary(raw):
             raise ValueError("the data is not an email message (no headers, binary content)")
 
-    subject = _header(msg, "Subject") or ""
-    from_text = _header(msg, "From") or ""
-    date_text = _header(msg, "Date") or ""
-    senders = _addresses(msg, "From")
+    subject = _header(msg, "Subject", hint) or ""
+    from_text = _header(msg, "From", hint) or ""
+    date_text = _header(msg, "Date", hint) or ""
+    senders = _addresses(msg, "From", hint)
     author = _format_address(*senders[0]) if senders else (from_text or None)
-    message_id = _message_id(msg)
+    message_id = _message_id(msg, hint=hint)
     if message_id:
         external_id = message_id
     elif from_text or date_text or subject or body.text:
@@ -412,31 +420,54 @@ def _message_to_item(msg: Message, fallback_id: str) -> RawItem:
     meta: dict[str, Any] = {
         "message_id": message_id,
         "from_addr": senders[0][1] if senders else None,
-        "to": [_format_address(n, a) for n, a in _addresses(msg, "To")],
-        "cc": [_format_address(n, a) for n, a in _addresses(msg, "Cc")],
+        "to": [_format_address(n, a) for n, a in _addresses(msg, "To", hint)],
+        "cc": [_format_address(n, a) for n, a in _addresses(msg, "Cc", hint)],
         "has_html": body.has_html,
         "attachments": body.attachments,
     }
-    newsgroups = _header(msg, "Newsgroups")
+    newsgroups = _header(msg, "Newsgroups", hint)
     if newsgroups:
         meta["newsgroups"] = [g for g in re.split(r"[\s,]+", newsgroups) if g]
-    in_reply_to = _message_id(msg, "In-Reply-To")
+    in_reply_to = _message_id(msg, "In-Reply-To", hint)
     if in_reply_to:
         meta["in_reply_to"] = in_reply_to
-    references = _header(msg, "References")
+    references = _header(msg, "References", hint)
     if references:
         meta["references"] = re.findall(r"<[^<>\s]+>", references)
 
     return RawItem(
-        external_id=external_id,
+        external_id=repair_surrogates(external_id),
         kind="email",
-        title=subject or NO_SUBJECT,
-        text=clean_for_ranking(body.text),
-        body=body.text,
-        author=author or None,
+        title=repair_surrogates(subject) or NO_SUBJECT,
+        text=repair_surrogates(clean_for_ranking(body.text)),
+        body=repair_surrogates(body.text),
+        author=repair_surrogates(author) if author else None,
         published_at=_published_at(msg),
-        meta=meta,
+        meta=_valid_meta(meta),
     )
+
+
+def _valid_meta(value: Any) -> Any:
+    """``value`` (meta's nested lists, dicts and strings) with no lone surrogate left."""
+    if isinstance(value, str):
+        return repair_surrogates(value)
+    if isinstance(value, list):
+        return [_valid_meta(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _valid_meta(v) for k, v in value.items()}
+    return value
+
+
+def _without_bom(data: bytes) -> bytes:
+    """The message without a leading byte-order mark (which would make its headers body
+    text); a UTF-16 or UTF-32 message is converted to UTF-8."""
+    marked = bom_codec(data)
+    if marked is None:
+        return data
+    codec, length = marked
+    if codec == "utf-8":
+        return data[length:]
+    return data[length:].decode(codec, "replace").encode("utf-8", "surrogatepass")
 
 
 def parse_message_bytes(data: bytes) -> EmailMessage:
@@ -444,10 +475,11 @@ def parse_message_bytes(data: bytes) -> EmailMessage:
 
     Raises ValueError for empty input or input the parser rejects outright.
     """
-    if not data or not bytes(data).strip():
+    data = _without_bom(bytes(data))
+    if not data or not data.strip():
         raise ValueError("the message is empty")
     try:
-        msg = BytesParser(policy=default_policy).parsebytes(bytes(data))
+        msg = BytesParser(policy=default_policy).parsebytes(data)
     except Exception as exc:  # the parser is meant not to raise; be sure
         raise ValueError(f"the message could not be parsed ({type(exc).__name__}: {exc})") from exc
     if not isinstance(msg, EmailMessage):  # pragma: no cover - policy.default makes EmailMessage
