@@ -50,7 +50,9 @@ _MAX_POLICY_ADDRESSES = 256
 _ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})
 _MAX_HEADER = 32768
 _MIME_HEADER = re.compile(rb"^content-[!-9;-~]*[ \t]*:[^\n]*(?:\n[ \t][^\n]*)*", re.I | re.M)
-_DELIMITER_LINE = re.compile(rb"^--", re.M)
+# A line that may delimit MIME parts ("--boundary", not a rule of dashes or a diff line).
+_DELIMITER_LINE = re.compile(rb"^--\S*[^\s-]\S*[ \t]*\r?$", re.M)
+_MULTIPART = re.compile(rb"^content-type:[ \t]*multipart/", re.I | re.M)
 _NOT_PROSE = frozenset({"text/css", "text/javascript", "text/x-javascript", "text/ecmascript"})
 _PARAM = r"""(?:^|;)\s*{name}\*?\s*=\s*(?:"([^"]*)"|([^;\s]+))"""
 
@@ -497,12 +499,13 @@ def _valid_meta(value: Any) -> Any:
 
 def _bounded(data: bytes) -> bytes:
     """``data`` without what would make the email package take minutes: MIME headers
-    longer than any real one are cut short, and the message ends before its
-    ``_MAX_PARTS``-th line that starts like a MIME boundary (real mail has far fewer)."""
-    for count, match in enumerate(_DELIMITER_LINE.finditer(data), start=1):
-        if count >= _MAX_PARTS:
-            data = data[: match.start()]
-            break
+    longer than any real one are cut short, and a multipart message ends before its
+    ``_MAX_PARTS``-th line that looks like a MIME boundary (real mail has far fewer)."""
+    if _MULTIPART.search(data):
+        for count, match in enumerate(_DELIMITER_LINE.finditer(data), start=1):
+            if count >= _MAX_PARTS:
+                data = data[: match.start()]
+                break
 
     def cut(match: re.Match[bytes]) -> bytes:
         header = match.group(0)

@@ -386,3 +386,21 @@ def test_no_lone_surrogate_reaches_the_item() -> None:
     assert item.title == "Plan \ufffd review"
     assert item.body == "The plan \ufffd is ready \ufffd."
     assert item.meta["attachments"] == ["r\ufffdport.bin"]
+
+
+def test_a_long_patch_or_rules_of_dashes_are_never_cut() -> None:
+    # Messages are cut before their 1000th MIME boundary line (bounded parsing time);
+    # diff lines, signatures and rules of dashes are not boundary lines.
+    patch = b"Subject: [PATCH] big\n\n" + b"--- a/x.sql\n--- old comment\n" * 2000 + b"END\n"
+    assert item_from(patch).body.endswith("END")
+    lines = b"-------\n-- sig\n--- a/x\n" * 2000
+    mixed = b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\n" + lines + b"END\n--b--\n"
+    assert item_from(mixed).body.endswith("END")
+
+
+def test_a_thousand_parts_are_read_and_the_rest_is_cut() -> None:
+    parts = b"".join(b"--b\n\npart %d\n" % n for n in range(3000))
+    item = item_from(b"Content-Type: multipart/mixed; boundary=b\n\n" + parts + b"--b--\n")
+    assert "part 0\n\npart 1\n" in item.body
+    assert "part 990" in item.body
+    assert "part 2999" not in item.body
