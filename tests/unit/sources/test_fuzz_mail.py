@@ -42,6 +42,7 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+FUZZ_FILES = settings(FUZZ, max_examples=30)  # each example writes files: fewer of them
 
 # -- strategies --------------------------------------------------------------------------
 NASTY = [
@@ -261,7 +262,7 @@ def test_lone_surrogates_in_text_never_reach_an_item(parts: list[str]) -> None:
     read_message((message + "\ud800").encode("utf-8", "surrogatepass"))
 
 
-@FUZZ
+@FUZZ_FILES
 @given(
     st.lists(st.one_of(mail_bytes(), fragments), max_size=6),
     st.lists(
@@ -311,7 +312,7 @@ name_bytes = st.binary(min_size=1, max_size=24).filter(
 )
 
 
-@FUZZ
+@FUZZ_FILES
 @given(
     st.lists(
         st.tuples(
