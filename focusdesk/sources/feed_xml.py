@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 from focusdesk.errors import SourceError
 from focusdesk.sources.base import IngestFailure, RawItem
+from focusdesk.sources.charsets import xml_as_utf8
 from focusdesk.sources.feed_items import (
     ParsedFeed,
     dedupe,
@@ -358,6 +359,7 @@ def parse_xml_feed(
     data: bytes, *, url: str | None, headers: Mapping[str, str], where: str
 ) -> ParsedFeed:
     """Parse an RSS, Atom or RDF document (``headers`` with lower-case names)."""
+    data = xml_as_utf8(data, headers.get("content-type"))  # no declared encoding: detect it
     text = _as_utf8(data, headers)
     _check_xml_safety(data, text)
     import feedparser

@@ -68,6 +68,27 @@ _CELL_TAGS = frozenset({"td", "th"})
 _SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
 
 
+def _without_comments(html: str) -> str:
+    """``html`` without its comments, in one pass; an unclosed one runs to the end, as in
+    browsers (html.parser searches again for the end of each unclosed ``<!--``, which
+    is quadratic)."""
+    if "<!--" not in html:
+        return html
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = html.find("<!--", pos)
+        if start < 0:
+            out.append(html[pos:])
+            break
+        out.append(html[pos:start])
+        end = html.find("-->", start + 2)  # "<!-->" is an empty comment
+        if end < 0:
+            break
+        pos = end + 3
+    return "".join(out)
+
+
 def html_to_text(html: str) -> str:
     """Reduce an HTML document or fragment to readable plain text.
 
@@ -76,7 +97,7 @@ def html_to_text(html: str) -> str:
     """
     if not html or not html.strip():
         return ""
-    soup = BeautifulSoup(html, "html.parser")
+    soup = BeautifulSoup(_without_comments(html), "html.parser")
     out: list[str | int] = []
     # An explicit stack instead of recursion: deeply nested HTML must not overflow.
     stack: list[Any] = [(soup, False)]

@@ -211,6 +211,26 @@ def test_rss091_with_netscape_doctype_and_latin1() -> None:
     assert parsed.title == "Old école"
 
 
+FEED_DATA = Path(__file__).resolve().parents[2] / "data" / "feeds"
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "entry"),
+    [
+        ("undeclared-koi8r.rss", "Новости дня", "Первая новость недели"),
+        ("undeclared-gb2312.rss", "新闻", "关于下周的会议安排"),
+    ],
+)
+@pytest.mark.parametrize("content_type", [None, "text/xml", "application/rss+xml"])
+def test_feed_without_a_declared_encoding_is_detected(
+    name: str, title: str, entry: str, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else None
+    parsed = parse_feed((FEED_DATA / name).read_bytes(), headers=headers)
+    (item,) = items(parsed)
+    assert (parsed.title, item.title) == (title, entry)
+
+
 def test_json_feed_1_1() -> None:
     parsed = parse_feed(json.dumps(JSON_FEED).encode(), url="https://json.example/feed.json")
     assert parsed.version == "json1.1"
