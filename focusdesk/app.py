@@ -31,6 +31,7 @@ from focusdesk.settings import Settings, load_settings, save_settings
 from focusdesk.sources.credentials import PasswordStore
 from focusdesk.sources.registry import check_new_source
 from focusdesk.store.db import Store
+from focusdesk.store.ingest import failed_count, stored_failures
 from focusdesk.store.models import (
     FEEDBACK_SIGNALS,
     Chunk,
@@ -199,6 +200,8 @@ class FocusDesk:
                     item_count=int(counts.get(src.id, 0)),
                     last_sync_at=src.last_sync_at,
                     last_error=src.last_error,
+                    failed=failed_count(src.sync_state),
+                    failures=tuple(stored_failures(src.sync_state)),
                 )
                 for src in s.scalars(select(Source).order_by(Source.id))
             ]
