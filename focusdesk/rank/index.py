@@ -114,20 +114,11 @@ class VectorIndex:
         """Load from disk if it matches the store's ids and model; False when it doesn't."""
         import faiss  # noqa: TID253
 
-        index_path, manifest_path = self.folder / INDEX_FILE, self.folder / MANIFEST_FILE
-        if not index_path.exists() or not manifest_path.exists():
+        index_path = self.folder / INDEX_FILE
+        manifest = saved_manifest(self.folder, self.model_id, expected_ids)
+        if manifest is None or manifest.get("dim") != self.dim:
             return False
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            if (
-                manifest.get("version") != MANIFEST_VERSION
-                or manifest.get("model_id") != self.model_id
-                or manifest.get("dim") != self.dim
-                or manifest.get("count") != len(expected_ids)
-                or manifest.get("ids_sha256") != ids_digest(expected_ids)
-            ):
-                log.info("Vector index on disk disagrees with the store; it will be rebuilt")
-                return False
             index: Any = faiss.read_index(str(index_path))
             if index.ntotal != len(expected_ids):
                 return False
@@ -142,6 +133,30 @@ class VectorIndex:
         self.vectors = vectors
         self._pos = {int(i): n for n, i in enumerate(id_map.tolist())}
         return True
+
+
+def saved_manifest(folder: Path, model_id: str, expected_ids: np.ndarray) -> dict[str, Any] | None:
+    """The manifest of the index saved in ``folder`` when it holds exactly
+    ``expected_ids`` for ``model_id`` (None otherwise: missing, damaged or behind the
+    store); reads the small manifest only, not the index."""
+    index_path, manifest_path = folder / INDEX_FILE, folder / MANIFEST_FILE
+    if not index_path.exists() or not manifest_path.exists():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("Vector index manifest could not be read (%s); it will be rebuilt", exc)
+        return None
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("version") != MANIFEST_VERSION
+        or manifest.get("model_id") != model_id
+        or manifest.get("count") != len(expected_ids)
+        or manifest.get("ids_sha256") != ids_digest(expected_ids)
+    ):
+        log.info("Vector index on disk disagrees with the store; it will be rebuilt")
+        return None
+    return manifest
 
 
 def atomic_write_text(path: Path, text: str) -> None:
