@@ -126,7 +126,12 @@ class VectorIndex:
             flat = faiss.downcast_index(index.index)
             vectors = np.asarray(flat.reconstruct_n(0, index.ntotal), dtype=np.float32)
         except Exception as exc:  # a damaged file is rebuilt, never fatal
-            log.warning("Vector index could not be read (%s); it will be rebuilt", exc)
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+            log.warning(
+                "The search index %s is damaged (%s); it is rebuilt from the stored vectors",
+                index_path,
+                detail,
+            )
             return False
         self._faiss = index
         self.ids = id_map

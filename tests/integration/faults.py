@@ -137,3 +137,26 @@ def snapshot(profile: Path) -> Snapshot:
         store.close()
     matches = VectorIndex(profile / "cache" / "index", model_id, dim).load(expected)
     return Snapshot(integrity, sorted(items), sorted(chunks), sorted(sources), count, matches)
+
+
+@dataclass
+class Golden:
+    base: Path
+    """The profile with its sources added, never synced."""
+    synced: Path
+    """A copy of ``base`` after one sync without a fault."""
+    points: int
+    """Write points of an uninterrupted sync (SQL statements, commits, index files)."""
+    want: Snapshot
+
+
+def assert_same(got: Snapshot, want: Snapshot) -> None:
+    assert got.integrity == want.integrity == ["ok"]
+    assert len(want.items) == 24
+    assert len(want.chunks) >= 24
+    assert got.items == want.items
+    assert got.chunks == want.chunks  # the same passages with the same vectors
+    assert got.sources == want.sources
+    assert got.index_count == want.index_count == len(want.chunks)
+    assert want.index_matches_store
+    assert got.index_matches_store

@@ -8,37 +8,13 @@ from __future__ import annotations
 import random
 import signal
 import sqlite3
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fault_runner import focusdesk
-from faults import FAKE, Snapshot, copy_profile, make_sources, new_profile, snapshot
-from feed_server import running_server
+from faults import FAKE, Golden, Snapshot, assert_same, copy_profile, snapshot
 
 KILLS = 3  # killed runs in a row before the run that is let finish
-
-
-@dataclass
-class Golden:
-    base: Path
-    """The profile with its sources added, never synced."""
-    points: int
-    """Write points of an uninterrupted sync (SQL statements, commits, index files)."""
-    want: Snapshot
-
-
-@pytest.fixture(scope="module")
-def golden(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Golden]:
-    tmp = tmp_path_factory.mktemp("faults")
-    with running_server() as server:
-        base = new_profile(tmp / "base", make_sources(tmp, server))
-        profile = copy_profile(base, tmp / "golden")
-        points_file = tmp / "points"
-        env = {**FAKE, "FOCUSDESK_TEST_POINTS_FILE": str(points_file)}
-        assert "0 failed" in focusdesk(profile, "sync", "--no-progress", env=env).stdout
-        yield Golden(base, int(points_file.read_text()), snapshot(profile))
 
 
 def _killed_then_rerun(golden: Golden, profile: Path, kills: list[int]) -> Snapshot:
@@ -53,18 +29,6 @@ def _killed_then_rerun(golden: Golden, profile: Path, kills: list[int]) -> Snaps
     return snapshot(profile)
 
 
-def _assert_same(got: Snapshot, want: Snapshot) -> None:
-    assert got.integrity == want.integrity == ["ok"]
-    assert len(want.items) == 24
-    assert len(want.chunks) >= 24
-    assert got.items == want.items
-    assert got.chunks == want.chunks  # the same passages with the same vectors
-    assert got.sources == want.sources
-    assert got.index_count == want.index_count == len(want.chunks)
-    assert want.index_matches_store
-    assert got.index_matches_store
-
-
 @pytest.mark.parametrize("seed", [16, 1604])
 def test_a_sync_killed_anywhere_then_rerun_equals_an_uninterrupted_one(
     golden: Golden, tmp_path: Path, seed: int
@@ -73,7 +37,7 @@ def test_a_sync_killed_anywhere_then_rerun_equals_an_uninterrupted_one(
     rng = random.Random(seed)
     kills = [rng.randint(1, golden.points) for _ in range(KILLS)]
     got = _killed_then_rerun(golden, copy_profile(golden.base, tmp_path / "p"), kills)
-    _assert_same(got, golden.want)
+    assert_same(got, golden.want)
 
 
 @pytest.mark.parametrize("from_end", [1, 3])
@@ -84,7 +48,7 @@ def test_a_sync_killed_while_saving_the_index_then_rerun_saves_it(
     # the re-run finds nothing new to read or encode, and must still write the index.
     kills = [golden.points - from_end]
     got = _killed_then_rerun(golden, copy_profile(golden.base, tmp_path / "p"), kills)
-    _assert_same(got, golden.want)
+    assert_same(got, golden.want)
 
 
 @pytest.mark.parametrize("room_kib", [8, 64])
@@ -105,4 +69,4 @@ def test_a_full_disk_stops_the_sync_with_a_clear_message_and_the_next_one_comple
         assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert "feed.xml" in focusdesk(profile, "sources", "list").stdout  # still readable
     focusdesk(profile, "sync", "--no-progress", env=FAKE)
-    _assert_same(snapshot(profile), golden.want)
+    assert_same(snapshot(profile), golden.want)
