@@ -181,11 +181,14 @@ def item_fault_reason(raw: RawItem, exc: BaseException) -> str:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as bad:
-            code = ord(value[bad.start])
-            return (
-                f"it could not be saved: its {label} holds an invalid character "
-                f"(U+{code:04X}, half of a UTF-16 pair, at position {bad.start + 1})"
-            )
+            code, at = ord(value[bad.start]), bad.start + 1
+            if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept as it came
+                what = f"a byte that is not valid UTF-8 (0x{code - 0xDC00:02X}, at position {at})"
+            else:
+                what = (
+                    f"an invalid character (U+{code:04X}, half of a UTF-16 pair, at position {at})"
+                )
+            return f"it could not be saved: its {label} holds {what}"
     orig = getattr(exc, "orig", None) or exc
     detail = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
     return f"it could not be saved ({detail[:200]})"

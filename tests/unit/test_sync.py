@@ -188,3 +188,21 @@ def test_failed_items_are_kept_on_the_source_until_they_are_read(
     assert (info.item_count, info.failed, info.failures) == (3, 0, ())
     assert main(["sources", "list"]) == 0
     assert "could not be read" not in capsys.readouterr().out
+
+
+def test_a_note_whose_name_is_not_utf8_does_not_cost_its_siblings(
+    fd: FocusDesk, tmp_path: Path
+) -> None:
+    vault = _vault(tmp_path / "vault")
+    with open(os.path.join(os.fsencode(vault), b"caf\xe9 menu.md"), "wb") as fh:
+        fh.write(b"# Menu\n\nSoup of the day.\n")
+    src = fd.add_source("notes", str(vault))
+    for _ in range(2):  # and again on the next sync
+        report = fd.sync().reports[0]
+        assert report.error is None
+        info = fd.get_source(src.id)
+        # Every sibling is stored; the odd one is stored too, or listed with its reason.
+        assert info.item_count + info.failed == 4
+        assert info.item_count >= 3
+        assert len(info.failures) == info.failed
+        assert all("caf" in ref and reason for ref, reason in info.failures)

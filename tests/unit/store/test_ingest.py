@@ -88,8 +88,8 @@ def test_the_reason_names_the_field_at_fault(fd: FocusDesk) -> None:
     items = [_note(1, title="Caf\udce9"), _note(2, author="Ann \udfff")]
     ingest(fd.store, src.id, iter(items), report, complete=True)
     assert [reason for _ref, reason in report.failures] == [
-        "it could not be saved: its title holds an invalid character "
-        "(U+DCE9, half of a UTF-16 pair, at position 4)",
+        "it could not be saved: its title holds a byte that is not valid UTF-8 "
+        "(0xE9, at position 4)",
         "it could not be saved: its author holds an invalid character "
         "(U+DFFF, half of a UTF-16 pair, at position 5)",
     ]
