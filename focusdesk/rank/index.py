@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from focusdesk.errors import KnownError
+
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "chunks.faiss"
@@ -88,7 +90,20 @@ class VectorIndex:
 
     # -- persistence --------------------------------------------------------------------
     def save(self) -> None:
-        """Write index and manifest atomically (a crash leaves the old pair or the new)."""
+        """Write index and manifest atomically (a crash leaves the old pair or the new).
+
+        A failure (a full disk) is a ``KnownError``; the store keeps every vector, and a
+        manifest that does not match makes the next sync or start rebuild the index."""
+        try:
+            self._save()
+        except OSError as exc:
+            raise KnownError(
+                f"The search index could not be saved in {self.folder} ({exc.strerror or exc}).",
+                hint="The disk may be full. Free some space, then sync again: everything "
+                "read and encoded is kept, and the index is rebuilt from it.",
+            ) from exc
+
+    def _save(self) -> None:
         import faiss  # noqa: TID253
 
         if self._faiss is None:
@@ -101,10 +116,11 @@ class VectorIndex:
             "count": len(self),
             "ids_sha256": ids_digest(self.ids),
         }
+        data: np.ndarray = faiss.serialize_index(self._faiss)  # Python writes it: OSErrors
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".chunks-", suffix=".faiss")
-        os.close(fd)
         try:
-            faiss.write_index(self._faiss, tmp)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data.tobytes())
             os.replace(tmp, self.folder / INDEX_FILE)
         finally:
             Path(tmp).unlink(missing_ok=True)

@@ -8,6 +8,9 @@ from __future__ import annotations
 import random
 import signal
 import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -69,4 +72,38 @@ def test_a_full_disk_stops_the_sync_with_a_clear_message_and_the_next_one_comple
         assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert "feed.xml" in focusdesk(profile, "sources", "list").stdout  # still readable
     focusdesk(profile, "sync", "--no-progress", env=FAKE)
+    assert_same(snapshot(profile), golden.want)
+
+
+@contextmanager
+def small_filesystem(folder: Path, size: str) -> Iterator[None]:
+    """A tmpfs of ``size`` mounted on ``folder`` (skips where mounting is not permitted)."""
+    mount = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if mount.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {mount.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_under_the_index_is_told_and_the_next_sync_saves_it(
+    golden: Golden, tmp_path: Path
+) -> None:
+    profile = copy_profile(golden.base, tmp_path / "p")
+    folder = profile / "cache" / "index"
+    with small_filesystem(folder, "8k"):  # room for the index, not for its manifest too
+        full = focusdesk(profile, "sync", "--no-progress", check=False, env=FAKE)
+        assert full.returncode == 1
+        assert "Traceback" not in full.stderr
+        assert full.stderr.startswith(
+            f"focusdesk: The search index could not be saved in {folder} "
+            "(No space left on device).\nThe disk may be full. Free some space, then sync again"
+        )
+        assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]  # no leftovers
+    focusdesk(profile, "sync", "--no-progress", env=FAKE)  # the disk has room again
     assert_same(snapshot(profile), golden.want)
