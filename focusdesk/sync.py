@@ -52,6 +52,7 @@ def sync_source(
     report = SyncReport(source_id=source_id, source_name=name)
     progress(Progress("read", 0, None, f"Reading {name}"))
     kept_state: dict[str, Any] | None = None
+    seen: set[str] = set()
     try:
         ingester = make_ingester(kind, uri, config, passwords=passwords)
         seen = ingest(
@@ -93,7 +94,7 @@ def sync_source(
                 new_state = kept_state
             # The items that failed stay listed on the source until a full read succeeds.
             complete = report.error is None and result.complete and not result.unchanged
-            src.sync_state = with_failures(new_state, stored, report, complete=complete)
+            src.sync_state = with_failures(new_state, stored, report, complete=complete, seen=seen)
     return report
 
 

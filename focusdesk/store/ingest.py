@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -278,14 +278,21 @@ def ingester_state(sync_state: dict[str, Any]) -> dict[str, Any]:
 
 
 def with_failures(
-    state: dict[str, Any], previous: dict[str, Any], report: SyncReport, *, complete: bool
+    state: dict[str, Any],
+    previous: dict[str, Any],
+    report: SyncReport,
+    *,
+    complete: bool,
+    seen: Collection[str] = (),
 ) -> dict[str, Any]:
     """``state`` plus the items that failed: this sync's, and when the sync did not see
-    every item (incremental, unchanged, or it failed) also those failed before."""
+    every item (incremental, unchanged, or it failed) also those failed before, unless
+    this sync read them (``seen``) without a failure."""
     pairs: dict[str, str] = {}
     if not complete:
-        for pair in stored_failures(previous):
-            pairs[pair[0]] = pair[1]
+        for ref, reason in stored_failures(previous):
+            if ref not in seen:
+                pairs[ref] = reason
     pairs.update((ref, reason) for ref, reason in report.failures)
     if not pairs:
         return dict(state)

@@ -103,6 +103,9 @@ def test_failures_are_replaced_by_a_complete_read_and_kept_by_a_partial_one() ->
     partial = with_failures({"a": 2}, before, _report([("y", "bad y")]), complete=False)
     assert stored_failures(partial) == [("x", "bad x"), ("y", "bad y")]
     assert failed_count(partial) == 2
+    # A partial read that read x again, fine this time, drops it.
+    fixed = with_failures({"a": 2}, partial, _report([]), complete=False, seen={"x"})
+    assert stored_failures(fixed) == [("y", "bad y")]
     # A complete read that saw no failure clears them.
     assert with_failures({"a": 3}, partial, _report([]), complete=True) == {"a": 3}
 
