@@ -90,7 +90,11 @@ def main(argv: Sequence[str] | None = None, *, encoder: Encoder | None = None) -
         if getattr(args, "opens_profile", True):
             from focusdesk.app import FocusDesk
 
-            fd = FocusDesk.open(args.data_dir, encoder)
+            fd = (
+                FocusDesk.open(args.data_dir)
+                if encoder is None
+                else FocusDesk.open(args.data_dir, encoder)
+            )
             try:
                 return int(args.handler(fd, args))
             finally:
