@@ -15,10 +15,10 @@ from faults import FAKE, Golden, copy_profile, make_sources, new_profile, snapsh
 from feed_server import running_server  # noqa: E402
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def golden(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Golden]:
     """Notes, an mbox, a Maildir and a served feed, synced once without a fault (the
-    fake encoder); the feed server stays up for the module's tests."""
+    fake encoder); the feed server stays up for the whole session."""
     tmp = tmp_path_factory.mktemp("faults")
     with running_server() as server:
         base = new_profile(tmp / "base", make_sources(tmp, server))
