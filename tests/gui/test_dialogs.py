@@ -100,6 +100,10 @@ def test_failed_items_and_their_reasons_show_in_the_sources_views(qtbot: Any) ->
     panel.set_sources([src])
     assert panel.index(0).data() == "News\n12 items · 1 failed · read just now"
     assert f"• entry-7: {reason}" in panel.index(0).data(Qt.ItemDataRole.ToolTipRole)
+    dialog = SourcesDialog()
+    qtbot.addWidget(dialog)
+    dialog.set_sources([src])  # selects it: the details box lists what failed
+    assert dialog.error_view.toPlainText() == tip
 
 
 def test_sources_manager_shows_status_and_acts(
