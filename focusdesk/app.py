@@ -31,6 +31,7 @@ from focusdesk.settings import Settings, load_settings, save_settings
 from focusdesk.sources.credentials import PasswordStore
 from focusdesk.sources.registry import check_new_source
 from focusdesk.store.db import Store
+from focusdesk.store.ingest import failed_count, stored_failures
 from focusdesk.store.models import (
     FEEDBACK_SIGNALS,
     Chunk,
@@ -75,9 +76,9 @@ class FocusDesk:
         self._focus: FocusService | None = None
 
     @classmethod
-    def open(cls, data_dir: str | Path | None = None) -> FocusDesk:
+    def open(cls, data_dir: str | Path | None = None, encoder: Encoder | None = None) -> FocusDesk:
         """Open (creating and migrating as needed) the profile in ``data_dir``."""
-        return cls(resolve_paths(data_dir))
+        return cls(resolve_paths(data_dir), encoder=encoder)
 
     def close(self) -> None:
         self.store.close()
@@ -120,6 +121,15 @@ class FocusDesk:
             index.save()
         return index
 
+    def _index_saved_in_step(self) -> bool:
+        """Whether the index on disk holds exactly the store's vectors (manifest only)."""
+        from focusdesk.rank.index import saved_manifest
+        from focusdesk.rank.passages import live_chunk_ids
+
+        model_id = self.encoder.model_id
+        expected = live_chunk_ids(self.store, model_id)
+        return saved_manifest(self.paths.index_dir, model_id, expected) is not None
+
     def refresh_index(self) -> None:
         """Bring the index in step with the store after a sync (adds and removes only)."""
         from focusdesk.rank.passages import live_chunk_ids, load_vectors
@@ -135,6 +145,10 @@ class FocusDesk:
         add = np.setdiff1d(expected, current, assume_unique=True)
         remove = np.setdiff1d(current, expected, assume_unique=True)
         if len(add) == 0 and len(remove) == 0:
+            from focusdesk.rank.index import saved_manifest
+
+            if saved_manifest(index.folder, index.model_id, expected) is None:
+                index.save()  # in step in memory, but an earlier save did not finish
             return
         add_ids, add_vecs = (
             load_vectors(self.store, index.model_id, add) if len(add) else (add, _empty(index.dim))
@@ -199,6 +213,8 @@ class FocusDesk:
                     item_count=int(counts.get(src.id, 0)),
                     last_sync_at=src.last_sync_at,
                     last_error=src.last_error,
+                    failed=failed_count(src.sync_state),
+                    failures=tuple(stored_failures(src.sync_state)),
                 )
                 for src in s.scalars(select(Source).order_by(Source.id))
             ]
@@ -303,7 +319,13 @@ class FocusDesk:
             cancel=cancel,
             passwords=self.passwords,
         )
-        if summary.changed or summary.chunks_encoded or summary.items_chunked:
+        if (
+            summary.changed
+            or summary.chunks_encoded
+            or summary.items_chunked
+            or not self._index_saved_in_step()
+        ):
+            # The last check: a sync killed after its last commit left the index behind.
             self.refresh_index()
             if self._ranker is not None:
                 self._ranker.invalidate()

@@ -19,6 +19,10 @@ class SourceInfo:
     item_count: int
     last_sync_at: datetime | None
     last_error: str | None
+    failed: int = 0
+    """Items the syncs could not read or save (each skipped; the others are kept)."""
+    failures: tuple[tuple[str, str], ...] = ()
+    """``(item, reason)`` of the failed items (the last 100)."""
 
 
 @dataclass(frozen=True)

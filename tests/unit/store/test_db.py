@@ -140,3 +140,37 @@ def test_upgrading_keeps_chunks_and_never_reuses_their_ids(tmp_path: Path) -> No
         )
         assert conn.execute(text("SELECT max(id) FROM chunks")).scalar() == 4
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("sqlite_says", "message", "hint"),
+    [
+        (
+            "database or disk is full",
+            "The disk holding /p/db.sqlite3 is full.",
+            "Free some space, then try again. Everything saved before is kept.",
+        ),
+        (
+            "database is locked",
+            "The database /p/db.sqlite3 is busy: another program is writing to it.",
+            "Close the other FocusDesk (or wait a moment), then try again.",
+        ),
+        (
+            "disk I/O error",
+            "FocusDesk could not write to /p/db.sqlite3 (disk I/O error).",
+            "The disk may be full, read-only or failing. Free some space, then try again. "
+            "Everything saved before is kept.",
+        ),
+    ],
+)
+def test_database_errors_are_told_in_words(sqlite_says: str, message: str, hint: str) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from focusdesk.store.db import database_error
+
+    error = database_error(
+        OperationalError("INSERT ...", {}, sqlite3.OperationalError(sqlite_says)), "/p/db.sqlite3"
+    )
+    assert (error.message, error.hint) == (message, hint)
