@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,8 @@ class ItemActions(QObject):
         self.last: UndoRecord | None = None
         self.snooze_menu: SnoozeMenu | None = None
         self._reading: tuple[int, float] | None = None
+        self.clock: Callable[[], float] = time.monotonic
+        """Seconds of a monotonic clock (how long an item was read); tests move it."""
 
     @property
     def desk(self) -> Any:
@@ -92,7 +95,7 @@ class ItemActions(QObject):
         if self._reading is not None and self._reading[0] == item_id:
             return
         self.reading_did_stop()
-        self._reading = (item_id, time.monotonic())
+        self._reading = (item_id, self.clock())
 
     def reading_did_stop(self, *, now: bool = False) -> None:
         """The reader left its item: a long enough read is an open (new becomes read).
@@ -103,7 +106,7 @@ class ItemActions(QObject):
             return
         item_id, since = self._reading
         self._reading = None
-        dwell = time.monotonic() - since
+        dwell = self.clock() - since
         if dwell < MIN_DWELL_S:
             return
         if now:
@@ -113,14 +116,20 @@ class ItemActions(QObject):
                 log.exception("Could not record the last read item")
             return
         if self.window.inbox_model.status_of(item_id) == "new":
-            # After the selection change that led here has finished.
-            QTimer.singleShot(0, lambda: self.window.inbox_model.set_status(item_id, "read"))
+            # After the selection change that led here has finished, and only while the
+            # row is still new: done, dismiss or snooze may have come in between.
+            QTimer.singleShot(0, lambda: self._mark_read(item_id))
         self.window.tasks.run(
             lambda _p, _c: self.desk.triage.open(item_id, dwell),
             on_done=lambda _r: self.item_did_open.emit(item_id, dwell),
             on_error=self.window.show_status,
             name="record open",
         )
+
+    def _mark_read(self, item_id: int) -> None:
+        model = self.window.inbox_model
+        if model.status_of(item_id) == "new":
+            model.set_status(item_id, "read")
 
     # -- status actions ---------------------------------------------------------------
     def done(self) -> None:
