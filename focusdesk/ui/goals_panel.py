@@ -13,11 +13,13 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelectionModel,
+    QObject,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QKeySequence, QPaintEvent, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPaintEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -111,6 +113,8 @@ class GoalsPanel(QWidget):
 
     goals_did_change = Signal()
     goal_did_fail = Signal(str)
+    new_goal_did_leave = Signal()
+    """Esc in the new-goal field: the user goes back to the list (what was typed stays)."""
 
     def __init__(self, desk: FocusDesk, tasks: TaskManager, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,6 +171,7 @@ class GoalsPanel(QWidget):
         self.add_edit.returnPressed.connect(self._add_from_edit)
         self.add_button.clicked.connect(self._add_from_edit)
         self.add_edit.textChanged.connect(self._update_buttons)
+        self.add_edit.installEventFilter(self)
 
         self.edit_button = QPushButton("&Edit…", self)
         self.edit_button.setAccessibleName("Edit goal")
@@ -203,6 +208,17 @@ class GoalsPanel(QWidget):
         layout.addLayout(add_row)
         self._pending = 0
         self._update_buttons()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        escape = isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape
+        if watched is self.add_edit and escape:
+            if event.type() == QEvent.Type.ShortcutOverride:
+                event.accept()  # Esc leaves the field rather than cancelling a sync
+                return True
+            if event.type() == QEvent.Type.KeyPress:
+                self.new_goal_did_leave.emit()
+                return True
+        return super().eventFilter(watched, event)
 
     # -- reading --------------------------------------------------------------------
     def reload(self) -> None:

@@ -94,6 +94,20 @@ class InboxView(QTableView):
 
     EMPTY_TEXT = "Nothing here with these filters.\nChoose “Inbox” or “Everything” above."
 
+    def moveCursor(  # noqa: N802
+        self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        """Home and End go to the first and last item (not the row's first/last cell)."""
+        cursor = QAbstractItemView.CursorAction
+        if action in (cursor.MoveHome, cursor.MoveEnd) and self.model() is not None:
+            rows = self.model().rowCount()
+            if rows == 0:
+                return QModelIndex()
+            column = max(0, self.currentIndex().column())
+            row = 0 if action == cursor.MoveHome else rows - 1
+            return self.model().index(row, column)
+        return super().moveCursor(action, modifiers)
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         super().paintEvent(event)
         model = self.model()
@@ -142,8 +156,11 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self._sources: list[SourceInfo] = []
         self._ranked_once = False
+        self._selected_once = False
+        """Whether an inbox item was ever selected (else the first ranking selects the top)."""
         self._rank_generation = 0
         self._restore_selection: int | None = None
+        self._inbox_before_search: tuple[int | None, int] = (None, 0)
         self._remote_once: set[int] = set()
         self._sources_dialog: Any = None
         self._add_dialog: Any = None
@@ -262,6 +279,9 @@ class MainWindow(QMainWindow):
         self.goals_panel = GoalsPanel(self.desk, self.tasks, self)
         self.goals_panel.goals_did_change.connect(self._on_goals_changed)
         self.goals_panel.goal_did_fail.connect(self.show_status)
+        self.goals_panel.new_goal_did_leave.connect(
+            lambda: self._current_view().setFocus(Qt.FocusReason.ShortcutFocusReason)
+        )
         self.sources_panel = SourcesPanel(self)
         self.sources_panel.source_remove_requested.connect(self.remove_source)
         self.sources_panel.manage_requested.connect(self.open_sources_manager)
@@ -391,7 +411,7 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         for key, splitter, sizes in (
             ("main", self.main_splitter, [300, 980]),
-            ("centre", self.centre_splitter, [300, 420]),
+            ("centre", self.centre_splitter, [380, 380]),
             ("left", self.left_splitter, [460, 200]),
             ("reader", self.reader_pane.splitter, [700, 280]),
         ):
@@ -776,6 +796,9 @@ class MainWindow(QMainWindow):
         if self.list_stack.currentIndex() == LIST_INBOX:
             if keep is not None and self.select_item(keep):
                 return
+            if keep is None and not self._selected_once and self.inbox_model.rowCount():
+                self.select_row(0)  # at start: the top item, in the reader
+                return
             if keep is not None:
                 self.reader_pane.show_placeholder()
 
@@ -934,6 +957,8 @@ class MainWindow(QMainWindow):
         if current.model() is not view.model():
             return  # the hidden list's selection changed
         item_id = self.current_item_id() if current.isValid() else None
+        if item_id is not None and view is self.inbox_view:
+            self._selected_once = True
         if item_id is None:
             self.item_actions.reading_did_stop()
             self.reader_pane.show_placeholder()
@@ -1022,6 +1047,11 @@ class MainWindow(QMainWindow):
             self.show_status("Add a source first: there is nothing to search yet.")
             return
         self.stack.setCurrentIndex(INBOX_PAGE)
+        if not self.searching:  # where the inbox was, to come back to
+            self._inbox_before_search = (
+                self.inbox_selected_id(),
+                self.inbox_view.verticalScrollBar().value(),
+            )
         self.search.bar.show()
         self.filter_bar.hide()
         self.list_stack.setCurrentIndex(LIST_SEARCH)
@@ -1031,17 +1061,21 @@ class MainWindow(QMainWindow):
             self.search.run(self.search.query)
 
     def close_search(self) -> None:
-        """Back to the inbox, with the item that was read selected when it is there."""
-        item_id = self.current_item_id()
+        """Back to the inbox as it was: the item selected then, at the same scroll position.
+
+        The search was a detour; the inbox does not jump to the last hit read.
+        """
+        selected, scroll = self._inbox_before_search
         self.search.bar.hide()
         self.filter_bar.show()
         self.list_stack.setCurrentIndex(LIST_INBOX)
-        if item_id is None or not self.select_item(item_id):
-            keep = self.inbox_selected_id()
-            if keep is not None:
-                self.show_item(keep)
-            else:
-                self.reader_pane.show_placeholder()
+        if selected is None or not self.select_item(selected):
+            selected = self.inbox_selected_id()
+        if selected is None:
+            self.reader_pane.show_placeholder()
+        elif self.reader.item_id != selected:  # the row was current already: no signal
+            self.show_item(selected)
+        self.inbox_view.verticalScrollBar().setValue(scroll)
         self.inbox_view.setFocus(Qt.FocusReason.OtherFocusReason)
         self._update_page()
 

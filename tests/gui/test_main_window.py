@@ -101,9 +101,10 @@ def test_selecting_a_row_shows_body_with_evidence_highlighted(
     view = window.inbox_view
     assert titles(window)[0] == "Hiring embedded engineers"
     rect = view.visualRect(view.model().index(0, Column.TITLE))
-    with qtbot.waitSignal(window.item_did_open, timeout=SIGNAL_TIMEOUT_MS):
-        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     reader = window.reader
+    assert reader.item_id == window.inbox_model.items()[0].item_id  # selected at start
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert reader.item_id == window.inbox_model.items()[0].item_id
     text = reader.toPlainText()
     assert "Interview loop for two embedded engineers" in text
     assert "Why: best goal hiring embedded engineers · score" in text
