@@ -780,7 +780,11 @@ class MainWindow(QMainWindow):
         keep = self.inbox_selected_id()
         if keep is None and self._restore_selection is not None:
             keep, self._restore_selection = self._restore_selection, None
+        shown = self.inbox_model.items()
+        old_top = shown[0].item_id if shown else None
         self.inbox_model.set_prepared(prepared)
+        if self.list_stack.currentIndex() == LIST_INBOX:
+            self._select_after_rank(keep, old_top)
         stories = any(r.story > 1 for r in prepared.rows)
         self.inbox_view.setColumnHidden(Column.STORY, not stories)
         self._update_counts()
@@ -793,14 +797,25 @@ class MainWindow(QMainWindow):
         self.tray.ranking_did_change(
             prepared.high, prepared.position.keys(), settings.notify_high_attention
         )
-        if self.list_stack.currentIndex() == LIST_INBOX:
-            if keep is not None and self.select_item(keep):
-                return
-            if keep is None and not self._selected_once and self.inbox_model.rowCount():
-                self.select_row(0)  # at start: the top item, in the reader
-                return
-            if keep is not None:
-                self.reader_pane.show_placeholder()
+
+    def _select_after_rank(self, keep: int | None, old_top: int | None) -> None:
+        """Keep the selected item selected; a new #1 is scrolled into sight.
+
+        A user takes the top visible row for the best one, so when the ranking changed
+        which item is first, the list shows its top even if the selection is further
+        down (it stays selected, and J/K go on from it). When the top did not change,
+        the selected row stays in view.
+        """
+        if keep is not None and self.select_item(keep):
+            shown = self.inbox_model.items()
+            if shown and shown[0].item_id != old_top:
+                self.inbox_view.scrollToTop()
+            return
+        if keep is None and not self._selected_once and self.inbox_model.rowCount():
+            self.select_row(0)  # at start: the top item, in the reader
+            return
+        if keep is not None:
+            self.reader_pane.show_placeholder()
 
     def _update_counts(self, *_: object) -> None:
         shown, total = self.inbox_model.rowCount(), self.inbox_model.total_count()
