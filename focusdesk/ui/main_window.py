@@ -11,6 +11,7 @@ Keyboard first: j/k, Enter, e, d, s, +/−, o, u, / and ? (see ``actions.py``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -522,18 +523,34 @@ class MainWindow(QMainWindow):
         dialog = AddSourceDialog(self, kind if isinstance(kind, str) else "notes")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.test_requested.connect(lambda spec: self._test_connection(dialog, spec))
-        dialog.accepted.connect(lambda: self._add_from_dialog(dialog))
+        dialog.submit = lambda spec: self._add_from_dialog(dialog, spec)
         dialog.finished.connect(lambda _r: setattr(self, "_add_dialog", None))
         self._add_dialog = dialog
         dialog.open()
         return dialog
 
-    def _add_from_dialog(self, dialog: Any) -> None:
-        spec = dialog.result_source
-        if spec is not None:
-            self.add_source(
-                spec.kind, spec.uri, name=spec.name, config=spec.config, password=spec.password
-            )
+    def _add_from_dialog(self, dialog: Any, spec: Any) -> None:
+        """Add from the dialog; a problem is shown in it (open, with what was typed)."""
+
+        def failed(message: str) -> None:
+            if self._add_dialog is dialog:
+                dialog.add_did_fail(message)
+            else:
+                self._add_failed(message)
+
+        def added() -> None:
+            if self._add_dialog is dialog:
+                dialog.added()
+
+        self.add_source(
+            spec.kind,
+            spec.uri,
+            name=spec.name,
+            config=spec.config,
+            password=spec.password,
+            on_failed=failed,
+            on_added=added,
+        )
 
     def _test_connection(self, dialog: Any, spec: Any) -> None:
         from .add_source import test_imap_connection
@@ -561,8 +578,13 @@ class MainWindow(QMainWindow):
         name: str | None = None,
         config: dict[str, Any] | None = None,
         password: str | None = None,
+        on_failed: Callable[[str], None] | None = None,
+        on_added: Callable[[], None] | None = None,
     ) -> None:
-        """Add a source in the background (with its password, for IMAP), then read it."""
+        """Add a source in the background (with its password, for IMAP), then read it.
+
+        A problem goes to ``on_failed`` (the add dialog), else to a message box.
+        """
 
         def work(_p: Any, _c: Any) -> SourceInfo:
             info = self.desk.add_source(kind, path, name, config)
@@ -571,17 +593,21 @@ class MainWindow(QMainWindow):
             return info
 
         def done(info: SourceInfo) -> None:
+            if on_added is not None:
+                on_added()
             self.refresh_sources()
             self.show_status(f"Added {info.name}. Reading it…")
             self.source_did_add.emit(info)
             self._update_page()
             self.start_sync()
 
-        def failed(message: str) -> None:
-            self.show_status(message)
-            errors.show_message(self, "Could not add the source", message)
+        self.tasks.run(
+            work, on_done=done, on_error=on_failed or self._add_failed, name=f"add {kind} source"
+        )
 
-        self.tasks.run(work, on_done=done, on_error=failed, name=f"add {kind} source")
+    def _add_failed(self, message: str) -> None:
+        self.show_status(message)
+        errors.show_message(self, "Could not add the source", message)
 
     def remove_source(self, source_id: int) -> None:
         def done(_: object) -> None:
