@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from focusdesk.records import GoalInfo, SourceInfo
@@ -20,6 +20,17 @@ STATUS_CHOICES: tuple[tuple[str, frozenset[str] | None], ...] = (
     ("Everything", None),
 )
 STATUS_KEYS = ("inbox", "new", "read", "done", "snoozed", "dismissed", "all")
+COMBO_CHARS = 4
+"""Each drop-down is this many characters wide (at least), whatever its choices."""
+COMBO_MAX_WIDTH = 280
+CHOICE_CHARS = 60
+"""A choice longer than this is cut with an ellipsis in the list (the tooltip has it all)."""
+
+
+def short_choice(text: str, limit: int = CHOICE_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 class FilterBar(QWidget):
@@ -42,6 +53,14 @@ class FilterBar(QWidget):
         self.goal_combo = QComboBox(self)
         self.goal_combo.setAccessibleName("Show items for goal")
         self.goal_combo.setToolTip("Show the items whose best goal is this one")
+        for combo in (self.status_combo, self.source_combo, self.goal_combo):
+            # Sized to a few characters, not to the longest choice: a long goal must not
+            # widen the window (the popup shows each choice in full, up to a limit).
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(COMBO_CHARS)
+            combo.setMaximumWidth(COMBO_MAX_WIDTH)
         self.count_label = MutedLabel("", self)
         self.count_label.setAccessibleName("Shown items")
 
@@ -81,7 +100,8 @@ class FilterBar(QWidget):
         combo.clear()
         combo.addItem(everything, None)
         for ident, name in choices:
-            combo.addItem(name, ident)
+            combo.addItem(short_choice(name), ident)
+            combo.setItemData(combo.count() - 1, name, Qt.ItemDataRole.ToolTipRole)
         at = combo.findData(current) if current is not None else 0
         combo.setCurrentIndex(max(0, at))
         combo.blockSignals(False)

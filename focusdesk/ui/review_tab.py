@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QPushButton,
     QSplitter,
@@ -59,12 +59,18 @@ class ReviewTab(QWidget):
         self.export_button.clicked.connect(self.choose_export_file)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Period:"))
-        top.addWidget(self.period)
-        top.addWidget(self.refresh_button)
-        top.addWidget(self.export_button)
-        top.addStretch(1)
+        self.period.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.period.setMinimumContentsLength(8)
+        period_label = QLabel("&Period:")
+        period_label.setBuddy(self.period)
+        top = QGridLayout()  # two short rows: the dock stays narrow enough to fit beside
+        top.addWidget(period_label, 0, 0)
+        top.addWidget(self.period, 0, 1, 1, 2)
+        top.addWidget(self.refresh_button, 1, 1)
+        top.addWidget(self.export_button, 1, 2)
+        top.setColumnStretch(3, 1)
 
         self.model = QStandardItemModel(self)
         self.model.setHorizontalHeaderLabels(["Item", "Score"])
@@ -205,6 +211,37 @@ class ReviewTab(QWidget):
             self.item_activated.emit(int(item_id))
 
 
+REVIEW_DOCK_WIDTH = 420
+"""The Review dock's width beside the inbox when the window has the room."""
+
+
+def place_review_dock(window: Any, dock: QDockWidget) -> None:
+    """Put the Review beside the inbox when it fits, else over the window: never past it.
+
+    A docked widget whose minimum width does not fit beside the central area makes the
+    main window grow (off the screen); where the window is too narrow for both, the
+    review floats over the right part of the window instead.
+    """
+    if not dock.isHidden():
+        return
+    central = window.centralWidget()
+    need = dock.minimumSizeHint().width()
+    room = window.width() - (central.minimumSizeHint().width() if central is not None else 0)
+    if room - 12 >= need:  # 12: the separator and margins
+        if dock.isFloating():
+            dock.setFloating(False)
+        window.resizeDocks(
+            [dock], [max(need, min(REVIEW_DOCK_WIDTH, room // 2))], Qt.Orientation.Horizontal
+        )
+        return
+    dock.setFloating(True)
+    frame = window.geometry()
+    screen = window.screen().availableGeometry() if window.screen() is not None else frame
+    area = frame.intersected(screen) if frame.intersects(screen) else screen
+    width = min(max(need, REVIEW_DOCK_WIDTH), area.width())
+    dock.setGeometry(area.right() - width + 1, area.top(), width, area.height())
+
+
 def install_review(window: Any) -> QAction:
     """Add a "Review" dock (hidden) and a menu action showing it to the main window."""
     dock = QDockWidget("Review", window)
@@ -221,6 +258,7 @@ def install_review(window: Any) -> QAction:
     tab.item_activated.connect(open_item)
 
     def show() -> None:
+        place_review_dock(window, dock)
         dock.show()
         dock.raise_()
         tab.refresh()
