@@ -69,6 +69,7 @@ from .sources_panel import SourcesPanel
 from .status import StatusArea, summarise_sync
 from .style import ThemeKeeper, app_icon, paint_empty_text
 from .tray import TrayController, high_attention
+from .window_layout import clamp_to_screen
 from .worker import Job, TaskManager
 
 log = logging.getLogger(__name__)
@@ -405,6 +406,7 @@ class MainWindow(QMainWindow):
         geometry = s.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+            clamp_to_screen(self)  # saved on a bigger or another screen: brought back
         else:
             self.resize(default_size(self))
         state = s.value("window/state")
@@ -452,6 +454,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
+            clamp_to_screen(self)  # with its frame, now that it has one
             QTimer.singleShot(0, self._after_first_show)
 
     def _after_first_show(self) -> None:
