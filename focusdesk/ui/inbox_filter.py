@@ -89,19 +89,23 @@ class FilterBar(QWidget):
 
     # -- choices ---------------------------------------------------------------------
     def set_sources(self, sources: list[SourceInfo]) -> None:
-        self._refill(self.source_combo, "All sources", [(s.id, s.name) for s in sources])
+        self._refill(self.source_combo, "All sources", [(s.id, s.name, s.name) for s in sources])
 
     def set_goals(self, goals: list[GoalInfo]) -> None:
-        self._refill(self.goal_combo, "All goals", [(g.id, g.title) for g in goals if g.active])
+        """The active goals, by their short names (the full goal in each tooltip)."""
+        choices = [(g.id, g.short_name, g.title) for g in goals if g.active]
+        self._refill(self.goal_combo, "All goals", choices)
 
-    def _refill(self, combo: QComboBox, everything: str, choices: list[tuple[int, str]]) -> None:
+    def _refill(
+        self, combo: QComboBox, everything: str, choices: list[tuple[int, str, str]]
+    ) -> None:
         current = combo.currentData()
         combo.blockSignals(True)
         combo.clear()
         combo.addItem(everything, None)
-        for ident, name in choices:
+        for ident, name, tip in choices:
             combo.addItem(short_choice(name), ident)
-            combo.setItemData(combo.count() - 1, name, Qt.ItemDataRole.ToolTipRole)
+            combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         at = combo.findData(current) if current is not None else 0
         combo.setCurrentIndex(max(0, at))
         combo.blockSignals(False)

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from focusdesk.records import ItemDetail
-from focusdesk.triage import STATUS_OF_ACTION, UndoRecord
+from focusdesk.triage import STATUS_OF_ACTION, UndoRecord, Vote
 
 from .snooze import SnoozeMenu, when_text
 
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 MIN_DWELL_S = 1.0
 """Reading an item at least this long counts as opening it (marks it read)."""
 EMAIL_KINDS = ("mbox", "maildir", "imap")
+VOTES = ("up", "down")
 
 
 def original_url(detail: ItemDetail, external_id: str | None = None) -> QUrl | None:
@@ -197,12 +198,24 @@ class ItemActions(QObject):
             return
         ranked = window.inbox_model.find_item(item_id)
         goal_id = ranked.goal_id if ranked is not None else None
+
+        def done(record: UndoRecord) -> None:
+            self._vote_did_change(item_id, Vote(signal, goal_id))
+            self._did_act(record)
+
         window.tasks.run(
             lambda _p, _c: self.desk.triage.vote(item_id, signal, goal_id=goal_id),
-            on_done=self._did_act,
+            on_done=done,
             on_error=window.show_status,
             name=f"vote {signal}",
         )
+
+    def _vote_did_change(self, item_id: int, vote: Vote | None) -> None:
+        """Mark the row (and the Why panel, when it shows the item) with the vote."""
+        window = self.window
+        window.inbox_model.set_vote(item_id, vote)
+        if window.reader.item_id == item_id:
+            window.why_panel.set_vote(window.inbox_model.vote_text(item_id))
 
     def _did_act(self, record: UndoRecord, until: datetime | None = None) -> None:
         self.last = record
@@ -214,7 +227,15 @@ class ItemActions(QObject):
     def undo(self) -> None:
         window = self.window
 
-        def done(record: UndoRecord | None) -> None:
+        def work(_p: Any, _c: Any) -> tuple[UndoRecord | None, Vote | None]:
+            triage = self.desk.triage
+            record = triage.undo()
+            if record is None or record.action not in VOTES:
+                return record, None
+            return record, triage.votes([record.item_id]).get(record.item_id)
+
+        def done(result: tuple[UndoRecord | None, Vote | None]) -> None:
+            record, vote = result
             self.last = None
             window.update_undo(None)
             if record is None:
@@ -223,15 +244,12 @@ class ItemActions(QObject):
                 if record.action in STATUS_OF_ACTION:
                     window.inbox_model.set_status(record.item_id, record.status)
                 window.select_item(record.item_id)
+                if record.action in VOTES:  # the vote before it stands again, if any
+                    self._vote_did_change(record.item_id, vote)
                 window.show_status(f"Undone: {record.description}.")
             self.undo_did_finish.emit(record)
 
-        window.tasks.run(
-            lambda _p, _c: self.desk.triage.undo(),
-            on_done=done,
-            on_error=window.show_status,
-            name="undo",
-        )
+        window.tasks.run(work, on_done=done, on_error=window.show_status, name="undo")
 
     # -- the original -----------------------------------------------------------------
     def open_original(self) -> QUrl | None:

@@ -190,6 +190,7 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self.goals_panel.reload()
         self.filter_bar.set_goals(self.goals_panel.goals())
+        self.inbox_model.set_goals(self.goals_panel.goals())
         self.refresh_sources()
         self._update_page()
         self._update_busy()
@@ -322,12 +323,12 @@ class MainWindow(QMainWindow):
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
-        for col, width in (
+        for col, width in (  # the Title stretches into what is left: most of the row
             (Column.STORY, 52),
-            (Column.SOURCE, 120),
-            (Column.SCORE, 104),
-            (Column.GOAL, 230),
-            (Column.AGE, 72),
+            (Column.SOURCE, 104),
+            (Column.SCORE, 84),
+            (Column.GOAL, 136),
+            (Column.AGE, 60),
         ):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, width)
@@ -413,7 +414,7 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray):
             self.restoreState(state)
         for key, splitter, sizes in (
-            ("main", self.main_splitter, [300, 980]),
+            ("main", self.main_splitter, [270, 1010]),
             ("centre", self.centre_splitter, [380, 380]),
             ("left", self.left_splitter, [460, 200]),
             ("reader", self.reader_pane.splitter, [700, 280]),
@@ -774,6 +775,7 @@ class MainWindow(QMainWindow):
             items = self.desk.rank(cancel=cancel)
             prepared = prepare_inbox(items)
             prepared.high = high_attention(items, threshold)
+            prepared.votes = self.desk.triage.votes()
             return prepared, items
 
         def done(result: tuple[PreparedInbox, list[RankedItem]]) -> None:
@@ -811,6 +813,8 @@ class MainWindow(QMainWindow):
             keep, self._restore_selection = self._restore_selection, None
         shown = self.inbox_model.items()
         old_top = shown[0].item_id if shown else None
+        if prepared.votes is not None:
+            self.inbox_model.set_votes(prepared.votes)
         self.inbox_model.set_prepared(prepared)
         if self.list_stack.currentIndex() == LIST_INBOX:
             self._select_after_rank(keep, old_top)
@@ -1035,6 +1039,7 @@ class MainWindow(QMainWindow):
             keep_scroll=same,
             item_titles=self.item_title,
         )
+        self.why_panel.set_vote(self.inbox_model.vote_text(item_id))
         if not same:
             self.item_actions.reading_did_start(item_id)
             self.item_did_open.emit(item_id)
@@ -1129,6 +1134,7 @@ class MainWindow(QMainWindow):
 
     def _on_goals_changed(self) -> None:
         self.filter_bar.set_goals(self.goals_panel.goals())
+        self.inbox_model.set_goals(self.goals_panel.goals())
         self._update_page()
         self.request_rank()
 
