@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
     QGridLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -35,6 +38,35 @@ if TYPE_CHECKING:
 
 ITEM_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 PERIODS = (("Since the last review", "last"), ("Last day", "1d"), ("Last week", "7d"))
+
+
+class WrappingDelegate(QStyledItemDelegate):
+    """Row heights for wrapped text in a tree (QTreeView does not tell the delegate the
+    column's width, so long titles would be cut to "Re: …" instead of wrapping)."""
+
+    def __init__(self, view: QTreeView) -> None:
+        super().__init__(view)
+        self.view = view
+
+    def sizeHint(  # noqa: N802
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        hint = super().sizeHint(option, index)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if not isinstance(text, str) or not text:
+            return hint
+        depth, parent = 0, index.parent()
+        while parent.isValid():
+            depth, parent = depth + 1, parent.parent()
+        indent = self.view.indentation() * (depth + int(self.view.rootIsDecorated()))
+        width = self.view.header().sectionSize(index.column()) - (
+            indent if index.column() == 0 else 0
+        )
+        width = max(40, width - 12)  # the item's text margins
+        lines = option.fontMetrics.boundingRect(
+            QRect(0, 0, width, 100_000), int(Qt.TextFlag.TextWordWrap), text
+        )
+        return QSize(hint.width(), max(hint.height(), lines.height() + 6))
 
 
 class ReviewTab(QWidget):
@@ -79,6 +111,14 @@ class ReviewTab(QWidget):
         self.view.setUniformRowHeights(False)
         self.view.setWordWrap(True)
         self.view.setEditTriggers(QTreeView.EditTrigger.NoEditTriggers)
+        self.view.setIndentation(14)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.view.header()  # the titles get the width; long ones wrap
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.view.setItemDelegate(WrappingDelegate(self.view))
+        header.sectionResized.connect(lambda *_: self.view.doItemsLayout())
         self.view.activated.connect(self._on_activated)
         self.view.doubleClicked.connect(self._on_activated)
 
@@ -140,26 +180,27 @@ class ReviewTab(QWidget):
                     text += f"  [{e.story_size} items: {', '.join(e.story_sources)}]"
                 row = QStandardItem(text)
                 row.setData(e.item_id, ITEM_ID_ROLE)
-                row.setToolTip(f"{e.source_name} · {e.status}")
+                row.setToolTip(f"{e.title}\n{e.source_name} · {e.status}")
                 score = QStandardItem(f"{e.score:.2f}")
                 score.setData(e.item_id, ITEM_ID_ROLE)
                 if e.summary.sentences:
                     line = QStandardItem(e.summary.text)
+                    line.setToolTip(e.summary.text)
                     line.setData(e.item_id, ITEM_ID_ROLE)
                     row.appendRow([line, QStandardItem("")])
                 head.appendRow([row, score])
             self.model.appendRow([head, QStandardItem("")])
         self.view.expandAll()
-        self.view.resizeColumnToContents(1)
         self.status.setText(
             f"{review.items_in_period} items: {len(review.done)} done, "
             f"{len(review.dismissed)} dismissed, {review.open_count} open · focus "
             f"{review.focus_actual:.0f} of {review.focus_planned:.0f} planned minutes"
         )
-        days = days_in(review)
+        days = sorted({*days_in(review), *(d for g in review.focus for d in g.planned_per_day)})
         self.focus_chart.set_data(
             days,
             [(g.goal_title, [g.per_day.get(d, 0.0) for d in days]) for g in review.focus],
+            planned=[sum(g.planned_per_day.get(d, 0.0) for g in review.focus) for d in days],
         )
         self.sn_chart.set_data(
             [x.source_name for x in review.sources], [x.ratio for x in review.sources]
