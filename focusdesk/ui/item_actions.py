@@ -16,7 +16,7 @@ from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from focusdesk.records import ItemDetail
@@ -149,8 +149,16 @@ class ItemActions(QObject):
             return
         menu = SnoozeMenu(self.window)
         menu.snooze_chosen.connect(lambda u: self._status_action("snooze", u))
+        menu.aboutToHide.connect(lambda: QTimer.singleShot(0, self._back_to_list))
         self.snooze_menu = menu
         menu.popup(self.window.popup_position())
+
+    def _back_to_list(self) -> None:
+        """After the snooze menu: the keys go to the list again (J, E, D… go on)."""
+        window = self.window
+        if window.isVisible():
+            window.activateWindow()  # the menu, closed, may still hold the activation
+        window.current_list().setFocus(Qt.FocusReason.PopupFocusReason)
 
     def _status_action(self, action: str, until: datetime | None = None) -> None:
         window = self.window

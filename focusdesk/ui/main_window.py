@@ -889,6 +889,10 @@ class MainWindow(QMainWindow):
             self.search.view if self.list_stack.currentIndex() == LIST_SEARCH else self.inbox_view
         )
 
+    def current_list(self) -> QAbstractItemView:
+        """The list shown: the inbox, or the search results while searching."""
+        return self._current_view()
+
     def current_item_id(self) -> int | None:
         """The item selected in the list shown (inbox or search results)."""
         view = self._current_view()
