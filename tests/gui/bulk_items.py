@@ -14,15 +14,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
-from focusdesk.store.models import Chunk, Embedding, Item
+from focusdesk.store.models import Chunk, Embedding, Item, Source
 
 TOPICS = ("firmware release", "battery sensor", "hiring interview", "budget travel", "soup")
 
 
 def add_generated_items(desk: Any, n: int, *, name: str = "Generated", seed: int = 7) -> int:
-    """Add a notes source (an empty folder) holding ``n`` generated items; its id."""
+    """Add a notes source holding ``n`` generated items, marked as synced; its id.
+
+    Its folder is empty: syncing that source again would mark the items vanished.
+    """
     folder = desk.paths.data_dir / "generated-notes"
     folder.mkdir(parents=True, exist_ok=True)
     source = desk.add_source("notes", str(folder), name=name)
@@ -83,5 +86,6 @@ def add_generated_items(desk: Any, n: int, *, name: str = "Generated", seed: int
             )
         s.execute(insert(Chunk), chunks)
         s.execute(insert(Embedding), embeddings)
+        s.execute(update(Source).where(Source.id == source.id).values(last_sync_at=now))
     desk.refresh_index()
     return int(source.id)
