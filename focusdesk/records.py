@@ -22,7 +22,7 @@ class SourceInfo:
     last_error: str | None
 
 
-SHORT_NAME_CHARS = 32
+SHORT_NAME_CHARS = 24
 """A goal's short name is at most this long (cut at a word, with an ellipsis)."""
 _CLAUSE_END = re.compile(r"\s*(?:[,;:.!?(\[]|\s[-–—]\s)")
 

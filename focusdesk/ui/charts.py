@@ -163,6 +163,9 @@ class RatioBarChart(QWidget):
     def set_data(self, labels: list[str], values: list[float]) -> None:
         self.labels = list(labels)
         self.values = [min(1.0, max(0.0, v)) for v in values]
+        self.setToolTip(
+            "\n".join(f"{a}: {v:.0%}" for a, v in zip(self.labels, self.values, strict=True))
+        )
         self.setMinimumHeight(max(60, 22 * len(self.values) + 8))
         self.update()
 
@@ -185,7 +188,9 @@ class RatioBarChart(QWidget):
                 p.drawText(
                     QRectF(4, y, label_w - 8, 18),
                     Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                    label,
+                    self.fontMetrics().elidedText(
+                        label, Qt.TextElideMode.ElideRight, int(label_w - 8)
+                    ),
                 )
                 p.fillRect(QRectF(label_w, y + 3, bar_w, 12), QColor("#e5e5e5"))
                 p.fillRect(QRectF(label_w, y + 3, bar_w * v, 12), QColor(PALETTE[0]))

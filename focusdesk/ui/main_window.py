@@ -78,6 +78,8 @@ GOAL_DEBOUNCE_MS = 300
 INBOX_PAGE, EMPTY_PAGE = 0, 1
 LIST_INBOX, LIST_SEARCH = 0, 1
 MBOX_FILTER = "Mailbox files (*.mbox *.mbx *.mbs);;All files (*)"
+GOAL_COLUMN_WIDTH = (90, 180)
+"""The Goal column fits the goals' short names within these bounds (pixels)."""
 WAKE_CHECK_MS = 60_000
 """How often snoozed items are checked for being due (at most)."""
 
@@ -191,6 +193,7 @@ class MainWindow(QMainWindow):
         self.goals_panel.reload()
         self.filter_bar.set_goals(self.goals_panel.goals())
         self.inbox_model.set_goals(self.goals_panel.goals())
+        self._fit_goal_column()
         self.refresh_sources()
         self._update_page()
         self._update_busy()
@@ -328,7 +331,7 @@ class MainWindow(QMainWindow):
             (Column.SOURCE, 104),
             (Column.SCORE, 84),
             (Column.GOAL, 136),
-            (Column.AGE, 60),
+            (Column.AGE, 72),
         ):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, width)
@@ -423,8 +426,9 @@ class MainWindow(QMainWindow):
             if not (isinstance(saved, QByteArray) and splitter.restoreState(saved)):
                 splitter.setSizes(sizes)
         header = s.value("inbox/header")
-        if isinstance(header, QByteArray):
-            self.inbox_view.horizontalHeader().restoreState(header)
+        self._header_restored = isinstance(
+            header, QByteArray
+        ) and self.inbox_view.horizontalHeader().restoreState(header)
         self.filter_bar.set_status_key(str(s.value("inbox/status", "inbox")))
         self.inbox_model.set_filter(self.filter_bar.current_filter())
         selected = s.value("inbox/selected")
@@ -1139,8 +1143,20 @@ class MainWindow(QMainWindow):
     def _on_goals_changed(self) -> None:
         self.filter_bar.set_goals(self.goals_panel.goals())
         self.inbox_model.set_goals(self.goals_panel.goals())
+        self._fit_goal_column()
         self._update_page()
         self.request_rank()
+
+    def _fit_goal_column(self) -> None:
+        """The Goal column as wide as the longest short name (within bounds), unless the
+        user set its width (a restored header)."""
+        if getattr(self, "_header_restored", False):
+            return
+        names = [g.short_name for g in self.goals_panel.goals() if g.active]
+        metrics = self.inbox_view.fontMetrics()
+        widest = max((metrics.horizontalAdvance(n) for n in names), default=0)
+        width = max(GOAL_COLUMN_WIDTH[0], min(GOAL_COLUMN_WIDTH[1], widest + 40))
+        self.inbox_view.horizontalHeader().resizeSection(Column.GOAL, width)
 
     def open_settings(self) -> Any:
         """The settings dialog (not blocking); OK applies and saves."""

@@ -137,6 +137,8 @@ class ReviewTab(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(side)
+        split.setStretchFactor(0, 3)  # the items get most of the height
+        split.setStretchFactor(1, 2)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)

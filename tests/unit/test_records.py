@@ -21,13 +21,13 @@ from focusdesk.records import goal_short_name
         ("  Leek   soup\nrecipes ", "Leek soup recipes"),
         (
             "Understand every part of the attention scoring layer and its training loop",
-            "Understand every part of the…",
+            "Understand every part…",
         ),
     ],
 )
 def test_the_first_clause_is_the_short_name(title: str, short: str) -> None:
     assert goal_short_name(title) == short
-    assert len(goal_short_name(title)) <= 32
+    assert len(goal_short_name(title)) <= 24
 
 
 def test_a_name_the_user_set_wins() -> None:
