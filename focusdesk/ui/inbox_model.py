@@ -258,6 +258,10 @@ class InboxModel(QAbstractTableModel):
         """The shown items, in display order."""
         return [self._rows[i].item for i in self._visible]
 
+    def top_item_id(self) -> int | None:
+        """The id of the first shown item (None: nothing shown)."""
+        return self._rows[self._visible[0]].item.item_id if self._visible else None
+
     def all_items(self) -> list[RankedItem]:
         """Every ranked item, shown or filtered out, best first."""
         return [r.item for r in self._rows]

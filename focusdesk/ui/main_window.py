@@ -815,8 +815,7 @@ class MainWindow(QMainWindow):
         keep = self.inbox_selected_id()
         if keep is None and self._restore_selection is not None:
             keep, self._restore_selection = self._restore_selection, None
-        shown = self.inbox_model.items()
-        old_top = shown[0].item_id if shown else None
+        old_top = self.inbox_model.top_item_id()
         if prepared.votes is not None:
             self.inbox_model.set_votes(prepared.votes)
         self.inbox_model.set_prepared(prepared)
@@ -844,8 +843,7 @@ class MainWindow(QMainWindow):
         the selected row stays in view.
         """
         if keep is not None and self.select_item(keep):
-            shown = self.inbox_model.items()
-            if shown and shown[0].item_id != old_top:
+            if self.inbox_model.top_item_id() != old_top:
                 self.inbox_view.scrollToTop()
             return
         if keep is None and not self._selected_once and self.inbox_model.rowCount():
