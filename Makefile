@@ -59,7 +59,7 @@ eval-dev: $(STAMP)
 	  --goals $(DEV)/goals.json --votes 0,10,20,50 --json bench-results/eval-dev.json --png bench-results/eval-dev.png
 
 screenshots: $(STAMP) system-deps
-	xvfb-run -a -s "-screen 0 1280x800x24" $(PY) scripts/screenshots.py
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -332,13 +332,21 @@ class FocusDesk:
         return summary
 
     # -- goals ---------------------------------------------------------------------------
-    def add_goal(self, title: str, weight: float = 1.0, description: str = "") -> GoalInfo:
+    def add_goal(
+        self, title: str, weight: float = 1.0, description: str = "", name: str | None = None
+    ) -> GoalInfo:
         title = title.strip()
         if not title:
             raise KnownError("A goal needs some text.")
         _check_weight(weight)
         with self.store.session() as s:
-            goal = Goal(title=title, description=description.strip(), weight=weight, active=True)
+            goal = Goal(
+                title=title,
+                description=description.strip(),
+                weight=weight,
+                active=True,
+                name=_check_goal_name(name),
+            )
             s.add(goal)
             s.flush()
             return _goal_info(goal)
@@ -351,7 +359,9 @@ class FocusDesk:
         weight: float | None = None,
         description: str | None = None,
         active: bool | None = None,
+        name: str | None = None,
     ) -> GoalInfo:
+        """Change a goal; ``name=""`` clears its short name (the first clause is shown)."""
         with self.store.session() as s:
             goal = s.get(Goal, goal_id)
             if goal is None:
@@ -367,6 +377,8 @@ class FocusDesk:
                 goal.description = description.strip()
             if active is not None:
                 goal.active = active
+            if name is not None:
+                goal.name = _check_goal_name(name)
             return _goal_info(goal)
 
     def list_goals(self, *, include_inactive: bool = True) -> list[GoalInfo]:
@@ -663,4 +675,22 @@ def _goal_info(goal: Goal) -> GoalInfo:
         description=goal.description or "",
         weight=float(goal.weight),
         active=bool(goal.active),
+        name=goal.name,
+        colour=goal.colour,
     )
+
+
+GOAL_NAME_CHARS = 80
+
+
+def _check_goal_name(name: str | None) -> str | None:
+    """A goal's short name, tidied; None (or blank) for none."""
+    if name is None or not name.strip():
+        return None
+    name = " ".join(name.split())
+    if len(name) > GOAL_NAME_CHARS:
+        raise KnownError(
+            f"A goal's short name can be at most {GOAL_NAME_CHARS} characters.",
+            hint="The goal's full sentence goes in its title.",
+        )
+    return name

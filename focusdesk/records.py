@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,29 @@ class SourceInfo:
     """``(item, reason)`` of the failed items (the last 100)."""
 
 
+SHORT_NAME_CHARS = 24
+"""A goal's short name is at most this long (cut at a word, with an ellipsis)."""
+_CLAUSE_END = re.compile(r"\s*(?:[,;:.!?(\[]|\s[-–—]\s)")
+
+
+def goal_short_name(title: str, name: str | None = None, limit: int = SHORT_NAME_CHARS) -> str:
+    """A goal's short name: ``name`` when set, else the first clause of ``title``.
+
+    "Ship the v2 firmware, with the low power mode" gives "Ship the v2 firmware"; a
+    clause longer than ``limit`` is cut at a word boundary with an ellipsis.
+    """
+    if name and name.strip():
+        return " ".join(name.split())
+    text = " ".join(title.split())
+    first = _CLAUSE_END.split(text, maxsplit=1)[0].strip() or text
+    if len(first) <= limit:
+        return first
+    cut = first[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
 @dataclass(frozen=True)
 class GoalInfo:
     """A goal as shown in `goals list` and the goals panel."""
@@ -34,6 +58,14 @@ class GoalInfo:
     description: str
     weight: float
     active: bool
+    name: str | None = None
+    """The short name the user set (None: ``short_name`` is the title's first clause)."""
+    colour: str | None = None
+
+    @property
+    def short_name(self) -> str:
+        """What a narrow column shows: the user's name for it, or the first clause."""
+        return goal_short_name(self.title, self.name)
 
 
 @dataclass

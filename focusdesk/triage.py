@@ -127,6 +127,14 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 # -- actions ----------------------------------------------------------------------------
 @dataclass(frozen=True)
+class Vote:
+    """The vote that stands on an item: up or down, for a goal (None: no goal)."""
+
+    signal: str
+    goal_id: int | None
+
+
+@dataclass(frozen=True)
 class UndoRecord:
     """What one action changed, so that it can be taken back."""
 
@@ -195,6 +203,18 @@ class Triage:
     def restore(self, item_id: int) -> UndoRecord:
         """Move a done, dismissed or snoozed item back to the inbox (as read); no feedback."""
         return self._act("restore", item_id)
+
+    def votes(self, item_ids: list[int] | None = None) -> dict[int, Vote]:
+        """The vote that stands on each voted item (its latest; an undone one is gone)."""
+        stmt = (
+            select(Feedback.item_id, Feedback.signal, Feedback.goal_id)
+            .where(Feedback.signal.in_(("up", "down")))
+            .order_by(Feedback.id)
+        )
+        if item_ids is not None:
+            stmt = stmt.where(Feedback.item_id.in_(item_ids))
+        with self.store.session() as s:
+            return {iid: Vote(signal, gid) for iid, signal, gid in s.execute(stmt)}
 
     def vote(self, item_id: int, signal: str, goal_id: int | None = None) -> UndoRecord:
         """Record an up or down vote (for ``goal_id`` when given); the status stays."""

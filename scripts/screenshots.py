@@ -2,7 +2,7 @@
 
 Run under a virtual X server (no window manager, so windows have no frames):
 
-    xvfb-run -a -s "-screen 0 1280x800x24" python scripts/screenshots.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshots.py
 
 It builds a throwaway profile from resources/demo (the notes vault, the mbox and
 goals.json) plus a small local feed whose entries hold remote images, lets the
@@ -20,7 +20,14 @@ window sync and rank it as on a first start, then saves to docs/screenshots/:
 - reader-note-*.png        a Markdown note rendered (callouts, wikilinks, properties, lists)
 - reader-newsletter-*.png  an HTML newsletter whose plain part is a stub
 
-The reader scenarios (``shoot_reader``) build their own small profile and can run alone:
+and, at 1400×900 and 1024×640, in the light and the dark theme, one PNG per scenario
+named SCENARIO-WIDTHxHEIGHT-THEME.png (e.g. inbox-1024x640-dark.png): the inbox, the
+Why panel, search and the review. A scenario is a function registered with
+``@scenario("name")`` that sets the window up and returns False to skip; add one to
+show more.
+
+The reader scenarios (``shoot_reader``: a rendered note, an HTML newsletter, at the same
+sizes and themes) build their own small profile and can run alone:
 ``python scripts/screenshots.py --only reader [--vault PATH]``.
 """
 
@@ -32,6 +39,7 @@ import logging
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +50,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "resources" / "demo"
 SIZE = (1280, 800)
+MATRIX_SIZES = ((1400, 900), (1024, 640))
+MATRIX_THEMES = ("light", "dark")
 SEARCH_QUERY = "sleep current regression"
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -197,6 +207,97 @@ def save_with_dialog(window: QWidget, dialog: QWidget, out: Path, name: str) -> 
     log.info("wrote %s", out / name)
 
 
+# -- scenarios: the shots taken at every size and theme ---------------------------------------
+Scenario = Callable[[Any, list[Any]], bool]
+"""Sets the window (and the ranked items) up for one shot; False: nothing to show, skip."""
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str) -> Callable[[Scenario], Scenario]:
+    """Register a scenario under ``name`` (the file name's first part), in order."""
+
+    def register(fn: Scenario) -> Scenario:
+        SCENARIOS[name] = fn
+        return fn
+
+    return register
+
+
+def reset(window: Any) -> None:
+    """Back to the plain inbox: no search, no Review, no Why panel, no help."""
+    if window.searching:
+        window.close_search()
+    dock = getattr(window, "review_dock", None)
+    if dock is not None and dock.isVisible():
+        dock.hide()
+        dock.setFloating(False)
+    window.set_why_visible(False)
+    help_overlay = window.help_overlay
+    if help_overlay is not None and help_overlay.isVisible():
+        window.toggle_help()
+
+
+@scenario("inbox")
+def inbox_scene(window: Any, items: list[Any]) -> bool:
+    window.select_row(0)
+    window.inbox_view.scrollToTop()
+    window.inbox_view.setFocus()
+    return True
+
+
+@scenario("why")
+def why_scene(window: Any, items: list[Any]) -> bool:
+    mail = next((i for i in items if i.source_kind == "mbox"), items[0] if items else None)
+    if mail is None or not window.select_item(mail.item_id):
+        return False
+    window.set_why_visible(True)
+    return True
+
+
+@scenario("search")
+def search_scene(window: Any, items: list[Any]) -> bool:
+    window.open_search()
+    window.search.clear()
+    window.search.bar.edit.setText(SEARCH_QUERY)
+    window.search.bar.flush()
+    wait_for(window.search.search_did_finish, 120)
+    return window.search.model.rowCount() > 0
+
+
+@scenario("review")
+def review_scene(window: Any, items: list[Any]) -> bool:
+    action = next(
+        (a for a in window.menus["inbox"].actions() if a.objectName() == "review_action"), None
+    )
+    if action is None:
+        return False
+    action.trigger()
+    wait_for(window.review_tab.review_did_load, 300)
+    return True
+
+
+def shoot_matrix(window: Any, out: Path) -> None:
+    """Every scenario at every size, light and dark."""
+    items = window.inbox_model.items()
+    for theme in MATRIX_THEMES:
+        window.apply_settings({"theme": theme})  # as the settings dialog does
+        for width, height in MATRIX_SIZES:
+            window.resize(width, height)
+            settle(200)
+            if (window.width(), window.height()) != (width, height):
+                log.warning(
+                    "the window is %dx%d, not %dx%d", window.width(), window.height(), width, height
+                )
+            for name, set_up in SCENARIOS.items():
+                reset(window)
+                settle(100)
+                if not set_up(window, items):
+                    log.warning("scenario %s: nothing to show, skipped", name)
+                    continue
+                save(window, out, f"{name}-{width}x{height}-{theme}.png")
+            reset(window)
+
+
 def build_demo_profile(root: Path) -> Path:
     """A profile with the demo notes, mailbox, a local feed and the goals (not yet synced)."""
     from focusdesk.app import FocusDesk
@@ -316,6 +417,9 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     window.select_row(0)  # re-render the reader with the dark palette's colours
     window.why_action.trigger()
     save(window, out, "main-window-dark.png")
+    window.why_action.trigger()
+
+    shoot_matrix(window, out)
     window.close()
     desk.close()
 

@@ -11,6 +11,7 @@ Keyboard first: j/k, Enter, e, d, s, +/−, o, u, / and ? (see ``actions.py``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -69,6 +70,7 @@ from .sources_panel import SourcesPanel
 from .status import StatusArea, summarise_sync
 from .style import ThemeKeeper, app_icon, paint_empty_text
 from .tray import TrayController, high_attention
+from .window_layout import clamp_to_screen
 from .worker import Job, TaskManager
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,8 @@ GOAL_DEBOUNCE_MS = 300
 INBOX_PAGE, EMPTY_PAGE = 0, 1
 LIST_INBOX, LIST_SEARCH = 0, 1
 MBOX_FILTER = "Mailbox files (*.mbox *.mbx *.mbs);;All files (*)"
+GOAL_COLUMN_WIDTH = (90, 180)
+"""The Goal column fits the goals' short names within these bounds (pixels)."""
 WAKE_CHECK_MS = 60_000
 """How often snoozed items are checked for being due (at most)."""
 
@@ -94,6 +98,20 @@ class InboxView(QTableView):
     """The inbox table; says so when the filter leaves nothing to show."""
 
     EMPTY_TEXT = "Nothing here with these filters.\nChoose “Inbox” or “Everything” above."
+
+    def moveCursor(  # noqa: N802
+        self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        """Home and End go to the first and last item (not the row's first/last cell)."""
+        cursor = QAbstractItemView.CursorAction
+        if action in (cursor.MoveHome, cursor.MoveEnd) and self.model() is not None:
+            rows = self.model().rowCount()
+            if rows == 0:
+                return QModelIndex()
+            column = max(0, self.currentIndex().column())
+            row = 0 if action == cursor.MoveHome else rows - 1
+            return self.model().index(row, column)
+        return super().moveCursor(action, modifiers)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         super().paintEvent(event)
@@ -143,8 +161,11 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self._sources: list[SourceInfo] = []
         self._ranked_once = False
+        self._selected_once = False
+        """Whether an inbox item was ever selected (else the first ranking selects the top)."""
         self._rank_generation = 0
         self._restore_selection: int | None = None
+        self._inbox_before_search: tuple[int | None, int] = (None, 0)
         self._remote_once: set[int] = set()
         self._sources_dialog: Any = None
         self._add_dialog: Any = None
@@ -172,6 +193,8 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self.goals_panel.reload()
         self.filter_bar.set_goals(self.goals_panel.goals())
+        self.inbox_model.set_goals(self.goals_panel.goals())
+        self._fit_goal_column()
         self.refresh_sources()
         self._update_page()
         self._update_busy()
@@ -266,6 +289,9 @@ class MainWindow(QMainWindow):
         self.goals_panel = GoalsPanel(self.desk, self.tasks, self)
         self.goals_panel.goals_did_change.connect(self._on_goals_changed)
         self.goals_panel.goal_did_fail.connect(self.show_status)
+        self.goals_panel.new_goal_did_leave.connect(
+            lambda: self._current_view().setFocus(Qt.FocusReason.ShortcutFocusReason)
+        )
         self.sources_panel = SourcesPanel(self)
         self.sources_panel.source_remove_requested.connect(self.remove_source)
         self.sources_panel.manage_requested.connect(self.open_sources_manager)
@@ -304,11 +330,11 @@ class MainWindow(QMainWindow):
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
-        for col, width in (
+        for col, width in (  # the Title stretches into what is left: most of the row
             (Column.STORY, 52),
-            (Column.SOURCE, 120),
-            (Column.SCORE, 104),
-            (Column.GOAL, 230),
+            (Column.SOURCE, 104),
+            (Column.SCORE, 84),
+            (Column.GOAL, 136),
             (Column.AGE, 72),
         ):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
@@ -389,14 +415,15 @@ class MainWindow(QMainWindow):
         geometry = s.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+            clamp_to_screen(self)  # saved on a bigger or another screen: brought back
         else:
             self.resize(default_size(self))
         state = s.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
         for key, splitter, sizes in (
-            ("main", self.main_splitter, [300, 980]),
-            ("centre", self.centre_splitter, [300, 420]),
+            ("main", self.main_splitter, [270, 1010]),
+            ("centre", self.centre_splitter, [380, 380]),
             ("left", self.left_splitter, [460, 200]),
             ("reader", self.reader_pane.splitter, [700, 280]),
         ):
@@ -404,8 +431,9 @@ class MainWindow(QMainWindow):
             if not (isinstance(saved, QByteArray) and splitter.restoreState(saved)):
                 splitter.setSizes(sizes)
         header = s.value("inbox/header")
-        if isinstance(header, QByteArray):
-            self.inbox_view.horizontalHeader().restoreState(header)
+        self._header_restored = isinstance(
+            header, QByteArray
+        ) and self.inbox_view.horizontalHeader().restoreState(header)
         self.filter_bar.set_status_key(str(s.value("inbox/status", "inbox")))
         self.inbox_model.set_filter(self.filter_bar.current_filter())
         selected = s.value("inbox/selected")
@@ -436,6 +464,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
+            clamp_to_screen(self)  # with its frame, now that it has one
             QTimer.singleShot(0, self._after_first_show)
 
     def _after_first_show(self) -> None:
@@ -507,18 +536,34 @@ class MainWindow(QMainWindow):
         dialog = AddSourceDialog(self, kind if isinstance(kind, str) else "notes")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.test_requested.connect(lambda spec: self._test_connection(dialog, spec))
-        dialog.accepted.connect(lambda: self._add_from_dialog(dialog))
+        dialog.submit = lambda spec: self._add_from_dialog(dialog, spec)
         dialog.finished.connect(lambda _r: setattr(self, "_add_dialog", None))
         self._add_dialog = dialog
         dialog.open()
         return dialog
 
-    def _add_from_dialog(self, dialog: Any) -> None:
-        spec = dialog.result_source
-        if spec is not None:
-            self.add_source(
-                spec.kind, spec.uri, name=spec.name, config=spec.config, password=spec.password
-            )
+    def _add_from_dialog(self, dialog: Any, spec: Any) -> None:
+        """Add from the dialog; a problem is shown in it (open, with what was typed)."""
+
+        def failed(message: str) -> None:
+            if self._add_dialog is dialog:
+                dialog.add_did_fail(message)
+            else:
+                self._add_failed(message)
+
+        def added() -> None:
+            if self._add_dialog is dialog:
+                dialog.added()
+
+        self.add_source(
+            spec.kind,
+            spec.uri,
+            name=spec.name,
+            config=spec.config,
+            password=spec.password,
+            on_failed=failed,
+            on_added=added,
+        )
 
     def _test_connection(self, dialog: Any, spec: Any) -> None:
         from .add_source import test_imap_connection
@@ -546,8 +591,13 @@ class MainWindow(QMainWindow):
         name: str | None = None,
         config: dict[str, Any] | None = None,
         password: str | None = None,
+        on_failed: Callable[[str], None] | None = None,
+        on_added: Callable[[], None] | None = None,
     ) -> None:
-        """Add a source in the background (with its password, for IMAP), then read it."""
+        """Add a source in the background (with its password, for IMAP), then read it.
+
+        A problem goes to ``on_failed`` (the add dialog), else to a message box.
+        """
 
         def work(_p: Any, _c: Any) -> SourceInfo:
             info = self.desk.add_source(kind, path, name, config)
@@ -556,17 +606,21 @@ class MainWindow(QMainWindow):
             return info
 
         def done(info: SourceInfo) -> None:
+            if on_added is not None:
+                on_added()
             self.refresh_sources()
             self.show_status(f"Added {info.name}. Reading it…")
             self.source_did_add.emit(info)
             self._update_page()
             self.start_sync()
 
-        def failed(message: str) -> None:
-            self.show_status(message)
-            errors.show_message(self, "Could not add the source", message)
+        self.tasks.run(
+            work, on_done=done, on_error=on_failed or self._add_failed, name=f"add {kind} source"
+        )
 
-        self.tasks.run(work, on_done=done, on_error=failed, name=f"add {kind} source")
+    def _add_failed(self, message: str) -> None:
+        self.show_status(message)
+        errors.show_message(self, "Could not add the source", message)
 
     def remove_source(self, source_id: int) -> None:
         def done(_: object) -> None:
@@ -730,6 +784,7 @@ class MainWindow(QMainWindow):
             items = self.desk.rank(cancel=cancel)
             prepared = prepare_inbox(items)
             prepared.high = high_attention(items, threshold)
+            prepared.votes = self.desk.triage.votes()
             return prepared, items
 
         def done(result: tuple[PreparedInbox, list[RankedItem]]) -> None:
@@ -765,7 +820,12 @@ class MainWindow(QMainWindow):
         keep = self.inbox_selected_id()
         if keep is None and self._restore_selection is not None:
             keep, self._restore_selection = self._restore_selection, None
+        old_top = self.inbox_model.top_item_id()
+        if prepared.votes is not None:
+            self.inbox_model.set_votes(prepared.votes)
         self.inbox_model.set_prepared(prepared)
+        if self.list_stack.currentIndex() == LIST_INBOX:
+            self._select_after_rank(keep, old_top)
         stories = any(r.story > 1 for r in prepared.rows)
         self.inbox_view.setColumnHidden(Column.STORY, not stories)
         self._update_counts()
@@ -778,11 +838,24 @@ class MainWindow(QMainWindow):
         self.tray.ranking_did_change(
             prepared.high, prepared.position.keys(), settings.notify_high_attention
         )
-        if self.list_stack.currentIndex() == LIST_INBOX:
-            if keep is not None and self.select_item(keep):
-                return
-            if keep is not None:
-                self.reader_pane.show_placeholder()
+
+    def _select_after_rank(self, keep: int | None, old_top: int | None) -> None:
+        """Keep the selected item selected; a new #1 is scrolled into sight.
+
+        A user takes the top visible row for the best one, so when the ranking changed
+        which item is first, the list shows its top even if the selection is further
+        down (it stays selected, and J/K go on from it). When the top did not change,
+        the selected row stays in view.
+        """
+        if keep is not None and self.select_item(keep):
+            if self.inbox_model.top_item_id() != old_top:
+                self.inbox_view.scrollToTop()
+            return
+        if keep is None and not self._selected_once and self.inbox_model.rowCount():
+            self.select_row(0)  # at start: the top item, in the reader
+            return
+        if keep is not None:
+            self.reader_pane.show_placeholder()
 
     def _update_counts(self, *_: object) -> None:
         shown, total = self.inbox_model.rowCount(), self.inbox_model.total_count()
@@ -822,6 +895,10 @@ class MainWindow(QMainWindow):
         return (
             self.search.view if self.list_stack.currentIndex() == LIST_SEARCH else self.inbox_view
         )
+
+    def current_list(self) -> QAbstractItemView:
+        """The list shown: the inbox, or the search results while searching."""
+        return self._current_view()
 
     def current_item_id(self) -> int | None:
         """The item selected in the list shown (inbox or search results)."""
@@ -939,6 +1016,8 @@ class MainWindow(QMainWindow):
         if current.model() is not view.model():
             return  # the hidden list's selection changed
         item_id = self.current_item_id() if current.isValid() else None
+        if item_id is not None and view is self.inbox_view:
+            self._selected_once = True
         if item_id is None:
             self.item_actions.reading_did_stop()
             self.reader_pane.show_placeholder()
@@ -971,6 +1050,7 @@ class MainWindow(QMainWindow):
             keep_scroll=same,
             item_titles=self.item_title,
         )
+        self.why_panel.set_vote(self.inbox_model.vote_text(item_id))
         if not same:
             self.item_actions.reading_did_start(item_id)
             self.item_did_open.emit(item_id)
@@ -1047,6 +1127,11 @@ class MainWindow(QMainWindow):
             self.show_status("Add a source first: there is nothing to search yet.")
             return
         self.stack.setCurrentIndex(INBOX_PAGE)
+        if not self.searching:  # where the inbox was, to come back to
+            self._inbox_before_search = (
+                self.inbox_selected_id(),
+                self.inbox_view.verticalScrollBar().value(),
+            )
         self.search.bar.show()
         self.filter_bar.hide()
         self.list_stack.setCurrentIndex(LIST_SEARCH)
@@ -1056,17 +1141,21 @@ class MainWindow(QMainWindow):
             self.search.run(self.search.query)
 
     def close_search(self) -> None:
-        """Back to the inbox, with the item that was read selected when it is there."""
-        item_id = self.current_item_id()
+        """Back to the inbox as it was: the item selected then, at the same scroll position.
+
+        The search was a detour; the inbox does not jump to the last hit read.
+        """
+        selected, scroll = self._inbox_before_search
         self.search.bar.hide()
         self.filter_bar.show()
         self.list_stack.setCurrentIndex(LIST_INBOX)
-        if item_id is None or not self.select_item(item_id):
-            keep = self.inbox_selected_id()
-            if keep is not None:
-                self.show_item(keep)
-            else:
-                self.reader_pane.show_placeholder()
+        if selected is None or not self.select_item(selected):
+            selected = self.inbox_selected_id()
+        if selected is None:
+            self.reader_pane.show_placeholder()
+        elif self.reader.item_id != selected:  # the row was current already: no signal
+            self.show_item(selected)
+        self.inbox_view.verticalScrollBar().setValue(scroll)
         self.inbox_view.setFocus(Qt.FocusReason.OtherFocusReason)
         self._update_page()
 
@@ -1076,8 +1165,21 @@ class MainWindow(QMainWindow):
 
     def _on_goals_changed(self) -> None:
         self.filter_bar.set_goals(self.goals_panel.goals())
+        self.inbox_model.set_goals(self.goals_panel.goals())
+        self._fit_goal_column()
         self._update_page()
         self.request_rank()
+
+    def _fit_goal_column(self) -> None:
+        """The Goal column as wide as the longest short name (within bounds), unless the
+        user set its width (a restored header)."""
+        if getattr(self, "_header_restored", False):
+            return
+        names = [g.short_name for g in self.goals_panel.goals() if g.active]
+        metrics = self.inbox_view.fontMetrics()
+        widest = max((metrics.horizontalAdvance(n) for n in names), default=0)
+        width = max(GOAL_COLUMN_WIDTH[0], min(GOAL_COLUMN_WIDTH[1], widest + 40))
+        self.inbox_view.horizontalHeader().resizeSection(Column.GOAL, width)
 
     def open_settings(self) -> Any:
         """The settings dialog (not blocking); OK applies and saves."""

@@ -94,6 +94,8 @@ class WhyPanel(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setMinimumWidth(220)
         self.item: RankedItem | None = None
+        self.vote_label: QLabel | None = None
+        """ "You voted + for goal X" under the best goal, while the item has a vote."""
         self._content = QWidget()
         self._layout = QVBoxLayout(self._content)
         self._layout.setContentsMargins(10, 10, 10, 10)
@@ -127,6 +129,11 @@ class WhyPanel(QScrollArea):
         best.setTextFormat(Qt.TextFormat.RichText)
         best.setWordWrap(True)
         layout.addWidget(best)
+        self.vote_label = QLabel("")
+        self.vote_label.setObjectName("why_vote")
+        self.vote_label.setWordWrap(True)
+        self.vote_label.hide()
+        layout.addWidget(self.vote_label)
         facet = getattr(item, "matched_facet", None)
         if isinstance(facet, str) and facet and facet != item.goal_title:
             matched = MutedLabel(f"Matched: “{_short(facet, FACET_CHARS)}”")
@@ -209,7 +216,16 @@ class WhyPanel(QScrollArea):
             layout.addWidget(quote)
         layout.addStretch(1)
 
+    def set_vote(self, text: str | None) -> None:
+        """Say how the user voted on the item shown (None: no vote stands)."""
+        label = self.vote_label
+        if label is None:
+            return
+        label.setText(f"<b>{_esc(text)}</b> (U undoes it)" if text else "")
+        label.setVisible(bool(text))
+
     def _clear(self) -> None:
+        self.vote_label = None
         _clear_layout(self._layout)
 
 

@@ -228,3 +228,20 @@ def test_old_dismissals_lose_their_text_but_stay_dismissed_through_a_sync(
     assert summary.items_chunked == 0  # the purged items are not chunked again
     assert status(fd, soup)[0] == "dismissed"
     assert fd.triage.purge_dismissed(30, now=in_40_days) == 0  # already done
+
+
+def test_the_vote_that_stands_is_the_last_and_undo_takes_it_back(
+    fd: FocusDesk, items: list[int]
+) -> None:
+    from focusdesk.triage import Vote
+
+    goal = fd.add_goal("firmware")
+    a, b = items[0], items[1]
+    assert fd.triage.votes() == {}
+    fd.triage.vote(a, "up", goal_id=goal.id)
+    fd.triage.vote(b, "down")
+    fd.triage.vote(a, "down", goal_id=goal.id)
+    assert fd.triage.votes() == {a: Vote("down", goal.id), b: Vote("down", None)}
+    fd.triage.undo()  # the last vote on a
+    assert fd.triage.votes() == {a: Vote("up", goal.id), b: Vote("down", None)}
+    assert fd.triage.votes([b]) == {b: Vote("down", None)}
