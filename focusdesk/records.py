@@ -30,6 +30,8 @@ class GoalInfo:
     description: str
     weight: float
     active: bool
+    learning_restarted: bool = False
+    """Set by an edit that changed the goal so much that its own learning starts afresh."""
 
 
 @dataclass

@@ -111,6 +111,8 @@ class GoalsPanel(QWidget):
 
     goals_did_change = Signal()
     goal_did_fail = Signal(str)
+    goal_learning_did_restart = Signal(str)
+    """A goal was edited so much that what it learnt from votes for it starts afresh."""
 
     def __init__(self, desk: FocusDesk, tasks: TaskManager, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -298,6 +300,8 @@ class GoalsPanel(QWidget):
         def done(goal: GoalInfo) -> None:
             self.model.replace_goal(goal)
             self.goals_did_change.emit()
+            if goal.learning_restarted:
+                self.goal_learning_did_restart.emit(goal.title)
 
         self._run(
             lambda _p, _c: self.desk.update_goal(goal_id, **changes), done, f"update goal {goal_id}"

@@ -105,7 +105,7 @@ def test_a_version_that_is_not_better_is_not_used(
         synced.record_feedback(iid, "up")
     for iid in _items(synced, "battery")[:5]:
         synced.record_feedback(iid, "down")
-    losses = iter([0.2, 0.5])  # current, new: the new one is worse held out
+    losses = iter([(0.2, 0.8), (0.5, 0.6)])  # current, new: the new one is worse held out
     monkeypatch.setattr(ScorerTrainer, "_pair_loss", lambda *a, **k: next(losses))
     before = _relevance(synced)
     result = synced.train_scorer()
