@@ -553,6 +553,8 @@ class FocusDesk:
 
         with training_lock(self.training_lock_file, wait=True):
             self.ranker.reset_scorer()
+        if self._learner is not None:
+            self._learner.forget()
 
     @property
     def learning(self) -> AutoLearner:

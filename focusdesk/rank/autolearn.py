@@ -100,6 +100,10 @@ class AutoLearner:
         self._policy = policy
         self._tried_upto = -1  # a run that learnt nothing is not repeated for the same signals
 
+    def forget(self) -> None:
+        """After "Reset learning": every signal from now on is new again."""
+        self._tried_upto = -1
+
     def due(self, now: datetime) -> str | None:
         """Why training is due at ``now``, or None."""
         state = signal_state(self.store)

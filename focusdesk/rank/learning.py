@@ -455,10 +455,10 @@ class ScorerTrainer:
             # The validated candidate itself is used (not a refit on every label), so the
             # next run compares it on held-out items it has never seen.
             version_id = self.ranker.save_version(candidate, cand_priors, len(labels), metrics)
+            said = "; ".join(changes)
             message = (
                 f"Learnt from {len(labels)} labelled items; the new scorer is in use. "
-                + "; ".join(changes)
-                + "."
+                f"{said[:1].upper()}{said[1:]}."
             )
         else:
             self.ranker.record_rejected(len(labels), metrics)
