@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -80,7 +80,11 @@ class LearningStatus:
         if self.version_id is None:
             out = ["The untrained scorer ranks your items."]
         else:
-            when = self.trained_at.strftime("%Y-%m-%d %H:%M") if self.trained_at else "?"
+            when = "?"
+            if self.trained_at is not None:
+                at = self.trained_at
+                at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # stored as UTC
+                when = at.astimezone().strftime("%Y-%m-%d %H:%M")
             out = [
                 f"Learnt version {self.version_id} ranks your items: trained {when} "
                 f"on {self.labels} signals."

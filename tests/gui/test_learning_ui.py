@@ -67,7 +67,7 @@ def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
     assert window.learning.status is not None
     assert window.learning.status.version_id is not None
     assert window.learning.label.text().startswith("Ranking with learnt version")
-    assert "held-out pairs ordered correctly" in window.learning.label.toolTip()
+    assert "Held-out pairs ordered correctly" in window.learning.label.toolTip()
     after = _positions(window)
     unvoted_radio = [after[f"radio note {n}"] for n in (4, 5)]
     battery = [after[f"battery note {n}"] for n in range(6)]
