@@ -41,7 +41,7 @@ class LearningController(QObject):
     """A training run ended (its ``TrainResult``), whether its version is used or not."""
     status_did_change = Signal(object)
     """The ``LearningStatus`` shown changed (a new version, a reset, the switch)."""
-    rows_did_move = Signal(dict)
+    rows_did_move = Signal(object)
     """After a new version re-ranked the inbox: item id → places moved (up > 0)."""
 
     def __init__(

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from focusdesk.app import FocusDesk
+from focusdesk.store.models import Item
 from focusdesk.ui.main_window import MainWindow
 
 TOPICS = {
@@ -19,6 +20,14 @@ TOPICS = {
     "radio": "radio antenna receiver frequency tuner signal",
 }
 T = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+EXTRA = [  # words of each note's own, so that no two notes are near-duplicates
+    "monday kitchen yellow window",
+    "tuesday garage purple ladder",
+    "wednesday office orange carpet",
+    "thursday attic silver bucket",
+    "friday cellar golden hammer",
+    "saturday porch crimson blanket",
+]
 
 
 @pytest.fixture
@@ -28,13 +37,20 @@ def vault(tmp_path: Path) -> Path:
     for topic, words in TOPICS.items():
         for n in range(6):
             (root / f"{topic}-{n}.md").write_text(
-                f"---\ntitle: {topic} note {n}\n---\n{words} note {n} {topic}\n"
+                f"---\ntitle: {topic} note {n}\n---\n{words} {topic}\n{EXTRA[n]}\n"
             )
     return root
 
 
 def _positions(window: MainWindow) -> dict[str, int]:
-    return {item.title: n for n, item in enumerate(window.inbox_model.all_items())}
+    """Title → row; a near-duplicate collapsed into a story takes its story's row."""
+    with window.desk.store.session() as s:
+        titles = {i.id: i.title for i in s.query(Item)}
+    out: dict[str, int] = {}
+    for n, item in enumerate(window.inbox_model.all_items()):
+        for member in (item.item_id, *item.story_item_ids):
+            out[titles[member]] = n
+    return out
 
 
 def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
@@ -47,14 +63,18 @@ def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
     window: MainWindow = make_window(profile, show=False)
     window.learning.clock = lambda: T
     window.learning.timer.setInterval(50)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
     activate(qtbot, window)
     assert window.learning.label.text().startswith("Ranking with the untrained scorer")
-    titles = {item.title: item.item_id for item in window.inbox_model.all_items()}
+    with profile.store.session() as s:
+        titles = {i.title: i.id for i in s.query(Item)}
 
-    # Vote with the keyboard: + on four radio notes, - on four battery notes.
-    for topic, vote in (("radio", Qt.Key.Key_Plus), ("battery", Qt.Key.Key_Minus)):
+    # Vote with the keyboard against the untrained order: + on four notes of the topic
+    # ranked lower, - on four of the topic ranked first.
+    first = window.inbox_model.all_items()[0].title.split()[0]
+    down, up = first, next(t for t in TOPICS if t != first)
+    for topic, vote in ((up, Qt.Key.Key_Plus), (down, Qt.Key.Key_Minus)):
         for n in range(4):
             assert window.select_item(titles[f"{topic} note {n}"])
             window.inbox_view.setFocus()
@@ -69,9 +89,9 @@ def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
     assert window.learning.label.text().startswith("Ranking with learnt version")
     assert "Held-out pairs ordered correctly" in window.learning.label.toolTip()
     after = _positions(window)
-    unvoted_radio = [after[f"radio note {n}"] for n in (4, 5)]
-    battery = [after[f"battery note {n}"] for n in range(6)]
-    assert max(unvoted_radio) < min(battery)  # it generalised beyond the voted notes
+    unvoted_up = [after[f"{up} note {n}"] for n in (4, 5)]
+    others = [after[f"{down} note {n}"] for n in range(6)]
+    assert max(unvoted_up) < min(others)  # it generalised beyond the voted notes
     assert moved.args[0]  # rows moved, and are marked
     some = next(iter(moved.args[0]))
     assert window.inbox_model.moved(some) != 0
@@ -88,7 +108,7 @@ def test_learning_switched_off_does_not_train(
     profile.add_goal("electronics: battery charger, radio receiver")
     profile.settings.learn_after_signals = 1
     window: MainWindow = make_window(profile, show=False)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
     window.apply_settings({"learning_enabled": False})
     item = window.inbox_model.all_items()[0]

@@ -143,3 +143,26 @@ def test_reset_learning_forgets_the_feedback_so_far(synced: FocusDesk) -> None:
     assert "The untrained scorer ranks your items." in status.lines()
     _vote(synced, 1, 0)  # only what comes after the reset is learnt from
     assert len(collect_labels(synced.ranker)) == 1
+
+
+def test_the_cli_says_what_learning_did_and_respects_the_lock(
+    synced: FocusDesk, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from focusdesk.cli import main
+
+    _vote(synced, 3, 3)
+    assert synced.train_scorer().accepted
+    data = str(synced.paths.data_dir)
+    assert main(["--data-dir", data, "scorer", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "Learnt version 1 ranks your items" in out
+    assert "on 6 signals" in out
+    assert "Held-out pairs ordered correctly:" in out
+    item = synced.rank()[0].item_id
+    with training_lock(synced.training_lock_file):  # the app is training right now
+        assert main(["--data-dir", data, "feedback", str(item), "up"]) == 0
+        out = capsys.readouterr().out
+        assert "Recorded: item" in out
+        assert "already learning in another FocusDesk window" in out
+        assert main(["--data-dir", data, "scorer", "train"]) != 0
+    assert "already learning" in capsys.readouterr().err
