@@ -8,12 +8,14 @@ profiles and they are independent.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from focusdesk import __version__
 from focusdesk.errors import KnownError, NotFoundError
@@ -46,9 +48,11 @@ from focusdesk.store.models import (
 
 if TYPE_CHECKING:
     from focusdesk.focus.service import FocusService
+    from focusdesk.rank.autolearn import AutoLearner
     from focusdesk.rank.encoder import Encoder
     from focusdesk.rank.index import VectorIndex
     from focusdesk.rank.learning import TrainResult
+    from focusdesk.rank.learning_status import LearningStatus
     from focusdesk.rank.ranker import Ranker
     from focusdesk.review.assemble import Review
     from focusdesk.search import SearchHit
@@ -74,6 +78,7 @@ class FocusDesk:
         self._ranker: Ranker | None = None
         self._triage: Triage | None = None
         self._focus: FocusService | None = None
+        self._learner: AutoLearner | None = None
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, encoder: Encoder | None = None) -> FocusDesk:
@@ -366,6 +371,7 @@ class FocusDesk:
             goal = s.get(Goal, goal_id)
             if goal is None:
                 raise NotFoundError(f"There is no goal with id {goal_id}.")
+            before = f"{goal.title} {goal.description or ''}"
             if title is not None:
                 if not title.strip():
                     raise KnownError("A goal needs some text.")
@@ -379,7 +385,15 @@ class FocusDesk:
                 goal.active = active
             if name is not None:
                 goal.name = _check_goal_name(name)
-            return _goal_info(goal)
+            restarted = substantially_changed(before, f"{goal.title} {goal.description or ''}")
+            if restarted:
+                # Votes given for what the goal was no longer train what it is now; they
+                # still count for the goals as a whole.
+                s.execute(update(Feedback).where(Feedback.goal_id == goal_id).values(goal_id=None))
+            info = _goal_info(goal)
+        if restarted:
+            log.info("Goal %s changed substantially: its own learning starts afresh", goal_id)
+        return replace(info, learning_restarted=restarted)
 
     def list_goals(self, *, include_inactive: bool = True) -> list[GoalInfo]:
         with self.store.session() as s:
@@ -571,15 +585,55 @@ class FocusDesk:
             src.enabled = enabled
         return self.get_source(source_id)
 
-    def train_scorer(self, cancel: CancelToken | None = None) -> TrainResult:
-        """Learn from all feedback; the new version is used only if it is better held out."""
-        from focusdesk.rank.learning import ScorerTrainer
+    @property
+    def training_lock_file(self) -> Path:
+        """The profile's lock: one training run at a time across processes."""
+        return self.paths.data_dir / "scorer" / "train.lock"
 
-        return ScorerTrainer(self.ranker).train(cancel)
+    def train_scorer(self, cancel: CancelToken | None = None, *, wait: bool = False) -> TrainResult:
+        """Learn from all feedback; the new version is used only if it is better held out.
+
+        Raises ``TrainingBusy`` when another process trains this profile (unless ``wait``).
+        """
+        from focusdesk.rank.learning import ScorerTrainer
+        from focusdesk.rank.train_lock import training_lock
+
+        with training_lock(self.training_lock_file, wait=wait):
+            self.ranker.follow_active_version()
+            return ScorerTrainer(self.ranker).train(cancel)
 
     def reset_scorer(self) -> None:
-        """Go back to the untrained scorer (trained versions stay on record)."""
-        self.ranker.reset_scorer()
+        """ "Reset learning": the untrained scorer again, and feedback given so far is not
+        learnt from any more (trained versions stay on record). Waits for a running
+        training run to end."""
+        from focusdesk.rank.train_lock import training_lock
+
+        with training_lock(self.training_lock_file, wait=True):
+            self.ranker.reset_scorer()
+        if self._learner is not None:
+            self._learner.forget()
+
+    @property
+    def learning(self) -> AutoLearner:
+        """Background learning: the trigger policy (from the settings) and the trainer."""
+        if self._learner is None:
+            from focusdesk.rank.autolearn import AutoLearner, TriggerPolicy
+
+            self._learner = AutoLearner(
+                self.store, self.train_scorer, lambda: TriggerPolicy.from_settings(self.settings)
+            )
+        return self._learner
+
+    def learning_status(self) -> LearningStatus:
+        """Which scorer ranks now, on how many signals, what it changed, what is pending."""
+        from focusdesk.rank.autolearn import signal_state
+        from focusdesk.rank.learning_status import learning_status
+
+        return learning_status(
+            self.scorer_versions(),
+            enabled=self.settings.learning_enabled,
+            pending=signal_state(self.store).new_signals,
+        )
 
     def scorer_versions(self) -> list[dict[str, Any]]:
         """Every training run: when, on how many labels, held-out figures, used or not."""
@@ -661,6 +715,19 @@ def _empty(dim: int) -> Any:
     import numpy as np
 
     return np.zeros((0, dim), dtype=np.float32)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
+
+
+def substantially_changed(before: str, after: str) -> bool:
+    """True when a goal's text kept less than half of its words (Jaccard < 0.5): a new
+    goal in all but id, whose own learning should start afresh."""
+    a, b = _words(before), _words(after)
+    if not a and not b:
+        return False
+    return len(a & b) / len(a | b) < 0.5
 
 
 def _check_weight(weight: float) -> None:

@@ -67,6 +67,9 @@ class GoalInfo:
         """What a narrow column shows: the user's name for it, or the first clause."""
         return goal_short_name(self.title, self.name)
 
+    learning_restarted: bool = False
+    """Set by an edit that changed the goal so much that its own learning starts afresh."""
+
 
 @dataclass
 class SyncReport:

@@ -201,7 +201,9 @@ class Triage:
         return self._act("snooze", item_id, goal_id=goal_id, until=until, value=round(hours, 3))
 
     def restore(self, item_id: int) -> UndoRecord:
-        """Move a done, dismissed or snoozed item back to the inbox (as read); no feedback."""
+        """Move a done, dismissed or snoozed item back to the inbox (as read). Bringing a
+        snoozed item back before its time records ``unsnooze`` (wanted now); else no
+        feedback."""
         return self._act("restore", item_id)
 
     def votes(self, item_ids: list[int] | None = None) -> dict[int, Vote]:
@@ -215,6 +217,18 @@ class Triage:
             stmt = stmt.where(Feedback.item_id.in_(item_ids))
         with self.store.session() as s:
             return {iid: Vote(signal, gid) for iid, signal, gid in s.execute(stmt)}
+
+    def pin(self, item_id: int, pinned: bool = True, goal_id: int | None = None) -> None:
+        """Pin an item (records ``pin``, a strong positive) or unpin it (``unpin`` takes
+        the pin's signal back)."""
+        with self.store.session() as s:
+            item = _get(s, item_id)
+            if item.pinned == pinned:
+                return
+            item.pinned = pinned
+            if goal_id is not None and s.get(Goal, goal_id) is None:
+                goal_id = None
+            s.add(Feedback(item_id=item_id, goal_id=goal_id, signal="pin" if pinned else "unpin"))
 
     def vote(self, item_id: int, signal: str, goal_id: int | None = None) -> UndoRecord:
         """Record an up or down vote (for ``goal_id`` when given); the status stays."""
@@ -241,8 +255,9 @@ class Triage:
                 item.status = new_status
                 item.snoozed_until = until if action == "snooze" else None
             feedback_id: int | None = None
-            if action != "restore":
-                fb = Feedback(item_id=item_id, goal_id=goal_id, signal=action, value=value)
+            signal = action if action != "restore" else ("unsnooze" if before == "snoozed" else "")
+            if signal:
+                fb = Feedback(item_id=item_id, goal_id=goal_id, signal=signal, value=value)
                 s.add(fb)
                 s.flush()
                 feedback_id = fb.id

@@ -36,7 +36,7 @@ class Base(DeclarativeBase):
 
 SOURCE_KINDS = ("notes", "mbox", "maildir", "imap", "feed")
 ITEM_STATUSES = ("new", "read", "done", "snoozed", "dismissed")
-FEEDBACK_SIGNALS = ("up", "down", "open", "dismiss", "done", "snooze")
+FEEDBACK_SIGNALS = ("up", "down", "open", "dismiss", "done", "snooze", "unsnooze", "pin", "unpin")
 
 
 class Source(Base):

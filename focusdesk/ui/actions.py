@@ -135,10 +135,18 @@ SNOOZE = ActionSpec(
     group="Item",
 )
 VOTE_UP = ActionSpec(
-    "vote_up", "Vote &up", "More like this, for its best goal", ("+", "="), group="Item"
+    "vote_up",
+    "Vote &up",
+    "More like this (for the filtered goal, if any)",
+    ("+", "="),
+    group="Item",
 )
 VOTE_DOWN = ActionSpec(
-    "vote_down", "Vote do&wn", "Less like this, for its best goal", ("-",), group="Item"
+    "vote_down",
+    "Vote do&wn",
+    "Less like this (for the filtered goal, if any)",
+    ("-",),
+    group="Item",
 )
 OPEN_ORIGINAL = ActionSpec(
     "open_original",

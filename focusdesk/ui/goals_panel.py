@@ -126,6 +126,8 @@ class GoalsPanel(QWidget):
     goal_did_fail = Signal(str)
     new_goal_did_leave = Signal()
     """Esc in the new-goal field: the user goes back to the list (what was typed stays)."""
+    goal_learning_did_restart = Signal(str)
+    """A goal was edited so much that what it learnt from votes for it starts afresh."""
 
     def __init__(self, desk: FocusDesk, tasks: TaskManager, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -331,6 +333,8 @@ class GoalsPanel(QWidget):
         def done(goal: GoalInfo) -> None:
             self.model.replace_goal(goal)
             self.goals_did_change.emit()
+            if goal.learning_restarted:
+                self.goal_learning_did_restart.emit(goal.title)
 
         self._run(
             lambda _p, _c: self.desk.update_goal(goal_id, **changes), done, f"update goal {goal_id}"

@@ -218,6 +218,16 @@ def prepare_inbox(items: Iterable[RankedItem], now: datetime | None = None) -> P
     return PreparedInbox(rows, {r.item.item_id: n for n, r in enumerate(rows)})
 
 
+def moved_mark(places: int) -> str:
+    """The mark before a title that learning moved: '▲ ' up, '▼ ' down, '' not moved."""
+    return "▲ " if places > 0 else ("▼ " if places < 0 else "")
+
+
+def moved_text(places: int) -> str:
+    where = "up" if places > 0 else "down"
+    return f"Moved {where} {abs(places)} place{'s' if abs(places) != 1 else ''} after learning"
+
+
 class InboxModel(QAbstractTableModel):
     """Ranked items, one per row, filtered and sorted in the model itself."""
 
@@ -237,6 +247,8 @@ class InboxModel(QAbstractTableModel):
         """Short names and colours of the goals, for the Goal column."""
         self._votes: dict[int, Vote] = {}
         self._vote_icons: dict[str, QIcon] = {}
+        self._moved: dict[int, int] = {}
+        """Item id → places it moved up (negative: down) when learning re-ranked."""
 
     # -- content ----------------------------------------------------------------------
     def set_items(self, items: list[RankedItem], now: datetime | None = None) -> None:
@@ -253,6 +265,20 @@ class InboxModel(QAbstractTableModel):
 
     def clear(self) -> None:
         self.set_prepared(PreparedInbox())
+
+    def set_moved(self, moved: dict[int, int]) -> None:
+        """Mark rows that moved when a new learnt version re-ranked them ({} clears)."""
+        if moved == self._moved:
+            return
+        self._moved = dict(moved)
+        if self._visible:
+            self.dataChanged.emit(
+                self.index(0, Column.TITLE), self.index(len(self._visible) - 1, Column.TITLE)
+            )
+
+    def moved(self, item_id: int) -> int:
+        """Places the item moved at the last learnt re-rank (0: it did not, or none)."""
+        return self._moved.get(item_id, 0)
 
     def items(self) -> list[RankedItem]:
         """The shown items, in display order."""
@@ -434,8 +460,12 @@ class InboxModel(QAbstractTableModel):
                 status = STATUS_LABELS.get(row.status, row.status)
                 return f"{row.display[0]}, {status}, {vote_text(vote, self.goals.names)}"
         if role == Qt.ItemDataRole.DisplayRole:
+            if col == Column.TITLE and self._moved:
+                return moved_mark(self._moved.get(row.item.item_id, 0)) + row.display[col]
             return row.display[col]
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col == Column.TITLE and self._moved.get(row.item.item_id):
+                return f"{row.tooltip[col]}\n{moved_text(self._moved[row.item.item_id])}"
             return row.tooltip[col]
         if role == SortRole:
             return row.sort[col]

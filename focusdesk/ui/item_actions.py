@@ -172,8 +172,7 @@ class ItemActions(QObject):
         target = STATUS_OF_ACTION[action]
         if action in ("done", "dismiss") and before == target:
             action, target = "restore", "read"  # e on a done item: back to the inbox
-        ranked = model.find_item(item_id)
-        goal_id = ranked.goal_id if ranked is not None else None
+        goal_id = model.filter.goal_id  # a goal filter makes the signal that goal's
         row = window.current_row()
         model.set_status(item_id, target)
         if window.current_item_id() != item_id and row is not None:
@@ -204,8 +203,7 @@ class ItemActions(QObject):
         if item_id is None:
             window.show_status("Select an item to vote on.")
             return
-        ranked = window.inbox_model.find_item(item_id)
-        goal_id = ranked.goal_id if ranked is not None else None
+        goal_id = window.inbox_model.filter.goal_id  # with a goal filter: that goal's vote
 
         def done(record: UndoRecord) -> None:
             self._vote_did_change(item_id, Vote(signal, goal_id))

@@ -62,6 +62,7 @@ from .inbox_model import (
     prepare_inbox,
 )
 from .item_actions import ItemActions
+from .learning_controller import LearningController
 from .reader_pane import ReaderPane
 from .remote_content import MAX_IMAGES, fetch_image, is_allowed
 from .search_controller import SearchController
@@ -190,6 +191,7 @@ class MainWindow(QMainWindow):
         self.tray.focus_requested.connect(self.start_focus_block)
         self.tray.quit_requested.connect(self.close)
         self.focus_controller = FocusController(self)  # focus blocks: menu, scheduler, window
+        self.learning = LearningController(self)  # background learning, its status, reset
         self._restore_layout()
         self.goals_panel.reload()
         self.filter_bar.set_goals(self.goals_panel.goals())
@@ -482,6 +484,7 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self._rank_timer.stop()
         self._wake_timer.stop()
+        self.learning.timer.stop()
         self.tasks.cancel_all()
         self.prompter_release()
         self.hide()  # gone at once, even while a batch of encoding finishes

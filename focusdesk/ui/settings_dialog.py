@@ -119,6 +119,11 @@ class SettingsDialog(QDialog):
         work_form.addRow("F&eeds every:", self.feed_spin)
         work_form.addRow("Focus &block shows:", self.focus_spin)
         work_form.addRow("Keep dis&missed items:", self.retention_spin)
+        self.learning_box = QCheckBox("&Learn from my votes and triage")
+        self.learning_box.setAccessibleName("Learn from votes and triage")
+        self.learning_box.setChecked(settings.learning_enabled)
+        self.learning_box.setToolTip(describe["learning_enabled"])
+        work_form.addRow(self.learning_box)
 
         # Notifications and look
         self.notify_box = QCheckBox("Notify me of new high-attention items")
@@ -201,6 +206,7 @@ class SettingsDialog(QDialog):
             feed_sync_interval_minutes=self.feed_spin.value(),
             focus_top_k=self.focus_spin.value(),
             dismissed_retention_days=self.retention_spin.value(),
+            learning_enabled=self.learning_box.isChecked(),
             notify_high_attention=self.notify_box.isChecked(),
             high_attention_score=round(self.threshold_spin.value(), 2),
             theme=self.theme_combo.currentData(),

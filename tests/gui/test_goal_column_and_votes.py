@@ -128,6 +128,18 @@ def test_a_vote_marks_the_row_and_the_why_panel_and_undo_takes_it_back(
     assert window.why_panel.isVisible()
     title = window.inbox_model.index(0, Column.TITLE)
     assert title.data(Qt.ItemDataRole.DecorationRole) is None
+    # Without a goal filter a vote is for the item as a whole (issue 12).
+    with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
+        qtbot.keyClick(window.inbox_view, Qt.Key.Key_Plus)
+    assert isinstance(title.data(Qt.ItemDataRole.DecorationRole), QIcon)
+    assert title.data(Qt.ItemDataRole.ToolTipRole).endswith("You voted +")
+    assert window.why_panel.text().count("You voted +") == 1
+    assert "You voted + for goal" not in window.why_panel.text()
+    # With the item's goal as the filter, the vote is for that goal and says so.
+    combo = window.filter_bar.goal_combo
+    combo.setCurrentIndex(combo.findData(item.goal_id))
+    window.select_item(item.item_id)
+    title = window.inbox_model.index(window.inbox_model.row_of(item.item_id), Column.TITLE)
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.keyClick(window.inbox_view, Qt.Key.Key_Plus)
     goal = window.inbox_model.goals.names[item.goal_id]  # type: ignore[index]
