@@ -17,6 +17,7 @@ from focusdesk import __version__
 from focusdesk.cli import (
     bench,
     demo,
+    desktop,
     doctor,
     feedback,
     feeds,
@@ -47,6 +48,7 @@ VERB_MODULES = (
     doctor,
     bench,
     demo,
+    desktop,
 )
 
 
