@@ -132,6 +132,15 @@ def test_the_installed_wheel_runs_doctor_demo_and_rank(
     assert len(ranked) == 5
     assert all(row["goal"] and row["evidence"] for row in ranked)
 
+    env["XDG_DATA_HOME"] = str(cwd / "xdg-data")
+    _run([str(installed / "focusdesk"), "desktop-entry", "install"], cwd=cwd, env=env)
+    entry = cwd / "xdg-data" / "applications" / "org.focusdesk.FocusDesk.desktop"
+    assert f"TryExec={installed / 'focusdesk'}" in entry.read_text()
+    icon = (
+        cwd / "xdg-data" / "icons" / "hicolor" / "512x512" / "apps" / "org.focusdesk.FocusDesk.png"
+    )
+    assert icon.stat().st_size > 1000
+
 
 def test_a_profile_of_the_previous_release_opens_and_upgrades_after_install(
     installed: Path, outside: tuple[Path, dict[str, str]]
