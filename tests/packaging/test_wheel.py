@@ -35,7 +35,7 @@ def _run(args: list[str], *, cwd: Path, env: dict[str, str]) -> str:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A virtualenv with the wheel built from this tree installed in it; its bin folder."""
     root = tmp_path_factory.mktemp("wheel")
-    src = root / "src"
+    src = root / "focusdesk-source"
     for name in SOURCES:
         if (REPO / name).is_dir():
             shutil.copytree(
