@@ -97,6 +97,9 @@ class Settings:
     remote_content_senders: list[str] = _list_setting(
         "Senders (addresses) and domains whose remote images load without asking."
     )
+    start_in_tray_at_login: bool = _setting(
+        False, "Start FocusDesk in the tray when you log in (an XDG autostart entry)."
+    )
 
     @classmethod
     def describe(cls) -> dict[str, str]:

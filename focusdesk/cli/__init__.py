@@ -18,6 +18,7 @@ from focusdesk import __version__
 from focusdesk.cli import (
     bench,
     demo,
+    desktop,
     doctor,
     feedback,
     feeds,
@@ -51,6 +52,7 @@ VERB_MODULES = (
     doctor,
     bench,
     demo,
+    desktop,
 )
 
 
@@ -108,11 +110,11 @@ def main(argv: Sequence[str] | None = None, *, encoder: Encoder | None = None) -
         return 130
 
 
-def launch(data_dir: str | None, *, demo: bool) -> int:
-    """Open the desktop app (the only way the CLI reaches Qt)."""
+def launch(data_dir: str | None, *, demo: bool, tray: bool = False) -> int:
+    """Open the desktop app (the only way the CLI reaches Qt); ``tray``: start hidden there."""
     try:
         from focusdesk.ui.main import run
     except ImportError as exc:
         print(f"focusdesk: the desktop app cannot start ({exc}).", file=sys.stderr)
         return 1
-    return run(data_dir, demo=demo)
+    return run(data_dir, demo=demo, tray=tray)

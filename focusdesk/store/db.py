@@ -21,8 +21,6 @@ from focusdesk.errors import DatabaseError
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
-
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -46,13 +44,16 @@ def migrate(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
 
-    if not (MIGRATIONS_DIR / "env.py").exists():
+    from focusdesk.package_data import migrations_dir
+
+    scripts = migrations_dir()
+    if not (scripts / "env.py").exists():
         raise DatabaseError(
-            f"The database migrations were not found at {MIGRATIONS_DIR}.",
-            hint="Install FocusDesk from its source tree (pip install -e .).",
+            f"The database migrations were not found at {scripts}.",
+            hint="Reinstall FocusDesk (pip install --force-reinstall focusdesk).",
         )
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(scripts))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")

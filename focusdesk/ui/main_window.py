@@ -1214,6 +1214,8 @@ class MainWindow(QMainWindow):
         if "high_attention_score" in changes:
             high = high_attention(self.inbox_model.all_items(), settings.high_attention_score)
             self.tray.set_count(len(high))
+        if "start_in_tray_at_login" in changes:
+            self.apply_autostart(settings.start_in_tray_at_login)
         restart = [n for n in RESTART_FIELDS if n in changes]
         self.show_status(
             "Settings saved. The model and device change at the next start."
@@ -1221,6 +1223,15 @@ class MainWindow(QMainWindow):
             else "Settings saved."
         )
         self.settings_did_change.emit(changes)
+
+    def apply_autostart(self, enabled: bool) -> None:
+        """Write or remove the XDG autostart entry that starts this profile in the tray."""
+        from focusdesk.desktop_entry import set_autostart
+
+        try:
+            set_autostart(enabled, self.desk.paths.data_dir)
+        except OSError as exc:
+            self.show_status(f"Could not change the start at login: {exc.strerror or exc}")
 
     def toggle_help(self) -> None:
         """? : the keyboard shortcuts, over the window."""

@@ -141,11 +141,16 @@ class SettingsDialog(QDialog):
         for key, label in THEME_CHOICES:
             self.theme_combo.addItem(label, key)
         self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(settings.theme)))
+        self.autostart_box = QCheckBox("Start FocusDesk in the tray when I &log in")
+        self.autostart_box.setAccessibleName("Start in the tray at login")
+        self.autostart_box.setToolTip(describe["start_in_tray_at_login"])
+        self.autostart_box.setChecked(settings.start_in_tray_at_login)
         look_box = QGroupBox("Notifications and look")
         look_form = QFormLayout(look_box)
         look_form.addRow(self.notify_box)
         look_form.addRow("High-attention &score from:", self.threshold_spin)
         look_form.addRow("&Theme:", self.theme_combo)
+        look_form.addRow(self.autostart_box)
 
         # Remote content
         self.remote_list = SenderList()
@@ -210,6 +215,7 @@ class SettingsDialog(QDialog):
             notify_high_attention=self.notify_box.isChecked(),
             high_attention_score=round(self.threshold_spin.value(), 2),
             theme=self.theme_combo.currentData(),
+            start_in_tray_at_login=self.autostart_box.isChecked(),
             remote_content_senders=[
                 self.remote_list.item(n).text() for n in range(self.remote_list.count())
             ],
