@@ -5,6 +5,7 @@ kind plus a feed on a loopback server, and a snapshot of everything a sync leave
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ TOPICS = [
     "soup recipes with leeks and onions",
     "apartment admin and the heating bill",
 ]
+
+
+SETTLED_NS = 1_700_000_000 * 10**9
+"""When the test sources were last changed (November 2023)."""
 
 
 def _message(n: int, topic: str, box: str) -> str:
@@ -75,6 +80,11 @@ def make_sources(root: Path, server: FeedServer) -> dict[str, str]:
         sub = "cur" if n % 2 else "new"
         name = f"17000000{n:02d}.M{n}P1.host" + (":2,S" if sub == "cur" else "")
         (maildir / sub / name).write_text(_message(n, topic, "maildir"))
+    # Files and folders written seconds ago are not trusted as unchanged (a second write
+    # can land in the same mtime tick): date them back, so that every run, golden or
+    # killed, sees the same settled sources whatever the machine's speed.
+    for path in sorted(root.rglob("*"), reverse=True):
+        os.utime(path, ns=(SETTLED_NS, SETTLED_NS))
     url = server.url("/feed.xml")
     server.serve_feed("/feed.xml", _rss(url), etag='"v1"')
     return {"notes": str(notes), "mbox": str(mbox), "maildir": str(maildir), "feed": url}
