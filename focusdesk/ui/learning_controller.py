@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 CHECK_INTERVAL_MS = 15_000
 """How often the window asks the trigger whether to learn (cheap: two small queries)."""
+QUIET_AFTER_WORK_S = 30.0
+"""Learning waits until the window's own work (a sync, a ranking, a triage action) has
+been over for this long, so that it never competes with what the user is doing."""
 
 
 def system_now() -> datetime:
@@ -69,11 +72,13 @@ class LearningController(QObject):
         window.rank_did_finish.connect(self._on_ranked)
         window.settings_did_change.connect(self._on_settings)
         window.goals_panel.goal_learning_did_restart.connect(self._on_goal_restarted)
+        self.quiet_after_s = QUIET_AFTER_WORK_S
+        self._last_work: datetime | None = None  # when the window's own work last changed
+        window.tasks.job_count_did_change.connect(self._on_job_count)
         self.timer = QTimer(self)
         self.timer.setInterval(check_interval_ms)
         self.timer.timeout.connect(self.check)
         self.timer.start()
-        self.refresh_status()
 
     # -- asking the trigger -----------------------------------------------------------------
     @property
@@ -87,6 +92,10 @@ class LearningController(QObject):
         if self.window.tasks.busy:
             return None  # the user's own work first; asked again at the next tick
         now = self.clock()
+        if self._last_work is not None and (
+            (now - self._last_work).total_seconds() < self.quiet_after_s
+        ):
+            return None  # the window was just working: wait for a quiet moment
         learner = self.desk.learning
         cancel = CancelToken()
 
@@ -110,6 +119,10 @@ class LearningController(QObject):
         if self._cancel is not None:
             self._cancel.cancel()
 
+    def _on_job_count(self, count: int) -> None:
+        if self._job is None:  # the window's own work, not learning
+            self._last_work = self.clock()
+
     def _on_finished(self) -> None:
         self._job = None
         self._cancel = None
@@ -130,6 +143,8 @@ class LearningController(QObject):
             self.window.show_status(result.message)
 
     def _on_ranked(self, items: list[Any]) -> None:
+        if self.status is None:
+            self.refresh_status()  # shown once there is a ranking to speak of
         before, self._before = self._before, None
         if before is None:
             self.window.inbox_model.set_moved({})

@@ -62,10 +62,13 @@ def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
     profile.settings.learn_quiet_seconds = 10**6  # only the count triggers, never the clock
     window: MainWindow = make_window(profile, show=False)
     window.learning.clock = lambda: T
+    window.learning.quiet_after_s = 0  # the count is what triggers here
     window.learning.timer.setInterval(50)
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
     activate(qtbot, window)
+    # The status is read in the background once the first ranking is on screen.
+    qtbot.waitUntil(lambda: window.learning.status is not None, timeout=SIGNAL_TIMEOUT_MS)
     assert window.learning.label.text().startswith("Ranking with the untrained scorer")
     with profile.store.session() as s:
         titles = {i.title: i.id for i in s.query(Item)}
@@ -133,8 +136,10 @@ def test_the_ui_thread_never_stalls_while_1000_signals_train(
     profile.settings.learn_after_signals = 1000
     window: MainWindow = make_window(profile, show=False)
     window.learning.timer.stop()  # asked by hand below
+    window.learning.quiet_after_s = 0
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
     items = window.inbox_model.all_items()
     with profile.store.session() as s:
         s.add_all(
@@ -153,3 +158,33 @@ def test_the_ui_thread_never_stalls_while_1000_signals_train(
     assert len(beat.gaps) > 20, beat.summary()
     assert_responsive(beat, "training on 1,000 signals")
     print(f"\nheartbeat, training on 1,000 signals: {beat.summary()}")
+
+
+def test_learning_waits_for_a_quiet_moment_after_the_windows_own_work(
+    qtbot: Any, make_window: Any, profile: FocusDesk, vault: Path
+) -> None:
+    from datetime import timedelta
+
+    from focusdesk.ui.learning_controller import QUIET_AFTER_WORK_S
+
+    profile.add_source("notes", str(vault))
+    profile.add_goal("electronics: battery charger, radio receiver")
+    profile.settings.learn_after_signals = 1
+    window: MainWindow = make_window(profile, show=False)
+    window.learning.timer.stop()  # asked by hand below
+    now = [T]
+    window.learning.clock = lambda: now[0]
+    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
+        window.show()
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    item = window.inbox_model.all_items()[0]
+    window.select_item(item.item_id)
+    window.inbox_view.setFocus()
+    with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
+        qtbot.keyClick(window.inbox_view, Qt.Key.Key_Plus)  # a signal, and work just done
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    now[0] += timedelta(seconds=QUIET_AFTER_WORK_S - 1)
+    assert window.learning.check() is None  # the window was working a moment ago
+    now[0] += timedelta(seconds=2)
+    with qtbot.waitSignal(window.learning.learning_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
+        assert window.learning.check() is not None
