@@ -203,11 +203,24 @@ class ItemActions(QObject):
         if item_id is None:
             window.show_status("Select an item to vote on.")
             return
-        goal_id = window.inbox_model.filter.goal_id  # with a goal filter: that goal's vote
+        # With a goal filter: that goal's vote.
+        self.vote_on(item_id, signal, window.inbox_model.filter.goal_id)
+
+    def vote_on(
+        self,
+        item_id: int,
+        signal: str,
+        goal_id: int | None,
+        on_done: Callable[[UndoRecord], None] | None = None,
+    ) -> None:
+        """Vote on ``item_id`` for ``goal_id`` (None: all goals); undoable with U."""
+        window = self.window
 
         def done(record: UndoRecord) -> None:
             self._vote_did_change(item_id, Vote(signal, goal_id))
             self._did_act(record)
+            if on_done is not None:
+                on_done(record)
 
         window.tasks.run(
             lambda _p, _c: self.desk.triage.vote(item_id, signal, goal_id=goal_id),
