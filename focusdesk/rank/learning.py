@@ -187,6 +187,14 @@ def _split(labels: Sequence[Label], seed: int) -> tuple[list[Label], list[Label]
     return train, held
 
 
+@dataclass(frozen=True)
+class Scores:
+    """What training needs of a ``ScoreResult``: R [B] and each goal's r [B, G]."""
+
+    relevance: Any
+    goal_relevance: Any
+
+
 class ScorerTrainer:
     """Trains a copy of the ranker's scorer plus priors on the collected labels."""
 
@@ -242,23 +250,47 @@ class ScorerTrainer:
     @staticmethod
     def _score(
         model: Any, queries: Any, weights: Any, batch: dict[str, Any], items: np.ndarray
-    ) -> Any:
+    ) -> Scores:
         """The scores (R and each goal's r) of the batch's items at positions ``items``:
-        keys projected only for real chunks, then laid out padded for the attention."""
+        keys projected only for real chunks, then laid out padded for the attention, in
+        buckets of items of similar chunk counts (widths 1, 2, 4, … chunks), so that an
+        item with many chunks does not pad every other one to its width. Each item's
+        score is its own, so the buckets give the same scores as one padded batch."""
         import torch  # noqa: TID253
 
         starts, counts = batch["starts"][items], batch["counts"][items]
-        width = int(counts.max()) if len(items) else 1
-        offs = np.arange(width)[None, :]
-        valid = offs < counts[:, None]
-        rows = np.where(valid, starts[:, None] + offs, 0)
-        used = np.unique(rows[valid])
+        used = np.unique(
+            np.concatenate([np.arange(st, st + c) for st, c in zip(starts, counts, strict=True)])
+            if len(items)
+            else np.zeros(0, np.int64)
+        )
         keys_used = model.project_keys(batch["flat"][torch.from_numpy(used)][None])[0]
         remap = np.zeros(len(batch["flat"]), np.int64)
         remap[used] = np.arange(len(used))
-        keys = keys_used[torch.from_numpy(remap[rows])]
-        mask = torch.from_numpy(valid)
-        return model.score_projected(model.project_goals(queries), weights, keys, mask)
+        projected = model.project_goals(queries)
+        width_class = np.ceil(np.log2(np.maximum(counts, 1))).astype(np.int64)
+        parts, rel, goal_rel = [], [], []
+        for cls in np.unique(width_class):
+            part = np.flatnonzero(width_class == cls)
+            width = max(1, int(counts[part].max()))
+            offs = np.arange(width)[None, :]
+            valid = offs < counts[part][:, None]
+            rows = np.where(valid, starts[part][:, None] + offs, 0)
+            keys = keys_used[torch.from_numpy(remap[rows])]
+            result = model.score_projected(projected, weights, keys, torch.from_numpy(valid))
+            parts.append(part)
+            rel.append(result.relevance)
+            goal_rel.append(result.goal_relevance)
+        if not parts:
+            result = model.score_projected(
+                projected,
+                weights,
+                keys_used.new_zeros((0, 1, *keys_used.shape[1:])),
+                torch.zeros((0, 1), dtype=torch.bool),
+            )
+            return Scores(result.relevance, result.goal_relevance)
+        back = torch.from_numpy(np.argsort(np.concatenate(parts), kind="stable"))
+        return Scores(torch.cat(rel)[back], torch.cat(goal_rel)[back])
 
     # -- training ----------------------------------------------------------------------
     def _fit(
