@@ -12,12 +12,14 @@ from sqlalchemy import select
 from focusdesk.app import FocusDesk
 from focusdesk.rank.learning import (
     OPEN_DWELL_SECONDS,
+    TRAIN_THREADS,
     Label,
     Priors,
     ScorerTrainer,
     _split,
     collect_labels,
     sender_key,
+    torch_threads,
 )
 
 TOPICS = {
@@ -366,3 +368,33 @@ def test_scoring_in_buckets_of_similar_chunk_counts_equals_one_padded_batch() ->
     assert torch.allclose(got.goal_relevance, want.goal_relevance, atol=1e-6)
     for g, p in zip(grads, model.parameters(), strict=True):
         assert torch.allclose(g, p.grad, atol=1e-5)  # type: ignore[arg-type]
+
+
+def test_training_runs_on_one_torch_thread_and_gives_the_others_back(
+    synced: FocusDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    for iid in _items(synced, "radio")[:5]:
+        synced.record_feedback(iid, "up")
+    for iid in _items(synced, "battery")[:5]:
+        synced.record_feedback(iid, "down")
+    original = torch.get_num_threads()
+    seen: list[int] = []
+    fit = ScorerTrainer._fit
+
+    def spy(self: ScorerTrainer, *a: object, **k: object) -> object:
+        seen.append(torch.get_num_threads())
+        return fit(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ScorerTrainer, "_fit", spy)
+    torch.set_num_threads(2)
+    try:
+        synced.train_scorer()
+        assert seen == [TRAIN_THREADS] == [1]
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), torch_threads(1):
+            raise RuntimeError("a failed run gives the threads back too")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(original)
