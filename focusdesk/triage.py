@@ -44,7 +44,10 @@ ACTION_WORDS = {
     "restore": "moved back to the inbox",
     "up": "voted up",
     "down": "voted down",
+    "pin": "pinned",
+    "unpin": "unpinned",
 }
+PIN_ACTIONS = ("pin", "unpin")
 STATUS_OF_ACTION = {"done": "done", "dismiss": "dismissed", "snooze": "snoozed", "restore": "read"}
 
 
@@ -218,17 +221,24 @@ class Triage:
         with self.store.session() as s:
             return {iid: Vote(signal, gid) for iid, signal, gid in s.execute(stmt)}
 
-    def pin(self, item_id: int, pinned: bool = True, goal_id: int | None = None) -> None:
+    def pin(
+        self, item_id: int, pinned: bool = True, goal_id: int | None = None
+    ) -> UndoRecord | None:
         """Pin an item (records ``pin``, a strong positive) or unpin it (``unpin`` takes
-        the pin's signal back)."""
+        the pin's signal back). Undoable like the other actions; None when the item
+        already was so."""
         with self.store.session() as s:
-            item = _get(s, item_id)
-            if item.pinned == pinned:
-                return
-            item.pinned = pinned
-            if goal_id is not None and s.get(Goal, goal_id) is None:
-                goal_id = None
-            s.add(Feedback(item_id=item_id, goal_id=goal_id, signal="pin" if pinned else "unpin"))
+            if _get(s, item_id).pinned == pinned:
+                return None
+        return self._act("pin" if pinned else "unpin", item_id, goal_id=goal_id)
+
+    def pinned(self, item_ids: list[int] | None = None) -> set[int]:
+        """The pinned items (among ``item_ids``, when given)."""
+        stmt = select(Item.id).where(Item.pinned.is_(True))
+        if item_ids is not None:
+            stmt = stmt.where(Item.id.in_(item_ids))
+        with self.store.session() as s:
+            return set(s.scalars(stmt))
 
     def vote(self, item_id: int, signal: str, goal_id: int | None = None) -> UndoRecord:
         """Record an up or down vote (for ``goal_id`` when given); the status stays."""
@@ -254,6 +264,8 @@ class Triage:
             if action in STATUS_OF_ACTION:
                 item.status = new_status
                 item.snoozed_until = until if action == "snooze" else None
+            if action in PIN_ACTIONS:
+                item.pinned = action == "pin"
             feedback_id: int | None = None
             signal = action if action != "restore" else ("unsnooze" if before == "snoozed" else "")
             if signal:
@@ -291,6 +303,8 @@ class Triage:
                 if record.action in STATUS_OF_ACTION:
                     item.status = record.status
                     item.snoozed_until = record.snoozed_until
+                if record.action in PIN_ACTIONS:
+                    item.pinned = record.action != "pin"
                 if record.feedback_id is not None:
                     s.execute(delete(Feedback).where(Feedback.id == record.feedback_id))
             if record is self._last or record == self._last:

@@ -148,6 +148,13 @@ VOTE_DOWN = ActionSpec(
     ("-",),
     group="Item",
 )
+PIN = ActionSpec(
+    "pin",
+    "P&in or unpin",
+    "Keep the item at hand (and learn that it matters); again to unpin it",
+    ("P",),
+    group="Item",
+)
 OPEN_ORIGINAL = ActionSpec(
     "open_original",
     "Open o&riginal",
@@ -188,6 +195,7 @@ ALL_SPECS = (
     SNOOZE,
     VOTE_UP,
     VOTE_DOWN,
+    PIN,
     OPEN_ORIGINAL,
     UNDO,
     WHY,

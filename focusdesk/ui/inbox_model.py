@@ -111,6 +111,8 @@ class PreparedInbox:
     """Its new high-attention items, when the worker worked them out (for the tray)."""
     votes: dict[int, Vote] | None = None
     """The votes that stand, when the worker read them (a mark on their rows)."""
+    pinned: set[int] | None = None
+    """The pinned items, when the worker read them (a mark on their rows)."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,10 @@ def prepare_inbox(items: Iterable[RankedItem], now: datetime | None = None) -> P
     return PreparedInbox(rows, {r.item.item_id: n for n, r in enumerate(rows)})
 
 
+PIN_MARK = "📌 "
+"""Before the title of a pinned item."""
+
+
 def moved_mark(places: int) -> str:
     """The mark before a title that learning moved: '▲ ' up, '▼ ' down, '' not moved."""
     return "▲ " if places > 0 else ("▼ " if places < 0 else "")
@@ -247,6 +253,8 @@ class InboxModel(QAbstractTableModel):
         """Short names and colours of the goals, for the Goal column."""
         self._votes: dict[int, Vote] = {}
         self._vote_icons: dict[str, QIcon] = {}
+        self._pinned: set[int] = set()
+        """Pinned item ids (📌 before the title)."""
         self._moved: dict[int, int] = {}
         """Item id → places it moved up (negative: down) when learning re-ranked."""
 
@@ -333,6 +341,24 @@ class InboxModel(QAbstractTableModel):
         row = self.row_of(item_id)
         if row is not None:
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+
+    def set_pinned_items(self, item_ids: set[int]) -> None:
+        """The pinned items (a mark on their rows)."""
+        self._pinned = set(item_ids)
+        self._column_changed(Column.TITLE)
+
+    def set_pinned(self, item_id: int, pinned: bool) -> None:
+        """One item was pinned or unpinned."""
+        if pinned:
+            self._pinned.add(item_id)
+        else:
+            self._pinned.discard(item_id)
+        row = self.row_of(item_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, Column.TITLE), self.index(row, Column.TITLE))
+
+    def is_pinned(self, item_id: int) -> bool:
+        return item_id in self._pinned
 
     def vote_of(self, item_id: int) -> Vote | None:
         return self._votes.get(item_id)
@@ -460,10 +486,14 @@ class InboxModel(QAbstractTableModel):
                 status = STATUS_LABELS.get(row.status, row.status)
                 return f"{row.display[0]}, {status}, {vote_text(vote, self.goals.names)}"
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == Column.TITLE and self._moved:
-                return moved_mark(self._moved.get(row.item.item_id, 0)) + row.display[col]
+            if col == Column.TITLE and (self._moved or self._pinned):
+                item_id = row.item.item_id
+                pin = PIN_MARK if item_id in self._pinned else ""
+                return pin + moved_mark(self._moved.get(item_id, 0)) + row.display[col]
             return row.display[col]
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col == Column.TITLE and row.item.item_id in self._pinned:
+                return f"{row.tooltip[col]}\nPinned (P unpins it)"
             if col == Column.TITLE and self._moved.get(row.item.item_id):
                 return f"{row.tooltip[col]}\n{moved_text(self._moved[row.item.item_id])}"
             return row.tooltip[col]

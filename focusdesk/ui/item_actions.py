@@ -1,4 +1,4 @@
-"""What the keyboard does to the selected item: done, dismiss, snooze, votes, undo,
+"""What the keyboard does to the selected item: done, dismiss, snooze, votes, pin, undo,
 open the original, and the "open" signal with the time spent reading.
 
 The inbox changes at once (optimistically) and the change is written by the task
@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from focusdesk.records import ItemDetail
-from focusdesk.triage import STATUS_OF_ACTION, UndoRecord, Vote
+from focusdesk.triage import PIN_ACTIONS, STATUS_OF_ACTION, UndoRecord, Vote
 
 from .snooze import SnoozeMenu, when_text
 
@@ -203,17 +203,57 @@ class ItemActions(QObject):
         if item_id is None:
             window.show_status("Select an item to vote on.")
             return
-        goal_id = window.inbox_model.filter.goal_id  # with a goal filter: that goal's vote
+        # With a goal filter: that goal's vote.
+        self.vote_on(item_id, signal, window.inbox_model.filter.goal_id)
+
+    def vote_on(
+        self,
+        item_id: int,
+        signal: str,
+        goal_id: int | None,
+        on_done: Callable[[UndoRecord], None] | None = None,
+    ) -> None:
+        """Vote on ``item_id`` for ``goal_id`` (None: all goals); undoable with U."""
+        window = self.window
 
         def done(record: UndoRecord) -> None:
             self._vote_did_change(item_id, Vote(signal, goal_id))
             self._did_act(record)
+            if on_done is not None:
+                on_done(record)
 
         window.tasks.run(
             lambda _p, _c: self.desk.triage.vote(item_id, signal, goal_id=goal_id),
             on_done=done,
             on_error=window.show_status,
             name=f"vote {signal}",
+        )
+
+    def toggle_pin(self) -> None:
+        """P: pin the item (a strong "this matters"), or unpin it when it is pinned."""
+        window = self.window
+        item_id = window.current_item_id()
+        if item_id is None:
+            window.show_status("Select an item to pin.")
+            return
+        model = window.inbox_model
+        pinned = not model.is_pinned(item_id)
+        goal_id = model.filter.goal_id  # with a goal filter: a signal for that goal
+        model.set_pinned(item_id, pinned)
+
+        def done(record: UndoRecord | None) -> None:
+            if record is not None:
+                self._did_act(record)
+
+        def failed(message: str) -> None:
+            model.set_pinned(item_id, not pinned)
+            window.show_status(message)
+
+        window.tasks.run(
+            lambda _p, _c: self.desk.triage.pin(item_id, pinned, goal_id=goal_id),
+            on_done=done,
+            on_error=failed,
+            name="pin" if pinned else "unpin",
         )
 
     def _vote_did_change(self, item_id: int, vote: Vote | None) -> None:
@@ -249,6 +289,8 @@ class ItemActions(QObject):
             else:
                 if record.action in STATUS_OF_ACTION:
                     window.inbox_model.set_status(record.item_id, record.status)
+                if record.action in PIN_ACTIONS:
+                    window.inbox_model.set_pinned(record.item_id, record.action != "pin")
                 window.select_item(record.item_id)
                 if record.action in VOTES:  # the vote before it stands again, if any
                     self._vote_did_change(record.item_id, vote)

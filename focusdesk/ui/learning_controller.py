@@ -172,6 +172,7 @@ class LearningController(QObject):
         self.status = status
         self.label.setText(status.headline())
         self.label.setToolTip("\n".join(status.lines()))
+        self.window.why_panel.set_learning(status)
         if changed or not status.enabled:
             self.status_did_change.emit(status)
 

@@ -238,6 +238,7 @@ class MainWindow(QMainWindow):
             self, actions.OPEN_ORIGINAL, ia.open_original, scope=scope
         )
         self.undo_action = make_action(self, actions.UNDO, ia.undo, scope=scope)
+        self.pin_action = make_action(self, actions.PIN, ia.toggle_pin, scope=scope)
         self.why_action = make_action(self, actions.WHY, self.toggle_why, scope=scope)
         self.format_action = make_action(
             self, actions.TOGGLE_FORMAT, self.reader_pane.toggle_format, scope=scope
@@ -268,6 +269,7 @@ class MainWindow(QMainWindow):
                 self.snooze_action,
                 self.vote_up_action,
                 self.vote_down_action,
+                self.pin_action,
                 self.open_original_action,
             ]
         )
@@ -788,6 +790,7 @@ class MainWindow(QMainWindow):
             prepared = prepare_inbox(items)
             prepared.high = high_attention(items, threshold)
             prepared.votes = self.desk.triage.votes()
+            prepared.pinned = self.desk.triage.pinned()
             return prepared, items
 
         def done(result: tuple[PreparedInbox, list[RankedItem]]) -> None:
@@ -826,6 +829,8 @@ class MainWindow(QMainWindow):
         old_top = self.inbox_model.top_item_id()
         if prepared.votes is not None:
             self.inbox_model.set_votes(prepared.votes)
+        if prepared.pinned is not None:
+            self.inbox_model.set_pinned_items(prepared.pinned)
         self.inbox_model.set_prepared(prepared)
         if self.list_stack.currentIndex() == LIST_INBOX:
             self._select_after_rank(keep, old_top)

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
 from focusdesk.app import FocusDesk
-from focusdesk.store.models import Item
+from focusdesk.store.models import Feedback, Item
+from focusdesk.ui.help_overlay import shortcut_rows
 from focusdesk.ui.main_window import MainWindow
 from focusdesk.ui.snooze import SnoozeMenu
 
@@ -163,3 +164,36 @@ def test_fifty_items_triaged_with_the_keyboard_alone(
     gone = sum(1 for v in expected.values() if v != "read")
     assert window.inbox_model.rowCount() == shown - gone
     assert window.filter_bar.count_label.text().startswith(f"{shown - gone} ")
+
+
+def test_p_pins_and_unpins_the_item_shown_on_its_row_and_u_undoes_it(
+    qtbot: Any, window: MainWindow, profile: FocusDesk
+) -> None:
+    assert ("Item", "p", "Pin or unpin") in shortcut_rows()
+    assert window.pin_action in window.menus["item"].actions()
+    item_id = window.current_item_id()
+    assert item_id is not None
+    row = window.inbox_model.row_of(item_id)
+    assert row is not None
+
+    def title() -> str:
+        return str(window.inbox_model.index(row, 0).data())
+
+    def stored() -> tuple[bool, list[str]]:
+        with profile.store.session() as s:
+            pinned = bool(s.get(Item, item_id).pinned)  # type: ignore[union-attr]
+            signals = list(s.scalars(select(Feedback.signal).where(Feedback.item_id == item_id)))
+        return pinned, signals
+
+    act(qtbot, window, "p")
+    assert title().startswith("📌 ")
+    assert stored() == (True, ["pin"])
+    assert window.current_item_id() == item_id  # pinning keeps the item where it is
+    record = undo(qtbot, window)
+    assert record.action == "pin"
+    assert not title().startswith("📌 ")
+    assert stored() == (False, [])
+    act(qtbot, window, "p")
+    act(qtbot, window, "p")  # again: unpin
+    assert not title().startswith("📌 ")
+    assert stored() == (False, ["pin", "unpin"])

@@ -70,6 +70,7 @@ def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
     # The status is read in the background once the first ranking is on screen.
     qtbot.waitUntil(lambda: window.learning.status is not None, timeout=SIGNAL_TIMEOUT_MS)
     assert window.learning.label.text().startswith("Ranking with the untrained scorer")
+    qtbot.waitUntil(lambda: "The untrained scorer ranks" in window.why_panel.text())
     with profile.store.session() as s:
         titles = {i.title: i.id for i in s.query(Item)}
 
@@ -91,6 +92,14 @@ def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
     assert window.learning.status.version_id is not None
     assert window.learning.label.text().startswith("Ranking with learnt version")
     assert "Held-out pairs ordered correctly" in window.learning.label.toolTip()
+    # The Why panel says the same in words, under whichever item is shown.
+    version = window.learning.status.version_id
+    assert window.select_item(titles[f"{up} note 5"])
+    why = window.why_panel.text()
+    assert f"Learnt version {version} ranks your items" in why
+    assert f"on {window.learning.status.labels} signals" in why
+    assert "Held-out pairs ordered correctly:" in why
+    assert "The untrained scorer ranks" not in why
     after = _positions(window)
     unvoted_up = [after[f"{up} note {n}"] for n in (4, 5)]
     others = [after[f"{down} note {n}"] for n in range(6)]

@@ -60,7 +60,13 @@ def test_empty_profile_shows_getting_started(
     assert "Add a notes folder, a mailbox or a feed, then add a goal" in window.empty_state.text()
     assert window.empty_state.notes_button.isVisible()
     assert window.empty_state.mbox_button.isVisible()
-    assert not window.tasks.busy  # nothing to sync, nothing to rank
+    # Nothing to sync, nothing to rank: only the learning status is read in the background.
+    with (
+        qtbot.assertNotEmitted(window.sync_did_finish),
+        qtbot.assertNotEmitted(window.rank_did_finish),
+    ):
+        qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    assert window.learning.label.text().startswith("Ranking with the untrained scorer")
     assert window.windowTitle() == "FocusDesk"
 
 

@@ -12,12 +12,14 @@ from sqlalchemy import select
 from focusdesk.app import FocusDesk
 from focusdesk.rank.learning import (
     OPEN_DWELL_SECONDS,
+    TRAIN_THREADS,
     Label,
     Priors,
     ScorerTrainer,
     _split,
     collect_labels,
     sender_key,
+    torch_threads,
 )
 
 TOPICS = {
@@ -329,3 +331,70 @@ def test_killing_the_process_during_training_keeps_the_version_in_use(
     assert _relevance(synced) == before
     assert synced.learning_status().version_id == in_use
     assert synced.train_scorer().n_labels == labelled  # the lock went with the process
+
+
+def test_scoring_in_buckets_of_similar_chunk_counts_equals_one_padded_batch() -> None:
+    """Training scores items in buckets by chunk count (less padding); the scores and
+    their gradients are those of one batch padded to the longest item."""
+    import numpy as np
+    import torch
+
+    from focusdesk.rank.attention import GoalAttentionScorer
+
+    torch.manual_seed(0)
+    model = GoalAttentionScorer(dim=16, heads=4)
+    counts = np.asarray([1, 3, 9, 2, 17, 0, 5, 1], np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    flat = torch.randn(int(counts.sum()), 16)
+    batch = {"flat": flat, "starts": starts, "counts": counts}
+    queries, weights = torch.randn(3, 16), torch.tensor([1.0, 0.5, 0.0])
+    items = np.asarray([4, 0, 2, 7, 5, 1], np.int64)  # not in order; one has no chunk
+
+    got = ScorerTrainer._score(model, queries, weights, batch, items)
+    (got.relevance.sum() + got.goal_relevance.sum()).backward()
+    grads = [p.grad.clone() for p in model.parameters()]  # type: ignore[union-attr]
+    model.zero_grad()
+
+    width = int(counts[items].max())
+    padded = torch.zeros(len(items), width, 16)
+    mask = torch.zeros(len(items), width, dtype=torch.bool)
+    for n, i in enumerate(items):
+        padded[n, : counts[i]] = flat[starts[i] : starts[i] + counts[i]]
+        mask[n, : counts[i]] = True
+    want = model(queries, weights, padded, mask)
+    (want.relevance.sum() + want.goal_relevance.sum()).backward()
+
+    assert torch.allclose(got.relevance, want.relevance, atol=1e-6)
+    assert torch.allclose(got.goal_relevance, want.goal_relevance, atol=1e-6)
+    for g, p in zip(grads, model.parameters(), strict=True):
+        assert torch.allclose(g, p.grad, atol=1e-5)  # type: ignore[arg-type]
+
+
+def test_training_runs_on_one_torch_thread_and_gives_the_others_back(
+    synced: FocusDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    for iid in _items(synced, "radio")[:5]:
+        synced.record_feedback(iid, "up")
+    for iid in _items(synced, "battery")[:5]:
+        synced.record_feedback(iid, "down")
+    original = torch.get_num_threads()
+    seen: list[int] = []
+    fit = ScorerTrainer._fit
+
+    def spy(self: ScorerTrainer, *a: object, **k: object) -> object:
+        seen.append(torch.get_num_threads())
+        return fit(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ScorerTrainer, "_fit", spy)
+    torch.set_num_threads(2)
+    try:
+        synced.train_scorer()
+        assert seen == [TRAIN_THREADS] == [1]
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), torch_threads(1):
+            raise RuntimeError("a failed run gives the threads back too")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(original)
