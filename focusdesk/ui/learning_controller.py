@@ -79,6 +79,7 @@ class LearningController(QObject):
         self.timer.setInterval(check_interval_ms)
         self.timer.timeout.connect(self.check)
         self.timer.start()
+        self.refresh_status()
 
     # -- asking the trigger -----------------------------------------------------------------
     @property
@@ -143,8 +144,6 @@ class LearningController(QObject):
             self.window.show_status(result.message)
 
     def _on_ranked(self, items: list[Any]) -> None:
-        if self.status is None:
-            self.refresh_status()  # shown once there is a ranking to speak of
         before, self._before = self._before, None
         if before is None:
             self.window.inbox_model.set_moved({})
