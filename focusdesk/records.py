@@ -104,6 +104,10 @@ class SyncSummary:
         return any(r.added or r.updated or r.removed for r in self.reports)
 
 
+RELEVANCE_BAR = 0.5
+"""The calibrated probability at which an item counts as serving a goal."""
+
+
 @dataclass(frozen=True)
 class RankedItem:
     """One item of the ranked inbox with the reason it ranks where it does."""
@@ -134,6 +138,18 @@ class RankedItem:
     """How many items (this one included) tell the same story."""
     story_item_ids: tuple[int, ...] = ()
     """The other items of this story, collapsed under this one."""
+    calibrated: dict[int, float] = field(default_factory=dict)
+    """Goal id -> probability that this item serves that goal, calibrated against the
+    profile's own score distribution for the goal, so that it means the same across goals
+    and source kinds. ``goal_id`` is the goal the row is shown for (its seat)."""
+    thread_size: int = 1
+    """How many messages of one conversation (this one included) this row stands for."""
+    thread_item_ids: tuple[int, ...] = ()
+    """The other messages of the conversation, collapsed under this one."""
+
+    def serves(self, goal_id: int) -> bool:
+        """Whether the item clears ``goal_id``'s relevance bar."""
+        return self.calibrated.get(goal_id, 0.0) >= RELEVANCE_BAR
 
     def to_json(self) -> dict[str, Any]:
         """The `rank --json` line for this item."""
@@ -156,6 +172,9 @@ class RankedItem:
             "priors": {k: round(v, 6) for k, v in self.priors.items()},
             "story_size": self.story_size,
             "story_item_ids": list(self.story_item_ids),
+            "calibrated": {str(k): round(v, 6) for k, v in self.calibrated.items()},
+            "thread_size": self.thread_size,
+            "thread_item_ids": list(self.thread_item_ids),
         }
 
 
