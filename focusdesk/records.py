@@ -142,6 +142,9 @@ class RankedItem:
     """Goal id -> probability that this item serves that goal, calibrated against the
     profile's own score distribution for the goal, so that it means the same across goals
     and source kinds. ``goal_id`` is the goal the row is shown for (its seat)."""
+    percentile: dict[int, float] = field(default_factory=dict)
+    """Goal id -> share of the profile's items this one outscores for that goal (0.98:
+    "top 2 % for this goal")."""
     thread_size: int = 1
     """How many messages of one conversation (this one included) this row stands for."""
     thread_item_ids: tuple[int, ...] = ()
@@ -173,6 +176,7 @@ class RankedItem:
             "story_size": self.story_size,
             "story_item_ids": list(self.story_item_ids),
             "calibrated": {str(k): round(v, 6) for k, v in self.calibrated.items()},
+            "percentile": {str(k): round(v, 6) for k, v in self.percentile.items()},
             "thread_size": self.thread_size,
             "thread_item_ids": list(self.thread_item_ids),
         }
