@@ -18,6 +18,7 @@ from focusdesk.records import SyncReport
 from focusdesk.sources.base import MESSAGE_SHA, IngestFailure, RawItem
 from focusdesk.store.db import Store
 from focusdesk.store.models import Chunk, Item, utcnow
+from focusdesk.store.threads import MAIL_KIND, own_message_id, rethread
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,13 @@ def ingest(
     shas: dict[str, str] = {r.external_id: r.sha for r in rows if r.sha}
     seen: set[str] = set()
     pending: list[RawItem] = []
+    mail = False
+    written = report.added + report.updated
 
     def flush() -> None:
+        nonlocal mail
         if pending:
+            mail = mail or any(raw.kind == MAIL_KIND for raw in pending)
             _write_batch(store, source_id, pending, known, report)
             pending.clear()
 
@@ -98,10 +103,28 @@ def ingest(
         # IMAP sync's saved progress counts on it).
         with contextlib.suppress(Exception):
             flush()
+            if mail and report.added + report.updated > written:
+                _rethread(store)
         raise
     flush()
+    if mail and report.added + report.updated > written:
+        _rethread(store)
     progress(Progress("read", n, n, f"Read {n} items from {report.source_name}"))
     return seen
+
+
+def _rethread(store: Store) -> None:
+    """Work the mail's conversations out again (new messages may join or link threads).
+    Conversations are derived data: a fault here is logged and leaves the items as
+    they are, never fails the sync."""
+    try:
+        with store.session() as s:
+            changed = rethread(s)
+        log.debug("Conversations: %d mail items re-keyed", changed)
+    except SQLAlchemyError:
+        raise
+    except Exception:
+        log.exception("The mail's conversations could not be worked out")
 
 
 def _rekey_other_message(entry: RawItem, shas: dict[str, str]) -> None:
@@ -216,6 +239,7 @@ def _upsert(
             body=raw.body,
             meta=raw.meta,
             status="new",
+            message_id=_message_id(raw),
         )
         s.add(item)
         s.flush()
@@ -234,6 +258,7 @@ def _upsert(
             text=raw.text,
             body=raw.body,
             meta=raw.meta,
+            message_id=_message_id(raw),
             vanished=False,
         )
     )
@@ -243,6 +268,11 @@ def _upsert(
         _Known(prior.id, digest, False),
         "added" if prior.vanished else "updated",
     )
+
+
+def _message_id(raw: RawItem) -> str | None:
+    """A mail item's own Message-ID (None for other kinds and mail without one)."""
+    return own_message_id(raw.meta.get("message_id")) if raw.kind == MAIL_KIND else None
 
 
 def mark_vanished(store: Store, source_id: int, seen: set[str], report: SyncReport) -> None:

@@ -67,6 +67,8 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "external_id", name="uq_items_source_external"),
         Index("ix_items_status", "status"),
+        Index("ix_items_message_id", "message_id"),
+        Index("ix_items_thread_key", "thread_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,6 +89,10 @@ class Item(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     vanished: Mapped[bool] = mapped_column(Boolean, default=False)
     chunked_hash: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(Text)
+    """Mail: the Message-ID (``<a@b>``); None for other items and mail without one."""
+    thread_key: Mapped[str | None] = mapped_column(String(32))
+    """Mail: the conversation it belongs to (``store.threads``); None for other items."""
 
     source: Mapped[Source] = relationship(back_populates="items")
     chunks: Mapped[list[Chunk]] = relationship(
