@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from focusdesk.errors import KnownError, NotFoundError
 from focusdesk.store.db import Store
 from focusdesk.store.models import Chunk, Feedback, Goal, Item
+from focusdesk.store.threads import status_group
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +152,19 @@ class UndoRecord:
     new_status: str
     feedback_id: int | None
     """The feedback row the action added (removed again on undo)."""
+    others: tuple[tuple[int, str, datetime | None], ...] = ()
+    """The other messages of the item's conversation that the action moved along with
+    it: ``(item id, status before, snooze time before)``."""
 
     @property
     def description(self) -> str:
         """“Marked done: Board prep”, for the status bar and the Undo menu item."""
         words = ACTION_WORDS.get(self.action, self.action)
-        return f"{words[0].upper()}{words[1:]}: {self.title or '(untitled)'}"
+        text = f"{words[0].upper()}{words[1:]}: {self.title or '(untitled)'}"
+        if self.others:
+            n = len(self.others)
+            text += f" and {n} more message{'s' if n != 1 else ''} of its conversation"
+        return text
 
 
 class Triage:
@@ -261,9 +269,14 @@ class Triage:
                 goal_id = None  # the goal went away meanwhile; the signal still counts
             before, before_until = item.status, as_utc(item.snoozed_until)
             new_status = STATUS_OF_ACTION.get(action, item.status)
+            others: list[tuple[int, str, datetime | None]] = []
             if action in STATUS_OF_ACTION:
                 item.status = new_status
                 item.snoozed_until = until if action == "snooze" else None
+                for other in _conversation(s, item, before):
+                    others.append((other.id, other.status, as_utc(other.snoozed_until)))
+                    other.status = new_status
+                    other.snoozed_until = item.snoozed_until
             if action in PIN_ACTIONS:
                 item.pinned = action == "pin"
             feedback_id: int | None = None
@@ -281,6 +294,7 @@ class Triage:
                 snoozed_until=before_until,
                 new_status=new_status,
                 feedback_id=feedback_id,
+                others=tuple(others),
             )
             self._last = record
             return record
@@ -303,6 +317,10 @@ class Triage:
                 if record.action in STATUS_OF_ACTION:
                     item.status = record.status
                     item.snoozed_until = record.snoozed_until
+                    for other_id, status, until in record.others:
+                        other = s.get(Item, other_id)
+                        if other is not None:
+                            other.status, other.snoozed_until = status, until
                 if record.action in PIN_ACTIONS:
                     item.pinned = record.action != "pin"
                 if record.feedback_id is not None:
@@ -374,6 +392,26 @@ class Triage:
                 s.execute(delete(Chunk).where(Chunk.item_id.in_(part)))
                 s.execute(update(Item).where(Item.id.in_(part)).values(text="", body="", meta={}))
         return len(ids)
+
+
+def _conversation(s: Session, item: Item, status: str) -> list[Item]:
+    """The other live messages of ``item``'s conversation that share its row in the
+    inbox (the same state as ``status``): done, dismiss, snooze and restore act on the
+    whole row, so that a conversation marked done is gone until a new message comes."""
+    if item.thread_key is None:
+        return []
+    group = status_group(status)
+    return [
+        other
+        for other in s.scalars(
+            select(Item).where(
+                Item.thread_key == item.thread_key,
+                Item.id != item.id,
+                Item.vanished.is_(False),
+            )
+        )
+        if status_group(other.status) == group
+    ]
 
 
 def _get(s: Session, item_id: int) -> Item:

@@ -211,13 +211,15 @@ def _external_ids(fd: FocusDesk, item_ids: np.ndarray) -> list[str]:
 
 
 def ranked_external_ids(fd: FocusDesk) -> list[str]:
-    """The whole ranking as external ids, each story's collapsed members right after it."""
+    """The whole ranking as external ids, each story's and conversation's collapsed
+    members right after it."""
     ranked = fd.rank(None)
     ext = _external_id_map(fd)
     out: list[str] = []
     for r in ranked:
         out.append(r.external_id)
         out.extend(ext[i] for i in r.story_item_ids)
+        out.extend(ext[i] for i in r.thread_item_ids)
     return out
 
 

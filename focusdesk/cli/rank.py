@@ -27,7 +27,8 @@ def run(fd: FocusDesk, args: argparse.Namespace) -> int:
     if not ranked:
         print("Nothing to rank yet: add a source and run `focusdesk sync`.")
     for n, r in enumerate(ranked, 1):
-        print(f"{n:>3}. {r.score:6.3f}  [{r.source_kind}] {r.title[:80]}")
+        thread = f"  ({r.thread_size} messages)" if r.thread_size > 1 else ""
+        print(f"{n:>3}. {r.score:6.3f}  [{r.source_kind}] {r.title[:80]}{thread}")
         if r.goal_title:
             ev = " ".join(r.evidence.split())
             print(f"       goal: {r.goal_title[:60]} — “{ev[:110]}{'…' if len(ev) > 110 else ''}”")

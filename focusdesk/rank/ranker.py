@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from focusdesk.errors import KnownError
 from focusdesk.progress import CancelToken
 from focusdesk.rank.candidates import CandidatePass, KeysCache
+from focusdesk.rank.conversations import collapse_conversations, with_threads
 from focusdesk.rank.goal_queries import goal_queries
 from focusdesk.rank.learning import Priors, sender_key
 from focusdesk.rank.priors import Stories
@@ -412,9 +413,11 @@ class Ranker:
         final, parts, stories = self.apply_priors(scores)
         heads = np.flatnonzero(stories.story_of[: len(final)] == np.arange(len(final)))
         order = heads[np.argsort(-final[heads], kind="stable")]
+        # Conversations (focusdesk/rank/conversations.py): one row per thread.
+        order, threads = collapse_conversations(self.store, scores.item_ids, order)
         if top is not None:
             order = order[:top]
-        return self._describe(scores, order, gq, final, parts, stories)
+        return with_threads(self._describe(scores, order, gq, final, parts, stories), threads)
 
     def apply_priors(self, scores: ItemScores) -> tuple[np.ndarray, dict[str, np.ndarray], Stories]:
         """S = R + recency + source + sender − redundancy, with each part kept."""
