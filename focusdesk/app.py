@@ -45,6 +45,7 @@ from focusdesk.store.models import (
     Source,
     utcnow,
 )
+from focusdesk.store.threads import thread_messages
 
 if TYPE_CHECKING:
     from focusdesk.focus.service import FocusService
@@ -417,10 +418,17 @@ class FocusDesk:
         goal_ids: Sequence[int] | None = None,
         item_ids: Collection[int] | None = None,
         cancel: CancelToken | None = None,
+        conversations: bool = True,
     ) -> list[RankedItem]:
         """Every live item (or only ``item_ids``) scored against the active goals (or
-        ``goal_ids``), best first."""
-        return self.ranker.rank(top=top, goal_ids=goal_ids, item_ids=item_ids, cancel=cancel)
+        ``goal_ids``), best first; each conversation one row unless not ``conversations``."""
+        return self.ranker.rank(
+            top=top,
+            goal_ids=goal_ids,
+            item_ids=item_ids,
+            cancel=cancel,
+            conversations=conversations,
+        )
 
     def focus_plan(
         self,
@@ -474,6 +482,7 @@ class FocusDesk:
                 text=item.text,
                 status=item.status,
                 meta=dict(item.meta),
+                thread=thread_messages(s, item),
             )
 
     def find_linked_note(self, item_id: int, target: str) -> int | None:

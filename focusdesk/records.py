@@ -183,6 +183,18 @@ class RankedItem:
 
 
 @dataclass(frozen=True)
+class ThreadMessage:
+    """One message of a conversation, as the reader lists it under the one shown."""
+
+    id: int
+    title: str
+    author: str | None
+    published_at: datetime | None
+    status: str
+    body: str
+
+
+@dataclass(frozen=True)
 class ItemDetail:
     """Everything the reader pane shows about one item."""
 
@@ -198,6 +210,9 @@ class ItemDetail:
     text: str
     status: str
     meta: dict[str, Any]
+    thread: tuple[ThreadMessage, ...] = ()
+    """The messages of its conversation in date order, this one included (empty: not
+    mail, or a conversation of one message)."""
 
 
 @dataclass(frozen=True)

@@ -211,15 +211,17 @@ def _external_ids(fd: FocusDesk, item_ids: np.ndarray) -> list[str]:
 
 
 def ranked_external_ids(fd: FocusDesk) -> list[str]:
-    """The whole ranking as external ids, each story's and conversation's collapsed
-    members right after it."""
-    ranked = fd.rank(None)
+    """The whole ranking as external ids, each story's collapsed members right after it.
+
+    Every message keeps its own place: the labels grade messages, and a conversation
+    shown as one row hides its other messages rather than moving them up.
+    """
+    ranked = fd.rank(None, conversations=False)
     ext = _external_id_map(fd)
     out: list[str] = []
     for r in ranked:
         out.append(r.external_id)
         out.extend(ext[i] for i in r.story_item_ids)
-        out.extend(ext[i] for i in r.thread_item_ids)
     return out
 
 

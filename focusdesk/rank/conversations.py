@@ -63,10 +63,13 @@ def conversation_keys(store: Store, item_ids: np.ndarray) -> list[str | None]:
 
 
 def collapse_conversations(
-    store: Store, item_ids: np.ndarray, order: np.ndarray
+    store: Store, item_ids: np.ndarray, order: np.ndarray, enabled: bool = True
 ) -> tuple[np.ndarray, dict[int, tuple[int, ...]]]:
     """The ranked ``order`` (indices into ``item_ids``) with conversations collapsed,
-    and the collapsed messages' item ids under each row's item id."""
+    and the collapsed messages' item ids under each row's item id (unchanged, and none,
+    when not ``enabled``)."""
+    if not enabled:
+        return order, {}
     kept, members = collapse(order, conversation_keys(store, item_ids))
     return kept, {
         int(item_ids[head]): tuple(int(item_ids[m]) for m in others)

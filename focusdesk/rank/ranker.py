@@ -399,9 +399,11 @@ class Ranker:
         goal_ids: Sequence[int] | None = None,
         item_ids: Collection[int] | None = None,
         cancel: CancelToken | None = None,
+        conversations: bool = True,
     ) -> list[RankedItem]:
         """Live items best first, each with score, best goal and evidence passage
-        (only ``item_ids``, when given: a period's items for a review)."""
+        (only ``item_ids``, when given: a period's items for a review); a conversation's
+        messages are one row unless not ``conversations``."""
         self.follow_active_version()
         goals = self.active_goals(goal_ids)
         if not goals:
@@ -414,7 +416,7 @@ class Ranker:
         heads = np.flatnonzero(stories.story_of[: len(final)] == np.arange(len(final)))
         order = heads[np.argsort(-final[heads], kind="stable")]
         # Conversations (focusdesk/rank/conversations.py): one row per thread.
-        order, threads = collapse_conversations(self.store, scores.item_ids, order)
+        order, threads = collapse_conversations(self.store, scores.item_ids, order, conversations)
         if top is not None:
             order = order[:top]
         return with_threads(self._describe(scores, order, gq, final, parts, stories), threads)

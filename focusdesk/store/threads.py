@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from focusdesk.records import ThreadMessage
 from focusdesk.store.models import Item
 
 log = logging.getLogger(__name__)
@@ -274,3 +275,31 @@ def conversation_members(s: Session, item_ids: Iterable[int]) -> Mapping[int, li
         ):
             members.setdefault(str(key), []).append(int(iid))
     return {i: members.get(keys[i], [i]) if i in keys else [i] for i in ids}
+
+
+MAX_THREAD_MESSAGES = 200
+"""The reader lists at most this many messages of one conversation (the latest)."""
+MAX_THREAD_BODY = 20_000
+"""Each listed message's text is cut to this many characters."""
+
+
+def thread_messages(s: Session, item: Item) -> tuple[ThreadMessage, ...]:
+    """The messages of ``item``'s conversation in date order, ``item`` included; empty
+    when it is not mail or is a conversation of one message."""
+    if item.thread_key is None:
+        return ()
+    ids = conversation_members(s, [item.id])[item.id][-MAX_THREAD_MESSAGES:]
+    if len(ids) < 2:
+        return ()
+    rows = {m.id: m for m in s.scalars(select(Item).where(Item.id.in_(ids)))}
+    return tuple(
+        ThreadMessage(
+            id=m.id,
+            title=m.title,
+            author=m.author,
+            published_at=m.published_at,
+            status=m.status,
+            body=(m.body or m.text)[:MAX_THREAD_BODY],
+        )
+        for m in (rows[i] for i in ids if i in rows)
+    )
