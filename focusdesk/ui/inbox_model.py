@@ -161,10 +161,23 @@ def story_size(item: RankedItem) -> int:
     return int(size) if isinstance(size, int) and size > 1 else 1
 
 
+def thread_size(item: RankedItem) -> int:
+    """How many messages of one conversation this row stands for (1: a single item)."""
+    size = getattr(item, "thread_size", 1)
+    return int(size) if isinstance(size, int) and size > 1 else 1
+
+
+def thread_text(size: int) -> str:
+    """What a conversation row says of itself ("" for a single item)."""
+    return f"A conversation of {size} messages (its best match shown)" if size > 1 else ""
+
+
 def _tooltip(item: RankedItem, story: int) -> str:
     lines = [item.title or "(untitled)"]
     if item.author:
         lines.append(f"From {item.author}")
+    if thread_size(item) > 1:
+        lines.append(thread_text(thread_size(item)))
     lines.append(f"Status: {STATUS_LABELS.get(item.status, item.status)}")
     if item.goal_title:
         lines.append(f"Best goal: {item.goal_title} (score {item.score:.2f})")
@@ -179,6 +192,8 @@ def _tooltip(item: RankedItem, story: int) -> str:
 def make_row(item: RankedItem, now: datetime, best: float) -> InboxRow:
     """The prepared row of one item (pure Python: safe in a worker thread)."""
     title = item.title or "(untitled)"
+    thread = thread_size(item)
+    shown_title = f"{title}  ({thread})" if thread > 1 else title
     age = format_age(item.published_at, now)
     published = item.published_at.timestamp() if item.published_at else float("-inf")
     story = story_size(item)
@@ -189,7 +204,7 @@ def make_row(item: RankedItem, now: datetime, best: float) -> InboxRow:
     return InboxRow(
         item=item,
         display=(
-            title,
+            shown_title,
             story_text,
             item.source_name,
             f"{item.score:.2f}",

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from focusdesk.records import ItemDetail, RankedItem
 
 from .evidence import find_evidence
+from .reader_thread import render_thread_html
 from .remote_content import MAX_IMAGES, present_images, remote_urls
 from .style import muted_colour
 
@@ -318,6 +319,12 @@ class ReaderView(QTextBrowser):
             self.setHtml(render_item_html(*self._shown, muted))
         else:
             self._render_html(*self._shown, muted)
+        thread = render_thread_html(self._shown[0], muted)  # the mail's conversation
+        if thread:
+            cursor = QTextCursor(self.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertBlock(QTextBlockFormat())
+            cursor.insertHtml(thread)
         self.verticalScrollBar().setValue(scroll)
 
     def _render_html(self, detail: ItemDetail, ranked: RankedItem | None, muted: str) -> None:
