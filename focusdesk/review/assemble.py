@@ -201,17 +201,18 @@ def assemble_review(
         # Exactly the period's items, however large the profile (no candidate pass).
         ranked = fd.rank(None, goal_ids=goal_ids, item_ids=set(in_period), cancel=cancel)
 
-    # Stories: a head stands for its members; it is in the period when any member is.
+    # Stories and conversations: a head stands for its members; it is in the period when
+    # any member is.
     head_of: dict[int, RankedItem] = {}
     for head in ranked:
-        for iid in (head.item_id, *head.story_item_ids):
+        for iid in (head.item_id, *head.story_item_ids, *head.thread_item_ids):
             head_of[iid] = head
     scores = {iid: r.score for iid, r in head_of.items()}
 
     summariser = Summariser(fd.ranker, fd.paths.cache_dir / SUMMARY_CACHE)
     groups: dict[int | None, GoalGroup] = {}
     for rk in ranked:
-        members = (rk.item_id, *rk.story_item_ids)
+        members = (rk.item_id, *rk.story_item_ids, *rk.thread_item_ids)
         if not any(m in in_period for m in members):
             continue
         if cancel is not None:

@@ -146,3 +146,19 @@ def test_rank_json_and_text_show_the_count(
     Args.json = False
     rank_cli.run(fd, Args())  # type: ignore[arg-type]
     assert "(3 messages)" in capsys.readouterr().out
+
+
+def test_the_review_lists_a_conversation_once_and_counts_its_messages(
+    fd: FocusDesk, mailbox: Path
+) -> None:
+    from focusdesk.review.assemble import assemble_review
+
+    now = datetime.now(UTC)
+    review = assemble_review(fd, now - timedelta(days=1), now + timedelta(minutes=1))
+    ids = _ids(fd)
+    thread = {ids["<root@x>"], ids["<r1@x>"], ids["<r2@x>"]}
+    listed = [e.item_id for g in review.groups for e in g.entries]
+    assert len([i for i in listed if i in thread]) == 1
+    (mail,) = [s for s in review.sources if s.source_name.endswith("in.mbox")]
+    # The conversation ranks first, so each of its messages counts as signal, not noise.
+    assert (mail.items, mail.signal) == (4, 3)
