@@ -90,6 +90,8 @@ def message_ids(value: Any) -> list[str]:
     """The Message-IDs a header value names (``<a@b>`` forms), from a string or a list;
     anything else (a malformed stored value) names none."""
     if isinstance(value, str):
+        if _ANGLE_ID.fullmatch(value):
+            return [value]  # the usual case: one well-formed id
         found = _ANGLE_ID.findall(value)
         if found:
             return found
