@@ -51,13 +51,14 @@ def render_thread_html(detail: ItemDetail, muted: str) -> str:
                 f"<p style='margin-bottom:0'><b>◆ {heading}</b> — the message shown above</p>"
             )
             continue
-        body = " ".join(message.body.split()) if message.body.strip() else ""
+        body = message.body.strip()
         if len(body) > THREAD_BODY_CHARS:
             body = body[:THREAD_BODY_CHARS].rsplit(" ", 1)[0] + " …"
         parts.append(
             f"<p style='margin-bottom:0'><b>{heading}</b></p>"
             f"<p style='color:{muted}; margin-top:0; margin-bottom:0'>"
             f"{_esc(message.title or '(untitled)')}</p>"
-            f"<p style='margin-top:2px'>{_esc(body) or '<i>(no text)</i>'}</p>"
+            f"<p style='margin-top:2px; white-space:pre-wrap'>{_esc(body) or '<i>(no text)</i>'}"
+            "</p>"
         )
     return "".join(parts)
