@@ -38,6 +38,7 @@ from focusdesk.bench.vectors import (
     goal_topics,
     synthetic_vectors,
 )
+from focusdesk.bench.words import DOMAINS, FILLER, FIRST, LAST, TOPIC_WORDS
 from focusdesk.errors import KnownError
 from focusdesk.rank.goal_queries import goal_queries
 from focusdesk.rank.passages import (
@@ -54,54 +55,12 @@ if TYPE_CHECKING:
     from focusdesk.app import FocusDesk
     from focusdesk.rank.encoder import Encoder
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Raised whenever what is generated changes, so older profiles are regenerated."""
 MARKER_FILE = "bench-profile.json"
 BATCH_ITEMS = 10_000
 
 
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-# Words of at most five letters: each is one piece to the chunker's token estimate, so
-# a paragraph's estimate is known from its word count (see `_paragraph_words`).
-FILLER = _words(
-    "the of and to in is that for it as was with be by on not this are or from at "
-    "which but have an they you were there one all we their been has when who will "
-    "more no if out so said what up its about into than them can only other new some "
-    "could time these two may then do first any my now such like our over even most "
-    "made after also did many must back years where much your way well down should "
-    "each just those how too state good very make still own see work long get here "
-    "both being under never day same know while last might us great old year off "
-    "come since go came right used take three small large next early young few "
-    "order plan test build check list note idea draft send reply fix run read "
-    "write point issue case part group place week month today later again often"
-)
-TOPIC_WORDS = _words(
-    "solar radar bike chip mouse cloud drone rust kafka vault lens piano tent "
-    "boat fish bread wine cheese tax loan rent audit grant paper model graph "
-    "patch merge build cache proxy queue disk ram gpu linux shell kernel "
-    "router modem fiber wifi phone watch clock alarm lamp sofa desk chair "
-    "garden tree rose seed soil roof brick paint tile pipe valve pump motor "
-    "gear shaft wheel brake chain pedal helmet glove boot coat scarf hat "
-    "novel poem essay comic film song album guitar drum violin choir opera "
-    "chess poker golf tennis rugby hockey cycle swim climb hike trail ski "
-    "camp yoga diet sleep sugar salt rice pasta pizza soup salad curry tea "
-    "coffee milk juice beer cider vodka whisky glass plate knife spoon pan "
-    "oven stove fridge sink tap bath towel soap brush comb razor lotion "
-    "virus vote law court judge jury fraud bank bond stock fund trade price"
-)
-FIRST = _words(
-    "Ada Alan Grace Linus Ken Barbara Edsger Donald Margaret John Radia Frances "
-    "Guido Anita Tim Sophie Dennis Katherine Niklaus Hedy Claude Joan Bjarne Lynn"
-)
-LAST = _words(
-    "Lovelace Turing Hopper Torvalds Thompson Liskov Dijkstra Knuth Hamilton "
-    "McCarthy Perlman Allen Rossum Borg Berners Wilson Ritchie Johnson Wirth "
-    "Lamarr Shannon Clarke Stroustrup Conway"
-)
-DOMAINS = ("example.org", "lists.example.net", "mail.example.com", "uni.example.edu")
 SOURCES = (
     # kind, name, item kind, share of the items
     ("mbox", "Mailing lists", "email", 0.40),
