@@ -105,3 +105,25 @@ def test_first_window_appears_quickly(tmp_path: Path) -> None:
     assert report["torch_loaded"] is False  # the model loads after the window, in the background
     assert report["median_s"] < 5.0, report
     assert report["first_start_s"] < 8.0, report
+
+
+@pytest.mark.model
+def test_startup_can_wait_for_the_first_ranked_rows(tmp_path: Path, real_encoder: Any) -> None:
+    """`measure_startup.py --wait-ranked`: process start to ranked rows in the inbox (one
+    start, as the script times each)."""
+    import importlib.util
+
+    from focusdesk.bench.profile import ProfileSpec, ensure_profile
+
+    profile = tmp_path / "bench"
+    ensure_profile(profile, ProfileSpec(items=40, chunks=90, goals=2), real_encoder)
+    script = Path(__file__).resolve().parents[2] / "scripts" / "measure_startup.py"
+    spec = importlib.util.spec_from_file_location("measure_startup", script)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    once = module.measure_once(profile, "offscreen", wait_ranked=True, limit=240.0)
+    assert once["visible"] is True
+    assert 0 < once["ranked_rows"] <= 40  # ranked items in the inbox (done ones hidden)
+    assert once["ranked_seconds"] >= once["seconds"]

@@ -1,88 +1,117 @@
-"""`focusdesk bench rank` at a tiny size: it runs, reports and writes its JSON."""
+"""`focusdesk bench rank` at a tiny size: it times the app's calls and reports its targets."""
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import fields
 from pathlib import Path
 
-import numpy as np
 import pytest
+from fakes import FakeEncoder
 
 from focusdesk.bench.rank import (
-    MAX_CHUNKS,
+    PAGE,
+    TARGETS,
     RankBenchConfig,
+    cli_command,
     format_report,
+    ms_summary,
     run_rank_bench,
-    synthetic_profile,
+    time_processes,
 )
 from focusdesk.cli import build_parser, main
 
 
-def test_synthetic_profile_looks_like_a_profile() -> None:
-    p = synthetic_profile(500, 1250, dim=32, topics=20, seed=1)
-    layout = p.layout
-    assert len(layout.item_ids) == 500
-    assert len(p.ids) == layout.counts.sum() == 1250
-    assert layout.counts.min() >= 1
-    assert layout.counts.max() <= MAX_CHUNKS
-    np.testing.assert_allclose(np.linalg.norm(p.vectors, axis=1), 1.0, atol=1e-5)
-    first = layout.starts
-    multi = layout.counts > 1
-    # Items of several chunks have one document chunk, listed first; others none.
-    assert not layout.is_passage[first[multi]].any()
-    assert layout.is_passage[first[~multi]].all()
-    assert (~layout.is_passage).sum() == multi.sum()
-    assert sorted(layout.rows.tolist()) == list(range(1250))
-    # A document chunk is close to its item's passages.
-    doc, passage = layout.rows[first[multi][0]], layout.rows[first[multi][0] + 1]
-    assert float(p.vectors[doc] @ p.vectors[passage]) > 0.3
-
-
-def test_bench_runs_through_the_candidate_pass_and_reports() -> None:
+def test_bench_times_the_apps_calls_on_a_generated_profile(tmp_path: Path) -> None:
     config = RankBenchConfig(
-        items=1500, chunks=3750, goals=3, runs=3, goal_sets=2, exact_below=0, dim=64, topics=40
+        items=80, chunks=200, goals=3, runs=2, cli_runs=0, profile_dir=tmp_path / "p"
     )
-    result = run_rank_bench(config)
-    assert result["mode"] == "candidates"
-    assert result["candidate_index"]["used"]
-    assert result["candidate_index"]["build_s"] > 0
-    assert result["rank"]["runs"] == 3
-    assert 0 < result["rank"]["median_ms"] <= result["rank"]["p90_ms"]
-    assert result["rank"]["items_scored_median"] < 1500
-    assert result["exhaustive"]["runs"] == 2
-    assert result["recall"]["at_100"]["mean"] >= 0.99
-    assert result["recall"]["at_10"]["min"] == 1.0
-    assert result["data"]["chunks"] == 3750
-    assert "full rank" in format_report(result)
-
-
-def test_cli_writes_the_json_with_machine_and_command(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "bench" / "rank.json"
-    argv = ["bench", "rank", "--items", "400", "--chunks", "1000", "--goals", "2"]
-    assert main([*argv, "--runs", "2", "--goal-sets", "1", "--json", str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert "exhaustive" in printed
-    assert "recall" in printed
-    result = json.loads(out.read_text(encoding="utf-8"))
-    assert result["mode"] == "exact"  # 1000 chunks: below the threshold
-    assert result["recall"]["at_100"]["mean"] == 1.0
-    assert result["command"].startswith("focusdesk bench rank --items=400 --chunks=1000")
+    result = run_rank_bench(config, encoder=FakeEncoder())
+    assert result["profile"]["reused"] is False
+    assert result["data"]["items"] == 80
+    assert result["data"]["chunks"] == 200
+    assert result["data"]["goals"] == 3
+    assert result["rows_ranked"] > PAGE
+    for key in ("full_rerank", "first_page", "rank_top50"):
+        assert result[key]["runs"] == 2
+        assert 0 < result[key]["p50_ms"] <= result[key]["p90_ms"]
+    assert result["first_page"]["rows"] == PAGE
+    assert result["why_panel"]["runs"] == PAGE  # one per item of the first page
+    assert result["recall"] is None  # 200 chunks: every item is scored exactly anyway
+    assert result["peak_rss_mb"]["after_timings"] >= result["peak_rss_mb"]["before_open"] > 0
+    assert "processes" not in result
+    assert set(result["met"]) == set(TARGETS) - {"rank_top20_cli_p50_s"}
+    assert result["targets"] == TARGETS
+    row = result["example_row"]
+    assert row["goal"]
+    assert row["evidence"]
     machine = result["machine"]
-    for key in ("platform", "cpu_count", "torch_threads", "load_average_before"):
+    for key in ("cpu", "cpus_usable", "load_average_before", "load_average_after"):
         assert key in machine
-    for key in ("median_ms", "p90_ms", "all_ms"):
-        assert key in result["rank"]
-        assert key in result["exhaustive"]
-    assert set(result["peak_rss_mb"]) == {"after_setup", "after_ranking", "after_exhaustive"}
-    assert isinstance(result["target_met"], bool)
+    report = format_report(result)
+    for words in ("full re-rank", "first page", "Why panel", "peak RSS", "target <= 150 ms"):
+        assert words in report
+
+    again = run_rank_bench(config, encoder=FakeEncoder())
+    assert again["profile"]["reused"] is True
 
 
 def test_cli_refuses_an_impossible_profile(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "rank", "--items", "10", "--chunks", "5"]) == 1
     assert "--chunks" in capsys.readouterr().err
+    assert main(["bench", "rank", "--runs", "0"]) == 1
+    assert "--runs" in capsys.readouterr().err
+
+
+def test_cli_refuses_a_folder_that_is_not_a_generated_profile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes.md").write_text("mine", encoding="utf-8")
+    argv = ["bench", "rank", "--items", "10", "--chunks", "20", "--profile-dir", str(tmp_path)]
+    assert main(argv) == 1
+    assert "not a generated benchmark profile" in capsys.readouterr().err
+    assert (tmp_path / "notes.md").read_text(encoding="utf-8") == "mine"
+
+
+def test_fresh_processes_are_timed_and_a_failure_is_reported() -> None:
+    timed = time_processes([sys.executable, "-c", "pass"], 2, {})
+    assert timed["runs"] == 2
+    assert 0 < timed["min_s"] <= timed["p50_s"] <= timed["max_s"]
+    with pytest.raises(RuntimeError, match="boom"):
+        time_processes([sys.executable, "-c", "raise SystemExit('boom')"], 1, {})
+
+
+def test_the_cli_run_is_the_users_command(tmp_path: Path) -> None:
+    argv = cli_command(tmp_path)
+    assert argv[1:] == ["-m", "focusdesk", "--data-dir", str(tmp_path), "rank", "--top", "20"]
+
+
+def test_summary_is_p50_and_p90() -> None:
+    s = ms_summary([0.001 * n for n in range(1, 11)])
+    assert s["p50_ms"] == 5.5
+    assert s["p90_ms"] == 9.0
+    assert s["min_ms"] == 1.0
+    assert s["runs"] == 10
+
+
+def test_json_result_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import focusdesk.bench.rank as bench
+
+    def fake_run(config: RankBenchConfig, progress: object = None) -> dict[str, object]:
+        return run_rank_bench(config, encoder=FakeEncoder())
+
+    monkeypatch.setattr(bench, "run_rank_bench", fake_run)
+    out = tmp_path / "out" / "rank.json"
+    argv = ["bench", "rank", "--items", "60", "--chunks", "120", "--goals", "2", "--runs", "1"]
+    assert main([*argv, "--cli-runs", "0", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "full re-rank" in printed
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["command"].startswith("focusdesk bench rank --items=60 --chunks=120")
+    assert result["data"]["items"] == 60
 
 
 def test_cli_help_states_the_real_defaults() -> None:
@@ -97,8 +126,6 @@ def test_cli_help_states_the_real_defaults() -> None:
         name = action.dest
         if name not in {f.name for f in fields(RankBenchConfig)}:
             continue
-        value = getattr(defaults, name)
-        expected = "(default: theirs)" if value is None else f"(default {value})"
-        assert expected in (action.help or ""), name
+        assert f"(default {getattr(defaults, name)}" in (action.help or ""), name
         checked.add(name)
-    assert checked == {f.name for f in fields(RankBenchConfig)} - {"dim", "topics"}
+    assert checked == {f.name for f in fields(RankBenchConfig)}

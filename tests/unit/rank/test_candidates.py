@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,12 @@ import pytest
 import torch
 
 from focusdesk.app import FocusDesk
-from focusdesk.bench.rank import SyntheticProfile, synthetic_goals, synthetic_profile
+from focusdesk.bench.vectors import (
+    SyntheticVectors,
+    facet_vectors,
+    goal_topics,
+    synthetic_vectors,
+)
 from focusdesk.rank import candidates as cand
 from focusdesk.rank.attention import GoalAttentionScorer
 from focusdesk.rank.candidates import (
@@ -26,6 +32,48 @@ from focusdesk.rank.index import VectorIndex
 from focusdesk.rank.scoring import ChunkLayout, ItemScores, score_items
 
 DIM = 64
+
+
+@dataclass
+class SyntheticProfile:
+    """Clustered vectors (``bench.vectors``), their ids and the layout of items over them."""
+
+    ids: np.ndarray
+    vectors: np.ndarray
+    layout: ChunkLayout
+    generated: SyntheticVectors
+
+
+@dataclass
+class GoalSet:
+    queries: np.ndarray
+    weights: np.ndarray
+    owner: np.ndarray
+
+
+def synthetic_profile(
+    items: int, chunks: int, *, dim: int, topics: int, seed: int
+) -> SyntheticProfile:
+    v = synthetic_vectors(items, chunks, dim=dim, topics=topics, seed=seed)
+    owner = np.repeat(np.arange(items), v.counts)
+    slot = np.arange(chunks) - v.starts[owner]
+    # As the ranker lists them: each item's document chunk (its last row) first.
+    order = np.lexsort(((slot + 1) % v.counts[owner], owner))
+    ids = np.arange(chunks, dtype=np.int64)
+    is_passage = np.ones(chunks, bool)
+    is_passage[(v.starts + v.counts - 1)[v.counts > 1]] = False
+    layout = ChunkLayout.from_rows(owner[order] + 1, ids[order], ids[order], is_passage[order])
+    return SyntheticProfile(ids, v.vectors, layout, v)
+
+
+def synthetic_goals(
+    profile: SyntheticProfile, goals: int, facets_per_goal: int, rng: np.random.Generator
+) -> GoalSet:
+    topics = goal_topics(profile.generated, goals, rng)
+    facets = facet_vectors(profile.generated, topics, [facets_per_goal] * goals, rng)
+    weights = np.repeat(rng.uniform(0.5, 1.5, goals).astype(np.float32), facets_per_goal)
+    owner = np.repeat(np.arange(goals, dtype=np.int64), facets_per_goal)
+    return GoalSet(np.ascontiguousarray(np.concatenate(facets)), weights, owner)
 
 
 @pytest.fixture(scope="module")
