@@ -100,3 +100,24 @@ def test_main_window_review_action_opens_the_dock(
     item_id = window.review_tab.item_ids()[0]
     window.review_tab.item_activated.emit(item_id)
     qtbot.waitUntil(lambda: window.reader.item_id == item_id, timeout=SIGNAL_TIMEOUT_MS)
+
+
+def test_review_tab_says_how_many_matched_a_goal_weakly(
+    qtbot: Any, profile: FocusDesk, tmp_path: Path
+) -> None:
+    from focusdesk.review.assemble import assemble_review
+
+    seed(profile, tmp_path)
+    now = datetime.now(UTC)
+    review = assemble_review(profile, now - timedelta(days=1), now + timedelta(minutes=1))
+    group = review.groups[0]
+    group.entries = group.entries[:2]
+    group.total, group.weak = 2, 12
+    tab = ReviewTab(profile, TaskManager())
+    qtbot.addWidget(tab)
+    tab.show_review(review)
+    head = tab.model.item(0, 0)
+    assert head.rowCount() == 3  # two entries, then the weak line
+    assert head.child(2, 0).text() == "12 more matched this goal weakly"
+    assert not head.child(2, 0).isSelectable()
+    assert len(tab.item_ids()) == 2

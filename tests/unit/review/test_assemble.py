@@ -147,3 +147,78 @@ def test_a_source_that_feeds_the_top_goal_is_never_suggested_for_muting(
     assert by_name["Lists"].items == 16
     assert by_name["Lists"].ratio < 0.2  # noisy, and still not suggested:
     assert "Lists" not in [x.source_name for x in review.suggestions]
+
+
+GARDEN = {"Tomato garden plan", "Rose garden pruning", "Herb garden notes"}
+
+
+def calibrate_by_title(desk: Any, monkeypatch: pytest.MonkeyPatch, serving: set[str]) -> None:
+    """The ranker's ranking with calibrated relevance: 0.9 for ``serving`` titles, else 0.2.
+
+    Calibration itself is the ranker's (issue 13, i13-rank); the review only reads it.
+    """
+    rank = desk.ranker.rank
+
+    def calibrated(*args: Any, **kwargs: Any) -> list[Any]:
+        from dataclasses import replace
+
+        out = rank(*args, **kwargs)
+        return [
+            replace(r, calibrated={g: 0.9 if r.title in serving else 0.2 for g in r.goal_scores})
+            for r in out
+        ]
+
+    monkeypatch.setattr(desk.ranker, "rank", calibrated)
+
+
+def test_review_lists_under_a_goal_only_what_clears_its_bar(
+    profile: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calibrate_by_title(profile, monkeypatch, GARDEN)
+    review = assemble_review(profile, *wide())
+    [group] = review.groups
+    assert {e.title for e in group.entries} == GARDEN  # not the tax or guitar notes
+    assert group.total == 3
+    assert group.weak == 4
+    assert group.weak_text == "4 more matched this goal weakly"
+
+
+def test_a_goal_nothing_clears_lists_nothing_and_says_so(
+    profile: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calibrate_by_title(profile, monkeypatch, set())
+    review = assemble_review(profile, *wide())
+    [group] = review.groups
+    assert group.entries == []
+    assert group.weak_text == "7 matched this goal weakly"
+
+
+def ranked(seat: int | None, calibrated: dict[int, float]) -> Any:
+    from focusdesk.records import RankedItem
+
+    return RankedItem(
+        item_id=1,
+        source_id=1,
+        source_kind="notes",
+        source_name="Notes",
+        external_id="a.md",
+        title="a",
+        author=None,
+        published_at=None,
+        status="new",
+        score=0.5,
+        goal_id=seat,
+        goal_title=None,
+        evidence="",
+        evidence_span=None,
+        calibrated=calibrated,
+    )
+
+
+def test_filed_under_the_seat_the_best_goal_served_or_counted_as_weak() -> None:
+    from focusdesk.review.assemble import filed_under
+
+    assert filed_under(ranked(1, {1: 0.7, 2: 0.9})) == (1, True)  # its seat, which it serves
+    assert filed_under(ranked(1, {1: 0.3, 2: 0.6, 3: 0.8})) == (3, True)  # best served
+    assert filed_under(ranked(1, {1: 0.3, 2: 0.4})) == (1, False)  # weak: counted only
+    assert filed_under(ranked(2, {})) == (2, True)  # ranked without calibration

@@ -42,3 +42,11 @@ def test_charts_are_png() -> None:
     assert sn is not None
     assert sn.startswith(b"\x89PNG")
     assert focus_chart_png([], []) is None
+
+
+def test_export_says_how_many_matched_a_goal_weakly(profile: Any) -> None:
+    now = datetime.now(UTC)
+    review = assemble_review(profile, now - timedelta(days=1), now + timedelta(minutes=1))
+    review.groups[0].weak = 12
+    assert "- _12 more matched this goal weakly_" in to_markdown(review)
+    assert '<p class="weak">12 more matched this goal weakly</p>' in to_html(review)
