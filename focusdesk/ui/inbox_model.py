@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from focusdesk.records import GoalInfo, RankedItem
 from focusdesk.triage import Vote
 
+from .inbox_groups import GroupHeader, group_by_goal
 from .marks import GoalMarks, vote_icon, vote_text
 from .row_flags import read_only_row_flags
 from .style import muted_colour, source_icon
@@ -242,7 +243,10 @@ class InboxModel(QAbstractTableModel):
         self._rows: list[InboxRow] = []
         self._position: dict[int, int] = {}
         self._visible: list[int] = []
-        """Indices into ``_rows`` of the shown rows, in display order."""
+        """Indices into ``_rows`` of the shown rows, in display order (grouped by goal:
+        ``-(h + 1)`` is the header row of ``_headers[h]``)."""
+        self._grouped = False
+        self._headers: list[GroupHeader] = []
         self._filter = InboxFilter()
         self._sort_column = Column.SCORE
         self._sort_order = Qt.SortOrder.DescendingOrder
@@ -290,11 +294,54 @@ class InboxModel(QAbstractTableModel):
 
     def items(self) -> list[RankedItem]:
         """The shown items, in display order."""
-        return [self._rows[i].item for i in self._visible]
+        return [self._rows[i].item for i in self._visible if i >= 0]
 
     def top_item_id(self) -> int | None:
         """The id of the first shown item (None: nothing shown)."""
-        return self._rows[self._visible[0]].item.item_id if self._visible else None
+        first = next((i for i in self._visible if i >= 0), None)
+        return self._rows[first].item.item_id if first is not None else None
+
+    def shown_count(self) -> int:
+        """How many items are shown (group headers are not items)."""
+        return len(self._visible) - len(self._headers)
+
+    # -- grouped by goal ---------------------------------------------------------------
+    @property
+    def grouped(self) -> bool:
+        """Whether rows are grouped by the goal they are shown for, under headers."""
+        return self._grouped
+
+    def set_grouped(self, grouped: bool) -> None:
+        """Group the shown rows by goal (True) or show the ranking's mix (False)."""
+        if grouped != self._grouped:
+            self._grouped = grouped
+            self._relayout()
+
+    def header_at(self, row: int) -> GroupHeader | None:
+        """The group header shown at ``row`` (None: an item's row, or no row)."""
+        if 0 <= row < len(self._visible) and self._visible[row] < 0:
+            return self._headers[-self._visible[row] - 1]
+        return None
+
+    def header_rows(self) -> list[int]:
+        """The rows that are group headers, top to bottom."""
+        return [n for n, i in enumerate(self._visible) if i < 0]
+
+    def item_row(self, row: int, step: int = 1) -> int | None:
+        """The nearest row at or after ``row`` (``step`` < 0: at or before) that shows an
+        item, else the nearest one the other way (None: no item is shown)."""
+        count = len(self._visible)
+        if count == 0:
+            return None
+        row = max(0, min(count - 1, row))
+        way = 1 if step >= 0 else -1
+        for direction in (way, -way):
+            n = row
+            while 0 <= n < count:
+                if self._visible[n] >= 0:
+                    return n
+                n += direction
+        return None
 
     def all_items(self) -> list[RankedItem]:
         """Every ranked item, shown or filtered out, best first."""
@@ -304,7 +351,9 @@ class InboxModel(QAbstractTableModel):
         return len(self._rows)
 
     def item_at(self, row: int) -> RankedItem | None:
-        return self._rows[self._visible[row]].item if 0 <= row < len(self._visible) else None
+        if 0 <= row < len(self._visible) and self._visible[row] >= 0:
+            return self._rows[self._visible[row]].item
+        return None
 
     def find_item(self, item_id: int) -> RankedItem | None:
         """The ranked item with ``item_id``, shown or not."""
@@ -392,7 +441,9 @@ class InboxModel(QAbstractTableModel):
         )
         shown = self.row_of(item_id)
         accepted = self._filter.accepts(self._rows[pos])
-        if shown is not None and not accepted:
+        if self._grouped and (shown is None) == accepted:
+            self._relayout()  # the group's header counts it, or no longer does
+        elif shown is not None and not accepted:
             self.beginRemoveRows(QModelIndex(), shown, shown)
             del self._visible[shown]
             self.endRemoveRows()
@@ -430,9 +481,11 @@ class InboxModel(QAbstractTableModel):
             visible = [n for n, r in enumerate(rows) if flt.accepts(r)]
         col = int(self._sort_column)
         descending = self._sort_order == Qt.SortOrder.DescendingOrder
-        if col == Column.SCORE and descending:
-            return visible  # the rows arrive in rank order
-        visible.sort(key=lambda n: rows[n].sort[col], reverse=descending)
+        if not (col == Column.SCORE and descending):  # else: the rows arrive in rank order
+            visible.sort(key=lambda n: rows[n].sort[col], reverse=descending)
+        self._headers = []
+        if self._grouped:
+            visible, self._headers = group_by_goal(visible, [r.item for r in rows])
         return visible
 
     def _relayout(self) -> None:
@@ -441,7 +494,7 @@ class InboxModel(QAbstractTableModel):
         persistent = self.persistentIndexList()
         ids = [
             self._rows[self._visible[p.row()]].item.item_id
-            if 0 <= p.row() < len(self._visible)
+            if 0 <= p.row() < len(self._visible) and self._visible[p.row()] >= 0
             else None
             for p in persistent
         ]
@@ -466,7 +519,10 @@ class InboxModel(QAbstractTableModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        row = self._rows[self._visible[index.row()]]
+        at = self._visible[index.row()]
+        if at < 0:
+            return self._header_data(self._headers[-at - 1], index.column(), role)
+        row = self._rows[at]
         col = index.column()
         if col == Column.GOAL and row.item.goal_id in self.goals.names:
             goal_id = row.item.goal_id
@@ -527,6 +583,27 @@ class InboxModel(QAbstractTableModel):
             return row.display[col] or row.tooltip[col]
         return None
 
+    def _header_data(self, header: GroupHeader, col: int, role: int) -> Any:
+        """A group header: the goal's colour dot, short name and counts, on its tint."""
+        goal_id = header.goal_id
+        name = self.goals.names.get(goal_id, "No goal") if goal_id is not None else "No goal"
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return header.text(name) if col == Column.TITLE else ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return header.tooltip(self.goals.titles.get(goal_id, name) if goal_id else name)
+        if role == Qt.ItemDataRole.DecorationRole and col == Column.TITLE:
+            return self.goals.icon(goal_id)
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold_font()
+        if role == Qt.ItemDataRole.BackgroundRole:
+            colour = self.goals.colour(goal_id) if goal_id is not None else None
+            tint = QColor(colour if colour is not None else self._muted_colour())
+            tint.setAlphaF(0.22)
+            return tint
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QApplication.palette().color(QPalette.ColorRole.Text)
+        return None
+
     def _vote_icon(self, signal: str) -> QIcon:
         icon = self._vote_icons.get(signal)
         if icon is None:
@@ -566,6 +643,8 @@ class InboxModel(QAbstractTableModel):
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if index.isValid() and self._visible[index.row()] < 0:
+            return Qt.ItemFlag.NoItemFlags  # a group header: the keys and clicks pass it by
         return read_only_row_flags(index)
 
 
