@@ -36,7 +36,7 @@ from focusdesk.records import GoalInfo, RankedItem
 from focusdesk.triage import Vote
 
 from .inbox_groups import GroupHeader, group_by_goal
-from .marks import GoalMarks, vote_icon, vote_text
+from .marks import MARK_SIZE, GoalMarks, vote_icon, vote_text
 from .row_flags import read_only_row_flags
 from .style import muted_colour, source_icon
 
@@ -247,6 +247,7 @@ class InboxModel(QAbstractTableModel):
         ``-(h + 1)`` is the header row of ``_headers[h]``)."""
         self._grouped = False
         self._headers: list[GroupHeader] = []
+        self._header_icons: dict[int | None, QIcon] = {}
         self._filter = InboxFilter()
         self._sort_column = Column.SCORE
         self._sort_order = Qt.SortOrder.DescendingOrder
@@ -374,7 +375,10 @@ class InboxModel(QAbstractTableModel):
     def set_goals(self, goals: list[GoalInfo]) -> None:
         """The goals' short names and colours (the Goal column shows them)."""
         self.goals.set_goals(goals)
+        self._header_icons = {}
         self._column_changed(Column.GOAL)
+        if self._grouped:
+            self._column_changed(Column.TITLE)  # the headers' names and colours
 
     def set_votes(self, votes: dict[int, Vote]) -> None:
         """The votes that stand, by item id (a mark on their rows)."""
@@ -592,17 +596,31 @@ class InboxModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return header.tooltip(self.goals.titles.get(goal_id, name) if goal_id else name)
         if role == Qt.ItemDataRole.DecorationRole and col == Column.TITLE:
-            return self.goals.icon(goal_id)
+            return self._header_icon(goal_id)
         if role == Qt.ItemDataRole.FontRole:
             return self._bold_font()
         if role == Qt.ItemDataRole.BackgroundRole:
             colour = self.goals.colour(goal_id) if goal_id is not None else None
             tint = QColor(colour if colour is not None else self._muted_colour())
-            tint.setAlphaF(0.22)
+            tint.setAlphaF(0.3)
             return tint
         if role == Qt.ItemDataRole.ForegroundRole:
             return QApplication.palette().color(QPalette.ColorRole.Text)
         return None
+
+    def _header_icon(self, goal_id: int | None) -> QIcon | None:
+        """The goal's dot, in its colour although a header row is not enabled (a disabled
+        icon would be drawn grey)."""
+        dot = self.goals.icon(goal_id)
+        if dot is None:
+            return None
+        icon = self._header_icons.get(goal_id)
+        if icon is None:
+            pixmap = dot.pixmap(MARK_SIZE, MARK_SIZE)
+            icon = QIcon(pixmap)
+            icon.addPixmap(pixmap, QIcon.Mode.Disabled)
+            self._header_icons[goal_id] = icon
+        return icon
 
     def _vote_icon(self, signal: str) -> QIcon:
         icon = self._vote_icons.get(signal)
