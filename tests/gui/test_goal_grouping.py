@@ -82,6 +82,16 @@ def test_g_groups_the_inbox_by_goal_and_j_k_pass_the_headers_by(
         assert window.current_item_id() is not None
     assert window.current_row() == 1
 
+    # The arrow keys and End pass the headers by as well.
+    last_of_first = model.header_rows()[1] - 1
+    window.select_row(last_of_first)
+    qtbot.keyClick(window.inbox_view, Qt.Key.Key_Down)
+    assert window.current_row() == last_of_first + 2
+    qtbot.keyClick(window.inbox_view, Qt.Key.Key_Up)
+    assert window.current_row() == last_of_first
+    qtbot.keyClick(window.inbox_view, Qt.Key.Key_End)
+    assert window.current_row() == model.rowCount() - 1
+
     qtbot.keyClick(window.inbox_view, Qt.Key.Key_G)  # back to the mix
     assert not model.grouped
     assert model.header_rows() == []

@@ -72,3 +72,70 @@ def test_plan_leaves_out_what_is_done_dismissed_or_snoozed(fd: FocusDesk, vault:
     # Once the snooze is over the item is back in the plan.
     tomorrow = fd.focus_plan(60, 5, now=utcnow() + timedelta(days=2))
     assert first[2].item_id in {e.item.item_id for e in tomorrow}
+
+
+def calibrate(desk: FocusDesk, monkeypatch: pytest.MonkeyPatch, serving: dict[str, str]) -> None:
+    """The ranker's ranking with calibrated relevance (issue 13's ranker part fills it):
+    title -> the goal title it serves (0.9); every other pair 0.1."""
+    from dataclasses import replace
+
+    rank = desk.ranker.rank
+    goals = {g.title: g.id for g in desk.list_goals()}
+
+    def calibrated(*args: object, **kwargs: object) -> list:
+        out = rank(*args, **kwargs)  # type: ignore[arg-type]
+        return [
+            replace(
+                r,
+                calibrated={
+                    g: 0.9 if goals.get(serving.get(r.title, "")) == g else 0.1
+                    for g in r.goal_scores
+                },
+            )
+            for r in out
+        ]
+
+    monkeypatch.setattr(desk.ranker, "rank", calibrated)
+
+
+def test_plan_shares_the_block_among_goals_and_the_cli_says_so(
+    fd: FocusDesk, vault: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from focusdesk.cli.focus import run
+
+    fd.add_source("notes", str(vault))
+    fd.sync()
+    ota = fd.add_goal("OTA firmware updates for the sensor")
+    soup = fd.add_goal("leek soup recipes")
+    fd.add_goal("learning to bake sourdough bread")  # nothing serves it
+    firmware = "OTA firmware updates for the sensor"
+    calibrate(fd, monkeypatch, {"OTA": firmware, "BLE": firmware, "Soup": "leek soup recipes"})
+    plan = fd.focus_plan(60, 5)
+    minutes = {g: sum(e.minutes for e in plan if e.item.goal_id == g) for g in (ota.id, soup.id)}
+    assert minutes == {ota.id: 40, soup.id: 20}  # 2 items : 1 item, equal weights
+    assert sum(e.minutes for e in plan) == 60
+    assert {e.item.title for e in plan} == {"OTA", "BLE", "Soup"}
+
+    run(fd, argparse.Namespace(action="plan", minutes=60, top=5, goals=None, json=False))
+    out = capsys.readouterr().out
+    assert "   40 min for OTA firmware updates for the sensor (2 items)" in out
+    assert "   20 min for leek soup recipes (1 item)" in out
+    assert "sourdough" not in out
+
+
+def test_cli_plan_says_when_nothing_clears_the_bar(
+    fd: FocusDesk, vault: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from focusdesk.cli.focus import run
+
+    fd.add_source("notes", str(vault))
+    fd.sync()
+    fd.add_goal("learning to bake sourdough bread")
+    calibrate(fd, monkeypatch, {})
+    assert fd.focus_plan(60) == []
+    run(fd, argparse.Namespace(action="plan", minutes=60, top=None, goals=None, json=False))
+    assert "no item clears the relevance bar" in capsys.readouterr().out
