@@ -43,22 +43,26 @@ class GroupHeader:
         )
 
 
-def group_by_goal(
-    order: Sequence[int], items: Sequence[RankedItem]
-) -> tuple[list[int], list[GroupHeader]]:
-    """``order`` (indices into ``items``, as shown) regrouped by goal, with headers.
+def served_goals(item: RankedItem) -> tuple[int, ...]:
+    """The goals whose relevance bar ``item`` clears (worked out once per ranking)."""
+    return tuple(g for g in item.calibrated if item.serves(g))
 
+
+def group_by_goal(
+    order: Sequence[int], seats: Sequence[int | None], served: Sequence[tuple[int, ...]]
+) -> tuple[list[int], list[GroupHeader]]:
+    """``order`` (row indices, as shown) regrouped by goal, with headers.
+
+    ``seats[n]`` is the goal row ``n`` is shown for, ``served[n]`` the goals it serves.
     Returns the new layout, where a header is ``-(h + 1)`` for ``headers[h]`` and is
     followed by its group's indices, and the headers.
     """
     groups: dict[int | None, list[int]] = {}
     high: dict[int, int] = {}
     for n in order:
-        item = items[n]
-        groups.setdefault(item.goal_id, []).append(n)
-        for served in item.calibrated:
-            if item.serves(served):
-                high[served] = high.get(served, 0) + 1
+        groups.setdefault(seats[n], []).append(n)
+        for goal_id in served[n]:
+            high[goal_id] = high.get(goal_id, 0) + 1
     if None in groups:  # the rows no goal claims come last
         groups[None] = groups.pop(None)
     layout: list[int] = []

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from focusdesk.records import GoalInfo, RankedItem
 from focusdesk.triage import Vote
 
-from .inbox_groups import GroupHeader, group_by_goal
+from .inbox_groups import GroupHeader, group_by_goal, served_goals
 from .marks import MARK_SIZE, GoalMarks, vote_icon, vote_text
 from .row_flags import read_only_row_flags
 from .style import muted_colour, source_icon
@@ -99,6 +99,8 @@ class InboxRow:
     bar: float
     status: str
     story: int
+    served: tuple[int, ...] = ()
+    """The goals whose relevance bar the item clears (a grouped header counts them)."""
 
 
 @dataclass
@@ -209,6 +211,7 @@ def make_row(item: RankedItem, now: datetime, best: float) -> InboxRow:
         bar=max(0.0, min(1.0, item.score / best)) if best > 0 else 0.0,
         status=item.status,
         story=story,
+        served=served_goals(item),
     )
 
 
@@ -247,6 +250,9 @@ class InboxModel(QAbstractTableModel):
         ``-(h + 1)`` is the header row of ``_headers[h]``)."""
         self._grouped = False
         self._headers: list[GroupHeader] = []
+        self._seats: list[int | None] = []
+        """Each row's goal (its seat), for grouping."""
+        self._served: list[tuple[int, ...]] = []
         self._header_icons: dict[int | None, QIcon] = {}
         self._filter = InboxFilter()
         self._sort_column = Column.SCORE
@@ -273,6 +279,8 @@ class InboxModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = prepared.rows
         self._position = prepared.position
+        self._seats = [r.item.goal_id for r in self._rows]
+        self._served = [r.served for r in self._rows]
         self._visible = self._compute_visible()
         self.endResetModel()
 
@@ -489,7 +497,7 @@ class InboxModel(QAbstractTableModel):
             visible.sort(key=lambda n: rows[n].sort[col], reverse=descending)
         self._headers = []
         if self._grouped:
-            visible, self._headers = group_by_goal(visible, [r.item for r in rows])
+            visible, self._headers = group_by_goal(visible, self._seats, self._served)
         return visible
 
     def _relayout(self) -> None:

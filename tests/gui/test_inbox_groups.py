@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from focusdesk.records import RankedItem
-from focusdesk.ui.inbox_groups import GroupHeader, group_by_goal
+from focusdesk.ui.inbox_groups import GroupHeader, group_by_goal, served_goals
 
 
 def item(n: int, seat: int | None, calibrated: dict[int, float] | None = None) -> RankedItem:
@@ -26,9 +28,13 @@ def item(n: int, seat: int | None, calibrated: dict[int, float] | None = None) -
     )
 
 
+def group(order: Sequence[int], items: list[RankedItem]) -> tuple[list[int], list[GroupHeader]]:
+    return group_by_goal(order, [i.goal_id for i in items], [served_goals(i) for i in items])
+
+
 def test_rows_go_under_the_goal_they_are_shown_for_in_the_order_of_the_mix() -> None:
     items = [item(0, 2), item(1, 1), item(2, None), item(3, 2), item(4, 1)]
-    layout, headers = group_by_goal(range(5), items)
+    layout, headers = group(range(5), items)
     assert layout == [-1, 0, 3, -2, 1, 4, -3, 2]  # goal 2 has the best row; no goal last
     assert [(h.goal_id, h.rows) for h in headers] == [(2, 2), (1, 2), (None, 1)]
 
@@ -39,13 +45,13 @@ def test_the_high_attention_count_is_every_shown_row_that_serves_the_goal() -> N
         item(1, 1, {1: 0.3, 2: 0.1}),  # shown for goal 1, but weakly
         item(2, 2, {2: 0.8}),
     ]
-    _layout, headers = group_by_goal([0, 1, 2], items)
+    _layout, headers = group([0, 1, 2], items)
     assert [(h.goal_id, h.rows, h.high) for h in headers] == [(1, 2, 1), (2, 1, 2)]
 
 
 def test_only_the_shown_rows_are_grouped_and_counted() -> None:
     items = [item(0, 1, {1: 0.9}), item(1, 1, {1: 0.9}), item(2, 2, {2: 0.9})]
-    layout, headers = group_by_goal([2, 1], items)
+    layout, headers = group([2, 1], items)
     assert layout == [-1, 2, -2, 1]
     assert [(h.goal_id, h.high) for h in headers] == [(2, 1), (1, 1)]
 
