@@ -158,3 +158,25 @@ def test_moving_a_goals_weight_regroups_live_and_keeps_the_selection(
     assert model.header_at(0).goal_id != first_goal  # the other goal leads now
     assert model.grouped
     assert window.current_item_id() == selected
+
+
+def test_done_in_a_group_selects_the_next_item_and_the_header_counts_it_out(
+    qtbot: Any, make_window: Any, profile: FocusDesk, tmp_path: Path
+) -> None:
+    window = window_with_goals(qtbot, make_window, profile, tmp_path)
+    window.goal_grouping.set_grouped(True)
+    model = window.inbox_model
+    second = model.header_rows()[1]
+    rows_before = model.header_at(second).rows
+    last_of_first = second - 1
+    window.select_row(last_of_first)
+    done = window.current_item_id()
+    window.inbox_view.setFocus()
+    qtbot.keyClick(window.inbox_view, Qt.Key.Key_E)
+    settle(qtbot, window)
+    assert model.row_of(done) is None  # done: it leaves the inbox
+    now = window.current_item_id()
+    assert now is not None  # the next item, not the header that follows
+    assert model.header_at(window.current_row()) is None
+    assert model.header_at(model.header_rows()[1]).rows == rows_before
+    assert sum(model.header_at(r).rows for r in model.header_rows()) == model.shown_count()
