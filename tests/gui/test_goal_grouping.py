@@ -143,20 +143,27 @@ def test_moving_a_goals_weight_regroups_live_and_keeps_the_selection(
     window.goal_grouping.set_grouped(True)
     model = window.inbox_model
     hiring = next(g for g in profile.list_goals() if g.title.startswith("hiring"))
-    first_goal = model.header_at(0).goal_id
     window.select_row(model.header_rows()[1] + 2)
     selected = window.current_item_id()
     spin = window.goals_panel.weight_editor(hiring.id)
     rankings: list[object] = []
     window.rank_did_finish.connect(rankings.append)
-    # Three steps of the spin box in a row: written one by one, ranked once.
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
-        for value in (0.5, 0.3, 0.1) if first_goal == hiring.id else (2.0, 3.0, 4.0):
+    # Three steps of the spin box in a row: written one by one, ranked once, in the
+    # background (the waits below run the event loop: the UI thread is free).
+    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS) as ranked:
+        for value in (2.0, 3.0, 4.0):
             spin.setValue(value)
     settle(qtbot, window)
     assert len(rankings) == 1
-    assert model.header_at(0).goal_id != first_goal  # the other goal leads now
+    assert next(g.weight for g in profile.list_goals() if g.id == hiring.id) == 4.0
+    # The grouped list is the new ranking, each row under the goal it is now shown for.
+    seat = {i.item_id: i.goal_id for i in ranked.args[0]}
     assert model.grouped
+    assert {i.item_id for i in model.items()} == set(seat)
+    for row in model.header_rows():
+        header = model.header_at(row)
+        members = [model.item_at(r) for r in range(row + 1, row + 1 + header.rows)]
+        assert {seat[i.item_id] for i in members} == {header.goal_id}
     assert window.current_item_id() == selected
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from calibrated import calibrate, serve
+from review_helpers import GARDEN, GOAL
 
 from focusdesk.errors import KnownError
 from focusdesk.review.assemble import (
@@ -25,7 +27,8 @@ def wide() -> tuple[datetime, datetime]:
     return now - timedelta(days=1), now + timedelta(minutes=1)
 
 
-def test_review_lists_the_goals_topic_first(profile: Any) -> None:
+def test_review_lists_the_goals_topic_first(profile: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    calibrate(monkeypatch, serve(GOAL, *GARDEN))
     review = assemble_review(profile, *wide())
     entries = review.ranked_entries()
     assert {e.title for e in entries[:3]} == {
@@ -149,35 +152,13 @@ def test_a_source_that_feeds_the_top_goal_is_never_suggested_for_muting(
     assert "Lists" not in [x.source_name for x in review.suggestions]
 
 
-GARDEN = {"Tomato garden plan", "Rose garden pruning", "Herb garden notes"}
-
-
-def calibrate_by_title(desk: Any, monkeypatch: pytest.MonkeyPatch, serving: set[str]) -> None:
-    """The ranker's ranking with calibrated relevance: 0.9 for ``serving`` titles, else 0.2.
-
-    Calibration itself is the ranker's (issue 13, i13-rank); the review only reads it.
-    """
-    rank = desk.ranker.rank
-
-    def calibrated(*args: Any, **kwargs: Any) -> list[Any]:
-        from dataclasses import replace
-
-        out = rank(*args, **kwargs)
-        return [
-            replace(r, calibrated={g: 0.9 if r.title in serving else 0.2 for g in r.goal_scores})
-            for r in out
-        ]
-
-    monkeypatch.setattr(desk.ranker, "rank", calibrated)
-
-
 def test_review_lists_under_a_goal_only_what_clears_its_bar(
     profile: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calibrate_by_title(profile, monkeypatch, GARDEN)
+    calibrate(monkeypatch, serve(GOAL, *GARDEN))
     review = assemble_review(profile, *wide())
     [group] = review.groups
-    assert {e.title for e in group.entries} == GARDEN  # not the tax or guitar notes
+    assert {e.title for e in group.entries} == set(GARDEN)  # not the tax or guitar notes
     assert group.total == 3
     assert group.weak == 4
     assert group.weak_text == "4 more matched this goal weakly"
@@ -186,7 +167,7 @@ def test_review_lists_under_a_goal_only_what_clears_its_bar(
 def test_a_goal_nothing_clears_lists_nothing_and_says_so(
     profile: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calibrate_by_title(profile, monkeypatch, set())
+    calibrate(monkeypatch, {})
     review = assemble_review(profile, *wide())
     [group] = review.groups
     assert group.entries == []
