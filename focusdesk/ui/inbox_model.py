@@ -82,7 +82,10 @@ HEADERS = {
     Column.AGE: "Age",
 }
 HEADER_TIPS = {
-    Column.SCORE: "How much this item deserves your attention, given your goals",
+    Column.SCORE: (
+        "How much this item deserves your attention, given your goals. Sorted on it (the "
+        "default), the list is the ranking: the top shared among your goals in proportion"
+    ),
     Column.STORY: "How many items tell the same story (near duplicates shown as one)",
     Column.GOAL: "The goal this item matters to most",
 }
