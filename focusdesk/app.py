@@ -443,11 +443,12 @@ class FocusDesk:
 
         Items done, dismissed or snoozed beyond ``now`` are left out, as a block would.
 
-        Shares are pi = softmax(S / T) over the ranked list (T = the allocation
-        temperature setting), renormalised over the top-k, with a floor per item.
+        The minutes are shared among the goals in proportion to weight x demand (how
+        many items serve each), then within a goal as pi = softmax(. / T) (T = the
+        allocation temperature setting) over its top items, with a floor per item
+        (``focus.planning.plan_by_goal``).
         """
-        from focusdesk.focus.planning import unavailable_item_ids
-        from focusdesk.rank.allocation import allocate
+        from focusdesk.focus.planning import PlanGoal, plan_by_goal, unavailable_item_ids
 
         if minutes <= 0:
             raise KnownError("A focus block needs at least one minute.")
@@ -455,14 +456,15 @@ class FocusDesk:
         ranked = self.ranker.rank(None, goal_ids=goal_ids, cancel=cancel)
         skip = unavailable_item_ids(self.store, now or utcnow())
         ranked = [r for r in ranked if r.item_id not in skip]
-        plan = allocate(
-            [r.score for r in ranked],
+        goals = [PlanGoal(g.id, g.title, g.weight) for g in self.ranker.active_goals(goal_ids)]
+        return plan_by_goal(
+            ranked,
+            goals,
             minutes,
             top_k=k,
             temperature=self.settings.allocation_temperature,
             floor_minutes=self.settings.focus_floor_minutes,
         )
-        return [PlanEntry(item=ranked[a.index], minutes=a.minutes, share=a.share) for a in plan]
 
     def get_item(self, item_id: int) -> ItemDetail:
         with self.store.session() as s:

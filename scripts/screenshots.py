@@ -26,6 +26,12 @@ Why panel, search and the review. A scenario is a function registered with
 ``@scenario("name")`` that sets the window up and returns False to skip; add one to
 show more.
 
+The notes-plus-mail case of issue 13 (``shoot_goals``): the profile `focusdesk demo`
+makes (its vault and mailbox, every goal active), at 1400×900, as
+inbox-goals-mix.png (all goals in one list: the ranking's mix) and
+inbox-goals-grouped.png (grouped by goal, each goal's colour and high-attention count);
+``python scripts/screenshots.py --only goals`` takes just these.
+
 The reader scenarios (``shoot_reader``: a rendered note, an HTML newsletter, at the same
 sizes and themes) build their own small profile and can run alone:
 ``python scripts/screenshots.py --only reader [--vault PATH]``.
@@ -424,6 +430,47 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     desk.close()
 
 
+def shoot_goals(out: Path, tmp: Path, timeout_s: float) -> None:
+    """The demo profile (`focusdesk demo`: vault + mailbox, all goals), mixed and by goal."""
+    from collections import Counter
+
+    from focusdesk.app import FocusDesk
+    from focusdesk.demo import seed_demo
+    from focusdesk.ui.main_window import MainWindow
+
+    desk = FocusDesk.open(tmp / "notes-mail-profile")
+    seed_demo(desk, DEMO)
+    window = MainWindow(desk, demo=True)
+    window.resize(1400, 900)
+    window.show()  # nothing was read yet: the window syncs, then ranks
+    wait_for(window.sync_did_finish, timeout_s)
+    wait_for(window.rank_did_finish, timeout_s)
+    items = window.inbox_model.items()
+    names = {g.id: g.short_name for g in desk.list_goals()}
+    for top in (20, 60):
+        seats = Counter(names.get(i.goal_id, "no goal") for i in items[:top])
+        kinds = Counter(i.source_kind for i in items[:top])
+        log.info("top %d rows by goal: %s; by kind: %s", top, dict(seats), dict(kinds))
+    window.centre_splitter.setSizes([600, 240])  # more rows: the groups' boundaries show
+    for grouped, name in ((False, "inbox-goals-mix.png"), (True, "inbox-goals-grouped.png")):
+        window.goal_grouping.set_grouped(grouped)
+        window.select_row(0)
+        window.inbox_view.scrollToTop()
+        headers = window.inbox_model.header_rows()
+        if len(headers) > 1:  # the end of the first group, then the other goals' groups
+            view = window.inbox_view
+            view.scrollTo(
+                window.inbox_model.index(max(0, headers[1] - 4), 0),
+                view.ScrollHint.PositionAtTop,
+            )
+            window.select_row(headers[1] + 1)
+        window.inbox_view.setFocus()
+        save(window, out, name)
+    window.goal_grouping.set_grouped(False)
+    window.close()
+    desk.close()
+
+
 def write_newsletter_mbox(path: Path) -> Path:
     """An mbox with one newsletter: a stub plain part and the real content in HTML."""
     import mailbox
@@ -540,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         default=900.0,
         help="seconds to wait for the sync, the ranking and a search",
     )
-    parser.add_argument("--only", choices=("all", "reader"), default="all")
+    parser.add_argument("--only", choices=("all", "reader", "goals"), default="all")
     parser.add_argument("--vault", type=Path, help="a notes vault for the reader scenarios")
     parser.add_argument("--vault-note", help="the title of a note of --vault to shoot too")
     args = parser.parse_args(argv)
@@ -552,6 +599,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("FocusDesk")
     app.setStyle("Fusion")  # the same look on every machine the screenshots are taken on
     with tempfile.TemporaryDirectory(prefix="focusdesk-shots-") as tmp:
+        if args.only in ("all", "goals"):
+            shoot_goals(args.output, Path(tmp), args.timeout)
+        if args.only == "goals":
+            return 0
         if args.only == "all":
             shoot_empty(args.output, Path(tmp))
             shoot_demo(args.output, Path(tmp), args.timeout)

@@ -40,15 +40,24 @@ def run(fd: FocusDesk, args: argparse.Namespace) -> int:
 
 
 def _plan(fd: FocusDesk, args: argparse.Namespace) -> int:
+    from focusdesk.focus.planning import minutes_by_goal
+
     plan = fd.focus_plan(args.minutes, args.top, goal_ids=args.goals)
     if args.json:
         for entry in plan:
             print(json.dumps(entry.to_json(), ensure_ascii=False))
         return 0
     if not plan:
-        print("Nothing to focus on yet: add a source and run `focusdesk sync`.")
+        if fd.counts()["items"]:
+            print("Nothing to focus on: no item clears the relevance bar of these goals.")
+        else:
+            print("Nothing to focus on yet: add a source and run `focusdesk sync`.")
         return 0
     print(f"A {args.minutes}-minute block, {len(plan)} items:")
+    shares = minutes_by_goal(plan)
+    if len(shares) > 1:
+        for title, minutes, count in shares:
+            print(f"  {minutes:>3} min for {title[:60]} ({count} item{'s' if count != 1 else ''})")
     for n, e in enumerate(plan, 1):
         print(f"{n:>2}. {e.minutes:>3} min  {e.item.title[:70]}")
         if e.item.goal_title:

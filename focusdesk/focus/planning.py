@@ -1,19 +1,24 @@
 """The plan of a block: the top items for its goals and their minutes.
 
-The same attention allocation as ``FocusDesk.focus_plan`` (pi = softmax(S/T) over
-the ranked list, renormalised over the top-k, with a floor), over the items that
-still want attention: done, dismissed and still-snoozed items are left out.
+The same attention allocation as ``FocusDesk.focus_plan`` over the items that still
+want attention: done, dismissed and still-snoozed items are left out. With several
+goals the block is shared first among the goals, in proportion to weight x demand
+(how many items clear each goal's relevance bar): a goal nothing serves gets no
+minutes. Each goal's minutes then go to its best items (by calibrated relevance) as
+pi = softmax(./T) renormalised over them, with a floor (``rank.allocation``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import or_, select
 
-from focusdesk.records import PlanEntry
+from focusdesk.rank.allocation import allocate, goal_minutes, round_to_total
+from focusdesk.records import PlanEntry, RankedItem
 from focusdesk.store.db import Store
 from focusdesk.store.models import Item
 
@@ -59,3 +64,137 @@ class DeskPlanner:
         return self.desk.focus_plan(
             minutes, top_k or None, goal_ids=list(goal_ids) or None, now=now
         )
+
+
+@dataclass(frozen=True)
+class PlanGoal:
+    """A goal as a plan shares minutes among goals."""
+
+    id: int
+    title: str
+    weight: float
+
+
+def plan_by_goal(
+    ranked: Sequence[RankedItem],
+    goals: Sequence[PlanGoal],
+    minutes: int,
+    *,
+    top_k: int,
+    temperature: float,
+    floor_minutes: int,
+) -> list[PlanEntry]:
+    """A block of ``minutes`` over ``ranked`` (best first), shared among ``goals``.
+
+    Each goal gets minutes in proportion to weight x demand (``goal_minutes``), and as
+    many of the ``top_k`` places; its places go to the items that clear its bar, best
+    calibrated first, each listed once (an item serving two goals goes to the first
+    goal that takes it). When the block is too short for every goal to have an item
+    with the floor, the goals with the largest shares keep theirs. Entries come in the
+    order of ``ranked`` (the inbox's mix), each shown for the goal its minutes are for.
+
+    A ranking without calibration (no item has any) is planned as one pool, as before.
+    """
+    if minutes <= 0 or top_k <= 0 or not ranked:
+        return []
+    if not any(r.calibrated for r in ranked):
+        plan = allocate(
+            [r.score for r in ranked],
+            minutes,
+            top_k=top_k,
+            temperature=temperature,
+            floor_minutes=floor_minutes,
+        )
+        return [PlanEntry(item=ranked[a.index], minutes=a.minutes, share=a.share) for a in plan]
+    weights = {g.id: g.weight for g in goals}
+    titles = {g.id: g.title for g in goals}
+    demand = {g: sum(1 for r in ranked if r.serves(g)) for g in weights}
+    places = min(top_k, max(1, minutes // floor_minutes) if floor_minutes > 0 else top_k)
+    chosen = list(goal_minutes(weights, demand, minutes))[:places]
+    while chosen:
+        shares = goal_minutes(
+            {g: weights[g] for g in chosen}, demand, minutes, floor_minutes=floor_minutes
+        )
+        chosen = [g for g in shares if shares[g] > 0]
+        need = [weights[g] * demand[g] for g in chosen]
+        extra = round_to_total(
+            [(places - len(chosen)) * n / sum(need) for n in need], places - len(chosen)
+        )
+        quota = {g: 1 + more for g, more in zip(chosen, extra, strict=True)}
+        picks = _pick(ranked, chosen, quota)
+        if all(picks.values()):
+            break
+        chosen = [g for g in chosen if picks[g]]
+    else:
+        return []
+    position = {r.item_id: n for n, r in enumerate(ranked)}
+    entries: list[tuple[int, PlanEntry]] = []
+    for g in chosen:
+        items = sorted(picks[g], key=_best_for(g))
+        plan = allocate(
+            [r.calibrated[g] for r in items],
+            shares[g],
+            top_k=len(items),
+            temperature=temperature,
+            floor_minutes=floor_minutes,
+        )
+        for a in plan:
+            item = items[a.index]
+            if item.goal_id != g:
+                item = replace(item, goal_id=g, goal_title=titles[g])
+            share = a.share * shares[g] / minutes
+            entries.append((position[item.item_id], PlanEntry(item, a.minutes, share)))
+    return [e for _n, e in sorted(entries, key=lambda t: t[0])]
+
+
+def _pick(
+    ranked: Sequence[RankedItem], goals: Sequence[int], quota: dict[int, int]
+) -> dict[int, list[RankedItem]]:
+    """Each goal's items, taken in turns (largest share first) so that no goal's first
+    place goes to another goal's second item. A goal prefers the items the ranker
+    seated with it, then the best calibrated; an item is taken once."""
+    queues = {
+        g: iter(
+            sorted(
+                sorted((r for r in ranked if r.serves(g)), key=_best_for(g)),
+                key=_seated_with(g),
+            )
+        )
+        for g in goals
+    }
+    picks: dict[int, list[RankedItem]] = {g: [] for g in goals}
+    used: set[int] = set()
+    turning = True
+    while turning:
+        turning = False
+        for g in goals:
+            if len(picks[g]) >= quota[g]:
+                continue
+            for r in queues[g]:
+                if r.item_id not in used:
+                    picks[g].append(r)
+                    used.add(r.item_id)
+                    turning = True
+                    break
+    return picks
+
+
+def _best_for(goal_id: int) -> Callable[[RankedItem], float]:
+    """A sort key: the item's calibrated relevance to ``goal_id``, best first."""
+    return lambda r: -r.calibrated[goal_id]
+
+
+def _seated_with(goal_id: int) -> Callable[[RankedItem], bool]:
+    """A sort key: the items the ranker seated with ``goal_id`` first."""
+    return lambda r: r.goal_id != goal_id
+
+
+def minutes_by_goal(plan: Sequence[PlanEntry]) -> list[tuple[str, int, int]]:
+    """``(goal title, minutes, items)`` of each goal of a plan, most minutes first."""
+    minutes: dict[str, int] = {}
+    items: dict[str, int] = {}
+    for e in plan:
+        title = e.item.goal_title or "(no goal)"
+        minutes[title] = minutes.get(title, 0) + e.minutes
+        items[title] = items.get(title, 0) + 1
+    return sorted(((t, minutes[t], items[t]) for t in minutes), key=lambda r: -r[1])

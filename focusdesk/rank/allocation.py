@@ -4,12 +4,15 @@ Over the ranked list, pi_i = softmax(S_i / T) is each item's share of attention;
 block of M minutes gives the top-k items M * pi_i, renormalised over those k, with a
 floor so that nothing shown gets too little time to be worth opening. Whole minutes,
 summing exactly to M (largest-remainder rounding).
+
+Across goals (``goal_minutes``), a block is first shared among its goals in proportion
+to weight x demand (how many items serve each goal); a goal nothing serves gets none.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -60,9 +63,59 @@ def allocate(
     shares = [s / total for s in shares] if total > 0 else [1.0 / k] * k
     # Give each item the floor, then divide what is left in proportion to the shares.
     spare = minutes - floor_minutes * k
-    raw = [floor_minutes + spare * s for s in shares]
-    whole = [math.floor(r) for r in raw]
-    left = minutes - sum(whole)
-    for i in sorted(range(k), key=lambda i: (raw[i] - whole[i], -i), reverse=True)[:left]:
-        whole[i] += 1
+    whole = round_to_total([floor_minutes + spare * s for s in shares], minutes)
     return [Allocation(index=i, share=shares[i], minutes=whole[i]) for i in range(k)]
+
+
+def round_to_total(raw: Sequence[float], total: int) -> list[int]:
+    """Whole numbers near ``raw`` (which sums to ``total``) that sum to ``total`` exactly.
+
+    Largest remainder: each value is rounded down, and the units left go to the largest
+    fractions (the earlier one on a tie).
+    """
+    whole = [math.floor(r) for r in raw]
+    left = total - sum(whole)
+    order = sorted(range(len(raw)), key=lambda i: (raw[i] - whole[i], -i), reverse=True)
+    for i in order[: max(0, left)]:
+        whole[i] += 1
+    return whole
+
+
+def goal_minutes(
+    weights: Mapping[int, float],
+    demand: Mapping[int, int],
+    minutes: int,
+    *,
+    floor_minutes: int = 0,
+) -> dict[int, int]:
+    """Whole minutes per goal, in proportion to weight x demand, summing to ``minutes``.
+
+    ``demand`` is how many items serve each goal; a goal with no demand (or no weight)
+    gets no minutes and is left out. A goal whose share falls below ``floor_minutes``
+    gets the floor, and the others share the rest in the same proportion (the caller
+    keeps no more goals than ``minutes // floor_minutes``). Largest share first.
+    """
+    need = {g: w * demand.get(g, 0) for g, w in weights.items() if w > 0 and demand.get(g, 0) > 0}
+    if minutes <= 0 or not need:
+        return {}
+    goals = sorted(need, key=lambda g: -need[g])
+    floor = max(0, floor_minutes) if floor_minutes * len(goals) <= minutes else 0
+    lifted: set[int] = set()
+    while True:
+        rest = [g for g in goals if g not in lifted]
+        left = minutes - floor * len(lifted)
+        total = sum(need[g] for g in rest)
+        raw = {g: left * need[g] / total for g in rest}
+        low = {g for g in rest if raw[g] < floor}
+        if not low:
+            break
+        if len(low) == len(rest):  # every goal at the floor: the spare in proportion
+            spare = minutes - floor * len(goals)
+            everyone = sum(need.values())
+            raw = {g: floor + spare * need[g] / everyone for g in goals}
+            lifted = set()
+            break
+        lifted |= low
+    raw.update({g: float(floor) for g in lifted})
+    whole = round_to_total([raw[g] for g in goals], minutes)
+    return dict(zip(goals, whole, strict=True))

@@ -66,6 +66,16 @@ class GoalGroup:
     entries: list[StoryEntry] = field(default_factory=list)
     total: int = 0
     """Entries of this goal in the period (``entries`` holds at most ``per_goal``)."""
+    weak: int = 0
+    """Items shown for this goal that did not clear its relevance bar (not listed)."""
+
+    @property
+    def weak_text(self) -> str:
+        """ "12 more matched this goal weakly" ('' when none did)."""
+        if not self.weak:
+            return ""
+        more = "more " if self.total else ""
+        return f"{self.weak} {more}matched this goal weakly"
 
 
 @dataclass
@@ -210,6 +220,7 @@ def assemble_review(
     scores = {iid: r.score for iid, r in head_of.items()}
 
     summariser = Summariser(fd.ranker, fd.paths.cache_dir / SUMMARY_CACHE)
+    titles = {g.id: g.title for g in fd.ranker.active_goals(goal_ids)} if ranked else {}
     groups: dict[int | None, GoalGroup] = {}
     for rk in ranked:
         members = (rk.item_id, *rk.story_item_ids, *rk.thread_item_ids)
@@ -217,7 +228,12 @@ def assemble_review(
             continue
         if cancel is not None:
             cancel.raise_if_cancelled()
-        group = groups.setdefault(rk.goal_id, GoalGroup(rk.goal_id, rk.goal_title or "(no goal)"))
+        goal_id, clears = filed_under(rk)
+        title = titles.get(goal_id, rk.goal_title) if goal_id is not None else None
+        group = groups.setdefault(goal_id, GoalGroup(goal_id, title or "(no goal)"))
+        if not clears:
+            group.weak += 1
+            continue
         group.total += 1
         if len(group.entries) >= per_goal:
             continue
@@ -231,8 +247,8 @@ def assemble_review(
                 source_name=rk.source_name,
                 score=rk.score,
                 status=rk.status,
-                goal_id=rk.goal_id,
-                goal_title=rk.goal_title,
+                goal_id=goal_id,
+                goal_title=title,
                 evidence=rk.evidence,
                 summary=summary,
                 published_at=rk.published_at,
@@ -282,6 +298,24 @@ def assemble_review(
         sources=signals,
         suggestions=mute_suggestions(signals, keep=feeds_top),
     )
+
+
+def filed_under(item: RankedItem) -> tuple[int | None, bool]:
+    """The goal the review files ``item`` under, and whether it clears that goal's bar.
+
+    Under the goal it is shown for when it serves that goal, else under the goal it
+    serves best; an item that serves none is only counted, under the goal it is shown
+    for ("12 more matched this goal weakly"). An item ranked without calibration (no
+    calibrated relevance at all) is filed under its best goal, as before calibration.
+    """
+    if not item.calibrated:
+        return item.goal_id, True
+    if item.goal_id is not None and item.serves(item.goal_id):
+        return item.goal_id, True
+    served = [g for g in item.calibrated if item.serves(g)]
+    if served:
+        return max(served, key=lambda g: (item.calibrated[g], -g)), True
+    return item.goal_id, False
 
 
 def _top_goal(fd: FocusDesk, goal_ids: list[int] | None) -> int | None:

@@ -20,7 +20,7 @@ body{font:15px/1.5 system-ui,sans-serif;max-width:52em;margin:2em auto;color:#22
 h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
 .entry{margin:.8em 0}.meta{color:#666;font-size:.88em}.summary{margin:.2em 0 0 0}
 .ev{background:#fff4c2}table{border-collapse:collapse}td,th{padding:.2em .6em;text-align:left}
-tr:nth-child(even){background:#f5f5f5}.chart{max-width:100%}
+tr:nth-child(even){background:#f5f5f5}.chart{max-width:100%}.weak{color:#666;font-style:italic}
 """
 
 
@@ -58,6 +58,8 @@ def to_markdown(review: Review) -> str:
                 out.append(f"  - {e.summary.text}")
         if group.total > len(group.entries):
             out.append(f"- … and {group.total - len(group.entries)} more")
+        if group.weak:
+            out.append(f"- _{group.weak_text}_")
     if review.done or review.dismissed:
         out += ["", "## Done and dismissed", ""]
         out += [f"- done: {t}" for _i, t in review.done]
@@ -176,6 +178,8 @@ def to_html(review: Review) -> str:
             out.append("</div>")
         if group.total > len(group.entries):
             out.append(f"<p>… and {group.total - len(group.entries)} more</p>")
+        if group.weak:
+            out.append(f'<p class="weak">{esc(group.weak_text)}</p>')
     if review.done or review.dismissed:
         out.append("<h2>Done and dismissed</h2><ul>")
         out += [f"<li>done: {esc(t)}</li>" for _i, t in review.done]

@@ -123,6 +123,15 @@ OPEN_ITEM = ActionSpec(
     group="Inbox",
     help_keys=("Enter",),
 )
+GROUP_BY_GOAL = ActionSpec(
+    "group_by_goal",
+    "&Group by goal",
+    "Show the inbox in groups, one per goal, each with its high-attention count; "
+    "again for all goals in one mix",
+    ("G",),
+    group="Inbox",
+    checkable=True,
+)
 DONE = ActionSpec("done", "Mark &done", "Mark the item done", ("E",), group="Item")
 DISMISS = ActionSpec(
     "dismiss", "&Dismiss", "Not worth your attention: hide it and learn", ("D",), group="Item"
@@ -190,6 +199,7 @@ ALL_SPECS = (
     NEXT_ITEM,
     PREVIOUS_ITEM,
     OPEN_ITEM,
+    GROUP_BY_GOAL,
     DONE,
     DISMISS,
     SNOOZE,

@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 from focusdesk.records import GoalInfo, RankedItem
 from focusdesk.triage import Vote
 
-from .marks import GoalMarks, vote_icon, vote_text
+from .inbox_groups import GroupHeader, group_by_goal, served_goals
+from .marks import MARK_SIZE, GoalMarks, vote_icon, vote_text
 from .row_flags import read_only_row_flags
 from .style import muted_colour, source_icon
 
@@ -81,7 +82,10 @@ HEADERS = {
     Column.AGE: "Age",
 }
 HEADER_TIPS = {
-    Column.SCORE: "How much this item deserves your attention, given your goals",
+    Column.SCORE: (
+        "How much this item deserves your attention, given your goals. Sorted on it (the "
+        "default), the list is the ranking: the top shared among your goals in proportion"
+    ),
     Column.STORY: "How many items tell the same story (near duplicates shown as one)",
     Column.GOAL: "The goal this item matters to most",
 }
@@ -98,6 +102,8 @@ class InboxRow:
     bar: float
     status: str
     story: int
+    served: tuple[int, ...] = ()
+    """The goals whose relevance bar the item clears (a grouped header counts them)."""
 
 
 @dataclass
@@ -223,6 +229,7 @@ def make_row(item: RankedItem, now: datetime, best: float) -> InboxRow:
         bar=max(0.0, min(1.0, item.score / best)) if best > 0 else 0.0,
         status=item.status,
         story=story,
+        served=served_goals(item),
     )
 
 
@@ -257,7 +264,14 @@ class InboxModel(QAbstractTableModel):
         self._rows: list[InboxRow] = []
         self._position: dict[int, int] = {}
         self._visible: list[int] = []
-        """Indices into ``_rows`` of the shown rows, in display order."""
+        """Indices into ``_rows`` of the shown rows, in display order (grouped by goal:
+        ``-(h + 1)`` is the header row of ``_headers[h]``)."""
+        self._grouped = False
+        self._headers: list[GroupHeader] = []
+        self._seats: list[int | None] = []
+        """Each row's goal (its seat), for grouping."""
+        self._served: list[tuple[int, ...]] = []
+        self._header_icons: dict[int | None, QIcon] = {}
         self._filter = InboxFilter()
         self._sort_column = Column.SCORE
         self._sort_order = Qt.SortOrder.DescendingOrder
@@ -283,6 +297,8 @@ class InboxModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = prepared.rows
         self._position = prepared.position
+        self._seats = [r.item.goal_id for r in self._rows]
+        self._served = [r.served for r in self._rows]
         self._visible = self._compute_visible()
         self.endResetModel()
 
@@ -305,11 +321,54 @@ class InboxModel(QAbstractTableModel):
 
     def items(self) -> list[RankedItem]:
         """The shown items, in display order."""
-        return [self._rows[i].item for i in self._visible]
+        return [self._rows[i].item for i in self._visible if i >= 0]
 
     def top_item_id(self) -> int | None:
         """The id of the first shown item (None: nothing shown)."""
-        return self._rows[self._visible[0]].item.item_id if self._visible else None
+        first = next((i for i in self._visible if i >= 0), None)
+        return self._rows[first].item.item_id if first is not None else None
+
+    def shown_count(self) -> int:
+        """How many items are shown (group headers are not items)."""
+        return len(self._visible) - len(self._headers)
+
+    # -- grouped by goal ---------------------------------------------------------------
+    @property
+    def grouped(self) -> bool:
+        """Whether rows are grouped by the goal they are shown for, under headers."""
+        return self._grouped
+
+    def set_grouped(self, grouped: bool) -> None:
+        """Group the shown rows by goal (True) or show the ranking's mix (False)."""
+        if grouped != self._grouped:
+            self._grouped = grouped
+            self._relayout()
+
+    def header_at(self, row: int) -> GroupHeader | None:
+        """The group header shown at ``row`` (None: an item's row, or no row)."""
+        if 0 <= row < len(self._visible) and self._visible[row] < 0:
+            return self._headers[-self._visible[row] - 1]
+        return None
+
+    def header_rows(self) -> list[int]:
+        """The rows that are group headers, top to bottom."""
+        return [n for n, i in enumerate(self._visible) if i < 0]
+
+    def item_row(self, row: int, step: int = 1) -> int | None:
+        """The nearest row at or after ``row`` (``step`` < 0: at or before) that shows an
+        item, else the nearest one the other way (None: no item is shown)."""
+        count = len(self._visible)
+        if count == 0:
+            return None
+        row = max(0, min(count - 1, row))
+        way = 1 if step >= 0 else -1
+        for direction in (way, -way):
+            n = row
+            while 0 <= n < count:
+                if self._visible[n] >= 0:
+                    return n
+                n += direction
+        return None
 
     def all_items(self) -> list[RankedItem]:
         """Every ranked item, shown or filtered out, best first."""
@@ -319,7 +378,9 @@ class InboxModel(QAbstractTableModel):
         return len(self._rows)
 
     def item_at(self, row: int) -> RankedItem | None:
-        return self._rows[self._visible[row]].item if 0 <= row < len(self._visible) else None
+        if 0 <= row < len(self._visible) and self._visible[row] >= 0:
+            return self._rows[self._visible[row]].item
+        return None
 
     def find_item(self, item_id: int) -> RankedItem | None:
         """The ranked item with ``item_id``, shown or not."""
@@ -340,7 +401,10 @@ class InboxModel(QAbstractTableModel):
     def set_goals(self, goals: list[GoalInfo]) -> None:
         """The goals' short names and colours (the Goal column shows them)."""
         self.goals.set_goals(goals)
+        self._header_icons = {}
         self._column_changed(Column.GOAL)
+        if self._grouped:
+            self._column_changed(Column.TITLE)  # the headers' names and colours
 
     def set_votes(self, votes: dict[int, Vote]) -> None:
         """The votes that stand, by item id (a mark on their rows)."""
@@ -407,7 +471,9 @@ class InboxModel(QAbstractTableModel):
         )
         shown = self.row_of(item_id)
         accepted = self._filter.accepts(self._rows[pos])
-        if shown is not None and not accepted:
+        if self._grouped and (shown is None) == accepted:
+            self._relayout()  # the group's header counts it, or no longer does
+        elif shown is not None and not accepted:
             self.beginRemoveRows(QModelIndex(), shown, shown)
             del self._visible[shown]
             self.endRemoveRows()
@@ -445,9 +511,11 @@ class InboxModel(QAbstractTableModel):
             visible = [n for n, r in enumerate(rows) if flt.accepts(r)]
         col = int(self._sort_column)
         descending = self._sort_order == Qt.SortOrder.DescendingOrder
-        if col == Column.SCORE and descending:
-            return visible  # the rows arrive in rank order
-        visible.sort(key=lambda n: rows[n].sort[col], reverse=descending)
+        if not (col == Column.SCORE and descending):  # else: the rows arrive in rank order
+            visible.sort(key=lambda n: rows[n].sort[col], reverse=descending)
+        self._headers = []
+        if self._grouped:
+            visible, self._headers = group_by_goal(visible, self._seats, self._served)
         return visible
 
     def _relayout(self) -> None:
@@ -456,7 +524,7 @@ class InboxModel(QAbstractTableModel):
         persistent = self.persistentIndexList()
         ids = [
             self._rows[self._visible[p.row()]].item.item_id
-            if 0 <= p.row() < len(self._visible)
+            if 0 <= p.row() < len(self._visible) and self._visible[p.row()] >= 0
             else None
             for p in persistent
         ]
@@ -481,7 +549,10 @@ class InboxModel(QAbstractTableModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        row = self._rows[self._visible[index.row()]]
+        at = self._visible[index.row()]
+        if at < 0:
+            return self._header_data(self._headers[-at - 1], index.column(), role)
+        row = self._rows[at]
         col = index.column()
         if col == Column.GOAL and row.item.goal_id in self.goals.names:
             goal_id = row.item.goal_id
@@ -542,6 +613,41 @@ class InboxModel(QAbstractTableModel):
             return row.display[col] or row.tooltip[col]
         return None
 
+    def _header_data(self, header: GroupHeader, col: int, role: int) -> Any:
+        """A group header: the goal's colour dot, short name and counts, on its tint."""
+        goal_id = header.goal_id
+        name = self.goals.names.get(goal_id, "No goal") if goal_id is not None else "No goal"
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return header.text(name) if col == Column.TITLE else ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return header.tooltip(self.goals.titles.get(goal_id, name) if goal_id else name)
+        if role == Qt.ItemDataRole.DecorationRole and col == Column.TITLE:
+            return self._header_icon(goal_id)
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold_font()
+        if role == Qt.ItemDataRole.BackgroundRole:
+            colour = self.goals.colour(goal_id) if goal_id is not None else None
+            tint = QColor(colour if colour is not None else self._muted_colour())
+            tint.setAlphaF(0.3)
+            return tint
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QApplication.palette().color(QPalette.ColorRole.Text)
+        return None
+
+    def _header_icon(self, goal_id: int | None) -> QIcon | None:
+        """The goal's dot, in its colour although a header row is not enabled (a disabled
+        icon would be drawn grey)."""
+        dot = self.goals.icon(goal_id)
+        if dot is None:
+            return None
+        icon = self._header_icons.get(goal_id)
+        if icon is None:
+            pixmap = dot.pixmap(MARK_SIZE, MARK_SIZE)
+            icon = QIcon(pixmap)
+            icon.addPixmap(pixmap, QIcon.Mode.Disabled)
+            self._header_icons[goal_id] = icon
+        return icon
+
     def _vote_icon(self, signal: str) -> QIcon:
         icon = self._vote_icons.get(signal)
         if icon is None:
@@ -581,6 +687,8 @@ class InboxModel(QAbstractTableModel):
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if index.isValid() and self._visible[index.row()] < 0:
+            return Qt.ItemFlag.NoItemFlags  # a group header: the keys and clicks pass it by
         return read_only_row_flags(index)
 
 

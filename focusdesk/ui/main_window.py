@@ -51,6 +51,7 @@ from .actions import make_action, make_toolbar
 from .empty_state import EmptyReason, EmptyState
 from .focus_controller import FocusController
 from .gc_policy import HeapFreezer
+from .goal_grouping import GoalGrouping
 from .goals_panel import GoalsPanel
 from .inbox_filter import FilterBar
 from .inbox_model import (
@@ -111,6 +112,10 @@ class InboxView(QTableView):
                 return QModelIndex()
             column = max(0, self.currentIndex().column())
             row = 0 if action == cursor.MoveHome else rows - 1
+            model = self.model()
+            if isinstance(model, InboxModel):  # grouped by goal: past the header
+                found = model.item_row(row, 1 if action == cursor.MoveHome else -1)
+                row = row if found is None else found
             return self.model().index(row, column)
         return super().moveCursor(action, modifiers)
 
@@ -192,6 +197,7 @@ class MainWindow(QMainWindow):
         self.tray.quit_requested.connect(self.close)
         self.focus_controller = FocusController(self)  # focus blocks: menu, scheduler, window
         self.learning = LearningController(self)  # background learning, its status, reset
+        self.goal_grouping = GoalGrouping(self)  # the inbox grouped by goal (issue 13)
         self._restore_layout()
         self.goals_panel.reload()
         self.filter_bar.set_goals(self.goals_panel.goals())
@@ -866,7 +872,7 @@ class MainWindow(QMainWindow):
             self.reader_pane.show_placeholder()
 
     def _update_counts(self, *_: object) -> None:
-        shown, total = self.inbox_model.rowCount(), self.inbox_model.total_count()
+        shown, total = self.inbox_model.shown_count(), self.inbox_model.total_count()
         self.filter_bar.set_counts(shown, total)
         self.status.set_count(shown)
 
@@ -969,6 +975,9 @@ class MainWindow(QMainWindow):
         model = view.model()
         if model is None or row < 0:
             return False
+        if model is self.inbox_model:  # grouped by goal: a header row holds no item
+            found = self.inbox_model.item_row(row)
+            row = row if found is None else found
         index = model.index(row, 0)
         if not index.isValid():
             return False
@@ -990,6 +999,9 @@ class MainWindow(QMainWindow):
             target = 0 if row is None else row  # nothing selected yet: select, do not move
         else:
             target = max(0, min(count - 1, row + step))
+            if self._current_view() is self.inbox_view:  # grouped: past a header
+                found = self.inbox_model.item_row(target, step)
+                target = row if found is None else found
         self.select_row(target)
 
     def open_current(self) -> None:

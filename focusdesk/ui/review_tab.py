@@ -176,6 +176,10 @@ class ReviewTab(QWidget):
         for group in review.groups:
             head = QStandardItem(f"{group.goal_title} ({group.total})")
             head.setSelectable(False)
+            if group.weak:
+                head.setToolTip(
+                    f"{group.total} items cleared this goal's relevance bar; {group.weak_text}"
+                )
             for e in group.entries:
                 text = e.title
                 if e.story_size > 1:
@@ -191,6 +195,11 @@ class ReviewTab(QWidget):
                     line.setData(e.item_id, ITEM_ID_ROLE)
                     row.appendRow([line, QStandardItem("")])
                 head.appendRow([row, score])
+            if group.weak:
+                weak = QStandardItem(group.weak_text)
+                weak.setSelectable(False)
+                weak.setForeground(self.palette().placeholderText())
+                head.appendRow([weak, QStandardItem("")])
             self.model.appendRow([head, QStandardItem("")])
         self.view.expandAll()
         self.status.setText(
@@ -245,7 +254,9 @@ class ReviewTab(QWidget):
         for g in range(self.model.rowCount()):
             head = self.model.item(g, 0)
             for r in range(head.rowCount()):
-                out.append(int(head.child(r, 0).data(ITEM_ID_ROLE)))
+                item_id = head.child(r, 0).data(ITEM_ID_ROLE)
+                if item_id is not None:  # not the "matched this goal weakly" line
+                    out.append(int(item_id))
         return out
 
     def _on_activated(self, index: QModelIndex) -> None:

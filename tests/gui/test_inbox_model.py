@@ -101,3 +101,74 @@ def test_score_bar_paints_in_light_and_dark_palettes(qtbot: Any) -> None:
         assert not image.isNull()
     option = QStyleOptionViewItem()
     assert delegate.sizeHint(option, model.index(0, Column.SCORE)).width() >= 90
+
+
+def seated(n: int, goal_id: int | None, calibrated: dict[int, float]) -> RankedItem:
+    from dataclasses import replace
+
+    return replace(item(n, 1.0 - n / 10), goal_id=goal_id, calibrated=calibrated)
+
+
+def grouped_model() -> InboxModel:
+    from focusdesk.records import GoalInfo
+
+    model = InboxModel()
+    model.set_goals(
+        [GoalInfo(1, "Ship v2 firmware", "", 1.0, True), GoalInfo(2, "Hire two", "", 1.0, True)]
+    )
+    model.set_items(
+        [
+            seated(1, 2, {2: 0.9}),
+            seated(2, 1, {1: 0.8, 2: 0.6}),
+            seated(3, 2, {2: 0.4}),
+            seated(4, 1, {1: 0.7}),
+        ],
+        NOW,
+    )
+    model.set_grouped(True)
+    return model
+
+
+def test_grouped_model_passes_qt_model_tester(qapp: Any, qtmodeltester: Any) -> None:
+    qtmodeltester.check(grouped_model(), force_py=True)
+
+
+def test_grouped_rows_have_goal_headers_with_colour_and_counts(qapp: Any) -> None:
+    model = grouped_model()
+    assert model.rowCount() == 6
+    assert model.shown_count() == 4
+    assert model.header_rows() == [0, 3]
+    assert [model.index(r, Column.TITLE).data() for r in (0, 3)] == [
+        "Hire two · 2 high-attention · 2 items",  # item 2 serves both goals
+        "Ship v2 firmware · 2 high-attention · 2 items",
+    ]
+    assert [i.item_id for i in model.items()] == [1, 3, 2, 4]
+    header = model.index(0, Column.TITLE)
+    assert header.data(Qt.ItemDataRole.DecorationRole) is not None  # the goal's dot
+    tint = header.data(Qt.ItemDataRole.BackgroundRole)
+    assert tint.rgb() == model.goals.colour(2).rgb()  # the goal's colour
+    assert model.flags(header) == Qt.ItemFlag.NoItemFlags
+    assert header.data(ItemRole) is None
+    assert model.item_at(0) is None
+    assert model.item_at(1).item_id == 1
+    assert model.top_item_id() == 1
+    assert model.row_of(4) == 5
+
+
+def test_item_row_passes_headers_by(qapp: Any) -> None:
+    model = grouped_model()
+    assert model.item_row(0) == 1
+    assert model.item_row(3, 1) == 4
+    assert model.item_row(3, -1) == 2
+    assert model.item_row(0, -1) == 1  # nothing above: the nearest below
+
+
+def test_grouped_rows_follow_status_changes_and_back_to_the_mix(qapp: Any) -> None:
+    model = grouped_model()
+    model.set_status(3, "done")  # leaves the inbox: its group shrinks
+    assert model.index(0, Column.TITLE).data() == "Hire two · 2 high-attention · 1 item"
+    assert model.shown_count() == 3
+    model.set_grouped(False)
+    assert model.header_rows() == []
+    assert [i.item_id for i in model.items()] == [1, 2, 4]
+    assert model.rowCount() == 3

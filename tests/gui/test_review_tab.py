@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from calibrated import calibrate, serve
 from gui_helpers import SIGNAL_TIMEOUT_MS
 
 from focusdesk.app import FocusDesk
@@ -21,13 +23,18 @@ NOTES = {
 }
 
 
+GOAL = "tomato garden compost planting"
+GARDEN = serve(GOAL, "Tomato garden plan", "Rose garden pruning")
+"""The notes that serve the goal (calibration is the ranker's; here it is given)."""
+
+
 def seed(desk: FocusDesk, tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     vault.mkdir()
     for name, text in NOTES.items():
         (vault / name).write_text(text, "utf-8")
     desk.add_source("notes", str(vault), name="Notes")
-    goal = desk.add_goal("tomato garden compost planting")
+    goal = desk.add_goal(GOAL)
     desk.sync()
     start = datetime.now(UTC) - timedelta(hours=3)
     with desk.store.session() as s:
@@ -52,8 +59,9 @@ def seed(desk: FocusDesk, tmp_path: Path) -> None:
 
 
 def test_review_tab_shows_the_review_and_opens_items(
-    qtbot: Any, profile: FocusDesk, tmp_path: Path
+    qtbot: Any, profile: FocusDesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    calibrate(monkeypatch, GARDEN)
     seed(profile, tmp_path)
     tasks = TaskManager()
     tab = ReviewTab(profile, tasks)
@@ -90,8 +98,13 @@ def test_review_tab_shows_the_review_and_opens_items(
 
 
 def test_main_window_review_action_opens_the_dock(
-    qtbot: Any, make_window: Any, profile: FocusDesk, tmp_path: Path
+    qtbot: Any,
+    make_window: Any,
+    profile: FocusDesk,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    calibrate(monkeypatch, GARDEN)
     seed(profile, tmp_path)
     window = make_window(profile)
     with qtbot.waitSignal(window.review_tab.review_did_load, timeout=SIGNAL_TIMEOUT_MS):
@@ -100,3 +113,22 @@ def test_main_window_review_action_opens_the_dock(
     item_id = window.review_tab.item_ids()[0]
     window.review_tab.item_activated.emit(item_id)
     qtbot.waitUntil(lambda: window.reader.item_id == item_id, timeout=SIGNAL_TIMEOUT_MS)
+
+
+def test_review_tab_says_how_many_matched_a_goal_weakly(
+    qtbot: Any, profile: FocusDesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from focusdesk.review.assemble import assemble_review
+
+    calibrate(monkeypatch, GARDEN)
+    seed(profile, tmp_path)
+    now = datetime.now(UTC)
+    review = assemble_review(profile, now - timedelta(days=1), now + timedelta(minutes=1))
+    tab = ReviewTab(profile, TaskManager())
+    qtbot.addWidget(tab)
+    tab.show_review(review)
+    head = tab.model.item(0, 0)
+    assert head.rowCount() == 3  # the two garden notes, then the weak line
+    assert head.child(2, 0).text() == "2 more matched this goal weakly"  # tax, guitar
+    assert not head.child(2, 0).isSelectable()
+    assert len(tab.item_ids()) == 2

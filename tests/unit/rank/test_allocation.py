@@ -48,3 +48,37 @@ def test_invariants(scores: list[float], minutes: int, k: int, floor: int) -> No
     if floor and minutes >= floor:
         assert all(a.minutes >= floor for a in plan)
     assert all(plan[i].minutes >= plan[i + 1].minutes - 1 for i in range(len(plan) - 1))
+
+
+def test_goal_minutes_follow_weight_times_demand() -> None:
+    from focusdesk.rank.allocation import goal_minutes
+
+    shares = goal_minutes({1: 1.0, 2: 2.0, 3: 1.0}, {1: 6, 2: 3, 3: 0}, 120)
+    assert shares == {1: 60, 2: 60}  # 6 x 1 = 3 x 2; goal 3 serves nothing: no minutes
+    assert list(goal_minutes({1: 1.0, 2: 1.0}, {1: 1, 2: 3}, 60)) == [2, 1]  # largest first
+
+
+def test_goal_minutes_lift_a_small_goal_to_the_floor() -> None:
+    from focusdesk.rank.allocation import goal_minutes
+
+    assert goal_minutes({1: 1.0, 2: 1.0}, {1: 20, 2: 1}, 60, floor_minutes=5) == {1: 55, 2: 5}
+    assert goal_minutes({1: 1.0, 2: 1.0}, {1: 20, 2: 1}, 60) == {1: 57, 2: 3}
+
+
+@given(
+    st.lists(st.tuples(st.floats(0, 5), st.integers(0, 50)), min_size=1, max_size=8),
+    st.integers(1, 300),
+    st.integers(0, 15),
+)
+def test_goal_minutes_invariants(goals: list[tuple[float, int]], minutes: int, floor: int) -> None:
+    from focusdesk.rank.allocation import goal_minutes
+
+    weights = {n: w for n, (w, _d) in enumerate(goals)}
+    demand = {n: d for n, (_w, d) in enumerate(goals)}
+    shares = goal_minutes(weights, demand, minutes, floor_minutes=floor)
+    served = [n for n in weights if weights[n] > 0 and demand[n] > 0]
+    assert set(shares) == set(served)
+    if served:
+        assert sum(shares.values()) == minutes
+        if floor * len(served) <= minutes:
+            assert all(m >= floor for m in shares.values())

@@ -34,6 +34,11 @@ NOTES = {
 }
 
 
+GOAL = "tomato garden compost planting"
+GARDEN = ("Tomato garden plan", "Rose garden pruning", "Herb garden notes")
+"""The notes that serve GOAL."""
+
+
 def make_profile(desk: Any, root: Path, notes: dict[str, str] | None = None) -> None:
     """Write the notes into a vault, add it as a source, add a gardening goal and sync."""
     vault = root / "vault"
@@ -41,5 +46,5 @@ def make_profile(desk: Any, root: Path, notes: dict[str, str] | None = None) -> 
     for name, text in (notes or NOTES).items():
         (vault / name).write_text(text, "utf-8")
     desk.add_source("notes", str(vault), name="Notes")
-    desk.add_goal("tomato garden compost planting")
+    desk.add_goal(GOAL)
     desk.sync()

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from calibrated import calibrate, serve
+from review_helpers import GARDEN, GOAL
 
 from focusdesk.errors import KnownError
 from focusdesk.review.assemble import (
@@ -25,7 +27,8 @@ def wide() -> tuple[datetime, datetime]:
     return now - timedelta(days=1), now + timedelta(minutes=1)
 
 
-def test_review_lists_the_goals_topic_first(profile: Any) -> None:
+def test_review_lists_the_goals_topic_first(profile: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    calibrate(monkeypatch, serve(GOAL, *GARDEN))
     review = assemble_review(profile, *wide())
     entries = review.ranked_entries()
     assert {e.title for e in entries[:3]} == {
@@ -147,3 +150,56 @@ def test_a_source_that_feeds_the_top_goal_is_never_suggested_for_muting(
     assert by_name["Lists"].items == 16
     assert by_name["Lists"].ratio < 0.2  # noisy, and still not suggested:
     assert "Lists" not in [x.source_name for x in review.suggestions]
+
+
+def test_review_lists_under_a_goal_only_what_clears_its_bar(
+    profile: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calibrate(monkeypatch, serve(GOAL, *GARDEN))
+    review = assemble_review(profile, *wide())
+    [group] = review.groups
+    assert {e.title for e in group.entries} == set(GARDEN)  # not the tax or guitar notes
+    assert group.total == 3
+    assert group.weak == 4
+    assert group.weak_text == "4 more matched this goal weakly"
+
+
+def test_a_goal_nothing_clears_lists_nothing_and_says_so(
+    profile: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calibrate(monkeypatch, {})
+    review = assemble_review(profile, *wide())
+    [group] = review.groups
+    assert group.entries == []
+    assert group.weak_text == "7 matched this goal weakly"
+
+
+def ranked(seat: int | None, calibrated: dict[int, float]) -> Any:
+    from focusdesk.records import RankedItem
+
+    return RankedItem(
+        item_id=1,
+        source_id=1,
+        source_kind="notes",
+        source_name="Notes",
+        external_id="a.md",
+        title="a",
+        author=None,
+        published_at=None,
+        status="new",
+        score=0.5,
+        goal_id=seat,
+        goal_title=None,
+        evidence="",
+        evidence_span=None,
+        calibrated=calibrated,
+    )
+
+
+def test_filed_under_the_seat_the_best_goal_served_or_counted_as_weak() -> None:
+    from focusdesk.review.assemble import filed_under
+
+    assert filed_under(ranked(1, {1: 0.7, 2: 0.9})) == (1, True)  # its seat, which it serves
+    assert filed_under(ranked(1, {1: 0.3, 2: 0.6, 3: 0.8})) == (3, True)  # best served
+    assert filed_under(ranked(1, {1: 0.3, 2: 0.4})) == (1, False)  # weak: counted only
+    assert filed_under(ranked(2, {})) == (2, True)  # ranked without calibration

@@ -6,12 +6,17 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from calibrated import calibrate, serve
+from review_helpers import GARDEN, GOAL
+
 from focusdesk.review.assemble import assemble_review
 from focusdesk.review.export import focus_chart_png, sn_chart_png, to_html, to_markdown
 from focusdesk.review.stats import GoalFocus, SourceSignal
 
 
-def test_html_is_self_contained(profile: Any) -> None:
+def test_html_is_self_contained(profile: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    calibrate(monkeypatch, serve(GOAL, *GARDEN))
     now = datetime.now(UTC)
     review = assemble_review(profile, now - timedelta(days=1), now + timedelta(minutes=1))
     review.focus = [GoalFocus(1, "garden", 30, 20, {"2026-11-21": 20.0})]
@@ -24,7 +29,10 @@ def test_html_is_self_contained(profile: Any) -> None:
     assert "Tomato garden plan" in page
 
 
-def test_markdown_has_groups_summaries_and_totals(profile: Any) -> None:
+def test_markdown_has_groups_summaries_and_totals(
+    profile: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calibrate(monkeypatch, serve(GOAL, *GARDEN))
     now = datetime.now(UTC)
     review = assemble_review(profile, now - timedelta(days=1), now + timedelta(minutes=1))
     md = to_markdown(review)
@@ -42,3 +50,14 @@ def test_charts_are_png() -> None:
     assert sn is not None
     assert sn.startswith(b"\x89PNG")
     assert focus_chart_png([], []) is None
+
+
+def test_export_says_how_many_matched_a_goal_weakly(
+    profile: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calibrate(monkeypatch, serve(GOAL, *GARDEN))
+    now = datetime.now(UTC)
+    review = assemble_review(profile, now - timedelta(days=1), now + timedelta(minutes=1))
+    assert review.groups[0].weak == 4  # the tax and guitar notes
+    assert "- _4 more matched this goal weakly_" in to_markdown(review)
+    assert '<p class="weak">4 more matched this goal weakly</p>' in to_html(review)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from review_helpers import NOTES
+from calibrated import calibrate, serve
+from review_helpers import GARDEN, GOAL, NOTES
 
 from focusdesk.cli import main
 
@@ -23,7 +24,7 @@ def make_cli_profile(tmp_path: Path) -> Path:
 
     desk = FocusDesk(resolve_paths(data), encoder=FakeEncoder())  # type: ignore[arg-type]
     desk.add_source("notes", str(vault), name="Notes")
-    desk.add_goal("tomato garden compost planting")
+    desk.add_goal(GOAL)
     desk.sync()
     desk.close()
     return data
@@ -41,6 +42,7 @@ def test_cli_review_markdown_and_html(tmp_path: Path, capsys: Any, monkeypatch: 
         real_init(self, paths, settings, encoder or FakeEncoder())
 
     monkeypatch.setattr(focusdesk.app.FocusDesk, "__init__", init)
+    calibrate(monkeypatch, serve(GOAL, *GARDEN))
     assert main(["--data-dir", str(data), "review", "--since", "7d"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("# Review ")
