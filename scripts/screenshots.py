@@ -172,6 +172,15 @@ def settle(ms: int = 300) -> None:
     loop.exec()
 
 
+def settle_weights(window: Any, timeout_s: float = 120.0) -> None:
+    """Wait until the reader shades the shown item's passages (computed in the background)."""
+    deadline = time.monotonic() + timeout_s
+    while window.passage_weights.pending is not None and time.monotonic() < deadline:
+        settle(50)
+    if window.passage_weights.pending is not None:
+        log.warning("the passage weights did not arrive in %.0f s", timeout_s)
+
+
 def save(widget: QWidget, out: Path, name: str) -> None:
     settle()
     widget.grab().save(str(out / name))
@@ -251,6 +260,7 @@ def why_scene(window: Any, items: list[Any]) -> bool:
     if mail is None or not window.select_item(mail.item_id):
         return False
     window.set_why_visible(True)
+    settle_weights(window)
     return True
 
 
@@ -479,6 +489,7 @@ def _select_titled(window: Any, title: str) -> bool:
 def shoot_reader_note(window: Any, out: Path, name: str, title: str | None = None) -> None:
     """The reader with a rendered Markdown note (the showcase note unless ``title``)."""
     if _select_titled(window, title or "Aeris v2 launch checklist"):
+        settle_weights(window)
         save(window, out, name)
 
 
@@ -489,6 +500,7 @@ def shoot_reader_newsletter(window: Any, out: Path, name: str) -> None:
             window.select_item(item.item_id)
             if not window.reader_pane.showing_formatted:
                 log.warning("the newsletter is shown as plain text")
+            settle_weights(window)
             save(window, out, name)
             return
     log.warning("the newsletter is not in the inbox")
@@ -522,6 +534,10 @@ def shoot_reader(
             if vault_note:
                 shoot_reader_note(window, out, f"reader-vault-note-{tag}.png", vault_note)
             shoot_reader_newsletter(window, out, f"reader-newsletter-{tag}.png")
+            if width >= 1400:
+                window.set_why_visible(True)  # the Why panel's passages beside the shading
+                shoot_reader_newsletter(window, out, f"reader-why-{tag}.png")
+                window.set_why_visible(False)
     window.close()
     desk.close()
 

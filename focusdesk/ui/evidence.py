@@ -11,7 +11,7 @@ way. Pure Python, no Qt.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
@@ -78,6 +78,8 @@ def _close(left: object, right: object) -> bool:
 
 MIN_STRENGTH = 0.12
 """Passages weighed less than this share of the heaviest one are left unshaded."""
+WHOLE_ITEM = 0.8
+"""A lone shade over this share of the text would point at nothing: it is not painted."""
 _SEARCH_SLACK = 4000
 """A passage is looked for this far (plus four times its length) past the previous one."""
 
@@ -91,7 +93,8 @@ class Shade:
     start: int
     end: int
     strength: float
-    """The passage's weight as a share of the heaviest passage's (1 for the heaviest)."""
+    """The passage's weight as a share of the heaviest passage's (1 for the heaviest);
+    0: located (anchors, scrolling) but not painted."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,19 @@ class EvidenceMarks:
     def evidence(self) -> tuple[int, int] | None:
         best = max(self.shades, key=lambda s: s.strength, default=None)
         return (best.start, best.end) if best is not None else None
+
+
+def unpaint_whole_item(marks: EvidenceMarks, shown: str) -> EvidenceMarks:
+    """The marks, with a lone shade that covers most of the text left unpainted.
+
+    Shading nearly all of a short item says nothing; the sentence mark still points.
+    """
+    if len(marks.shades) != 1:
+        return marks
+    shade = marks.shades[0]
+    if shade.end - shade.start < WHOLE_ITEM * len(shown.strip()):
+        return marks
+    return EvidenceMarks((replace(shade, strength=0.0),), marks.sentence)
 
 
 def _find_after(shown: str, text: str, pos: int) -> tuple[int, int] | None:

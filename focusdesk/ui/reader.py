@@ -39,7 +39,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from focusdesk.rank.standing import item_standing
 from focusdesk.records import ItemDetail, RankedItem
 
-from .evidence import EvidenceMarks, Shade, find_evidence, locate_marks
+from .evidence import EvidenceMarks, Shade, find_evidence, locate_marks, unpaint_whole_item
 from .remote_content import MAX_IMAGES, present_images, remote_urls
 from .shading import SENTENCE_BACKGROUND, SENTENCE_FOREGROUND, mark_range, passage_shade
 from .style import muted_colour
@@ -123,7 +123,7 @@ def shaded_html(text: str, marks: EvidenceMarks | None, tint: Tint) -> str:
         return _esc(text)
     cuts: list[tuple[int, int, str]] = []  # (start, end, css) in text order
     for shade in marks.shades:
-        style = f"background-color:{tint(shade.strength)};"
+        style = f"background-color:{tint(shade.strength)};" if shade.strength > 0 else ""
         sentence = marks.sentence
         if sentence is not None and shade.start <= sentence[0] < sentence[1] <= shade.end:
             cuts.append((shade.start, sentence[0], style))
@@ -143,7 +143,7 @@ def shaded_html(text: str, marks: EvidenceMarks | None, tint: Tint) -> str:
             out.append(f"<a name='{PASSAGE_ANCHOR.format(starts.pop(a))}'></a>")
         if a == anchor:
             out.append(f"<a name='{EVIDENCE_ANCHOR}'></a>")
-        out.append(f"<span style='{style}'>{_esc(text[a:b])}</span>")
+        out.append(f"<span style='{style}'>{_esc(text[a:b])}</span>" if style else _esc(text[a:b]))
         pos = b
     out.append(_esc(text[pos:]))
     return "".join(out)
@@ -186,7 +186,8 @@ def render_header_html(
             if len(evidence) > EVIDENCE_BLOCK_CHARS:
                 evidence = evidence[:EVIDENCE_BLOCK_CHARS].rsplit(" ", 1)[0] + " …"
             found = find_evidence(evidence, sentence) if sentence else None
-            marks = EvidenceMarks((Shade(-1, 0, len(evidence), 1.0),), found)
+            # The block is the passage: shaded only while no sentence points inside it.
+            marks = EvidenceMarks((Shade(-1, 0, len(evidence), 0.0 if found else 1.0),), found)
             parts.append(
                 f"<p style='color:{muted}; margin-bottom:2px'><b>Evidence</b></p>"
                 f"<p style='margin-top:0; white-space:pre-wrap'>"
@@ -457,14 +458,16 @@ class ReaderView(QTextBrowser):
         if self.weights is not None:
             marks = locate_marks(shown, self.weights, same_text=same_text)
             if marks.shades:
-                return marks
+                return unpaint_whole_item(marks, shown)
         evidence = ranked.evidence.strip() if ranked is not None else ""
         if not evidence:
             return None
         if same_text:
-            return fallback_marks(detail, ranked)
-        span = find_evidence(shown, evidence)
-        return EvidenceMarks((Shade(-1, span[0], span[1], 1.0),), None) if span else None
+            found = fallback_marks(detail, ranked)
+        else:
+            span = find_evidence(shown, evidence)
+            found = EvidenceMarks((Shade(-1, span[0], span[1], 1.0),), None) if span else None
+        return unpaint_whole_item(found, shown) if found is not None else None
 
     def _set_found(self, ranked: RankedItem | None, marks: EvidenceMarks | None) -> None:
         self.marks = marks
@@ -550,5 +553,5 @@ class ReaderView(QTextBrowser):
                 shade_names = [PASSAGE_ANCHOR.format(shade.index)] if shade.index >= 0 else []
                 if marks.sentence is None and shade.start == anchor:
                     shade_names.append(EVIDENCE_ANCHOR)
-            colour = passage_shade(self.palette(), shade.strength)
+            colour = passage_shade(self.palette(), shade.strength) if shade.strength > 0 else None
             mark_range(doc, start + shade.start, start + shade.end, colour, anchors=shade_names)

@@ -62,12 +62,13 @@ def mark_range(
     document: QTextDocument,
     start: int,
     end: int,
-    background: QColor,
+    background: QColor | None,
     *,
     foreground: QColor | None = None,
     anchors: Sequence[str] = (),
 ) -> None:
-    """Set the background of the text in ``start:end`` (document positions).
+    """Set the background of the text in ``start:end`` (document positions); None: only
+    name the anchors.
 
     Fragment by fragment, within blocks only, so that table cells keep their own fill;
     a fragment with a background of its own keeps it. ``foreground`` recolours the
@@ -87,12 +88,13 @@ def mark_range(
             it += 1
         block = block.next()
     fmt = QTextCharFormat()
-    fmt.setBackground(QBrush(background))
+    if background is not None:
+        fmt.setBackground(QBrush(background))
     if foreground is not None:
         fmt.setForeground(QBrush(foreground))
     cursor = QTextCursor(document)
     for a, b, own in pieces:
-        if not own:
+        if not own and background is not None:
             cursor.setPosition(a)
             cursor.setPosition(b, QTextCursor.MoveMode.KeepAnchor)
             cursor.mergeCharFormat(fmt)

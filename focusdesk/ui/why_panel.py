@@ -178,6 +178,14 @@ class WhyPanel(QScrollArea):
             matched.setToolTip(facet)
             layout.addWidget(matched)
 
+        if item.evidence.strip() or item.goal_id is not None:
+            layout.addSpacing(4)
+            layout.addWidget(heading(QLabel("Evidence")))
+            self._evidence_box = QVBoxLayout()
+            self._evidence_box.setSpacing(2)
+            layout.addLayout(self._evidence_box)
+            self._fill_evidence()
+
         # How the score adds up: relevance plus each prior.
         layout.addSpacing(4)
         layout.addWidget(heading(QLabel("Score")))
@@ -244,13 +252,6 @@ class WhyPanel(QScrollArea):
             grid.setColumnStretch(0, 1)
             layout.addLayout(grid)
 
-        if item.evidence.strip() or item.goal_id is not None:
-            layout.addSpacing(4)
-            layout.addWidget(heading(QLabel("Evidence")))
-            self._evidence_box = QVBoxLayout()
-            self._evidence_box.setSpacing(2)
-            layout.addLayout(self._evidence_box)
-            self._fill_evidence()
         self._add_learning()
         layout.addStretch(1)
 

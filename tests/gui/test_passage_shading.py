@@ -147,6 +147,30 @@ def test_passages_are_shaded_by_weight_and_the_sentence_is_marked(qtbot: Any) ->
     assert "Evidence" not in reader.toPlainText()
 
 
+def test_a_lone_passage_is_not_shaded_but_its_sentence_is_marked(qtbot: Any) -> None:
+    """Shading all of a short item points at nothing: only the sentence is marked."""
+    reader = ReaderView()
+    qtbot.addWidget(reader)
+    whole = ranked(TEXT, evidence_span=(0, len(TEXT)))
+    reader.show_item(detail(), whole)
+    assert reader.evidence_found is True
+    assert colour_of(reader.document(), "Board deck.") == ""
+    s0 = TEXT.index(SENTENCE)
+    one = ItemEvidence(
+        7,
+        1,
+        (PassageWeight(1, 0, 0, len(TEXT), TEXT, 1.0),),
+        0,
+        SentenceMatch(s0, s0 + len(SENTENCE), SENTENCE, 0.8),
+        None,
+    )
+    assert reader.set_weights(one)
+    doc = reader.document()
+    assert colour_of(doc, SENTENCE) == SENTENCE_BACKGROUND
+    assert colour_of(doc, "Board deck.") == ""
+    assert colour_of(doc, "Lunch is at noon") == ""
+
+
 def test_weights_for_another_item_or_goal_are_ignored(qtbot: Any) -> None:
     reader = ReaderView()
     qtbot.addWidget(reader)
@@ -191,6 +215,10 @@ Intro words about nothing in particular here.
 > Buy the *JR pass* before leaving, see [[Kyoto]] and `jr-pass.pdf`.
 
 The rest of the note talks about packing.
+
+Packing list for the whole trip, written down early so that nothing is forgotten on the
+day: socks, a rain jacket, the charger for the camera, a book for the long train ride
+from Tokyo, and the printed hotel bookings for every night of the stay.
 """
 
 
