@@ -19,6 +19,7 @@ window sync and rank it as on a first start, then saves to docs/screenshots/:
 - main-window-dark.png     the dark theme
 - reader-note-*.png        a Markdown note rendered (callouts, wikilinks, properties, lists)
 - reader-newsletter-*.png  an HTML newsletter whose plain part is a stub
+- reader-why-*.png         a note of several passages shaded by weight, the Why panel beside
 
 and, at 1400×900 and 1024×640, in the light and the dark theme, one PNG per scenario
 named SCENARIO-WIDTHxHEIGHT-THEME.png (e.g. inbox-1024x640-dark.png): the inbox, the
@@ -143,6 +144,9 @@ pulse can dip below the brown-out threshold. A small supercapacitor helps.</p>
  alt="Voltage during the first pulse"></p>
 <p style="font-size:small">You receive this because you subscribed at lowpower.example.org.</p>
 </body></html>"""
+
+PASSAGES_NOTE = "sleep current measurements"
+"""A demo note of three passages (reader-why-*.png)."""
 
 log = logging.getLogger("screenshots")
 
@@ -535,8 +539,9 @@ def shoot_reader(
                 shoot_reader_note(window, out, f"reader-vault-note-{tag}.png", vault_note)
             shoot_reader_newsletter(window, out, f"reader-newsletter-{tag}.png")
             if width >= 1400:
-                window.set_why_visible(True)  # the Why panel's passages beside the shading
-                shoot_reader_newsletter(window, out, f"reader-why-{tag}.png")
+                # A note of several passages, shaded by weight, with the Why panel's list.
+                window.set_why_visible(True)
+                shoot_reader_note(window, out, f"reader-why-{tag}.png", PASSAGES_NOTE)
                 window.set_why_visible(False)
     window.close()
     desk.close()

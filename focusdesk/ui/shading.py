@@ -1,7 +1,7 @@
 """Colours of the reader's evidence marks, and laying them on a rendered document.
 
-Passages are shaded with the palette's highlight colour blended into the page, more
-for a heavier passage; the tint is capped so that the palette's own text stays
+Passages are shaded with a lavender blended into the page (not the palette's highlight,
+which would read as a selection), more for a heavier passage; the tint is capped so that the palette's own text stays
 readable on it (WCAG contrast of at least 4.5:1), in light and dark themes alike.
 The best sentence is marked amber with dark text, which reads on either.
 
@@ -20,6 +20,8 @@ from .style import blend
 
 SENTENCE_BACKGROUND, SENTENCE_FOREGROUND = "#ffe27a", "#1b1b1b"
 """Amber with dark text: the best sentence, readable on light and dark palettes alike."""
+SHADE_ACCENT = "#8a6fd6"
+"""The colour passages are shaded toward: neither the selection's blue nor the amber."""
 MAX_TINT = 0.42
 """How far the heaviest passage's shade goes from the page colour toward the highlight."""
 LIGHTEST_TINT = 0.3
@@ -48,7 +50,7 @@ def passage_shade(palette: QPalette, strength: float) -> QColor:
     """The background of a passage whose weight is ``strength`` (0..1) of the heaviest's."""
     base = palette.color(QPalette.ColorRole.Base)
     text = palette.color(QPalette.ColorRole.Text)
-    accent = palette.color(QPalette.ColorRole.Highlight)
+    accent = QColor(SHADE_ACCENT)
     strength = max(0.0, min(1.0, strength))
     t = MAX_TINT * (LIGHTEST_TINT + (1 - LIGHTEST_TINT) * strength)
     colour = blend(base, accent, t)

@@ -303,7 +303,7 @@ class WhyPanel(QScrollArea):
                 else "One passage: the goal's attention is all on it."
             )
         )
-        for p in weights.top(TOP_PASSAGES):
+        for p in weights.top(TOP_PASSAGES) if n > 1 else []:
             index = weights.passages.index(p)
             share = f"{100 * p.weight:.0f} %"
             excerpt = _short(p.text, EXCERPT_CHARS) or "(the title)"
