@@ -2,7 +2,8 @@
 
 The ranker quotes its evidence from the cleaned text (Markdown marks, quotes and
 signatures removed), while the reader shows the full body. The passage is looked
-up verbatim, then ignoring whitespace, then word by word, so that ``**Aeris S2**``
+up verbatim, then ignoring whitespace, then punctuation, then word by word, so that
+``**Aeris S2**``
 in a note still matches ``Aeris S2`` in the evidence. ``locate_marks`` places every
 weighed passage and the best sentence (``focusdesk.rank.passage_weights``) the same
 way. Pure Python, no Qt.
@@ -38,6 +39,13 @@ def find_evidence(body: str, evidence: str) -> tuple[int, int] | None:
         match = re.search(r"\s+".join(re.escape(w) for w in words), body)
         if match is not None:
             return match.start(), match.end()
+        # The same words in order with only punctuation or marks between: a linear search
+        # that spares the word alignment below in the common case.
+        tokens = _WORD.findall(evidence)
+        if tokens:
+            match = re.search(r"\W+".join(re.escape(t) for t in tokens), body)
+            if match is not None:
+                return match.start(), match.end()
     return align_words(body, evidence)
 
 
@@ -80,8 +88,8 @@ MIN_STRENGTH = 0.12
 """Passages weighed less than this share of the heaviest one are left unshaded."""
 WHOLE_ITEM = 0.8
 """A lone shade over this share of the text would point at nothing: it is not painted."""
-_SEARCH_SLACK = 4000
-"""A passage is looked for this far (plus four times its length) past the previous one."""
+_SEARCH_SLACK = 1500
+"""A passage is looked for this far (plus twice its length) past the previous one."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,7 @@ def unpaint_whole_item(marks: EvidenceMarks, shown: str) -> EvidenceMarks:
 
 
 def _find_after(shown: str, text: str, pos: int) -> tuple[int, int] | None:
-    window = shown[pos : pos + 4 * len(text) + _SEARCH_SLACK]
+    window = shown[pos : pos + 2 * len(text) + _SEARCH_SLACK]
     found = find_evidence(window, text)
     return (pos + found[0], pos + found[1]) if found is not None else None
 

@@ -1,8 +1,9 @@
 """Colours of the reader's evidence marks, and laying them on a rendered document.
 
 Passages are shaded with a lavender blended into the page (not the palette's highlight,
-which would read as a selection), more for a heavier passage; the tint is capped so that the palette's own text stays
-readable on it (WCAG contrast of at least 4.5:1), in light and dark themes alike.
+which would read as a selection), more for a heavier passage; the tint is capped so
+that the palette's own text stays readable on it (WCAG contrast of at least 4.5:1),
+in light and dark themes alike.
 The best sentence is marked amber with dark text, which reads on either.
 
 On a rendered note or HTML mail only the text's background is set, fragment by
