@@ -3,8 +3,7 @@
 The ranker quotes its evidence from the cleaned text (Markdown marks, quotes and
 signatures removed), while the reader shows the full body. The passage is looked
 up verbatim, then ignoring whitespace, then punctuation, then word by word, so that
-``**Aeris S2**``
-in a note still matches ``Aeris S2`` in the evidence. ``locate_marks`` places every
+``**Aeris S2**`` in a note still matches ``Aeris S2`` in the evidence. ``locate_marks`` places every
 weighed passage and the best sentence (``focusdesk.rank.passage_weights``) the same
 way. Pure Python, no Qt.
 """
