@@ -353,3 +353,46 @@ def test_the_window_weighs_the_item_read_in_the_background(
     qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert reader.weights is not None
     assert reader.weights.item_id == other
+
+
+def test_moving_on_cancels_the_request_left_behind(qtbot: Any) -> None:
+    import threading
+
+    from focusdesk.progress import CancelToken
+    from focusdesk.ui.passage_loader import PassageWeightsLoader
+    from focusdesk.ui.worker import TaskManager
+
+    tasks = TaskManager()
+    started, release = threading.Event(), threading.Event()
+    asked: list[tuple[int, int]] = []
+    cancelled: list[int] = []
+
+    def explain(item_id: int, goal_id: int, cancel: CancelToken) -> ItemEvidence:
+        asked.append((item_id, goal_id))
+        if item_id == 1:
+            started.set()
+            while not release.wait(0.01):
+                if cancel.cancelled:
+                    cancelled.append(item_id)
+                    cancel.raise_if_cancelled()
+        return ItemEvidence(item_id, goal_id, (), None, None, None)
+
+    loader = PassageWeightsLoader(tasks, explain)
+    arrived: list[ItemEvidence] = []
+    loader.weights_did_arrive.connect(arrived.append)
+    try:
+        loader.request(1, 5)
+        assert started.wait(5)
+        loader.request(1, 5)  # the same request in flight is not asked twice
+        loader.request(2, 5)  # the reader moved on: item 1's request is cancelled
+        assert loader.pending == (2, 5)
+        qtbot.waitUntil(lambda: not tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+        assert cancelled == [1]
+        assert asked == [(1, 5), (2, 5)]
+        assert [(w.item_id, w.goal_id) for w in arrived] == [(2, 5)]
+        loader.request(3, None)  # no goal to weigh for: nothing is asked
+        assert loader.pending is None
+        assert asked == [(1, 5), (2, 5)]
+    finally:
+        release.set()
+        tasks.shutdown()
