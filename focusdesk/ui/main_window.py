@@ -493,6 +493,7 @@ class MainWindow(QMainWindow):
         self._rank_timer.stop()
         self._wake_timer.stop()
         self.learning.timer.stop()
+        self.passage_weights.cancel()
         self.tasks.cancel_all()
         self.prompter_release()
         self.hide()  # gone at once, even while a batch of encoding finishes

@@ -3,7 +3,8 @@
 The reader asks for the weights of the item it shows, for the goal its row is shown
 for; the work (``FocusDesk.explain_item``: sentence vectors on demand) runs on the
 window's task runner, so it never blocks the UI and never overlaps the encoder's other
-users. Moving to another item cancels the request for the previous one.
+users. A request starts after a short pause (`REQUEST_DELAY_MS`), so that items flicked
+past with J/K are not weighed; moving to another item cancels the previous request.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from focusdesk.progress import CancelToken
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Explain = Callable[[int, int, CancelToken], "ItemEvidence"]
+REQUEST_DELAY_MS = 150
+"""The reader must rest on an item this long before its passages are weighed."""
 
 
 class PassageWeightsLoader(QObject):
@@ -40,11 +43,15 @@ class PassageWeightsLoader(QObject):
         self._explain = explain
         self._job: Job | None = None
         self._wanted: tuple[int, int] | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REQUEST_DELAY_MS)
+        self._timer.timeout.connect(self._start)
 
     @property
     def pending(self) -> tuple[int, int] | None:
-        """(item id, goal id) being computed, or None."""
-        return self._wanted if self._job is not None else None
+        """(item id, goal id) waiting to start or being computed, or None."""
+        return self._wanted if self._job is not None or self._timer.isActive() else None
 
     def request(self, item_id: int, goal_id: int | None) -> None:
         """Ask for the weights of ``item_id`` for ``goal_id``; None only cancels."""
@@ -55,6 +62,12 @@ class PassageWeightsLoader(QObject):
         if wanted is None:
             return
         self._wanted = wanted
+        self._timer.start()
+
+    def _start(self) -> None:
+        wanted = self._wanted
+        if wanted is None:
+            return
         explain = self._explain
 
         def work(_progress: Any, cancel: CancelToken) -> ItemEvidence:
@@ -69,16 +82,17 @@ class PassageWeightsLoader(QObject):
                 self.weights_did_fail.emit(wanted[0], message)
 
         def finished() -> None:
-            if self._job is job:
+            if self._job is not None and self._job.done:
                 self._job = None
 
         job = self.tasks.run(
             work, on_done=done, on_error=failed, on_finished=finished, name="passage weights"
         )
-        self._job = job
+        self._job = None if job.done else job  # a pool that runs tasks inline is done already
 
     def cancel(self) -> None:
         """Drop the request in flight (a queued one never starts)."""
+        self._timer.stop()
         if self._job is not None:
             self._job.cancel()
         self._job = None

@@ -350,9 +350,10 @@ def test_the_window_weighs_the_item_read_in_the_background(
     window.select_row(1)
     other = window.current_item_id()
     assert window.passage_weights.pending in (None, (other, window.current_item().goal_id))
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
-    assert reader.weights is not None
-    assert reader.weights.item_id == other
+    qtbot.waitUntil(
+        lambda: reader.weights is not None and reader.weights.item_id == other,
+        timeout=SIGNAL_TIMEOUT_MS,
+    )
 
 
 def test_moving_on_cancels_the_request_left_behind(qtbot: Any) -> None:
@@ -382,17 +383,23 @@ def test_moving_on_cancels_the_request_left_behind(qtbot: Any) -> None:
     loader.weights_did_arrive.connect(arrived.append)
     try:
         loader.request(1, 5)
-        assert started.wait(5)
+        assert loader.pending == (1, 5)  # starts once the reader rests on the item
+        qtbot.waitUntil(started.is_set, timeout=SIGNAL_TIMEOUT_MS)
         loader.request(1, 5)  # the same request in flight is not asked twice
         loader.request(2, 5)  # the reader moved on: item 1's request is cancelled
         assert loader.pending == (2, 5)
+        qtbot.waitUntil(lambda: bool(arrived), timeout=SIGNAL_TIMEOUT_MS)
         qtbot.waitUntil(lambda: not tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
         assert cancelled == [1]
         assert asked == [(1, 5), (2, 5)]
         assert [(w.item_id, w.goal_id) for w in arrived] == [(2, 5)]
         loader.request(3, None)  # no goal to weigh for: nothing is asked
         assert loader.pending is None
-        assert asked == [(1, 5), (2, 5)]
+        # Items flicked past (J J J) are never weighed: only the one the reader rests on.
+        for item_id in (4, 5, 6):
+            loader.request(item_id, 5)
+        qtbot.waitUntil(lambda: len(arrived) == 2, timeout=SIGNAL_TIMEOUT_MS)
+        assert asked == [(1, 5), (2, 5), (6, 5)]
     finally:
         release.set()
         tasks.shutdown()
