@@ -357,6 +357,8 @@ class ReaderView(QTextBrowser):
         _, ranked = self._shown
         if ranked is not None and ranked.goal_id != weights.goal_id:
             return False
+        if weights == self.weights:
+            return True  # the same weights again (a re-rank that changed nothing here)
         untouched = self.verticalScrollBar().value() == self._auto_scroll
         self.weights = weights
         self._render()

@@ -260,6 +260,8 @@ class WhyPanel(QScrollArea):
         item = self.item
         if item is None or weights.item_id != item.item_id or weights.goal_id != item.goal_id:
             return False
+        if weights == self.weights and self.passage_labels:
+            return True  # already listed
         self.weights = weights
         self._fill_evidence()
         return True
