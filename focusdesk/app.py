@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from focusdesk.rank.index import VectorIndex
     from focusdesk.rank.learning import TrainResult
     from focusdesk.rank.learning_status import LearningStatus
+    from focusdesk.rank.passage_weights import ItemEvidence, PassageExplainer
     from focusdesk.rank.ranker import Ranker
     from focusdesk.review.assemble import Review
     from focusdesk.search import SearchHit
@@ -80,6 +81,7 @@ class FocusDesk:
         self._triage: Triage | None = None
         self._focus: FocusService | None = None
         self._learner: AutoLearner | None = None
+        self._explainer: PassageExplainer | None = None
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, encoder: Encoder | None = None) -> FocusDesk:
@@ -429,6 +431,17 @@ class FocusDesk:
             cancel=cancel,
             conversations=conversations,
         )
+
+    def explain_item(
+        self, item_id: int, goal_id: int, *, cancel: CancelToken | None = None
+    ) -> ItemEvidence:
+        """Each passage's attention weight for ``goal_id`` and the best sentence of the
+        evidence passage (sentence vectors computed on demand and cached)."""
+        if self._explainer is None:
+            from focusdesk.rank.passage_weights import PassageExplainer
+
+            self._explainer = PassageExplainer(self.ranker)
+        return self._explainer.explain(item_id, goal_id, cancel=cancel)
 
     def focus_plan(
         self,

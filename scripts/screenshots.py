@@ -19,6 +19,7 @@ window sync and rank it as on a first start, then saves to docs/screenshots/:
 - main-window-dark.png     the dark theme
 - reader-note-*.png        a Markdown note rendered (callouts, wikilinks, properties, lists)
 - reader-newsletter-*.png  an HTML newsletter whose plain part is a stub
+- reader-why-*.png         a note of several passages shaded by weight, the Why panel beside
 
 and, at 1400×900 and 1024×640, in the light and the dark theme, one PNG per scenario
 named SCENARIO-WIDTHxHEIGHT-THEME.png (e.g. inbox-1024x640-dark.png): the inbox, the
@@ -150,6 +151,9 @@ pulse can dip below the brown-out threshold. A small supercapacitor helps.</p>
 <p style="font-size:small">You receive this because you subscribed at lowpower.example.org.</p>
 </body></html>"""
 
+PASSAGES_NOTE = "sleep current measurements"
+"""A demo note of three passages (reader-why-*.png)."""
+
 log = logging.getLogger("screenshots")
 
 
@@ -176,6 +180,15 @@ def settle(ms: int = 300) -> None:
     loop = QEventLoop()
     QTimer.singleShot(ms, loop.quit)
     loop.exec()
+
+
+def settle_weights(window: Any, timeout_s: float = 120.0) -> None:
+    """Wait until the reader shades the shown item's passages (computed in the background)."""
+    deadline = time.monotonic() + timeout_s
+    while window.passage_weights.pending is not None and time.monotonic() < deadline:
+        settle(50)
+    if window.passage_weights.pending is not None:
+        log.warning("the passage weights did not arrive in %.0f s", timeout_s)
 
 
 def save(widget: QWidget, out: Path, name: str) -> None:
@@ -257,6 +270,7 @@ def why_scene(window: Any, items: list[Any]) -> bool:
     if mail is None or not window.select_item(mail.item_id):
         return False
     window.set_why_visible(True)
+    settle_weights(window)
     return True
 
 
@@ -526,6 +540,7 @@ def _select_titled(window: Any, title: str) -> bool:
 def shoot_reader_note(window: Any, out: Path, name: str, title: str | None = None) -> None:
     """The reader with a rendered Markdown note (the showcase note unless ``title``)."""
     if _select_titled(window, title or "Aeris v2 launch checklist"):
+        settle_weights(window)
         save(window, out, name)
 
 
@@ -536,6 +551,7 @@ def shoot_reader_newsletter(window: Any, out: Path, name: str) -> None:
             window.select_item(item.item_id)
             if not window.reader_pane.showing_formatted:
                 log.warning("the newsletter is shown as plain text")
+            settle_weights(window)
             save(window, out, name)
             return
     log.warning("the newsletter is not in the inbox")
@@ -569,6 +585,11 @@ def shoot_reader(
             if vault_note:
                 shoot_reader_note(window, out, f"reader-vault-note-{tag}.png", vault_note)
             shoot_reader_newsletter(window, out, f"reader-newsletter-{tag}.png")
+            if width >= 1400:
+                # A note of several passages, shaded by weight, with the Why panel's list.
+                window.set_why_visible(True)
+                shoot_reader_note(window, out, f"reader-why-{tag}.png", PASSAGES_NOTE)
+                window.set_why_visible(False)
     window.close()
     desk.close()
 

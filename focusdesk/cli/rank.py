@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(fd: FocusDesk, args: argparse.Namespace) -> int:
+    from focusdesk.rank.standing import item_standing
+
     ranked = fd.rank(None if args.all else max(0, args.top))
     if args.json:
         for r in ranked:
@@ -32,4 +34,7 @@ def run(fd: FocusDesk, args: argparse.Namespace) -> int:
         if r.goal_title:
             ev = " ".join(r.evidence.split())
             print(f"       goal: {r.goal_title[:60]} — “{ev[:110]}{'…' if len(ev) > 110 else ''}”")
+            standing = item_standing(r)
+            if standing:
+                print(f"       {standing}")
     return 0

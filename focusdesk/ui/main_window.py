@@ -64,6 +64,7 @@ from .inbox_model import (
 )
 from .item_actions import ItemActions
 from .learning_controller import LearningController
+from .passage_loader import PassageWeightsLoader
 from .reader_pane import ReaderPane
 from .remote_content import MAX_IMAGES, fetch_image, is_allowed
 from .search_controller import SearchController
@@ -384,6 +385,11 @@ class MainWindow(QMainWindow):
         self.reader_pane.remote_load_requested.connect(self.load_remote_content)
         self.reader_pane.remote_always_requested.connect(self.always_load_remote_content)
         self.reader_pane.note_link_activated.connect(self.open_linked_note)
+        self.passage_weights = PassageWeightsLoader(
+            self.tasks, lambda i, g, cancel: self.desk.explain_item(i, g, cancel=cancel), self
+        )
+        self.passage_weights.weights_did_arrive.connect(self.reader_pane.set_weights)
+        self.passage_weights.weights_did_fail.connect(self.reader_pane.weights_did_fail)
 
         self.centre_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.centre_splitter.setObjectName("centre_splitter")
@@ -493,6 +499,7 @@ class MainWindow(QMainWindow):
         self._rank_timer.stop()
         self._wake_timer.stop()
         self.learning.timer.stop()
+        self.passage_weights.cancel()
         self.tasks.cancel_all()
         self.prompter_release()
         self.hide()  # gone at once, even while a batch of encoding finishes
@@ -1071,6 +1078,7 @@ class MainWindow(QMainWindow):
             item_titles=self.item_title,
         )
         self.why_panel.set_vote(self.inbox_model.vote_text(item_id))
+        self.passage_weights.request(item_id, ranked.goal_id if ranked is not None else None)
         if not same:
             self.item_actions.reading_did_start(item_id)
             self.item_did_open.emit(item_id)

@@ -1,4 +1,9 @@
-"""The reader: one item, with the evidence passage highlighted.
+"""The reader: one item, each passage shaded by its attention weight, the best sentence marked.
+
+Until the passage weights for the goal the row is shown for arrive (computed in the
+background, ``set_weights``), the ranker's evidence passage is shaded alone; then
+every passage is shaded by its weight and the sentence of the evidence passage that
+matches the goal best is marked (``focusdesk.rank.passage_weights``, ``shading``).
 
 Plain text is HTML-escaped, so a message can never inject markup of its own. Sanitised
 HTML (a feed entry's or a mail's HTML part, a rendered note) is shown as HTML.
@@ -16,33 +21,43 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
+    QPalette,
     QTextBlockFormat,
-    QTextCharFormat,
     QTextCursor,
     QTextDocument,
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from focusdesk.rank.standing import item_standing
 from focusdesk.records import ItemDetail, RankedItem
 
-from .evidence import find_evidence
+from .evidence import EvidenceMarks, Shade, find_evidence, locate_marks, unpaint_whole_item
 from .reader_thread import render_thread_html
 from .remote_content import MAX_IMAGES, present_images, remote_urls
+from .shading import SENTENCE_BACKGROUND, SENTENCE_FOREGROUND, mark_range, passage_shade
 from .style import muted_colour
+
+if TYPE_CHECKING:
+    from focusdesk.rank.passage_weights import ItemEvidence
 
 log = logging.getLogger(__name__)
 
 EVIDENCE_ANCHOR = "evidence"
-MARK_BACKGROUND, MARK_FOREGROUND = "#ffe27a", "#1b1b1b"
+PASSAGE_ANCHOR = "passage-{}"
+"""Names the start of each shaded passage (by its index in ``ItemEvidence.passages``)."""
+MARK_BACKGROUND, MARK_FOREGROUND = SENTENCE_BACKGROUND, SENTENCE_FOREGROUND
 MARK_STYLE = f"background-color:{MARK_BACKGROUND}; color:{MARK_FOREGROUND};"
 """Amber highlight with dark text: readable on light and dark palettes alike."""
+Tint = Callable[[float], str]
+"""A passage's strength (0..1 of the heaviest) -> its background colour (#rrggbb)."""
 _ROOMY_TABLE = '<table cellspacing="0" cellpadding="3">'
 """Sanitised tables have no spacing of their own: Qt would set their cells edge to edge."""
 EVIDENCE_BLOCK_CHARS = 700
@@ -51,6 +66,7 @@ EVIDENCE_BLOCK_CHARS = 700
 __all__ = [
     "EVIDENCE_ANCHOR",
     "MARK_STYLE",
+    "PASSAGE_ANCHOR",
     "ReaderView",
     "evidence_range",
     "find_evidence",
@@ -92,10 +108,61 @@ def _location(url: str | None) -> str:
     return qurl.toLocalFile() if qurl.isLocalFile() else url
 
 
+def _light_tint(strength: float) -> str:
+    return passage_shade(QPalette(), strength).name()
+
+
+def fallback_marks(detail: ItemDetail, ranked: RankedItem | None) -> EvidenceMarks | None:
+    """Before the weights arrive: the ranker's evidence passage, shaded alone."""
+    span = evidence_range(detail, ranked) if ranked is not None else None
+    return EvidenceMarks((Shade(-1, span[0], span[1], 1.0),), None) if span else None
+
+
+def shaded_html(text: str, marks: EvidenceMarks | None, tint: Tint) -> str:
+    """``text`` escaped, its passages shaded and the best sentence marked, with anchors."""
+    if marks is None or not marks.shades:
+        return _esc(text)
+    cuts: list[tuple[int, int, str]] = []  # (start, end, css) in text order
+    for shade in marks.shades:
+        style = f"background-color:{tint(shade.strength)};" if shade.strength > 0 else ""
+        sentence = marks.sentence
+        if sentence is not None and shade.start <= sentence[0] < sentence[1] <= shade.end:
+            cuts.append((shade.start, sentence[0], style))
+            cuts.append((sentence[0], sentence[1], MARK_STYLE))
+            cuts.append((sentence[1], shade.end, style))
+        else:
+            cuts.append((shade.start, shade.end, style))
+    anchor = marks.anchor
+    starts = {s.start: s.index for s in marks.shades if s.index >= 0}
+    out: list[str] = []
+    pos = 0
+    for a, b, style in cuts:
+        if b <= a:
+            continue
+        out.append(_esc(text[pos:a]))
+        if a in starts:
+            out.append(f"<a name='{PASSAGE_ANCHOR.format(starts.pop(a))}'></a>")
+        if a == anchor:
+            out.append(f"<a name='{EVIDENCE_ANCHOR}'></a>")
+        out.append(f"<span style='{style}'>{_esc(text[a:b])}</span>" if style else _esc(text[a:b]))
+        pos = b
+    out.append(_esc(text[pos:]))
+    return "".join(out)
+
+
 def render_header_html(
-    detail: ItemDetail, ranked: RankedItem | None, muted: str, *, evidence_in_body: bool
+    detail: ItemDetail,
+    ranked: RankedItem | None,
+    muted: str,
+    *,
+    evidence_in_body: bool,
+    tint: Tint = _light_tint,
+    sentence: str | None = None,
 ) -> str:
-    """Title, author and source, the "Why" line, and the evidence when the body lacks it."""
+    """Title, author and source, the "Why" line, and the evidence when the body lacks it.
+
+    ``sentence`` is the best sentence of the evidence passage, marked inside that block.
+    """
     parts = [f"<h2 style='margin-bottom:2px'>{_esc(detail.title or '(untitled)')}</h2>"]
     meta = [m for m in (detail.author, detail.source_name, _format_date(detail.published_at)) if m]
     if meta:
@@ -109,34 +176,53 @@ def render_header_html(
         )
     if ranked is not None:
         goal = ranked.goal_title or "none"
+        standing = item_standing(ranked)
+        standing_html = f" · {_esc(standing.split(';')[0])}" if standing else ""
         parts.append(
             f"<p style='margin-top:8px'><b>Why:</b> best goal <b>{_esc(goal)}</b>"
-            f" · score {ranked.score:.2f}</p>"
+            f" · score {ranked.score:.2f}{standing_html}</p>"
         )
         evidence = ranked.evidence.strip()
         if not evidence_in_body and evidence:
             if len(evidence) > EVIDENCE_BLOCK_CHARS:
                 evidence = evidence[:EVIDENCE_BLOCK_CHARS].rsplit(" ", 1)[0] + " …"
+            found = find_evidence(evidence, sentence) if sentence else None
+            # The block is the passage: shaded only while no sentence points inside it.
+            marks = EvidenceMarks((Shade(-1, 0, len(evidence), 0.0 if found else 1.0),), found)
             parts.append(
                 f"<p style='color:{muted}; margin-bottom:2px'><b>Evidence</b></p>"
-                f"<p style='margin-top:0; white-space:pre-wrap'><a name='{EVIDENCE_ANCHOR}'></a>"
-                f"<span style='{MARK_STYLE}'>{_esc(evidence)}</span></p>"
+                f"<p style='margin-top:0; white-space:pre-wrap'>"
+                f"{shaded_html(evidence, marks, tint)}</p>"
             )
     parts.append("<hr/>")
     return "".join(parts)
 
 
-def render_item_html(detail: ItemDetail, ranked: RankedItem | None, muted: str) -> str:
-    """The reader's HTML for a plain-text item: header, "Why" line, then the body."""
+def render_item_html(
+    detail: ItemDetail,
+    ranked: RankedItem | None,
+    muted: str,
+    *,
+    marks: EvidenceMarks | None = None,
+    tint: Tint = _light_tint,
+    sentence: str | None = None,
+) -> str:
+    """The reader's HTML for a plain-text item: header, "Why" line, then the body.
+
+    ``marks`` place the shaded passages and the marked sentence in the body (default:
+    the ranker's evidence passage alone).
+    """
     body = detail.body or detail.text
-    span = evidence_range(detail, ranked) if ranked is not None else None
-    parts = [render_header_html(detail, ranked, muted, evidence_in_body=span is not None)]
-    if span is not None:
-        a, b = span
-        text_html = (
-            f"{_esc(body[:a])}<a name='{EVIDENCE_ANCHOR}'></a>"
-            f"<span style='{MARK_STYLE}'>{_esc(body[a:b])}</span>{_esc(body[b:])}"
+    if marks is None:
+        marks = fallback_marks(detail, ranked)
+    in_body = marks is not None and bool(marks.shades)
+    parts = [
+        render_header_html(
+            detail, ranked, muted, evidence_in_body=in_body, tint=tint, sentence=sentence
         )
+    ]
+    if in_body:
+        text_html = shaded_html(body, marks, tint)
     else:
         text_html = _esc(body) if body.strip() else f"<i style='color:{muted}'>(no text)</i>"
     parts.append(f"<div style='white-space:pre-wrap'>{text_html}</div>")
@@ -170,6 +256,11 @@ class ReaderView(QTextBrowser):
         """Every URL the view asked for and was refused (each logged once)."""
         self.item_id: int | None = None
         self.evidence_found: bool | None = None
+        self.weights: ItemEvidence | None = None
+        """The passage weights of the shown item for its row's goal, once they arrived."""
+        self.marks: EvidenceMarks | None = None
+        """What is shaded and marked in the body (positions in the shown body text)."""
+        self._auto_scroll: int | None = None
         self.remote_allowed = False
         """Whether the shown item may load its remote (http/https) images."""
         self.requested: list[str] = []
@@ -210,6 +301,8 @@ class ReaderView(QTextBrowser):
     def show_placeholder(self, text: str = "Select an item to read it.") -> None:
         self.item_id = None
         self.evidence_found = None
+        self.weights = None
+        self.marks = None
         self._forget_remote()
         self._shown = text
         self._html = None
@@ -232,15 +325,14 @@ class ReaderView(QTextBrowser):
         """
         if detail.id != self.item_id or not allow_remote:
             self._forget_remote()
+        goal = ranked.goal_id if ranked is not None else None
+        if self.weights is not None and (
+            detail.id != self.weights.item_id or goal != self.weights.goal_id
+        ):
+            self.weights = None
         self.remote_allowed = allow_remote
         self.item_id = detail.id
         self._html = html
-        if html is None:
-            self.evidence_found = (
-                evidence_range(detail, ranked) is not None
-                if ranked is not None and ranked.evidence.strip()
-                else None
-            )
         self._shown = (detail, ranked)
         if allow_remote and html is not None:
             for url in remote_urls(html)[:MAX_IMAGES]:
@@ -250,13 +342,47 @@ class ReaderView(QTextBrowser):
         self._render()
         if keep_scroll:
             return
+        self.verticalScrollBar().setValue(0)
+        if self.evidence_found:
+            self._scroll_to(EVIDENCE_ANCHOR)
+        self._auto_scroll = self.verticalScrollBar().value()
+
+    def set_weights(self, weights: ItemEvidence) -> bool:
+        """Shade the shown item's passages by ``weights`` and mark the best sentence.
+
+        Ignored (False) unless they are for the item shown. When the reader has not been
+        scrolled since the item was shown, it moves on to the marked sentence.
+        """
+        if isinstance(self._shown, str) or weights.item_id != self.item_id:
+            return False
+        _, ranked = self._shown
+        if ranked is not None and ranked.goal_id != weights.goal_id:
+            return False
+        if weights == self.weights:
+            return True  # the same weights again (a re-rank that changed nothing here)
+        untouched = self.verticalScrollBar().value() == self._auto_scroll
+        self.weights = weights
+        self._render()
+        if untouched and self.evidence_found:
+            self._scroll_to(EVIDENCE_ANCHOR)
+            self._auto_scroll = self.verticalScrollBar().value()
+        return True
+
+    def scroll_to_passage(self, index: int) -> bool:
+        """Scroll to the passage ``index`` of the weights (a click in the Why panel)."""
+        marks = self.marks
+        if marks is None or not any(s.index == index for s in marks.shades):
+            return False
+        self._scroll_to(PASSAGE_ANCHOR.format(index))
+        return True
+
+    def _scroll_to(self, anchor: str) -> None:
+        """Show ``anchor`` with some context above it, not glued to the top edge."""
         bar = self.verticalScrollBar()
         bar.setValue(0)
-        if self.evidence_found:
-            # Show the passage with some context above it, not glued to the top edge.
-            self.scrollToAnchor(EVIDENCE_ANCHOR)
-            target = bar.value() - self.viewport().height() // 3
-            bar.setValue(target if target > self.viewport().height() // 4 else 0)
+        self.scrollToAnchor(anchor)
+        target = bar.value() - self.viewport().height() // 3
+        bar.setValue(target if target > self.viewport().height() // 4 else 0)
 
     def add_remote_image(self, url: str, data: bytes) -> bool:
         """Hand over a fetched remote image; False when it is not an image we can show."""
@@ -316,7 +442,7 @@ class ReaderView(QTextBrowser):
             return
         scroll = self.verticalScrollBar().value()
         if self._html is None:
-            self.setHtml(render_item_html(*self._shown, muted))
+            self._render_text(*self._shown, muted)
         else:
             self._render_html(*self._shown, muted)
         thread = render_thread_html(self._shown[0], muted)  # the mail's conversation
@@ -327,8 +453,53 @@ class ReaderView(QTextBrowser):
             cursor.insertHtml(thread)
         self.verticalScrollBar().setValue(scroll)
 
+    def _tint(self, strength: float) -> str:
+        return passage_shade(self.palette(), strength).name()
+
+    def _sentence_text(self) -> str | None:
+        weights = self.weights
+        return weights.sentence.text if weights is not None and weights.sentence else None
+
+    def _marks(
+        self, shown: str, detail: ItemDetail, ranked: RankedItem | None, *, same_text: bool
+    ) -> EvidenceMarks | None:
+        """The weighed passages in ``shown``; until they arrive, the ranker's evidence."""
+        if self.weights is not None:
+            marks = locate_marks(shown, self.weights, same_text=same_text)
+            if marks.shades:
+                return unpaint_whole_item(marks, shown)
+        evidence = ranked.evidence.strip() if ranked is not None else ""
+        if not evidence:
+            return None
+        if same_text:
+            found = fallback_marks(detail, ranked)
+        else:
+            span = find_evidence(shown, evidence)
+            found = EvidenceMarks((Shade(-1, span[0], span[1], 1.0),), None) if span else None
+        return unpaint_whole_item(found, shown) if found is not None else None
+
+    def _set_found(self, ranked: RankedItem | None, marks: EvidenceMarks | None) -> None:
+        self.marks = marks
+        wanted = (ranked is not None and bool(ranked.evidence.strip())) or self.weights is not None
+        self.evidence_found = (marks is not None and bool(marks.shades)) if wanted else None
+
+    def _render_text(self, detail: ItemDetail, ranked: RankedItem | None, muted: str) -> None:
+        body = detail.body or detail.text
+        marks = self._marks(body, detail, ranked, same_text=body == detail.text)
+        self._set_found(ranked, marks)
+        self.setHtml(
+            render_item_html(
+                detail,
+                ranked,
+                muted,
+                marks=marks or EvidenceMarks((), None),
+                tint=self._tint,
+                sentence=self._sentence_text(),
+            )
+        )
+
     def _render_html(self, detail: ItemDetail, ranked: RankedItem | None, muted: str) -> None:
-        """Header, then the item's HTML; the evidence is looked up in the rendered text."""
+        """Header, then the item's HTML; the passages are looked up in the rendered text."""
         assert self._html is not None
         shown = present_images(
             self._html,
@@ -337,30 +508,59 @@ class ReaderView(QTextBrowser):
             failed=self.failed_images,
             requested=self.requested,
         ).replace("<table>", _ROOMY_TABLE)
-        evidence = ranked.evidence.strip() if ranked is not None else ""
         body = _InertDocument()
         body.setHtml(shown)
-        span = find_evidence(body.toRawText(), evidence) if evidence else None
-        self.evidence_found = span is not None if evidence else None
-        self.setHtml(render_header_html(detail, ranked, muted, evidence_in_body=span is not None))
+        raw0 = body.toRawText()
+        marks = self._marks(raw0, detail, ranked, same_text=False)
+        self.setHtml(
+            render_header_html(
+                detail,
+                ranked,
+                muted,
+                evidence_in_body=marks is not None and bool(marks.shades),
+                tint=self._tint,
+                sentence=self._sentence_text(),
+            )
+        )
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertBlock(QTextBlockFormat())  # below the rule, not inside its block
         start = cursor.position()
         cursor.insertHtml(shown)
-        if span is None:
+        if marks is None or not marks.shades:
+            self._set_found(ranked, marks)
             return
         raw = self.document().toRawText()[start:]
-        found = find_evidence(raw, evidence)
-        if found is None:
-            self.evidence_found = False
+        if raw != raw0:
+            marks = self._marks(raw, detail, ranked, same_text=False)
+        self._set_found(ranked, marks)
+        if marks is None:
             return
-        mark = QTextCharFormat()
-        mark.setBackground(QColor(MARK_BACKGROUND))
-        mark.setForeground(QColor(MARK_FOREGROUND))
-        mark.setAnchor(True)
-        mark.setAnchorNames([EVIDENCE_ANCHOR])
-        highlight = QTextCursor(self.document())
-        highlight.setPosition(start + found[0])
-        highlight.setPosition(start + found[1], QTextCursor.MoveMode.KeepAnchor)
-        highlight.mergeCharFormat(mark)
+        doc = self.document()
+        names: list[str] = []
+        if marks.sentence is not None:
+            # The sentence first: the shades then leave text with a background alone.
+            a, b = marks.sentence
+            names = [EVIDENCE_ANCHOR] + [
+                PASSAGE_ANCHOR.format(s.index)
+                for s in marks.shades
+                if s.start == a and s.index >= 0  # one name list per character
+            ]
+            mark_range(
+                doc,
+                start + a,
+                start + b,
+                QColor(SENTENCE_BACKGROUND),
+                foreground=QColor(SENTENCE_FOREGROUND),
+                anchors=names,
+            )
+        anchor = marks.anchor
+        for shade in marks.shades:
+            if marks.sentence is not None and shade.start == marks.sentence[0]:
+                shade_names: list[str] = []
+            else:
+                shade_names = [PASSAGE_ANCHOR.format(shade.index)] if shade.index >= 0 else []
+                if marks.sentence is None and shade.start == anchor:
+                    shade_names.append(EVIDENCE_ANCHOR)
+            colour = passage_shade(self.palette(), shade.strength) if shade.strength > 0 else None
+            mark_range(doc, start + shade.start, start + shade.end, colour, anchors=shade_names)

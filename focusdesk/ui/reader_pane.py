@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -21,6 +22,9 @@ from .reader import ReaderView
 from .reader_body import Bodies, item_bodies
 from .remote_content import RemoteContentBar, describe_failures, sender_key
 from .why_panel import WhyPanel
+
+if TYPE_CHECKING:
+    from focusdesk.rank.passage_weights import ItemEvidence
 
 
 class FormatBar(QWidget):
@@ -103,6 +107,7 @@ class ReaderPane(QWidget):
             lambda: self.remote_always_requested.emit(self.sender_key or "")
         )
         self.format_bar.format_chosen.connect(self.set_formatted)
+        self.why.passage_activated.connect(self.reader.scroll_to_passage)
         self.reader.note_link_activated.connect(self._on_link)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -169,6 +174,18 @@ class ReaderPane(QWidget):
         self.format_bar.set_formatted(formatted)
         self.format_bar.setVisible(bodies.can_toggle)
         self.why.show_item(ranked, goal_titles, item_titles)
+
+    def set_weights(self, weights: ItemEvidence) -> None:
+        """The shown item's passage weights arrived: shade the reader, list them in Why."""
+        if self.detail is None or weights.item_id != self.detail.id:
+            return
+        self.reader.set_weights(weights)
+        self.why.set_weights(weights)
+
+    def weights_did_fail(self, item_id: int, message: str) -> None:
+        """The passages of ``item_id`` could not be weighed (the reader keeps its evidence)."""
+        if self.detail is not None and self.detail.id == item_id:
+            self.why.set_weights_error(item_id, message)
 
     def set_formatted(self, formatted: bool) -> None:
         """Show the item formatted (True) or as plain text (False), when it has both."""

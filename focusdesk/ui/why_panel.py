@@ -2,8 +2,11 @@
 
 The best goal and the facet of it that matched, how the score adds up (relevance
 plus each prior: recency, source, sender, repetition), the story it stands for, the
-relevance to every goal as bars, and the evidence passage. Fields the ranker does
-not provide are left out. Last, what ranks at all: the learning status in words
+relevance to every goal as bars, its calibrated standing for the goal it is shown
+for in words ("top 2 % for this goal"), and the evidence: the three passages the goal
+attended to most, with their weights (a click scrolls the reader there), and the
+sentence that matches the goal best. Fields the ranker does not provide are left out.
+Last, what ranks at all: the learning status in words
 (``LearningStatus.lines()``, the same text as the status bar's tooltip and
 ``scorer status``).
 """
@@ -14,7 +17,7 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -26,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from focusdesk.rank.standing import item_standing
 from focusdesk.records import RankedItem
 
 from .inbox_model import story_size
@@ -33,8 +37,11 @@ from .style import MutedLabel, heading
 
 if TYPE_CHECKING:
     from focusdesk.rank.learning_status import LearningStatus
+    from focusdesk.rank.passage_weights import ItemEvidence
 
 FACET_CHARS = 120
+TOP_PASSAGES = 3
+EXCERPT_CHARS = 140
 PRIOR_NAMES = {
     "recency": "Recency",
     "source": "Source",
@@ -92,6 +99,9 @@ class ValueBar(QWidget):
 class WhyPanel(QScrollArea):
     """Explains the selected item's rank; rebuilt for every item (a few rows)."""
 
+    passage_activated = Signal(int)
+    """A passage of the list was clicked: its index in ``ItemEvidence.passages``."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Why this item")
@@ -105,6 +115,11 @@ class WhyPanel(QScrollArea):
         self.learning: LearningStatus | None = None
         """Which scorer ranks and what it learnt; shown under every item."""
         self.learning_label: QLabel | None = None
+        self.weights: ItemEvidence | None = None
+        """The passage weights shown (None: still being weighed, or no goal)."""
+        self.passage_labels: list[QLabel] = []
+        self._evidence_box: QVBoxLayout | None = None
+        self._weights_error: str | None = None
         self._content = QWidget()
         self._layout = QVBoxLayout(self._content)
         self._layout.setContentsMargins(10, 10, 10, 10)
@@ -124,6 +139,12 @@ class WhyPanel(QScrollArea):
         item_titles: Callable[[int], str | None] | None = None,
     ) -> None:
         """Explain ``item``; ``goal_titles`` names its goals, ``item_titles`` its story's items."""
+        w = self.weights
+        if w is not None and (
+            item is None or (w.item_id, w.goal_id) != (item.item_id, item.goal_id)
+        ):
+            self.weights = None
+        self._weights_error = None
         self.item = item
         self._clear()
         layout = self._layout
@@ -139,6 +160,12 @@ class WhyPanel(QScrollArea):
         best.setTextFormat(Qt.TextFormat.RichText)
         best.setWordWrap(True)
         layout.addWidget(best)
+        standing = item_standing(item)
+        if standing:
+            label = QLabel(standing[0].upper() + standing[1:])
+            label.setObjectName("why_standing")
+            label.setWordWrap(True)
+            layout.addWidget(label)
         self.vote_label = QLabel("")
         self.vote_label.setObjectName("why_vote")
         self.vote_label.setWordWrap(True)
@@ -150,6 +177,14 @@ class WhyPanel(QScrollArea):
             matched.setWordWrap(True)
             matched.setToolTip(facet)
             layout.addWidget(matched)
+
+        if item.evidence.strip() or item.goal_id is not None:
+            layout.addSpacing(4)
+            layout.addWidget(heading(QLabel("Evidence")))
+            self._evidence_box = QVBoxLayout()
+            self._evidence_box.setSpacing(2)
+            layout.addLayout(self._evidence_box)
+            self._fill_evidence()
 
         # How the score adds up: relevance plus each prior.
         layout.addSpacing(4)
@@ -217,15 +252,81 @@ class WhyPanel(QScrollArea):
             grid.setColumnStretch(0, 1)
             layout.addLayout(grid)
 
-        if item.evidence.strip():
-            layout.addSpacing(4)
-            layout.addWidget(heading(QLabel("Evidence")))
-            quote = MutedLabel(f"“{_short(' '.join(item.evidence.split()), 280)}”")
-            quote.setWordWrap(True)
-            quote.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            layout.addWidget(quote)
         self._add_learning()
         layout.addStretch(1)
+
+    def set_weights(self, weights: ItemEvidence) -> bool:
+        """Show the passages the goal attended to most; False when not for the item shown."""
+        item = self.item
+        if item is None or weights.item_id != item.item_id or weights.goal_id != item.goal_id:
+            return False
+        if weights == self.weights and self.passage_labels:
+            return True  # already listed
+        self.weights = weights
+        self._fill_evidence()
+        return True
+
+    def set_weights_error(self, item_id: int, message: str) -> None:
+        """The passages of ``item_id`` could not be weighed: say so instead of "Weighing…"."""
+        item = self.item
+        if item is None or item.item_id != item_id or self._evidence_box is None:
+            return
+        self._weights_error = message
+        self._fill_evidence()
+
+    def _fill_evidence(self) -> None:
+        box, item = self._evidence_box, self.item
+        if box is None or item is None:
+            return
+        _clear_layout(box)
+        self.passage_labels = []
+        weights = self.weights
+        if weights is None or not weights.passages:
+            if item.evidence.strip():
+                quote = MutedLabel(f"“{_short(' '.join(item.evidence.split()), 280)}”")
+                quote.setWordWrap(True)
+                quote.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                box.addWidget(quote)
+            if weights is None and item.goal_id is not None:
+                error = self._weights_error
+                note = MutedLabel(
+                    f"The passages could not be weighed: {error}"
+                    if error
+                    else "Weighing each passage…"
+                )
+                note.setWordWrap(True)
+                box.addWidget(note)
+            return
+        n = len(weights.passages)
+        box.addWidget(
+            MutedLabel(
+                f"Top passages of {n}, by this goal's attention:"
+                if n > 1
+                else "One passage: the goal's attention is all on it."
+            )
+        )
+        for p in weights.top(TOP_PASSAGES) if n > 1 else []:
+            index = weights.passages.index(p)
+            share = f"{100 * p.weight:.0f} %"
+            excerpt = _short(p.text, EXCERPT_CHARS) or "(the title)"
+            label = QLabel(f"<a href='passage:{index}'>{share}</a> · “{_esc(excerpt)}”")
+            label.setObjectName(f"why_passage_{index}")
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setWordWrap(True)
+            label.setToolTip("Show this passage in the reader")
+            label.setAccessibleName(f"Passage {index + 1}: {share} of the goal's attention")
+            label.linkActivated.connect(lambda _href, i=index: self.passage_activated.emit(i))
+            box.addWidget(label)
+            box.addWidget(ValueBar(p.weight, f"Weight of passage {index + 1}: {share}"))
+            self.passage_labels.append(label)
+        if weights.sentence is not None:
+            sentence = QLabel(
+                f"Best sentence: <b>“{_esc(_short(weights.sentence.text, 2 * EXCERPT_CHARS))}”</b>"
+            )
+            sentence.setObjectName("why_sentence")
+            sentence.setTextFormat(Qt.TextFormat.RichText)
+            sentence.setWordWrap(True)
+            box.addWidget(sentence)
 
     def set_learning(self, status: LearningStatus | None) -> None:
         """Say which scorer ranks, on how many signals, and what learning changed."""
@@ -263,6 +364,8 @@ class WhyPanel(QScrollArea):
     def _clear(self) -> None:
         self.vote_label = None
         self.learning_label = None
+        self._evidence_box = None
+        self.passage_labels = []
         _clear_layout(self._layout)
 
 

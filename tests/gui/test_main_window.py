@@ -117,6 +117,8 @@ def test_selecting_a_row_shows_body_with_evidence_highlighted(
     assert "Interview loop for two embedded engineers" in text
     assert "Why: best goal hiring embedded engineers · score" in text
     assert reader.evidence_found is True
+    # The passage weights arrive in the background; then the best sentence is marked.
+    qtbot.waitUntil(lambda: reader.weights is not None, timeout=SIGNAL_TIMEOUT_MS)
     html = reader.toHtml()
     assert "#ffe27a" in html.lower()  # the highlight colour of MARK_STYLE
     assert "ffe27a" in MARK_STYLE

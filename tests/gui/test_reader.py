@@ -15,6 +15,7 @@ from PySide6.QtGui import QTextDocument
 
 from focusdesk.records import ItemDetail, RankedItem
 from focusdesk.ui.reader import ReaderView, find_evidence
+from focusdesk.ui.shading import passage_shade
 
 
 def detail(body: str, text: str | None = None) -> ItemDetail:
@@ -118,8 +119,11 @@ def test_evidence_span_is_used_when_body_is_the_ranked_text(qtbot: Any) -> None:
     body = "same words here. same words here."
     reader.show_item(detail(body), ranked("same words here.", span=(17, 33)))
     html = reader.toHtml()
-    # The highlight starts at the second occurrence, where the span points.
-    assert html.index("same words here. ") < html.lower().index("#ffe27a")
+    # The shade starts at the second occurrence, where the span points.
+    shade = passage_shade(reader.palette(), 1.0).name()
+    assert html.index("same words here. ") < html.lower().index(shade)
+    assert reader.marks is not None
+    assert [(s.start, s.end) for s in reader.marks.shades] == [(17, 33)]
 
 
 def test_item_html_is_shown_as_text_and_loads_nothing(

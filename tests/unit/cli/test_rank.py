@@ -1,0 +1,48 @@
+"""`focusdesk rank` says each item's calibrated standing in the Why panel's words."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import pytest
+
+from focusdesk.cli.rank import run
+from focusdesk.records import RankedItem
+
+
+class Desk:
+    def __init__(self, items: list[RankedItem]) -> None:
+        self.items = items
+
+    def rank(self, top: int | None) -> list[RankedItem]:
+        return self.items[:top] if top is not None else self.items
+
+
+def ranked(item_id: int, **fields: Any) -> RankedItem:
+    return RankedItem(
+        item_id=item_id,
+        source_id=1,
+        source_kind="mbox",
+        source_name="Inbox",
+        external_id=f"<{item_id}@x>",
+        title=f"Item {item_id}",
+        author=None,
+        published_at=None,
+        status="new",
+        score=0.5,
+        goal_id=3,
+        goal_title="Bake sourdough bread",
+        evidence="The levain doubled overnight.",
+        evidence_span=None,
+        **fields,
+    )
+
+
+def test_text_output_says_the_standing(capsys: pytest.CaptureFixture[str]) -> None:
+    desk = Desk([ranked(1, percentile={3: 0.98}, calibrated={3: 0.9}), ranked(2)])
+    args = argparse.Namespace(all=False, top=5, json=False)
+    assert run(desk, args) == 0  # type: ignore[arg-type]
+    out = capsys.readouterr().out.splitlines()
+    assert out[2].strip() == "top 2 % for this goal; clears its relevance bar (p = 0.90)"
+    assert len(out) == 5  # the item without a percentile has no standing line

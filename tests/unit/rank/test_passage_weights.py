@@ -1,0 +1,207 @@
+"""Evidence that points: per-passage attention weights and the best sentence, per goal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from focusdesk.errors import Cancelled, KnownError
+from focusdesk.progress import CancelToken
+from focusdesk.rank.passage_weights import VectorLRU, sentence_vectors
+
+NOTE = """# Garden
+
+Water the tomatoes every morning before work. Prune the roses in March and feed them.
+
+# Sourdough
+
+The sourdough starter lives in the fridge. Bread hydration and oven temperatures for
+sourdough bread decide the crust and the crumb. Buy flour on Saturday.
+
+# Car
+
+Change the oil of the car at ten thousand kilometres. Rotate the tyres in spring.
+"""
+BREAD = "Bake sourdough bread: starter, hydration and oven temperatures"
+GARDEN = "Grow tomatoes and roses in the garden: water, prune, feed"
+OTHER = "Hike the alps in summer with a tent"
+
+
+@pytest.fixture
+def profile(fd: Any, tmp_path: Path) -> Any:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "week.md").write_text(NOTE, encoding="utf-8")
+    (notes / "other.md").write_text("# Alps\n\nA tent for the alps in summer.\n", "utf-8")
+    fd.settings.chunk_tokens = 45  # one passage per section
+    fd.add_source("notes", str(notes))
+    fd.sync()
+    return fd
+
+
+def goal_id(fd: Any, title: str) -> int:
+    return next(g.id for g in fd.list_goals() if g.title == title)
+
+
+def test_weights_cover_every_passage_and_point_where_the_ranker_points(profile: Any) -> None:
+    for title in (BREAD, OTHER):
+        profile.add_goal(title)
+    item = next(r for r in profile.rank() if r.goal_title == BREAD)
+    ev = profile.explain_item(item.item_id, item.goal_id)
+    text = profile.get_item(item.item_id).text
+    assert [p.ordinal for p in ev.passages] == [0, 1, 2]
+    assert sum(p.weight for p in ev.passages) == pytest.approx(1.0)
+    for p in ev.passages:
+        assert text[p.start : p.end] == p.text
+    heaviest = ev.top(1)[0]
+    assert "sourdough starter" in heaviest.text
+    assert ev.evidence_passage == heaviest
+    # The ranker's evidence passage for the item's best goal is the same passage.
+    assert item.evidence_span == (heaviest.start, heaviest.end)
+    assert heaviest.weight > 2 * max(p.weight for p in ev.passages if p is not heaviest)
+    assert [p.weight for p in ev.top(3)] == sorted((p.weight for p in ev.passages), reverse=True)
+
+
+def test_the_best_sentence_is_inside_the_evidence_and_matches_the_goal(profile: Any) -> None:
+    profile.add_goal(BREAD)
+    item = profile.rank()[0]
+    ev = profile.explain_item(item.item_id, goal_id(profile, BREAD))
+    assert ev.sentence is not None
+    passage = ev.evidence_passage
+    assert passage is not None
+    assert passage.start <= ev.sentence.start < ev.sentence.end <= passage.end
+    assert " ".join(ev.sentence.text.split()) == (
+        "Bread hydration and oven temperatures for sourdough bread decide the crust and the crumb."
+    )
+    assert ev.facet is not None
+
+
+def test_another_goal_shades_another_passage(profile: Any) -> None:
+    for title in (BREAD, GARDEN):
+        profile.add_goal(title)
+    item_id = next(r.item_id for r in profile.rank() if r.goal_title in (BREAD, GARDEN))
+    bread = profile.explain_item(item_id, goal_id(profile, BREAD))
+    garden = profile.explain_item(item_id, goal_id(profile, GARDEN))
+    assert "sourdough" in bread.top(1)[0].text.lower()
+    assert "tomatoes" in garden.top(1)[0].text
+    assert garden.sentence is not None
+    assert "tomatoes" in garden.sentence.text
+    assert garden.goal_id != bread.goal_id
+
+
+def test_sentences_are_encoded_once_then_come_from_the_cache(
+    profile: Any, fake_encoder: Any
+) -> None:
+    profile.add_goal(BREAD)
+    item = profile.rank()[0]
+    gid = goal_id(profile, BREAD)
+    before = fake_encoder.encoded
+    first = profile.explain_item(item.item_id, gid)
+    encoded = fake_encoder.encoded - before
+    assert encoded == 3  # the evidence passage's three sentences, nothing else
+    again = profile.explain_item(item.item_id, gid)
+    assert again == first
+    assert fake_encoder.encoded - before == encoded
+    # A new explainer (the result cache gone) still finds the sentences in the LRU.
+    explainer = profile._explainer
+    explainer._results.clear()
+    assert profile.explain_item(item.item_id, gid) == first
+    assert fake_encoder.encoded - before == encoded
+    assert explainer.sentences.hits >= 3
+
+
+def test_vector_lru_keeps_the_most_recent(fake_encoder: Any) -> None:
+    cache = VectorLRU(capacity=2)
+    a = sentence_vectors(["one two", "three four"], fake_encoder, cache)
+    assert fake_encoder.encoded == 2
+    assert len(cache) == 2
+    b = sentence_vectors(["one two", "one two"], fake_encoder, cache)
+    assert fake_encoder.encoded == 2
+    assert np.array_equal(b[0], a[0])
+    assert np.array_equal(b[1], a[0])
+    sentence_vectors(["five six"], fake_encoder, cache)  # evicts "three four"
+    assert len(cache) == 2
+    sentence_vectors(["three four"], fake_encoder, cache)
+    assert fake_encoder.encoded == 4
+    found = {"h": np.ones(64, np.float32)}
+    looked: list[list[str]] = []
+
+    def lookup(hashes: list[str]) -> dict[str, np.ndarray]:
+        looked.append(hashes)
+        return {h: found["h"] for h in hashes}
+
+    got = sentence_vectors(["seven eight"], fake_encoder, cache, store_lookup=lookup)
+    assert fake_encoder.encoded == 4  # the store's cache served it
+    assert np.array_equal(got[0], found["h"])
+    assert len(looked) == 1
+
+
+def test_cancelled_before_encoding(profile: Any, fake_encoder: Any) -> None:
+    profile.add_goal(BREAD)
+    item = profile.rank()[0]
+    token = CancelToken()
+    token.cancel()
+    before = fake_encoder.encoded
+    with pytest.raises(Cancelled):
+        profile.explain_item(item.item_id, goal_id(profile, BREAD), cancel=token)
+    assert fake_encoder.encoded == before
+
+
+def test_gone_items_and_goals_are_said_in_words(profile: Any) -> None:
+    profile.add_goal(BREAD)
+    item = profile.rank()[0]
+    with pytest.raises(KnownError, match="no longer in the profile"):
+        profile.explain_item(10_000, goal_id(profile, BREAD))
+    with pytest.raises(KnownError, match="no longer active"):
+        profile.explain_item(item.item_id, 999)
+
+
+def test_an_item_not_encoded_yet_has_no_weights(fd: Any, tmp_path: Path) -> None:
+    from focusdesk.store.models import Embedding
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "week.md").write_text(NOTE, encoding="utf-8")
+    fd.settings.chunk_tokens = 45
+    fd.add_source("notes", str(notes))
+    fd.sync()
+    fd.add_goal(BREAD)
+    item = fd.rank()[0]
+    with fd.store.session() as s:
+        s.query(Embedding).delete()
+    ev = fd.explain_item(item.item_id, goal_id(fd, BREAD))
+    assert ev.passages == ()
+    assert ev.evidence is None
+    assert ev.sentence is None
+
+
+@pytest.mark.model
+def test_the_real_model_marks_the_sentence_about_the_goal(
+    data_dir: Path, real_encoder: Any, tmp_path: Path
+) -> None:
+    from focusdesk.app import FocusDesk
+    from focusdesk.paths import resolve_paths
+
+    desk = FocusDesk(resolve_paths(data_dir), encoder=real_encoder)  # type: ignore[arg-type]
+    try:
+        notes = tmp_path / "notes"
+        notes.mkdir()
+        (notes / "day.md").write_text(
+            "# Saturday\n\nThe bus to town leaves at nine. My levain doubled overnight, so "
+            "the loaf went into a very hot Dutch oven after a cold retard. The library "
+            "closes early on Saturdays.\n",
+            encoding="utf-8",
+        )
+        desk.add_source("notes", str(notes))
+        desk.sync()
+        desk.add_goal("I'm learning to bake sourdough bread: starters, hydration and ovens.")
+        item = desk.rank()[0]
+        assert item.goal_id is not None
+        ev = desk.explain_item(item.item_id, item.goal_id)
+        assert ev.sentence is not None
+        assert ev.sentence.text.startswith("My levain doubled overnight")
+    finally:
+        desk.close()
