@@ -103,8 +103,10 @@ def run_sync(
     cancel: CancelToken | None = None,
     passwords: PasswordStore | None = None,
 ) -> SyncSummary:
-    """Sync one source (or every enabled one), then chunk and encode what changed."""
-    from focusdesk.rank.passages import chunk_pending, encode_pending
+    """Sync one source (or every enabled one); what changed is chunked and encoded while
+    the sources are still being read (``focusdesk.rank.pipeline``)."""
+    from focusdesk.rank.passages import tokenizer_chunker
+    from focusdesk.rank.pipeline import encode_while_reading
 
     started = time.perf_counter()
     summary = SyncSummary()
@@ -117,15 +119,23 @@ def run_sync(
         ids = list(s.scalars(stmt))
     if source_id is not None and not ids:
         raise KnownError(f"There is no source with id {source_id}.")
-    for sid in ids:
-        summary.reports.append(
-            sync_source(store, sid, progress=progress, cancel=cancel, passwords=passwords)
-        )
-    summary.items_chunked = chunk_pending(
-        store, max_tokens=max_tokens, max_chunks=max_chunks, progress=progress, cancel=cancel
+
+    def read() -> None:
+        for sid in ids:
+            summary.reports.append(
+                sync_source(store, sid, progress=progress, cancel=cancel, passwords=passwords)
+            )
+
+    done = encode_while_reading(
+        store,
+        encoder,
+        lambda: tokenizer_chunker(encoder, max_tokens, max_chunks),
+        read,
+        progress=progress,
+        cancel=cancel,
     )
-    summary.chunks_encoded, summary.chunks_cached = encode_pending(
-        store, encoder, progress=progress, cancel=cancel
-    )
+    summary.items_chunked = done.items_chunked
+    summary.chunks_encoded = done.chunks_encoded
+    summary.chunks_cached = done.chunks_cached
     summary.seconds = time.perf_counter() - started
     return summary

@@ -32,6 +32,14 @@ class FakeEncoder:
         return f"fake-bow:{self._dim}"
 
     @property
+    def base_model_id(self) -> str:
+        return self.model_id
+
+    @property
+    def backend(self) -> None:
+        return None
+
+    @property
     def dim(self) -> int:
         return self._dim
 

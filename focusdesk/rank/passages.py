@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, insert, select
+from sqlalchemy.orm import Session
 
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
-from focusdesk.sources.chunking import chunk_text
+from focusdesk.sources.chunking import chunk_text, estimate_tokens
 from focusdesk.store.db import Store
 from focusdesk.store.models import Chunk, Embedding, Item
 
@@ -26,16 +28,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENCODE_COMMIT = 256
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 DOCUMENT_ORDINAL = -1
-"""The ordinal of an item's document-level chunk: title + full body, as the model sees it."""
+"""The ordinal of an item's document-level chunk, whose vector is the mean of its passages'."""
 DOCUMENT_CHARS = 2000
-"""Body characters given to the document chunk (the model's window truncates before that)."""
+"""Body characters of ``document_input``, the text shown for a document chunk."""
 
 
 def text_hash(text: str) -> str:
     """Key of the embedding cache for one model input text."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def document_hash(passage_hashes: Sequence[str]) -> str:
+    """Key of the embedding cache for a document vector derived from these passages."""
+    return text_hash("mean-of-passages:" + ",".join(passage_hashes))
 
 
 def passage_input(title: str, passage: str, ordinal: int) -> str:
@@ -46,37 +53,65 @@ def passage_input(title: str, passage: str, ordinal: int) -> str:
 
 
 def document_input(title: str, body: str) -> str:
-    """What the encoder sees for the whole item: its title and (the start of) its body."""
+    """The whole item as one text: its title and (the start of) its body."""
     body = " ".join(body[: DOCUMENT_CHARS * 2].split())[:DOCUMENT_CHARS]
     return f"{title}\n{body}" if title and body else (body or title or "(untitled)")
 
 
-def chunking_key(content_hash: str, max_tokens: int, max_chunks: int) -> str:
-    """Identifies how an item was chunked: its content and the chunker's parameters."""
-    raw = f"{CHUNKER_VERSION}:{max_tokens}:{max_chunks}:{content_hash}"
+def chunking_key(content_hash: str, max_tokens: int, max_chunks: int, counter: str = "") -> str:
+    """Identifies how an item was chunked: its content, the chunker's parameters and the
+    token counter (a model's tokenizer)."""
+    raw = f"{CHUNKER_VERSION}:{max_tokens}:{max_chunks}:{counter}:{content_hash}"
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunker:
+    """How items are cut into passages: the budget and the token counter that measures it."""
+
+    max_tokens: int
+    max_chunks: int
+    count_tokens: Callable[[str], int] = estimate_tokens
+    counter: str = "estimate"
+    """Names ``count_tokens`` in the chunking key: another counter re-chunks every item."""
+
+    def key(self, content_hash: str) -> str:
+        return chunking_key(content_hash, self.max_tokens, self.max_chunks, self.counter)
+
+
+def tokenizer_chunker(encoder: Encoder, max_tokens: int, max_chunks: int) -> Chunker:
+    """A chunker that counts with the encoder's own tokenizer, within its window."""
+    budget = max(16, min(max_tokens, encoder.max_tokens - 2))  # [CLS] and [SEP]
+
+    def count(text: str) -> int:
+        return encoder.count_tokens([text])[0]
+
+    return Chunker(budget, max_chunks, count, f"tokenizer:{encoder.base_model_id}")
 
 
 def chunk_pending(
     store: Store,
+    chunker: Chunker,
     *,
-    max_tokens: int,
-    max_chunks: int,
+    limit: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> int:
-    """(Re)chunk every live item whose text (or the chunker's parameters) changed.
+    """(Re)chunk live items whose text (or the chunker) changed: all, or the first ``limit``.
 
-    Each item gets its passages (ordinals 0, 1, ...) and, when it differs from its
-    only passage, a document chunk (ordinal -1) of its title and full body.
+    Each item gets its passages (ordinals 0, 1, ...) and, when it has more than one, a
+    document chunk (ordinal -1) whose vector is derived from theirs, never encoded.
+    Returns how many items were chunked.
     """
     with store.session() as s:
         rows = s.execute(
-            select(Item.id, Item.content_hash, Item.chunked_hash).where(Item.vanished.is_(False))
+            select(Item.id, Item.content_hash, Item.chunked_hash)
+            .where(Item.vanished.is_(False))
+            .order_by(Item.id)
         ).all()
-    todo = [
-        r.id for r in rows if r.chunked_hash != chunking_key(r.content_hash, max_tokens, max_chunks)
-    ]
+    todo = [r.id for r in rows if r.chunked_hash != chunker.key(r.content_hash)]
+    if limit is not None:
+        todo = todo[:limit]
     total = len(todo)
     for start in range(0, total, 200):
         if cancel is not None:
@@ -85,51 +120,126 @@ def chunk_pending(
         with store.session() as s:
             s.execute(delete(Chunk).where(Chunk.item_id.in_(ids)))
             for item in s.scalars(select(Item).where(Item.id.in_(ids))):
-                spans = chunk_text(item.text, max_tokens=max_tokens)[:max_chunks]
-                if not spans:
-                    # A title-only item is still rankable: its one passage is the title.
-                    s.add(
-                        Chunk(
-                            item_id=item.id,
-                            ordinal=0,
-                            char_start=0,
-                            char_end=0,
-                            text_hash=text_hash(item.title or "(untitled)"),
-                        )
-                    )
-                for n, span in enumerate(spans):
-                    s.add(
-                        Chunk(
-                            item_id=item.id,
-                            ordinal=n,
-                            char_start=span.start,
-                            char_end=span.end,
-                            text_hash=text_hash(passage_input(item.title, span.text, n)),
-                        )
-                    )
-                doc_hash = text_hash(document_input(item.title, item.body))
-                first = text_hash(passage_input(item.title, spans[0].text, 0)) if spans else None
-                if len(spans) > 1 or doc_hash != first:
-                    s.add(
-                        Chunk(
-                            item_id=item.id,
-                            ordinal=DOCUMENT_ORDINAL,
-                            char_start=0,
-                            char_end=0,
-                            text_hash=doc_hash,
-                        )
-                    )
-                item.chunked_hash = chunking_key(item.content_hash, max_tokens, max_chunks)
+                _add_chunks(s, item, chunker)
         progress(Progress("chunk", min(total, start + 200), total, "Splitting items into passages"))
     return total
 
 
+def _add_chunks(s: Session, item: Item, chunker: Chunker) -> None:
+    spans = chunk_text(item.text, max_tokens=chunker.max_tokens, count_tokens=chunker.count_tokens)
+    spans = spans[: chunker.max_chunks]
+    if not spans:
+        # A title-only item is still rankable: its one passage is the title.
+        s.add(
+            Chunk(
+                item_id=item.id,
+                ordinal=0,
+                char_start=0,
+                char_end=0,
+                text_hash=text_hash(item.title or "(untitled)"),
+            )
+        )
+    hashes = [text_hash(passage_input(item.title, span.text, n)) for n, span in enumerate(spans)]
+    for n, (span, h) in enumerate(zip(spans, hashes, strict=True)):
+        s.add(
+            Chunk(item_id=item.id, ordinal=n, char_start=span.start, char_end=span.end, text_hash=h)
+        )
+    if len(spans) > 1:
+        s.add(
+            Chunk(
+                item_id=item.id,
+                ordinal=DOCUMENT_ORDINAL,
+                char_start=0,
+                char_end=0,
+                text_hash=document_hash(hashes),
+            )
+        )
+    item.chunked_hash = chunker.key(item.content_hash)
+
+
 def passage_text(title: str, text: str, start: int, end: int, ordinal: int, body: str = "") -> str:
-    """The model input of a stored chunk, rebuilt from its item."""
+    """The model input of a stored chunk, rebuilt from its item (a document chunk: the item)."""
     if ordinal == DOCUMENT_ORDINAL:
         return document_input(title, body or text)
     passage = text[start:end].strip()
     return passage_input(title, passage, ordinal) or (title or "(untitled)")
+
+
+@dataclass
+class Pending:
+    """Chunk texts without a vector under one model id: what to encode, what to derive."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    """Passage text hash -> model input, in item order."""
+    documents: dict[str, list[str]] = field(default_factory=dict)
+    """Document hash -> the hashes of the passages its vector is the mean of."""
+    cached: int = 0
+    """Chunks whose vector is already cached."""
+
+
+def pending_chunks(store: Store, model_id: str) -> Pending:
+    """What the live items' chunks still need under ``model_id``."""
+    with store.session() as s:
+        rows = s.execute(
+            select(
+                Chunk.item_id,
+                Chunk.text_hash,
+                Chunk.ordinal,
+                Chunk.char_start,
+                Chunk.char_end,
+                Item.title,
+                Item.text,
+                Embedding.text_hash.label("cached"),
+            )
+            .join(Item, Item.id == Chunk.item_id)
+            .outerjoin(
+                Embedding,
+                and_(Embedding.model_id == model_id, Embedding.text_hash == Chunk.text_hash),
+            )
+            .where(Item.vanished.is_(False))
+            .order_by(Chunk.item_id, Chunk.ordinal)
+        ).all()
+    pending = Pending()
+    passages: dict[int, list[str]] = {}
+    docs: list[tuple[int, str]] = []
+    for r in rows:
+        if r.ordinal != DOCUMENT_ORDINAL:
+            passages.setdefault(r.item_id, []).append(r.text_hash)
+        if r.cached is not None:
+            pending.cached += 1
+        elif r.ordinal == DOCUMENT_ORDINAL:
+            docs.append((r.item_id, r.text_hash))
+        elif r.text_hash not in pending.texts:
+            pending.texts[r.text_hash] = passage_text(
+                r.title, r.text, r.char_start, r.char_end, r.ordinal
+            )
+    for item_id, h in docs:
+        pending.documents[h] = passages.get(item_id, [])
+    return pending
+
+
+def derive_documents(store: Store, model_id: str, documents: dict[str, list[str]]) -> int:
+    """Store each document vector as the normalised mean of its passages' vectors.
+
+    Documents whose passages are not all encoded yet stay in ``documents`` for later;
+    the others are removed from it. Returns how many were stored.
+    """
+    if not documents:
+        return 0
+    wanted = sorted({h for hs in documents.values() for h in hs})
+    have = cached_vectors(store, model_id, wanted)
+    ready: list[str] = []
+    vectors: list[np.ndarray] = []
+    for doc, hashes in documents.items():
+        if hashes and all(h in have for h in hashes):
+            mean = np.mean([have[h] for h in hashes], axis=0)
+            vectors.append(mean / max(1e-12, float(np.linalg.norm(mean))))
+            ready.append(doc)
+    if ready:
+        store_vectors(store, model_id, ready, np.stack(vectors))
+    for doc in ready:
+        del documents[doc]
+    return len(ready)
 
 
 def encode_pending(
@@ -139,65 +249,44 @@ def encode_pending(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> tuple[int, int]:
-    """Embed every chunk text that has no cached vector for this model.
-
-    Returns (texts encoded, chunks whose vector was already cached). Vectors are
-    committed in batches, so cancelling keeps what was done.
-    """
+    """Embed every passage text that has no cached vector for this model, then derive the
+    document vectors. Returns (texts encoded, chunks whose vector was already cached).
+    Vectors are committed in batches, so cancelling keeps what was done."""
     model_id = encoder.model_id
-    with store.session() as s:
-        rows = s.execute(
-            select(
-                Chunk.text_hash,
-                Chunk.ordinal,
-                Chunk.char_start,
-                Chunk.char_end,
-                Item.title,
-                Item.text,
-                Item.body,
-                Embedding.text_hash.label("cached"),
-            )
-            .join(Item, Item.id == Chunk.item_id)
-            .outerjoin(
-                Embedding,
-                and_(Embedding.model_id == model_id, Embedding.text_hash == Chunk.text_hash),
-            )
-            .where(Item.vanished.is_(False))
-        ).all()
-    todo: dict[str, str] = {}
-    cached = 0
-    for r in rows:
-        if r.cached is not None:
-            cached += 1
-        elif r.text_hash not in todo:
-            todo[r.text_hash] = passage_text(
-                r.title, r.text, r.char_start, r.char_end, r.ordinal, r.body
-            )
-    if not todo:
-        return 0, cached
-    hashes = list(todo)
+    pending = pending_chunks(store, model_id)
+    hashes = list(pending.texts)
     done = 0
     for start in range(0, len(hashes), ENCODE_COMMIT):
         if cancel is not None:
             cancel.raise_if_cancelled()
         part = hashes[start : start + ENCODE_COMMIT]
-        vectors = encoder.encode([todo[h] for h in part], cancel=cancel)
+        vectors = encoder.encode([pending.texts[h] for h in part], cancel=cancel)
         store_vectors(store, model_id, part, vectors)
         done += len(part)
         progress(Progress("encode", done, len(hashes), f"Encoded {done} of {len(hashes)} passages"))
-    return done, cached
+    derive_documents(store, model_id, pending.documents)
+    return done, pending.cached
 
 
 def store_vectors(store: Store, model_id: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
-    """Cache vectors (as float16) under (model, text hash)."""
+    """Cache vectors (as float16) under (model, text hash), in one batched write."""
     half = np.asarray(vectors, dtype=np.float16)
+    rows = [
+        {"model_id": model_id, "text_hash": h, "dim": int(vec.shape[0]), "vector": vec.tobytes()}
+        for h, vec in zip(hashes, half, strict=True)
+    ]
+    if not rows:
+        return
+    keys = list(dict.fromkeys(hashes))
     with store.session() as s:
-        for h, vec in zip(hashes, half, strict=True):
-            s.merge(
-                Embedding(
-                    model_id=model_id, text_hash=h, dim=int(vec.shape[0]), vector=vec.tobytes()
+        for start in range(0, len(keys), 500):
+            s.execute(
+                delete(Embedding).where(
+                    Embedding.model_id == model_id,
+                    Embedding.text_hash.in_(keys[start : start + 500]),
                 )
             )
+        s.execute(insert(Embedding), list({r["text_hash"]: r for r in rows}.values()))
 
 
 def cached_vectors(store: Store, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
