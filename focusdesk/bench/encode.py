@@ -1,0 +1,274 @@
+"""`focusdesk bench encode`: encoder throughput, side by side with raw sentence-transformers.
+
+In one run, on the same passages: raw sentence-transformers ``encode`` in fp32 (the
+reference), each FocusDesk backend this machine can run, and FocusDesk's full sync path
+(read, clean, chunk, encode, store) with the backend it chooses. The passages are those
+the sync stored for the first ``messages`` of an mbox. Each backend is timed in every
+round, rounds before and after the sync, so a machine whose load changes affects all alike.
+Prints texts/s, tokens/s, the ratio to raw, and the min and mean cosine to raw fp32.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from focusdesk.app import FocusDesk
+from focusdesk.paths import resolve_paths
+from focusdesk.rank.backends import (
+    BACKENDS,
+    BF16,
+    FP16,
+    FP32,
+    INT8,
+    cosines,
+    cpu_count,
+    cpu_flags,
+    native_bf16,
+    onnx_available,
+)
+from focusdesk.rank.encoder import Encoder
+from focusdesk.rank.passages import DOCUMENT_ORDINAL, passage_text
+from focusdesk.store.models import Chunk, Item
+
+RAW = "raw sentence-transformers fp32"
+
+
+def available_backends() -> list[str]:
+    """The backends worth measuring here: fp32, bf16 (native or not), CUDA, ONNX if installed."""
+    import importlib.util
+
+    names = [FP32, BF16]
+    if importlib.util.find_spec("torch") is not None and _cuda():
+        names.append(FP16)
+    if onnx_available():
+        names.append(INT8)
+    return names
+
+
+def _cuda() -> bool:
+    from focusdesk.rank.encoder import choose_device
+
+    return choose_device("auto").device == "cuda"
+
+
+def first_messages(mbox: Path, count: int, folder: Path) -> Path:
+    """A copy of the first ``count`` messages of ``mbox`` in ``folder``."""
+    target = folder / "bench.mbox"
+    src = mailbox.mbox(str(mbox), create=False)
+    out = mailbox.mbox(str(target))
+    try:
+        for n, key in enumerate(src.iterkeys()):
+            if n >= count:
+                break
+            out.add(src.get_bytes(key))
+        out.flush()
+    finally:
+        out.close()
+        src.close()
+    return target
+
+
+def stored_passages(fd: FocusDesk) -> list[str]:
+    """The model input of every passage the profile holds (document chunks are derived)."""
+    with fd.store.session() as s:
+        rows = s.execute(
+            select(
+                Chunk.ordinal,
+                Chunk.char_start,
+                Chunk.char_end,
+                Chunk.text_hash,
+                Item.title,
+                Item.text,
+            )
+            .join(Item, Item.id == Chunk.item_id)
+            .where(Chunk.ordinal != DOCUMENT_ORDINAL)
+            .order_by(Chunk.id)
+        ).all()
+    seen: dict[str, str] = {}
+    for r in rows:
+        seen.setdefault(
+            r.text_hash, passage_text(r.title, r.text, r.char_start, r.char_end, r.ordinal)
+        )
+    return list(seen.values())
+
+
+def _timed(fn: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, np.asarray(out, np.float32)
+
+
+def run_encode_bench(
+    mbox: Path,
+    *,
+    messages: int = 300,
+    backends: Sequence[str] | None = None,
+    rounds: int = 2,
+    batch_size: int = 64,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Measure; returns the results as a JSON-ready dict (see ``format_report``)."""
+    names = list(backends) if backends else available_backends()
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="focusdesk-bench-encode-") as tmp:
+        folder = Path(tmp)
+        cache = folder / "encoder-cache"
+        small = first_messages(mbox, messages, folder)
+        log(f"loading the model for {RAW} and {', '.join(names)}")
+        reference = Encoder(batch_size=batch_size, backend=FP32)
+        raw = reference.load()
+        encoders = {
+            name: Encoder(batch_size=batch_size, backend=name, cache_dir=cache, enforce=False)
+            for name in names
+        }
+        for enc in encoders.values():
+            enc.load()
+        chosen = Encoder(batch_size=batch_size, cache_dir=cache)  # auto, as the app
+        chosen.load()
+        fd = FocusDesk(resolve_paths(folder / "profile"), encoder=chosen)
+        try:
+            fd.add_source("mbox", str(small), name="bench")
+            # Warm up every runner on a few texts (first-call allocations, ONNX session).
+            warm = ["warm up the encoder on a short text"] * 4
+            raw.encode(warm, batch_size=batch_size)
+            for enc in encoders.values():
+                enc.encode(warm)
+            times: dict[str, list[float]] = {RAW: [], **{n: [] for n in names}}
+            vectors: dict[str, np.ndarray] = {}
+
+            def one_round(texts: list[str]) -> None:
+                seconds, vecs = _timed(
+                    lambda: raw.encode(
+                        texts,
+                        batch_size=batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
+                )
+                times[RAW].append(seconds)
+                vectors[RAW] = vecs
+                for name, enc in encoders.items():
+                    seconds, vecs = _timed(lambda enc=enc: enc.encode(texts))
+                    times[name].append(seconds)
+                    vectors[name] = vecs
+
+            log(f"syncing the first {messages} messages of {mbox} (backend {chosen_name(chosen)})")
+            t0 = time.perf_counter()
+            summary = fd.sync()
+            sync_seconds = time.perf_counter() - t0
+            texts = stored_passages(fd)
+            items = fd.counts()["items"]
+            tokens = sum(len(ids) for ids in reference.token_ids(texts))
+            for n in range(rounds):
+                log(f"round {n + 1} of {rounds}: {len(texts)} passages, {tokens} tokens")
+                one_round(texts)
+        finally:
+            fd.close()
+    rows: list[dict[str, Any]] = []
+    raw_rate = len(texts) / min(times[RAW])
+    for name in [RAW, *names]:
+        best = min(times[name])
+        cos = cosines(vectors[RAW], vectors[name])
+        rows.append(
+            {
+                "backend": name,
+                "texts_per_s": round(len(texts) / best, 1),
+                "tokens_per_s": round(tokens / best),
+                "ratio_to_raw": round(len(texts) / best / raw_rate, 2),
+                "min_cosine": round(float(cos.min()), 5),
+                "mean_cosine": round(float(cos.mean()), 5),
+                "seconds": [round(t, 2) for t in times[name]],
+            }
+        )
+    by_name = {r["backend"]: r for r in rows}
+    backend = chosen_name(chosen)
+    sync_rate = summary.chunks_encoded / sync_seconds if sync_seconds > 0 else 0.0
+    backend_rate = by_name[backend]["texts_per_s"] if backend in by_name else None
+    sync = {
+        "backend": backend,
+        "backend_reason": chosen.backend.reason if chosen.backend else "",
+        "items": items,
+        "passages_encoded": summary.chunks_encoded,
+        "seconds": round(sync_seconds, 1),
+        "items_per_s": round(items / sync_seconds, 1) if sync_seconds > 0 else None,
+        "texts_per_s": round(sync_rate, 1),
+        "tokens_per_s": round(tokens / sync_seconds) if sync_seconds > 0 else None,
+        "ratio_to_raw": round(sync_rate / raw_rate, 2),
+        "share_of_backend": round(sync_rate / backend_rate, 2) if backend_rate else None,
+    }
+    return {
+        "passages": len(texts),
+        "tokens": tokens,
+        "mean_tokens": round(tokens / max(1, len(texts)), 1),
+        "rounds": rounds,
+        "batch_size": batch_size,
+        "backends": rows,
+        "sync": sync,
+        "machine": {
+            "platform": platform.platform(),
+            "cpu": cpu_model(),
+            "cores": cpu_count(),
+            "native_bf16": native_bf16(cpu_flags()),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(),
+        },
+        "command": "focusdesk " + shlex.join(sys.argv[1:]),
+        "known_backends": list(BACKENDS),
+    }
+
+
+def chosen_name(encoder: Encoder) -> str:
+    return encoder.backend.name if encoder.backend else FP32
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """The results as a text table."""
+    lines = [
+        f"{result['passages']} passages, {result['tokens']} tokens "
+        f"(mean {result['mean_tokens']}), best of {result['rounds']} rounds, "
+        f"batch {result['batch_size']}",
+        f"{'backend':<32} {'texts/s':>9} {'tokens/s':>9} {'× raw':>6} {'min cos':>8} "
+        f"{'mean cos':>8}",
+    ]
+    for r in result["backends"]:
+        lines.append(
+            f"{r['backend']:<32} {r['texts_per_s']:>9.1f} {r['tokens_per_s']:>9} "
+            f"{r['ratio_to_raw']:>6.2f} {r['min_cosine']:>8.4f} {r['mean_cosine']:>8.4f}"
+        )
+    s = result["sync"]
+    lines.append(
+        f"{'sync path (' + s['backend'] + ')':<32} {s['texts_per_s']:>9.1f} "
+        f"{s['tokens_per_s'] or 0:>9} {s['ratio_to_raw']:>6.2f}"
+        f"   {s['items_per_s']} items/s, {s['share_of_backend']} of its backend's throughput"
+    )
+    lines.append(f"backend chosen: {s['backend']} ({s['backend_reason']})")
+    m = result["machine"]
+    lines.append(
+        f"machine: {m['cpu']}, {m['cores']} cores, native bf16: {m['native_bf16'] or 'no'}, "
+        f"load {m['load_average_before'][0]} → {m['load_average_after'][0]}"
+    )
+    return "\n".join(lines)
