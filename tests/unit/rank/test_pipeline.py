@@ -90,7 +90,8 @@ def test_document_vector_is_the_mean_of_passages_and_never_encoded(
     short_id = next(i for i, t in titles.items() if t == "Post 1")
     assert [o for o, _ in by_item[short_id]] == [0]  # one passage: no document chunk
     ordinals = sorted(o for o, _ in by_item[long_id])
-    assert ordinals[0] == DOCUMENT_ORDINAL and len(ordinals) > 2
+    assert ordinals[0] == DOCUMENT_ORDINAL
+    assert len(ordinals) > 2
     # Every text the encoder saw was a passage, each once: nothing encoded twice.
     assert len(enc.texts) == len(set(enc.texts)) == summary.chunks_encoded
     assert all(len(enc.count_tokens([t])) for t in enc.texts)
@@ -187,9 +188,13 @@ def test_progress_shows_items_per_second_and_time_left(data_dir: Path, tmp_path:
     encode = [p for p in seen if p.stage == "encode"]
     assert len(encode) >= 2
     first = encode[0]
-    assert first.total is not None and first.done == 5
-    assert first.rate is not None and first.rate > 0 and "items/s" in first.message
-    assert first.eta is not None and " left" in first.message
+    assert first.total is not None
+    assert first.done == 5
+    assert first.rate is not None
+    assert first.rate > 0
+    assert "items/s" in first.message
+    assert first.eta is not None
+    assert " left" in first.message
     assert encode[-1].done == encode[-1].total
     fd.close()
 
@@ -222,9 +227,11 @@ def test_switching_backend_never_mixes_vectors_in_one_index(data_dir: Path, tmp_
     other = RecordingEncoder(tag="+bf16")
     fd = _profile(data_dir, other)
     summary = fd.sync()  # nothing new to read, but every vector is missing for this backend
-    assert summary.chunks_cached == 0 and summary.chunks_encoded > 0
+    assert summary.chunks_cached == 0
+    assert summary.chunks_encoded > 0
     index = fd.index
-    assert index.model_id == other.model_id and len(index) == n
+    assert index.model_id == other.model_id
+    assert len(index) == n
     ids, vectors = load_vectors(fd.store, other.model_id)
     # Every vector of the index is the other backend's (tilted), none the first one's.
     np.testing.assert_allclose(np.sort(index.vectors, axis=0), np.sort(vectors, axis=0), atol=1e-6)
@@ -235,5 +242,6 @@ def test_switching_backend_never_mixes_vectors_in_one_index(data_dir: Path, tmp_
     back = RecordingEncoder()
     fd = _profile(data_dir, back)
     assert fd.sync().chunks_encoded == 0  # each backend's vectors stay cached apart
-    assert fd.index.model_id == back.model_id and len(fd.index) == n
+    assert fd.index.model_id == back.model_id
+    assert len(fd.index) == n
     fd.close()
