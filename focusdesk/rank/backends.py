@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -253,7 +254,8 @@ def export_int8(model: Any, path: Path) -> None:
         int8 = Path(tmp) / "model-int8.onnx"
         dummy = torch.ones((2, 8), dtype=torch.long)
         axes = {0: "batch", 1: "tokens"}
-        with torch.inference_mode():
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on shapes it fixes
             torch.onnx.export(
                 _Wrapped().eval(),
                 (dummy, dummy, torch.zeros_like(dummy)),
@@ -270,7 +272,11 @@ def export_int8(model: Any, path: Path) -> None:
                 dynamo=False,
             )
         # Per-tensor int8 loses too much (min cosine 0.84 on dev passages): per channel.
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+        logging.getLogger().disabled, was = True, logging.getLogger().disabled
+        try:  # quantize_dynamic logs every tensor it leaves alone on the root logger
+            quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            logging.getLogger().disabled = was
         os.replace(int8, path)
 
 
