@@ -1,0 +1,53 @@
+"""`bench encode` on a tiny mbox with the real model: one run, every figure present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from focusdesk.bench.encode import RAW, format_report, run_encode_bench
+from focusdesk.cli import main
+
+
+def _mbox(path: Path) -> Path:
+    posts = [
+        "The shuttle launch slipped a day because of weather over the Cape.",
+        "Our team needs a closer; the bullpen blew another lead in the ninth.",
+        "Encryption export rules keep strong crypto out of shipped software.",
+    ]
+    path.write_text(
+        "\n".join(
+            f"From a@b Mon Jan  1 00:00:00 2024\nMessage-ID: <m{n}@x>\nSubject: Post {n}\n"
+            f"From: a@b\n\n{body}\n"
+            for n, body in enumerate(posts)
+        )
+    )
+    return path
+
+
+@pytest.mark.model
+def test_bench_encode_measures_raw_each_backend_and_the_sync_path(tmp_path: Path) -> None:
+    result = run_encode_bench(
+        _mbox(tmp_path / "in.mbox"), messages=2, backends=["torch-fp32"], rounds=1, log=str
+    )
+    rows = {r["backend"]: r for r in result["backends"]}
+    assert set(rows) == {RAW, "torch-fp32"}
+    assert result["passages"] == 2
+    assert rows[RAW]["ratio_to_raw"] == 1.0
+    assert rows["torch-fp32"]["min_cosine"] > 0.999
+    assert rows["torch-fp32"]["tokens_per_s"] > 0
+    sync = result["sync"]
+    assert sync["items"] == 2
+    assert sync["passages_encoded"] == 2
+    assert sync["texts_per_s"] > 0
+    assert result["machine"]["cores"] >= 1
+    table = format_report(result)
+    assert "sync path" in table
+    assert RAW in table
+
+
+def test_bench_encode_refuses_a_missing_mbox(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code = main(["bench", "encode", "--mbox", str(tmp_path / "none.mbox")])
+    assert code != 0
+    assert "is not a file" in capsys.readouterr().err
