@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import and_, delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, delete, insert, select, update
 
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
 from focusdesk.sources.chunking import chunk_text, estimate_tokens
@@ -118,43 +117,54 @@ def chunk_pending(
             cancel.raise_if_cancelled()
         ids = todo[start : start + 200]
         with store.session() as s:
+            items = s.execute(
+                select(Item.id, Item.title, Item.text, Item.content_hash).where(Item.id.in_(ids))
+            ).all()
+        # Cut outside the write transaction: a sync's reader writes meanwhile.
+        planned = [(item, _plan_chunks(item.id, item.title, item.text, chunker)) for item in items]
+        with store.session() as s:
             s.execute(delete(Chunk).where(Chunk.item_id.in_(ids)))
-            for item in s.scalars(select(Item).where(Item.id.in_(ids))):
-                _add_chunks(s, item, chunker)
+            for item, chunks in planned:
+                s.add_all(chunks)
+                s.execute(
+                    update(Item)
+                    .where(Item.id == item.id, Item.content_hash == item.content_hash)
+                    .values(chunked_hash=chunker.key(item.content_hash))
+                )
         progress(Progress("chunk", min(total, start + 200), total, "Splitting items into passages"))
     return total
 
 
-def _add_chunks(s: Session, item: Item, chunker: Chunker) -> None:
-    spans = chunk_text(item.text, max_tokens=chunker.max_tokens, count_tokens=chunker.count_tokens)
+def _plan_chunks(item_id: int, title: str, text: str, chunker: Chunker) -> list[Chunk]:
+    spans = chunk_text(text, max_tokens=chunker.max_tokens, count_tokens=chunker.count_tokens)
     spans = spans[: chunker.max_chunks]
     if not spans:
         # A title-only item is still rankable: its one passage is the title.
-        s.add(
+        return [
             Chunk(
-                item_id=item.id,
+                item_id=item_id,
                 ordinal=0,
                 char_start=0,
                 char_end=0,
-                text_hash=text_hash(item.title or "(untitled)"),
+                text_hash=text_hash(title or "(untitled)"),
             )
-        )
-    hashes = [text_hash(passage_input(item.title, span.text, n)) for n, span in enumerate(spans)]
-    for n, (span, h) in enumerate(zip(spans, hashes, strict=True)):
-        s.add(
-            Chunk(item_id=item.id, ordinal=n, char_start=span.start, char_end=span.end, text_hash=h)
-        )
+        ]
+    hashes = [text_hash(passage_input(title, span.text, n)) for n, span in enumerate(spans)]
+    chunks = [
+        Chunk(item_id=item_id, ordinal=n, char_start=span.start, char_end=span.end, text_hash=h)
+        for n, (span, h) in enumerate(zip(spans, hashes, strict=True))
+    ]
     if len(spans) > 1:
-        s.add(
+        chunks.append(
             Chunk(
-                item_id=item.id,
+                item_id=item_id,
                 ordinal=DOCUMENT_ORDINAL,
                 char_start=0,
                 char_end=0,
                 text_hash=document_hash(hashes),
             )
         )
-    item.chunked_hash = chunker.key(item.content_hash)
+    return chunks
 
 
 def passage_text(title: str, text: str, start: int, end: int, ordinal: int, body: str = "") -> str:
