@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import and_, delete, insert, select, update
@@ -27,11 +27,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENCODE_COMMIT = 256
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 DOCUMENT_ORDINAL = -1
-"""The ordinal of an item's document-level chunk, whose vector is the mean of its passages'."""
+"""The ordinal of an item's document-level chunk: its title and body encoded when the body
+adds text the passages lack (quoted mail), else the mean of its passages' vectors."""
 DOCUMENT_CHARS = 2000
-"""Body characters of ``document_input``, the text shown for a document chunk."""
+"""Body characters given to an encoded document chunk (the model's window cuts before)."""
 
 
 def text_hash(text: str) -> str:
@@ -98,8 +99,9 @@ def chunk_pending(
 ) -> int:
     """(Re)chunk live items whose text (or the chunker) changed: all, or the first ``limit``.
 
-    Each item gets its passages (ordinals 0, 1, ...) and, when it has more than one, a
-    document chunk (ordinal -1) whose vector is derived from theirs, never encoded.
+    Each item gets its passages (ordinals 0, 1, ...) and a document chunk (ordinal -1):
+    its title and body, encoded, when the body adds text the passages lack (quoted mail);
+    else, for more than one passage, one whose vector is their mean, never encoded.
     Returns how many items were chunked.
     """
     with store.session() as s:
@@ -118,10 +120,12 @@ def chunk_pending(
         ids = todo[start : start + 200]
         with store.session() as s:
             items = s.execute(
-                select(Item.id, Item.title, Item.text, Item.content_hash).where(Item.id.in_(ids))
+                select(Item.id, Item.title, Item.text, Item.body, Item.content_hash).where(
+                    Item.id.in_(ids)
+                )
             ).all()
         # Cut outside the write transaction: a sync's reader writes meanwhile.
-        planned = [(item, _plan_chunks(item.id, item.title, item.text, chunker)) for item in items]
+        planned = [(item, _plan_chunks(item, chunker)) for item in items]
         with store.session() as s:
             s.execute(delete(Chunk).where(Chunk.item_id.in_(ids)))
             for item, chunks in planned:
@@ -135,7 +139,9 @@ def chunk_pending(
     return total
 
 
-def _plan_chunks(item_id: int, title: str, text: str, chunker: Chunker) -> list[Chunk]:
+def _plan_chunks(item: Any, chunker: Chunker) -> list[Chunk]:
+    """The chunks of one item (``item``: id, title, text, body)."""
+    item_id, title, text = item.id, item.title, item.text
     spans = chunk_text(text, max_tokens=chunker.max_tokens, count_tokens=chunker.count_tokens)
     spans = spans[: chunker.max_chunks]
     if not spans:
@@ -154,17 +160,24 @@ def _plan_chunks(item_id: int, title: str, text: str, chunker: Chunker) -> list[
         Chunk(item_id=item_id, ordinal=n, char_start=span.start, char_end=span.end, text_hash=h)
         for n, (span, h) in enumerate(zip(spans, hashes, strict=True))
     ]
-    if len(spans) > 1:
+    doc: str | None = None
+    if adds_text(item.body, text):
+        doc = text_hash(document_input(title, item.body))  # encoded: it says more
+    elif len(spans) > 1:
+        doc = document_hash(hashes)  # derived from the passages, never encoded
+    if doc is not None:
         chunks.append(
             Chunk(
-                item_id=item_id,
-                ordinal=DOCUMENT_ORDINAL,
-                char_start=0,
-                char_end=0,
-                text_hash=document_hash(hashes),
+                item_id=item_id, ordinal=DOCUMENT_ORDINAL, char_start=0, char_end=0, text_hash=doc
             )
         )
     return chunks
+
+
+def adds_text(body: str | None, text: str) -> bool:
+    """Whether an item's body holds text its passages lack (a quoted message, a signature):
+    then its document chunk is encoded; otherwise its vector is derived from the passages."""
+    return bool(body) and " ".join((body or "").split()) != " ".join(text.split())
 
 
 def passage_text(title: str, text: str, start: int, end: int, ordinal: int, body: str = "") -> str:
@@ -180,7 +193,7 @@ class Pending:
     """Chunk texts without a vector under one model id: what to encode, what to derive."""
 
     texts: dict[str, str] = field(default_factory=dict)
-    """Passage text hash -> model input, in item order."""
+    """Text hash -> model input (passages, and document chunks that add text), in item order."""
     documents: dict[str, list[str]] = field(default_factory=dict)
     """Document hash -> the hashes of the passages its vector is the mean of."""
     cached: int = 0
@@ -199,6 +212,7 @@ def pending_chunks(store: Store, model_id: str) -> Pending:
                 Chunk.char_end,
                 Item.title,
                 Item.text,
+                Item.body,
                 Embedding.text_hash.label("cached"),
             )
             .join(Item, Item.id == Chunk.item_id)
@@ -218,7 +232,11 @@ def pending_chunks(store: Store, model_id: str) -> Pending:
         if r.cached is not None:
             pending.cached += 1
         elif r.ordinal == DOCUMENT_ORDINAL:
-            docs.append((r.item_id, r.text_hash))
+            whole = document_input(r.title, r.body or r.text)
+            if text_hash(whole) == r.text_hash:
+                pending.texts.setdefault(r.text_hash, whole)
+            else:
+                docs.append((r.item_id, r.text_hash))
         elif r.text_hash not in pending.texts:
             pending.texts[r.text_hash] = passage_text(
                 r.title, r.text, r.char_start, r.char_end, r.ordinal

@@ -106,6 +106,25 @@ def test_document_vector_is_the_mean_of_passages_and_never_encoded(
     fd.close()
 
 
+def test_a_body_that_adds_quoted_text_gets_its_document_chunk_encoded_once(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    enc = RecordingEncoder()
+    fd = _profile(data_dir, enc)
+    reply = "Someone wrote:\n> the launch slipped because of the weather\n\nIt did, again."
+    fd.add_source("mbox", str(_mbox(tmp_path / "in.mbox", [reply])))
+    summary = fd.sync()
+    with fd.store.session() as s:
+        item = s.scalars(select(Item)).one()
+        ordinals = sorted(s.scalars(select(Chunk.ordinal)).all())
+    assert "launch slipped" not in item.text  # the quote is not a passage
+    assert ordinals == [DOCUMENT_ORDINAL, 0]
+    assert any("launch slipped" in t for t in enc.texts)  # but the document chunk has it
+    assert len(enc.texts) == len(set(enc.texts)) == summary.chunks_encoded == 2
+    assert fd.sync().chunks_encoded == 0
+    fd.close()
+
+
 def test_chunks_are_measured_with_the_encoders_tokenizer(data_dir: Path, tmp_path: Path) -> None:
     enc = RecordingEncoder()
     fd = _profile(data_dir, enc)
