@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.25
 """How long to wait for the reader when there is nothing to encode yet."""
 
 
@@ -121,16 +121,18 @@ def _loop(
             cancel.raise_if_cancelled()
         reading = reader.is_alive()
         # Prepare the next batch while the one in flight encodes.
-        result.items_chunked += chunk_pending(store, chunker, cancel=cancel)
-        pending = pending_chunks(store, model_id)
-        if first:
-            result.chunks_cached = pending.cached
-            first = False
-        for h, text in pending.texts.items():
-            if h not in submitted:
-                submitted.add(h)
-                queue.append((h, text))
-        documents.update(pending.documents)
+        chunked = chunk_pending(store, chunker, cancel=cancel)
+        result.items_chunked += chunked
+        if first or chunked:  # new passages come only from newly chunked items
+            pending = pending_chunks(store, model_id)
+            if first:
+                result.chunks_cached = pending.cached
+                first = False
+            for h, text in pending.texts.items():
+                if h not in submitted:
+                    submitted.add(h)
+                    queue.append((h, text))
+            documents.update(pending.documents)
         done_vectors: tuple[list[str], np.ndarray] | None = None
         if flight is not None:
             hashes, future = flight
