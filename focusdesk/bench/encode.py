@@ -40,7 +40,7 @@ from focusdesk.rank.backends import (
     onnx_available,
 )
 from focusdesk.rank.encoder import Encoder
-from focusdesk.rank.passages import DOCUMENT_ORDINAL, passage_text
+from focusdesk.rank.passages import DOCUMENT_ORDINAL, passage_text, text_hash
 from focusdesk.store.models import Chunk, Item
 
 RAW = "raw sentence-transformers fp32"
@@ -82,26 +82,21 @@ def first_messages(mbox: Path, count: int, folder: Path) -> Path:
 
 
 def stored_passages(fd: FocusDesk) -> list[str]:
-    """The model input of every passage the profile holds (document chunks are derived)."""
+    """Every text the sync encoded: passages, and document chunks whose body adds text (the
+    other document vectors are derived, never encoded)."""
     with fd.store.session() as s:
         rows = s.execute(
-            select(
-                Chunk.ordinal,
-                Chunk.char_start,
-                Chunk.char_end,
-                Chunk.text_hash,
-                Item.title,
-                Item.text,
-            )
+            select(Chunk.ordinal, Chunk.char_start, Chunk.char_end, Chunk.text_hash)
+            .add_columns(Item.title, Item.text, Item.body)
             .join(Item, Item.id == Chunk.item_id)
-            .where(Chunk.ordinal != DOCUMENT_ORDINAL)
             .order_by(Chunk.id)
         ).all()
     seen: dict[str, str] = {}
     for r in rows:
-        seen.setdefault(
-            r.text_hash, passage_text(r.title, r.text, r.char_start, r.char_end, r.ordinal)
-        )
+        model_input = passage_text(r.title, r.text, r.char_start, r.char_end, r.ordinal, r.body)
+        if r.ordinal == DOCUMENT_ORDINAL and text_hash(model_input) != r.text_hash:
+            continue  # derived from the passages
+        seen.setdefault(r.text_hash, model_input)
     return list(seen.values())
 
 
