@@ -8,12 +8,14 @@ profiles and they are independent.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from focusdesk import __version__
 from focusdesk.errors import KnownError, NotFoundError
@@ -31,6 +33,7 @@ from focusdesk.settings import Settings, load_settings, save_settings
 from focusdesk.sources.credentials import PasswordStore
 from focusdesk.sources.registry import check_new_source
 from focusdesk.store.db import Store
+from focusdesk.store.ingest import failed_count, stored_failures
 from focusdesk.store.models import (
     FEEDBACK_SIGNALS,
     Chunk,
@@ -45,9 +48,11 @@ from focusdesk.store.models import (
 
 if TYPE_CHECKING:
     from focusdesk.focus.service import FocusService
+    from focusdesk.rank.autolearn import AutoLearner
     from focusdesk.rank.encoder import Encoder
     from focusdesk.rank.index import VectorIndex
     from focusdesk.rank.learning import TrainResult
+    from focusdesk.rank.learning_status import LearningStatus
     from focusdesk.rank.ranker import Ranker
     from focusdesk.review.assemble import Review
     from focusdesk.search import SearchHit
@@ -73,11 +78,12 @@ class FocusDesk:
         self._ranker: Ranker | None = None
         self._triage: Triage | None = None
         self._focus: FocusService | None = None
+        self._learner: AutoLearner | None = None
 
     @classmethod
-    def open(cls, data_dir: str | Path | None = None) -> FocusDesk:
+    def open(cls, data_dir: str | Path | None = None, encoder: Encoder | None = None) -> FocusDesk:
         """Open (creating and migrating as needed) the profile in ``data_dir``."""
-        return cls(resolve_paths(data_dir))
+        return cls(resolve_paths(data_dir), encoder=encoder)
 
     def close(self) -> None:
         self.store.close()
@@ -122,6 +128,15 @@ class FocusDesk:
             index.save()
         return index
 
+    def _index_saved_in_step(self) -> bool:
+        """Whether the index on disk holds exactly the store's vectors (manifest only)."""
+        from focusdesk.rank.index import saved_manifest
+        from focusdesk.rank.passages import live_chunk_ids
+
+        model_id = self.encoder.model_id
+        expected = live_chunk_ids(self.store, model_id)
+        return saved_manifest(self.paths.index_dir, model_id, expected) is not None
+
     def refresh_index(self) -> None:
         """Bring the index in step with the store after a sync (adds and removes only)."""
         from focusdesk.rank.passages import live_chunk_ids, load_vectors
@@ -137,6 +152,10 @@ class FocusDesk:
         add = np.setdiff1d(expected, current, assume_unique=True)
         remove = np.setdiff1d(current, expected, assume_unique=True)
         if len(add) == 0 and len(remove) == 0:
+            from focusdesk.rank.index import saved_manifest
+
+            if saved_manifest(index.folder, index.model_id, expected) is None:
+                index.save()  # in step in memory, but an earlier save did not finish
             return
         add_ids, add_vecs = (
             load_vectors(self.store, index.model_id, add) if len(add) else (add, _empty(index.dim))
@@ -201,6 +220,8 @@ class FocusDesk:
                     item_count=int(counts.get(src.id, 0)),
                     last_sync_at=src.last_sync_at,
                     last_error=src.last_error,
+                    failed=failed_count(src.sync_state),
+                    failures=tuple(stored_failures(src.sync_state)),
                 )
                 for src in s.scalars(select(Source).order_by(Source.id))
             ]
@@ -305,20 +326,34 @@ class FocusDesk:
             cancel=cancel,
             passwords=self.passwords,
         )
-        if summary.changed or summary.chunks_encoded or summary.items_chunked:
+        if (
+            summary.changed
+            or summary.chunks_encoded
+            or summary.items_chunked
+            or not self._index_saved_in_step()
+        ):
+            # The last check: a sync killed after its last commit left the index behind.
             self.refresh_index()
             if self._ranker is not None:
                 self._ranker.invalidate()
         return summary
 
     # -- goals ---------------------------------------------------------------------------
-    def add_goal(self, title: str, weight: float = 1.0, description: str = "") -> GoalInfo:
+    def add_goal(
+        self, title: str, weight: float = 1.0, description: str = "", name: str | None = None
+    ) -> GoalInfo:
         title = title.strip()
         if not title:
             raise KnownError("A goal needs some text.")
         _check_weight(weight)
         with self.store.session() as s:
-            goal = Goal(title=title, description=description.strip(), weight=weight, active=True)
+            goal = Goal(
+                title=title,
+                description=description.strip(),
+                weight=weight,
+                active=True,
+                name=_check_goal_name(name),
+            )
             s.add(goal)
             s.flush()
             return _goal_info(goal)
@@ -331,11 +366,14 @@ class FocusDesk:
         weight: float | None = None,
         description: str | None = None,
         active: bool | None = None,
+        name: str | None = None,
     ) -> GoalInfo:
+        """Change a goal; ``name=""`` clears its short name (the first clause is shown)."""
         with self.store.session() as s:
             goal = s.get(Goal, goal_id)
             if goal is None:
                 raise NotFoundError(f"There is no goal with id {goal_id}.")
+            before = f"{goal.title} {goal.description or ''}"
             if title is not None:
                 if not title.strip():
                     raise KnownError("A goal needs some text.")
@@ -347,7 +385,17 @@ class FocusDesk:
                 goal.description = description.strip()
             if active is not None:
                 goal.active = active
-            return _goal_info(goal)
+            if name is not None:
+                goal.name = _check_goal_name(name)
+            restarted = substantially_changed(before, f"{goal.title} {goal.description or ''}")
+            if restarted:
+                # Votes given for what the goal was no longer train what it is now; they
+                # still count for the goals as a whole.
+                s.execute(update(Feedback).where(Feedback.goal_id == goal_id).values(goal_id=None))
+            info = _goal_info(goal)
+        if restarted:
+            log.info("Goal %s changed substantially: its own learning starts afresh", goal_id)
+        return replace(info, learning_restarted=restarted)
 
     def list_goals(self, *, include_inactive: bool = True) -> list[GoalInfo]:
         with self.store.session() as s:
@@ -429,6 +477,29 @@ class FocusDesk:
                 status=item.status,
                 meta=dict(item.meta),
             )
+
+    def find_linked_note(self, item_id: int, target: str) -> int | None:
+        """The note that a link in note ``item_id`` names (same vault), or None if none does.
+
+        ``target`` is a wikilink's note name or a relative Markdown link (Obsidian's rules,
+        see ``sources.note_links``).
+        """
+        from focusdesk.sources.note_links import NoteRef, resolve_note_link
+
+        with self.store.session() as s:
+            item = s.get(Item, item_id)
+            if item is None:
+                raise NotFoundError(f"There is no item with id {item_id}.")
+            rows = s.execute(
+                select(Item.id, Item.external_id, Item.title).where(
+                    Item.source_id == item.source_id,
+                    Item.kind == "note",
+                    Item.vanished.is_(False),
+                )
+            ).all()
+            here = item.external_id
+        found = resolve_note_link(target, here, (NoteRef(i, p, t) for i, p, t in rows))
+        return found.item_id if found is not None else None
 
     def record_feedback(
         self,
@@ -516,15 +587,55 @@ class FocusDesk:
             src.enabled = enabled
         return self.get_source(source_id)
 
-    def train_scorer(self, cancel: CancelToken | None = None) -> TrainResult:
-        """Learn from all feedback; the new version is used only if it is better held out."""
-        from focusdesk.rank.learning import ScorerTrainer
+    @property
+    def training_lock_file(self) -> Path:
+        """The profile's lock: one training run at a time across processes."""
+        return self.paths.data_dir / "scorer" / "train.lock"
 
-        return ScorerTrainer(self.ranker).train(cancel)
+    def train_scorer(self, cancel: CancelToken | None = None, *, wait: bool = False) -> TrainResult:
+        """Learn from all feedback; the new version is used only if it is better held out.
+
+        Raises ``TrainingBusy`` when another process trains this profile (unless ``wait``).
+        """
+        from focusdesk.rank.learning import ScorerTrainer
+        from focusdesk.rank.train_lock import training_lock
+
+        with training_lock(self.training_lock_file, wait=wait):
+            self.ranker.follow_active_version()
+            return ScorerTrainer(self.ranker).train(cancel)
 
     def reset_scorer(self) -> None:
-        """Go back to the untrained scorer (trained versions stay on record)."""
-        self.ranker.reset_scorer()
+        """ "Reset learning": the untrained scorer again, and feedback given so far is not
+        learnt from any more (trained versions stay on record). Waits for a running
+        training run to end."""
+        from focusdesk.rank.train_lock import training_lock
+
+        with training_lock(self.training_lock_file, wait=True):
+            self.ranker.reset_scorer()
+        if self._learner is not None:
+            self._learner.forget()
+
+    @property
+    def learning(self) -> AutoLearner:
+        """Background learning: the trigger policy (from the settings) and the trainer."""
+        if self._learner is None:
+            from focusdesk.rank.autolearn import AutoLearner, TriggerPolicy
+
+            self._learner = AutoLearner(
+                self.store, self.train_scorer, lambda: TriggerPolicy.from_settings(self.settings)
+            )
+        return self._learner
+
+    def learning_status(self) -> LearningStatus:
+        """Which scorer ranks now, on how many signals, what it changed, what is pending."""
+        from focusdesk.rank.autolearn import signal_state
+        from focusdesk.rank.learning_status import learning_status
+
+        return learning_status(
+            self.scorer_versions(),
+            enabled=self.settings.learning_enabled,
+            pending=signal_state(self.store).new_signals,
+        )
 
     def scorer_versions(self) -> list[dict[str, Any]]:
         """Every training run: when, on how many labels, held-out figures, used or not."""
@@ -614,6 +725,19 @@ def _empty(dim: int) -> Any:
     return np.zeros((0, dim), dtype=np.float32)
 
 
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
+
+
+def substantially_changed(before: str, after: str) -> bool:
+    """True when a goal's text kept less than half of its words (Jaccard < 0.5): a new
+    goal in all but id, whose own learning should start afresh."""
+    a, b = _words(before), _words(after)
+    if not a and not b:
+        return False
+    return len(a & b) / len(a | b) < 0.5
+
+
 def _check_weight(weight: float) -> None:
     if not (0.0 <= weight <= 10.0):
         raise KnownError(f"A goal's weight must be between 0 and 10 (got {weight}).")
@@ -626,4 +750,22 @@ def _goal_info(goal: Goal) -> GoalInfo:
         description=goal.description or "",
         weight=float(goal.weight),
         active=bool(goal.active),
+        name=goal.name,
+        colour=goal.colour,
     )
+
+
+GOAL_NAME_CHARS = 80
+
+
+def _check_goal_name(name: str | None) -> str | None:
+    """A goal's short name, tidied; None (or blank) for none."""
+    if name is None or not name.strip():
+        return None
+    name = " ".join(name.split())
+    if len(name) > GOAL_NAME_CHARS:
+        raise KnownError(
+            f"A goal's short name can be at most {GOAL_NAME_CHARS} characters.",
+            hint="The goal's full sentence goes in its title.",
+        )
+    return name

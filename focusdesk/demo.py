@@ -1,4 +1,4 @@
-"""The bundled demo profile: a notes vault, a mailbox and goals from resources/demo/."""
+"""The bundled demo profile: a notes vault, a mailbox and goals (package data)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from focusdesk.app import FocusDesk
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "resources" / "demo"
-
 
 def default_demo_dir() -> Path:
     """Where `focusdesk demo` keeps its profile when no --data-dir is given."""
@@ -19,8 +17,11 @@ def default_demo_dir() -> Path:
     return resolve_paths().data_dir.parent / "FocusDesk-demo"
 
 
-def seed_demo(fd: FocusDesk, demo_dir: Path = DEMO_DIR) -> bool:
+def seed_demo(fd: FocusDesk, demo_dir: Path | None = None) -> bool:
     """Add the demo sources and goals to an empty profile; False if it was not empty."""
+    from focusdesk.package_data import demo_dir as shipped_demo_dir
+
+    demo_dir = demo_dir or shipped_demo_dir()
     if fd.list_sources() or fd.list_goals():
         return False
     fd.add_source("notes", str(demo_dir / "notes"), name="Demo notes")

@@ -8,8 +8,11 @@ settings, logs, caches) lives inside that one folder.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from focusdesk.errors import KnownError
 
 ENV_DATA_DIR = "FOCUSDESK_DATA_DIR"
 APP_NAME = "FocusDesk"
@@ -44,9 +47,22 @@ class Paths:
         return self.data_dir / "logs"
 
     def ensure(self) -> Paths:
-        """Create the folders (not the files) and return self."""
+        """Create the folders (not the files), check that they can be written, return self.
+
+        A folder that cannot be created or written (no writable home, a read-only data
+        dir or disk) is a ``KnownError`` that says which folder and why.
+        """
         for d in (self.data_dir, self.config_dir, self.cache_dir, self.index_dir, self.log_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+                with tempfile.TemporaryFile(dir=d):
+                    pass
+            except OSError as exc:
+                raise KnownError(
+                    f"FocusDesk cannot write to its folder {d}: {exc.strerror or exc}.",
+                    hint="Give FocusDesk a writable folder with --data-dir DIR or "
+                    f"{ENV_DATA_DIR}, or make this one writable.",
+                ) from exc
         return self
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,33 @@ class SourceInfo:
     item_count: int
     last_sync_at: datetime | None
     last_error: str | None
+    failed: int = 0
+    """Items the syncs could not read or save (each skipped; the others are kept)."""
+    failures: tuple[tuple[str, str], ...] = ()
+    """``(item, reason)`` of the failed items (the last 100)."""
+
+
+SHORT_NAME_CHARS = 24
+"""A goal's short name is at most this long (cut at a word, with an ellipsis)."""
+_CLAUSE_END = re.compile(r"\s*(?:[,;:.!?(\[]|\s[-–—]\s)")
+
+
+def goal_short_name(title: str, name: str | None = None, limit: int = SHORT_NAME_CHARS) -> str:
+    """A goal's short name: ``name`` when set, else the first clause of ``title``.
+
+    "Ship the v2 firmware, with the low power mode" gives "Ship the v2 firmware"; a
+    clause longer than ``limit`` is cut at a word boundary with an ellipsis.
+    """
+    if name and name.strip():
+        return " ".join(name.split())
+    text = " ".join(title.split())
+    first = _CLAUSE_END.split(text, maxsplit=1)[0].strip() or text
+    if len(first) <= limit:
+        return first
+    cut = first[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-–—") + "…"
 
 
 @dataclass(frozen=True)
@@ -30,6 +58,17 @@ class GoalInfo:
     description: str
     weight: float
     active: bool
+    name: str | None = None
+    """The short name the user set (None: ``short_name`` is the title's first clause)."""
+    colour: str | None = None
+
+    @property
+    def short_name(self) -> str:
+        """What a narrow column shows: the user's name for it, or the first clause."""
+        return goal_short_name(self.title, self.name)
+
+    learning_restarted: bool = False
+    """Set by an edit that changed the goal so much that its own learning starts afresh."""
 
 
 @dataclass
@@ -65,6 +104,10 @@ class SyncSummary:
         return any(r.added or r.updated or r.removed for r in self.reports)
 
 
+RELEVANCE_BAR = 0.5
+"""The calibrated probability at which an item counts as serving a goal."""
+
+
 @dataclass(frozen=True)
 class RankedItem:
     """One item of the ranked inbox with the reason it ranks where it does."""
@@ -95,6 +138,21 @@ class RankedItem:
     """How many items (this one included) tell the same story."""
     story_item_ids: tuple[int, ...] = ()
     """The other items of this story, collapsed under this one."""
+    calibrated: dict[int, float] = field(default_factory=dict)
+    """Goal id -> probability that this item serves that goal, calibrated against the
+    profile's own score distribution for the goal, so that it means the same across goals
+    and source kinds. ``goal_id`` is the goal the row is shown for (its seat)."""
+    percentile: dict[int, float] = field(default_factory=dict)
+    """Goal id -> share of the profile's items this one outscores for that goal (0.98:
+    "top 2 % for this goal")."""
+    thread_size: int = 1
+    """How many messages of one conversation (this one included) this row stands for."""
+    thread_item_ids: tuple[int, ...] = ()
+    """The other messages of the conversation, collapsed under this one."""
+
+    def serves(self, goal_id: int) -> bool:
+        """Whether the item clears ``goal_id``'s relevance bar."""
+        return self.calibrated.get(goal_id, 0.0) >= RELEVANCE_BAR
 
     def to_json(self) -> dict[str, Any]:
         """The `rank --json` line for this item."""
@@ -117,6 +175,10 @@ class RankedItem:
             "priors": {k: round(v, 6) for k, v in self.priors.items()},
             "story_size": self.story_size,
             "story_item_ids": list(self.story_item_ids),
+            "calibrated": {str(k): round(v, 6) for k, v in self.calibrated.items()},
+            "percentile": {str(k): round(v, 6) for k, v in self.percentile.items()},
+            "thread_size": self.thread_size,
+            "thread_item_ids": list(self.thread_item_ids),
         }
 
 

@@ -92,8 +92,20 @@ class Settings:
     notify_high_attention: bool = _setting(
         True, "Show a notification when new high-attention items arrive."
     )
+    learning_enabled: bool = _setting(
+        True, "Learn from votes and triage in the background (off: the scorer stays as it is)."
+    )
+    learn_after_signals: int = _setting(
+        10, "How many new votes or triage signals start a background training run."
+    )
+    learn_quiet_seconds: int = _setting(
+        120, "After this many quiet seconds, fewer new signals also start a training run."
+    )
     remote_content_senders: list[str] = _list_setting(
         "Senders (addresses) and domains whose remote images load without asking."
+    )
+    start_in_tray_at_login: bool = _setting(
+        False, "Start FocusDesk in the tray when you log in (an XDG autostart entry)."
     )
 
     @classmethod

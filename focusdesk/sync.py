@@ -18,7 +18,7 @@ from focusdesk.records import SyncReport, SyncSummary
 from focusdesk.sources.base import ScanResult
 from focusdesk.sources.registry import make_ingester
 from focusdesk.store.db import Store
-from focusdesk.store.ingest import ingest, mark_vanished
+from focusdesk.store.ingest import ingest, ingester_state, mark_vanished, with_failures
 from focusdesk.store.models import Source, utcnow
 
 if TYPE_CHECKING:
@@ -41,16 +41,18 @@ def sync_source(
         src = s.get(Source, source_id)
         if src is None:
             raise KnownError(f"There is no source with id {source_id}.")
-        kind, uri, config, state, name = (
+        kind, uri, config, stored, name = (
             src.kind,
             src.uri,
             dict(src.config),
             dict(src.sync_state),
             src.name,
         )
+    state = ingester_state(stored)
     report = SyncReport(source_id=source_id, source_name=name)
     progress(Progress("read", 0, None, f"Reading {name}"))
     kept_state: dict[str, Any] | None = None
+    seen: set[str] = set()
     try:
         ingester = make_ingester(kind, uri, config, passwords=passwords)
         seen = ingest(
@@ -84,11 +86,15 @@ def sync_source(
         src = s.get(Source, source_id)
         if src is not None:
             src.last_error = report.error
+            new_state = state
             if report.error is None:
-                src.sync_state = result.state if not result.unchanged else state
+                new_state = result.state if not result.unchanged else state
                 src.last_sync_at = utcnow()
             elif isinstance(kept_state, dict):
-                src.sync_state = kept_state
+                new_state = kept_state
+            # The items that failed stay listed on the source until a full read succeeds.
+            complete = report.error is None and result.complete and not result.unchanged
+            src.sync_state = with_failures(new_state, stored, report, complete=complete, seen=seen)
     return report
 
 

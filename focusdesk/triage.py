@@ -44,7 +44,10 @@ ACTION_WORDS = {
     "restore": "moved back to the inbox",
     "up": "voted up",
     "down": "voted down",
+    "pin": "pinned",
+    "unpin": "unpinned",
 }
+PIN_ACTIONS = ("pin", "unpin")
 STATUS_OF_ACTION = {"done": "done", "dismiss": "dismissed", "snooze": "snoozed", "restore": "read"}
 
 
@@ -127,6 +130,14 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 # -- actions ----------------------------------------------------------------------------
 @dataclass(frozen=True)
+class Vote:
+    """The vote that stands on an item: up or down, for a goal (None: no goal)."""
+
+    signal: str
+    goal_id: int | None
+
+
+@dataclass(frozen=True)
 class UndoRecord:
     """What one action changed, so that it can be taken back."""
 
@@ -193,8 +204,41 @@ class Triage:
         return self._act("snooze", item_id, goal_id=goal_id, until=until, value=round(hours, 3))
 
     def restore(self, item_id: int) -> UndoRecord:
-        """Move a done, dismissed or snoozed item back to the inbox (as read); no feedback."""
+        """Move a done, dismissed or snoozed item back to the inbox (as read). Bringing a
+        snoozed item back before its time records ``unsnooze`` (wanted now); else no
+        feedback."""
         return self._act("restore", item_id)
+
+    def votes(self, item_ids: list[int] | None = None) -> dict[int, Vote]:
+        """The vote that stands on each voted item (its latest; an undone one is gone)."""
+        stmt = (
+            select(Feedback.item_id, Feedback.signal, Feedback.goal_id)
+            .where(Feedback.signal.in_(("up", "down")))
+            .order_by(Feedback.id)
+        )
+        if item_ids is not None:
+            stmt = stmt.where(Feedback.item_id.in_(item_ids))
+        with self.store.session() as s:
+            return {iid: Vote(signal, gid) for iid, signal, gid in s.execute(stmt)}
+
+    def pin(
+        self, item_id: int, pinned: bool = True, goal_id: int | None = None
+    ) -> UndoRecord | None:
+        """Pin an item (records ``pin``, a strong positive) or unpin it (``unpin`` takes
+        the pin's signal back). Undoable like the other actions; None when the item
+        already was so."""
+        with self.store.session() as s:
+            if _get(s, item_id).pinned == pinned:
+                return None
+        return self._act("pin" if pinned else "unpin", item_id, goal_id=goal_id)
+
+    def pinned(self, item_ids: list[int] | None = None) -> set[int]:
+        """The pinned items (among ``item_ids``, when given)."""
+        stmt = select(Item.id).where(Item.pinned.is_(True))
+        if item_ids is not None:
+            stmt = stmt.where(Item.id.in_(item_ids))
+        with self.store.session() as s:
+            return set(s.scalars(stmt))
 
     def vote(self, item_id: int, signal: str, goal_id: int | None = None) -> UndoRecord:
         """Record an up or down vote (for ``goal_id`` when given); the status stays."""
@@ -220,9 +264,12 @@ class Triage:
             if action in STATUS_OF_ACTION:
                 item.status = new_status
                 item.snoozed_until = until if action == "snooze" else None
+            if action in PIN_ACTIONS:
+                item.pinned = action == "pin"
             feedback_id: int | None = None
-            if action != "restore":
-                fb = Feedback(item_id=item_id, goal_id=goal_id, signal=action, value=value)
+            signal = action if action != "restore" else ("unsnooze" if before == "snoozed" else "")
+            if signal:
+                fb = Feedback(item_id=item_id, goal_id=goal_id, signal=signal, value=value)
                 s.add(fb)
                 s.flush()
                 feedback_id = fb.id
@@ -256,6 +303,8 @@ class Triage:
                 if record.action in STATUS_OF_ACTION:
                     item.status = record.status
                     item.snoozed_until = record.snoozed_until
+                if record.action in PIN_ACTIONS:
+                    item.pinned = record.action != "pin"
                 if record.feedback_id is not None:
                     s.execute(delete(Feedback).where(Feedback.id == record.feedback_id))
             if record is self._last or record == self._last:

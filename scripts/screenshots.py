@@ -2,7 +2,7 @@
 
 Run under a virtual X server (no window manager, so windows have no frames):
 
-    xvfb-run -a -s "-screen 0 1280x800x24" python scripts/screenshots.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshots.py
 
 It builds a throwaway profile from resources/demo (the notes vault, the mbox and
 goals.json) plus a small local feed whose entries hold remote images, lets the
@@ -17,6 +17,18 @@ window sync and rank it as on a first start, then saves to docs/screenshots/:
 - keyboard-shortcuts.png   the ? overlay
 - goals-editor.png, sources-manager.png, settings.png  the dialogs over the window
 - main-window-dark.png     the dark theme
+- reader-note-*.png        a Markdown note rendered (callouts, wikilinks, properties, lists)
+- reader-newsletter-*.png  an HTML newsletter whose plain part is a stub
+
+and, at 1400×900 and 1024×640, in the light and the dark theme, one PNG per scenario
+named SCENARIO-WIDTHxHEIGHT-THEME.png (e.g. inbox-1024x640-dark.png): the inbox, the
+Why panel, search and the review. A scenario is a function registered with
+``@scenario("name")`` that sets the window up and returns False to skip; add one to
+show more.
+
+The reader scenarios (``shoot_reader``: a rendered note, an HTML newsletter, at the same
+sizes and themes) build their own small profile and can run alone:
+``python scripts/screenshots.py --only reader [--vault PATH]``.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ import logging
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +50,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "resources" / "demo"
 SIZE = (1280, 800)
+MATRIX_SIZES = ((1400, 900), (1024, 640))
+MATRIX_THEMES = ("light", "dark")
 SEARCH_QUERY = "sleep current regression"
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -73,6 +88,61 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 </item>
 </channel></rss>
 """
+
+READER_NOTE_PATH = "Projects/Aeris v2 launch checklist.md"
+READER_NOTE = """---
+title: Aeris v2 launch checklist
+tags: [firmware, release]
+status: "[[In progress]]"
+owner: "[[Tomasz]]"
+due: 2026-11-27
+---
+# Aeris v2 launch checklist
+
+The **RC1** build goes out on *27 November*. Everything below must be green first;
+see [[Battery life test plan|the battery test plan]] and [[Aeris v2 Firmware#Open risks]].
+
+> [!warning] Sleep current
+> The BLE stack update raised the sleep floor to **14 µA**. Target: under 6 µA.
+
+> [!tip]- How to measure
+> Profile a full advertising interval at 100 kS/s, then bisect the builds.
+
+## Release gates
+
+- Firmware
+\t- [x] signed OTA images with rollback
+\t- [ ] sleep current under 6 µA
+\t\t- [ ] release the HF clock before sleep
+- Hardware
+\t- [ ] EVT-2 soak results from Kowal
+
+| Gate | Owner | State |
+|------|-------|-------|
+| OTA rollback | Priya | done |
+| Sleep current | Tomasz | open |
+
+Run `fw-release --rc 1` once the gates pass. Questions go to [[Release channel]].
+"""
+
+NEWSLETTER_HTML = """<html><body style="font-family:sans-serif">
+<h1>Low Power Weekly · issue 47</h1>
+<p><img src="https://cdn.lowpower.example.org/banner.png" width="600" height="120"
+ alt="Low Power Weekly banner"></p>
+<h2>Sleep-current regressions after BLE stack updates</h2>
+<p>Several teams saw their sensors' sleep current jump from a few microamps to tens of
+microamps after a <b>BLE stack</b> update. The usual cause is a peripheral clock left
+running after the radio goes idle. <a href="https://lowpower.example.org/47/sleep">Read
+more</a>.</p>
+<table><tr><th>Build</th><th>Sleep current</th></tr>
+<tr><td>v1.9</td><td>5.8 µA</td></tr><tr><td>v2.0-rc0</td><td>14.2 µA</td></tr></table>
+<h2>Passivation in Li-SOCl2 cells</h2>
+<p>A cell that sits at low current builds a passivation layer; the first high-current
+pulse can dip below the brown-out threshold. A small supercapacitor helps.</p>
+<p><img src="https://cdn.lowpower.example.org/pulse.png" width="480" height="200"
+ alt="Voltage during the first pulse"></p>
+<p style="font-size:small">You receive this because you subscribed at lowpower.example.org.</p>
+</body></html>"""
 
 log = logging.getLogger("screenshots")
 
@@ -135,6 +205,97 @@ def save_with_dialog(window: QWidget, dialog: QWidget, out: Path, name: str) -> 
     painter.end()
     canvas.save(str(out / name))
     log.info("wrote %s", out / name)
+
+
+# -- scenarios: the shots taken at every size and theme ---------------------------------------
+Scenario = Callable[[Any, list[Any]], bool]
+"""Sets the window (and the ranked items) up for one shot; False: nothing to show, skip."""
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str) -> Callable[[Scenario], Scenario]:
+    """Register a scenario under ``name`` (the file name's first part), in order."""
+
+    def register(fn: Scenario) -> Scenario:
+        SCENARIOS[name] = fn
+        return fn
+
+    return register
+
+
+def reset(window: Any) -> None:
+    """Back to the plain inbox: no search, no Review, no Why panel, no help."""
+    if window.searching:
+        window.close_search()
+    dock = getattr(window, "review_dock", None)
+    if dock is not None and dock.isVisible():
+        dock.hide()
+        dock.setFloating(False)
+    window.set_why_visible(False)
+    help_overlay = window.help_overlay
+    if help_overlay is not None and help_overlay.isVisible():
+        window.toggle_help()
+
+
+@scenario("inbox")
+def inbox_scene(window: Any, items: list[Any]) -> bool:
+    window.select_row(0)
+    window.inbox_view.scrollToTop()
+    window.inbox_view.setFocus()
+    return True
+
+
+@scenario("why")
+def why_scene(window: Any, items: list[Any]) -> bool:
+    mail = next((i for i in items if i.source_kind == "mbox"), items[0] if items else None)
+    if mail is None or not window.select_item(mail.item_id):
+        return False
+    window.set_why_visible(True)
+    return True
+
+
+@scenario("search")
+def search_scene(window: Any, items: list[Any]) -> bool:
+    window.open_search()
+    window.search.clear()
+    window.search.bar.edit.setText(SEARCH_QUERY)
+    window.search.bar.flush()
+    wait_for(window.search.search_did_finish, 120)
+    return window.search.model.rowCount() > 0
+
+
+@scenario("review")
+def review_scene(window: Any, items: list[Any]) -> bool:
+    action = next(
+        (a for a in window.menus["inbox"].actions() if a.objectName() == "review_action"), None
+    )
+    if action is None:
+        return False
+    action.trigger()
+    wait_for(window.review_tab.review_did_load, 300)
+    return True
+
+
+def shoot_matrix(window: Any, out: Path) -> None:
+    """Every scenario at every size, light and dark."""
+    items = window.inbox_model.items()
+    for theme in MATRIX_THEMES:
+        window.apply_settings({"theme": theme})  # as the settings dialog does
+        for width, height in MATRIX_SIZES:
+            window.resize(width, height)
+            settle(200)
+            if (window.width(), window.height()) != (width, height):
+                log.warning(
+                    "the window is %dx%d, not %dx%d", window.width(), window.height(), width, height
+                )
+            for name, set_up in SCENARIOS.items():
+                reset(window)
+                settle(100)
+                if not set_up(window, items):
+                    log.warning("scenario %s: nothing to show, skipped", name)
+                    continue
+                save(window, out, f"{name}-{width}x{height}-{theme}.png")
+            reset(window)
 
 
 def build_demo_profile(root: Path) -> Path:
@@ -256,6 +417,111 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     window.select_row(0)  # re-render the reader with the dark palette's colours
     window.why_action.trigger()
     save(window, out, "main-window-dark.png")
+    window.why_action.trigger()
+
+    shoot_matrix(window, out)
+    window.close()
+    desk.close()
+
+
+def write_newsletter_mbox(path: Path) -> Path:
+    """An mbox with one newsletter: a stub plain part and the real content in HTML."""
+    import mailbox
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Low Power Weekly <news@lowpower.example.org>"
+    msg["To"] = "you@aeris.example"
+    msg["Subject"] = "Low Power Weekly #47: sleep-current regressions, passivation"
+    msg["Date"] = "Thu, 19 Nov 2026 07:00:00 +0000"
+    msg["Message-ID"] = "<lpw-47@lowpower.example.org>"
+    msg.set_content("See the HTML version of this email in your browser.")
+    msg.add_alternative(NEWSLETTER_HTML, subtype="html")
+    box = mailbox.mbox(str(path))
+    box.add(msg)
+    box.close()
+    return path
+
+
+def build_reader_profile(root: Path, vault: Path | None = None) -> Path:
+    """A profile with a notes vault (the demo one, or ``vault``) plus the showcase note,
+    a newsletter mbox and the demo goals (not yet synced)."""
+    import shutil
+
+    from focusdesk.app import FocusDesk
+
+    notes = root.parent / "reader-vault"
+    shutil.copytree(vault or DEMO / "notes", notes, ignore=shutil.ignore_patterns(".*"))
+    showcase = notes / READER_NOTE_PATH
+    showcase.parent.mkdir(parents=True, exist_ok=True)
+    showcase.write_text(READER_NOTE, encoding="utf-8")
+    mbox = write_newsletter_mbox(root.parent / "newsletter.mbox")
+    desk = FocusDesk.open(root)
+    try:
+        desk.add_source("notes", str(notes), name="Notes")
+        desk.add_source("mbox", str(mbox), name="Newsletters")
+        for goal in json.loads((DEMO / "goals.json").read_text(encoding="utf-8")):
+            desk.add_goal(goal["title"], weight=float(goal.get("weight", 1.0)))
+    finally:
+        desk.close()
+    return root
+
+
+def _select_titled(window: Any, title: str) -> bool:
+    """Select the inbox row titled ``title`` (the reader shows it)."""
+    for item in window.inbox_model.items():
+        if item.title == title:
+            return bool(window.select_item(item.item_id))
+    log.warning("no inbox row titled %r", title)
+    return False
+
+
+def shoot_reader_note(window: Any, out: Path, name: str, title: str | None = None) -> None:
+    """The reader with a rendered Markdown note (the showcase note unless ``title``)."""
+    if _select_titled(window, title or "Aeris v2 launch checklist"):
+        save(window, out, name)
+
+
+def shoot_reader_newsletter(window: Any, out: Path, name: str) -> None:
+    """The reader with an HTML newsletter whose plain part is a stub (images blocked)."""
+    for item in window.inbox_model.items():
+        if item.source_kind == "mbox" and item.title.startswith("Low Power Weekly"):
+            window.select_item(item.item_id)
+            if not window.reader_pane.showing_formatted:
+                log.warning("the newsletter is shown as plain text")
+            save(window, out, name)
+            return
+    log.warning("the newsletter is not in the inbox")
+
+
+def shoot_reader(
+    out: Path,
+    tmp: Path,
+    timeout_s: float,
+    *,
+    vault: Path | None = None,
+    vault_note: str | None = None,
+    sizes: tuple[tuple[int, int], ...] = ((1400, 900), (1024, 640)),
+    themes: tuple[str, ...] = ("light", "dark"),
+) -> None:
+    """reader-note-WxH-THEME.png and reader-newsletter-WxH-THEME.png for each size and theme."""
+    from focusdesk.app import FocusDesk
+    from focusdesk.ui.main_window import MainWindow
+
+    profile = build_reader_profile(tmp / "reader-profile", vault)
+    desk = FocusDesk.open(profile)
+    window = MainWindow(desk)
+    window.show()
+    wait_for(window.rank_did_finish, timeout_s)
+    for theme in themes:
+        window.apply_settings({"theme": theme})
+        for width, height in sizes:
+            window.resize(width, height)
+            tag = f"{width}x{height}-{theme}"
+            shoot_reader_note(window, out, f"reader-note-{tag}.png")
+            if vault_note:
+                shoot_reader_note(window, out, f"reader-vault-note-{tag}.png", vault_note)
+            shoot_reader_newsletter(window, out, f"reader-newsletter-{tag}.png")
     window.close()
     desk.close()
 
@@ -274,6 +540,9 @@ def main(argv: list[str] | None = None) -> int:
         default=900.0,
         help="seconds to wait for the sync, the ranking and a search",
     )
+    parser.add_argument("--only", choices=("all", "reader"), default="all")
+    parser.add_argument("--vault", type=Path, help="a notes vault for the reader scenarios")
+    parser.add_argument("--vault-note", help="the title of a note of --vault to shoot too")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args.output.mkdir(parents=True, exist_ok=True)
@@ -283,8 +552,12 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("FocusDesk")
     app.setStyle("Fusion")  # the same look on every machine the screenshots are taken on
     with tempfile.TemporaryDirectory(prefix="focusdesk-shots-") as tmp:
-        shoot_empty(args.output, Path(tmp))
-        shoot_demo(args.output, Path(tmp), args.timeout)
+        if args.only == "all":
+            shoot_empty(args.output, Path(tmp))
+            shoot_demo(args.output, Path(tmp), args.timeout)
+        shoot_reader(
+            args.output, Path(tmp), args.timeout, vault=args.vault, vault_note=args.vault_note
+        )
     return 0
 
 

@@ -5,10 +5,12 @@ message id → category, an mbox), it ranks every message with: BM25 over the FT
 index; single-vector cosine (the mean of an item's passages); max-passage cosine;
 the attention scorer untrained; and the attention scorer after N simulated votes. The
 simulated user is shown the top 10 items it has not voted on, votes each up if its
-label is positive and down if not, and the scorer learns after every 10 votes (as the
-app does in the background). Reported per goal and on average: nDCG@10 (graded
-gains), P@10 and AP@100 (relevant = any positive grade); on the whole ranking and on
-the items the user has not voted on ("unseen").
+label is positive and down if not, and the scorer learns when the app's own trigger
+says so (enough new signals, or a quiet moment) with the app's own trainer, on a
+simulated clock. At every vote count the untrained scorer is judged on the same items
+not voted on. Reported per goal and on average: nDCG@10 (graded gains), P@10 and
+AP@100 (relevant = any positive grade); on the whole ranking and on the items the user
+has not voted on ("unseen").
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +244,7 @@ def run_quality(
     category, goals = load_labelled_set(labels_tsv, goals_json)
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="focusdesk-bench-quality-"))
     fd = FocusDesk(resolve_paths(data_dir), encoder=encoder)
+    fd.settings.learning_enabled = True  # measured as the app learns by default
     report = QualityReport(votes=sorted(set(votes) | {0}))
     try:
         sources = fd.list_sources()
@@ -294,22 +298,46 @@ def run_quality(
     return report
 
 
+READ_SECONDS = 5.0
+"""Simulated time a user spends on each item before voting (the trigger's clock)."""
+
+
 def _run_goal(
     fd: FocusDesk, spec: GoalSpec, category: dict[str, str], votes: list[int], log: Any
 ) -> dict[str, dict[str, float]]:
+    """One goal: baselines, then votes given as a user would, learnt from as the app does.
+
+    Learning goes through the app's own trigger (``fd.learning``: after enough new
+    signals, or a quiet moment) and trainer, on a simulated clock: each vote takes
+    ``READ_SECONDS``; before each measurement the user pauses long enough for the quiet
+    moment. At every vote count, the trained and the untrained scorer are judged on the
+    same items, those not voted on.
+    """
     _reset_learning(fd)
     goal = fd.add_goal(spec.text)
     out: dict[str, dict[str, float]] = {}
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     try:
         out["bm25"] = evaluate(bm25_ranking(fd, spec.text), spec, category)
         mean_rank, max_rank = cosine_rankings(fd, spec.text)
         out["cosine_mean"] = evaluate(mean_rank, spec, category)
         out["cosine_max_passage"] = evaluate(max_rank, spec, category)
-        ranking = ranked_external_ids(fd)
-        out["attention_untrained"] = evaluate(ranking, spec, category)
+        untrained = ranked_external_ids(fd)  # votes do not move the untrained scorer
+        out["attention_untrained"] = evaluate(untrained, spec, category)
+        ranking = untrained
         by_ext = {e: i for i, e in _external_id_map(fd).items()}
         voted: set[str] = set()
         train_seconds: list[float] = []
+
+        def learn(at: datetime) -> None:
+            nonlocal ranking
+            result = fd.learning.run_if_due(at)
+            if result is None:
+                return
+            train_seconds.append(float(result.metrics.get("seconds", 0.0)))
+            if result.accepted:
+                ranking = ranked_external_ids(fd)
+
         for target in [v for v in votes if v > 0]:
             while len(voted) < target:
                 shown = [e for e in ranking if e not in voted][: min(10, target - len(voted))]
@@ -319,24 +347,22 @@ def _run_goal(
                     up = spec.labels.get(category.get(ext, ""), 0) > 0
                     fd.record_feedback(by_ext[ext], "up" if up else "down")
                     voted.add(ext)
-                t0 = time.perf_counter()
-                fd.train_scorer()
-                train_seconds.append(time.perf_counter() - t0)
-                ranking = ranked_external_ids(fd)
+                    now += timedelta(seconds=READ_SECONDS)
+                    learn(now)
+            now += timedelta(seconds=fd.settings.learn_quiet_seconds)
+            learn(now)  # the user pauses: a quiet moment
             out[f"attention_{target}_votes"] = evaluate(ranking, spec, category)
-            unseen = evaluate(ranking, spec, category, exclude=voted)
-            out[f"attention_{target}_votes_unseen"] = unseen
-        untrained_unseen = {}
-        if voted:
-            # The untrained ranking judged on the same unseen items, for a fair comparison.
-            fd.reset_scorer()
-            base = ranked_external_ids(fd)
-            untrained_unseen = evaluate(base, spec, category, exclude=voted)
-            out[f"attention_untrained_unseen_{len(voted)}"] = untrained_unseen
+            out[f"attention_{target}_votes_unseen"] = evaluate(
+                ranking, spec, category, exclude=voted
+            )
+            out[f"attention_untrained_{target}_votes_unseen"] = evaluate(
+                untrained, spec, category, exclude=voted
+            )
         if train_seconds:
             out["train_seconds"] = {
                 "median": statistics.median(train_seconds),
                 "max": max(train_seconds),
+                "runs": float(len(train_seconds)),
             }
     finally:
         fd.remove_goal(goal.id)
@@ -347,6 +373,27 @@ def _run_goal(
     )
     log(f"{spec.id}: {line}")
     return out
+
+
+def unseen_comparison(report: QualityReport, metric: str = "ap@100") -> list[str]:
+    """At each vote count: untrained → trained on the items not voted on (mean over goals),
+    and the goals where training made those items rank worse."""
+    lines = []
+    for v in report.votes:
+        key, base = f"attention_{v}_votes_unseen", f"attention_untrained_{v}_votes_unseen"
+        if v == 0 or key not in report.mean or base not in report.mean:
+            continue
+        worse = [
+            g
+            for g, figures in report.per_goal.items()
+            if figures[key][metric] < figures[base][metric]
+        ]
+        lines.append(
+            f"{v:>4} votes, {metric} on items not voted on: untrained "
+            f"{report.mean[base][metric]:.3f} → trained {report.mean[key][metric]:.3f}; "
+            f"goals worse: {len(worse)}{' (' + ', '.join(worse) + ')' if worse else ''}"
+        )
+    return lines
 
 
 def format_table(report: QualityReport) -> str:
@@ -362,6 +409,7 @@ def format_table(report: QualityReport) -> str:
                     f"  {method:<32} {m['ndcg@10']:>8.3f} {m['p@10']:>6.2f} {m['ap@100']:>7.3f}"
                 )
         lines.append("")
+    lines += unseen_comparison(report)
     return "\n".join(lines).rstrip()
 
 
@@ -380,14 +428,21 @@ def plot(report: QualityReport, path: Path) -> None:
             for v in xs
         ]
         ax.plot(xs, ys, marker="o", label="attention scorer (all items)")
-        unseen = [report.mean[f"attention_{v}_votes_unseen"][metric] for v in xs if v > 0]
-        if unseen:
+        voted_xs = [v for v in xs if v > 0]
+        if voted_xs:
             ax.plot(
-                [v for v in xs if v > 0],
-                unseen,
+                voted_xs,
+                [report.mean[f"attention_{v}_votes_unseen"][metric] for v in voted_xs],
                 marker="s",
                 linestyle="--",
-                label="attention scorer (items not voted on)",
+                label="trained, items not voted on",
+            )
+            ax.plot(
+                voted_xs,
+                [report.mean[f"attention_untrained_{v}_votes_unseen"][metric] for v in voted_xs],
+                marker="x",
+                linestyle=":",
+                label="untrained, the same items",
             )
         for name, style in (("bm25", ":"), ("cosine_mean", "-."), ("cosine_max_passage", "--")):
             ax.axhline(report.mean[name][metric], linestyle=style, color="grey", linewidth=1)

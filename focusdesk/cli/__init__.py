@@ -12,11 +12,13 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from focusdesk import __version__
 from focusdesk.cli import (
     bench,
     demo,
+    desktop,
     doctor,
     feedback,
     feeds,
@@ -30,6 +32,9 @@ from focusdesk.cli import (
 )
 from focusdesk.cli import run as run_verb
 from focusdesk.errors import Cancelled, KnownError
+
+if TYPE_CHECKING:
+    from focusdesk.rank.encoder import Encoder
 
 log = logging.getLogger("focusdesk")
 
@@ -47,6 +52,7 @@ VERB_MODULES = (
     doctor,
     bench,
     demo,
+    desktop,
 )
 
 
@@ -71,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``focusdesk`` command."""
+def main(argv: Sequence[str] | None = None, *, encoder: Encoder | None = None) -> int:
+    """Entry point of the ``focusdesk`` command; ``encoder`` replaces the configured model
+    (the composition root's seam: a benchmark's or a test's encoder)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -85,7 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "opens_profile", True):
             from focusdesk.app import FocusDesk
 
-            fd = FocusDesk.open(args.data_dir)
+            fd = (
+                FocusDesk.open(args.data_dir)
+                if encoder is None
+                else FocusDesk.open(args.data_dir, encoder)
+            )
             try:
                 return int(args.handler(fd, args))
             finally:
@@ -99,11 +110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def launch(data_dir: str | None, *, demo: bool) -> int:
-    """Open the desktop app (the only way the CLI reaches Qt)."""
+def launch(data_dir: str | None, *, demo: bool, tray: bool = False) -> int:
+    """Open the desktop app (the only way the CLI reaches Qt); ``tray``: start hidden there."""
     try:
         from focusdesk.ui.main import run
     except ImportError as exc:
         print(f"focusdesk: the desktop app cannot start ({exc}).", file=sys.stderr)
         return 1
-    return run(data_dir, demo=demo)
+    return run(data_dir, demo=demo, tray=tray)

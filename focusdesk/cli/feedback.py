@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from focusdesk.cli.output import fmt_time
+from focusdesk.rank.learning_status import percent
 
 if TYPE_CHECKING:
     from focusdesk.app import FocusDesk
@@ -25,15 +28,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     status = ssub.add_parser("status", help="every training run and the version in use")
     status.add_argument("--json", action="store_true")
     ssub.add_parser("train", help="learn from all feedback now")
-    ssub.add_parser("reset", help="go back to the untrained scorer")
+    ssub.add_parser(
+        "reset", help="reset learning: the untrained scorer, and feedback so far forgotten"
+    )
     sc.set_defaults(handler=run_scorer)
 
 
 def run_feedback(fd: FocusDesk, args: argparse.Namespace) -> int:
+    from focusdesk.rank.train_lock import TrainingBusy
+
     fd.record_feedback(args.item, args.vote, goal_id=args.goal)
     print(f"Recorded: item {args.item} voted {args.vote}.")
     if not args.no_train:
-        print(fd.train_scorer().message)
+        try:
+            print(fd.train_scorer().message)
+        except TrainingBusy as exc:  # the app or the headless runner is learning now
+            print(exc.user_text())
     return 0
 
 
@@ -46,18 +56,24 @@ def run_scorer(fd: FocusDesk, args: argparse.Namespace) -> int:
     else:
         versions = fd.scorer_versions()
         if args.json:
-            print(json.dumps(versions, indent=2, default=str))
+            status = fd.learning_status()
+            payload = {"status": {**asdict(status), "lines": status.lines()}, "runs": versions}
+            print(json.dumps(payload, indent=2, default=str))
             return 0
-        if not versions:
-            print("The untrained scorer is in use; no training has run yet.")
+        for line in fd.learning_status().lines():
+            print(line)
+        if versions:
+            print("\nTraining runs:")
         for v in versions:
-            state = "in use" if v["active"] else ("kept" if v["accepted"] else "not better")
             m = v["metrics"]
+            if m.get("reset"):
+                print(f"{v['id']:>3}  {fmt_time(v['created_at'])}  learning reset")
+                continue
+            state = "in use" if v["active"] else ("kept" if v["accepted"] else "not better")
             print(
-                f"{v['id']:>3}  {fmt_time(v['created_at'])}  {v['labels']:>4} labels  "
-                f"held-out loss {m.get('held_out_loss_current', float('nan')):.3f} → "
-                f"{m.get('held_out_loss_new', float('nan')):.3f}  {state}"
+                f"{v['id']:>3}  {fmt_time(v['created_at'])}  {v['labels']:>4} signals  "
+                "held-out pairs ordered correctly "
+                f"{percent(m.get('held_out_accuracy_current', math.nan))} → "
+                f"{percent(m.get('held_out_accuracy_new', math.nan))}  {state}"
             )
-        if versions and not any(v["active"] for v in versions):
-            print("The untrained scorer is in use.")
     return 0

@@ -15,6 +15,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gadd = gsub.add_parser("add", help="add a goal")
     gadd.add_argument("text", help="what you are working on, in a sentence")
     gadd.add_argument("--weight", type=float, default=1.0, help="importance (default 1.0)")
+    gadd.add_argument(
+        "--name", help="a short name for the inbox's Goal column (default: the first clause)"
+    )
     gsub.add_parser("list", help="list the goals")
     grm = gsub.add_parser("remove", help="remove a goal")
     grm.add_argument("id", type=int)
@@ -23,7 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(fd: FocusDesk, args: argparse.Namespace) -> int:
     if args.action == "add":
-        g = fd.add_goal(args.text, weight=args.weight)
+        g = fd.add_goal(args.text, weight=args.weight, name=args.name)
         print(f"Added goal {g.id}: {g.title} (weight {g.weight:g})")
     elif args.action == "list":
         goals = fd.list_goals()
@@ -31,7 +34,8 @@ def run(fd: FocusDesk, args: argparse.Namespace) -> int:
             print('No goals yet. Add one with `focusdesk goals add "what you are working on"`.')
         for g in goals:
             state = "" if g.active else "  (archived)"
-            print(f"{g.id:>3}  weight {g.weight:<4g} {g.title}{state}")
+            named = f"  [{g.name}]" if g.name else ""
+            print(f"{g.id:>3}  weight {g.weight:<4g} {g.title}{named}{state}")
     else:
         fd.remove_goal(args.id)
         print(f"Removed goal {args.id}.")

@@ -19,6 +19,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="with --headless: do what is due now, then exit (for cron or systemd timers)",
     )
+    run_p.add_argument(
+        "--tray",
+        action="store_true",
+        help="start with the window hidden in the tray (as at login); shown where there is none",
+    )
     run_p.set_defaults(handler=run, opens_profile=False)
 
 
@@ -26,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from focusdesk.cli import launch
 
     if not args.headless:
-        return launch(args.data_dir, demo=False)
+        return launch(args.data_dir, demo=False, tray=args.tray)
     from focusdesk.app import FocusDesk
     from focusdesk.focus.headless import HeadlessRunner
 

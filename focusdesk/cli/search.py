@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,8 +28,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(fd: FocusDesk, args: argparse.Namespace) -> int:
+    from focusdesk.errors import ModelError
+
     query = " ".join(args.query)
-    hits = fd.search(query, max(0, args.top), semantic=not args.keywords_only)
+    try:
+        hits = fd.search(query, max(0, args.top), semantic=not args.keywords_only)
+    except ModelError as exc:  # keywords need no model: say so, and find by them
+        print(f"focusdesk: {exc.user_text()}\nShowing keyword matches only.", file=sys.stderr)
+        hits = fd.search(query, max(0, args.top), semantic=False)
     if args.json:
         for hit in hits:
             print(json.dumps(hit.to_json(), ensure_ascii=False))

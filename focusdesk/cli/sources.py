@@ -67,6 +67,12 @@ def run(fd: FocusDesk, args: argparse.Namespace) -> int:
             )
             if i.last_error:
                 print(f"     last error: {i.last_error}")
+            if i.failed:
+                print(f"     {i.failed} item(s) could not be read or saved:")
+                for ref, reason in i.failures[-5:]:
+                    print(f"       {ref}: {reason}")
+                if i.failed > 5:
+                    print(f"       … and {i.failed - 5} more (`focusdesk -v sync` logs each)")
     else:
         fd.remove_source(args.id)
         print(f"Removed source {args.id} and its items.")

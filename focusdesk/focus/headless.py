@@ -19,11 +19,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
-from focusdesk.errors import KnownError
+from focusdesk.errors import Cancelled, KnownError
 from focusdesk.focus.clock import ClockJump
 from focusdesk.focus.records import FocusEvent, ScheduleInfo, TickResult
 from focusdesk.focus.scheduler import TICK, FocusScheduler
 from focusdesk.focus.service import FocusService
+from focusdesk.progress import CancelToken
 
 if TYPE_CHECKING:
     from focusdesk.app import FocusDesk
@@ -34,6 +35,8 @@ MISSED_WHY = {
     "missed": "FocusDesk was not running, or the computer was asleep",
     "overlapped": "another focus block was running",
 }
+LEARN_CHECK = timedelta(seconds=30)
+"""How often the runner asks the learning trigger whether to train."""
 
 
 def describe_event(event: FocusEvent, now: datetime) -> list[str]:
@@ -68,6 +71,7 @@ class HeadlessRunner:
         service: FocusService | None = None,
         out: TextIO | None = None,
         tick: timedelta = TICK,
+        learn_check: timedelta = LEARN_CHECK,
     ) -> None:
         self.desk = desk
         self.service = service or desk.focus
@@ -75,6 +79,9 @@ class HeadlessRunner:
         self._tasks: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._stop = threading.Event()
         self._due_queued = threading.Event()
+        self._learn_check = learn_check.total_seconds()
+        self._next_learn_check: float | None = None
+        self._cancel = CancelToken()
         self.scheduler = FocusScheduler(
             self.service, on_due=self._wake, on_clock_jump=self._jumped, tick=tick
         )
@@ -86,6 +93,7 @@ class HeadlessRunner:
         try:
             self._handle(self.service.recover())
             if once:
+                self._run_task(self.learn)
                 return 0
             self.scheduler.start()
             self.scheduler.watch_session(self.service.current())
@@ -95,6 +103,7 @@ class HeadlessRunner:
                 try:
                     task = self._tasks.get(timeout=1.0)
                 except queue.Empty:
+                    self._maybe_learn()
                     continue
                 if task is None:
                     break
@@ -110,6 +119,7 @@ class HeadlessRunner:
     def request_stop(self) -> None:
         """Stop after the task in hand (safe from any thread and from a signal handler)."""
         self._stop.set()
+        self._cancel.cancel()  # a training run stops at its next step
         self._tasks.put(None)
 
     def _install_signal_handlers(self) -> dict[int, Any]:
@@ -178,6 +188,23 @@ class HeadlessRunner:
                 )
             else:
                 self.say(f"Synced {r.source_name}: {r.added} new, {r.updated} updated.")
+
+    def _maybe_learn(self) -> None:
+        now = self.service.clock.monotonic()
+        if self._next_learn_check is not None and now < self._next_learn_check:
+            return
+        self._next_learn_check = now + self._learn_check
+        self._run_task(self.learn)
+
+    def learn(self) -> None:
+        """Train when the learning trigger says so (new signals, or a quiet moment)."""
+        try:
+            result = self.desk.learning.run_if_due(self.service.clock.now(), self._cancel)
+        except Cancelled:
+            self.say("Learning stopped; the scorer in use is kept.")
+            return
+        if result is not None:
+            self.say(result.message)
 
     def _show_next(self) -> None:
         upcoming = [b for b in self.service.list_blocks() if b.next_start is not None]

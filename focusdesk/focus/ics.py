@@ -3,9 +3,9 @@
 Export writes one VEVENT per enabled block: DTSTART/DTEND in the block's time zone
 (with its VTIMEZONE), the block's RRULE (UNTIL in UTC, as RFC 5545 asks), a stable
 UID so re-importing updates rather than duplicates. Import reads VEVENTs (RRULE,
-RDATE, EXDATE and RECURRENCE-ID overrides expanded with dateutil) and VFREEBUSY
-busy periods; cancelled and transparent events are not busy, nor are all-day
-events unless marked OPAQUE.
+RDATE with periods, EXDATE and RECURRENCE-ID overrides expanded by recurring-ical-events)
+and VFREEBUSY busy periods; cancelled and transparent events are not busy, nor are
+all-day events unless marked OPAQUE.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
 from icalendar import Calendar, Event, vRecur
 
 from focusdesk import __version__
@@ -110,22 +109,88 @@ def parse_busy(
         cal = Calendar.from_ical(data)
     except (ValueError, IndexError, KeyError) as exc:
         raise KnownError(f"That is not a valid iCalendar file: {exc}") from exc
-    events = list(cal.walk("VEVENT"))
-    overrides: dict[str, set[datetime]] = {}
-    for ev in events:
-        if "RECURRENCE-ID" in ev:
-            rid = _instant(ev.decoded("RECURRENCE-ID"), local_tz)
-            overrides.setdefault(str(ev.get("UID", "")), set()).add(rid)
     out: list[Busy] = []
-    for ev in events:
+    for series in _series(cal):
         try:
-            out.extend(_event_busy(ev, start, end, local_tz, overrides))
-        except (ValueError, TypeError, KeyError) as exc:
-            log.warning("skipping calendar event %s: %s", ev.get("UID", "?"), exc)
+            out.extend(_series_busy(series, start, end, local_tz))
+        except Exception as exc:  # one unreadable event never hides the others
+            uid = next((str(c.get("UID", "?")) for c in series.walk("VEVENT")), "?")
+            log.warning("skipping calendar event %s: %s", uid, exc)
     for fb in cal.walk("VFREEBUSY"):
         out.extend(_freebusy(fb, start, end, local_tz))
     out.sort(key=lambda b: (b.start, b.end, b.summary))
     return out
+
+
+def _series(cal: Calendar) -> list[Calendar]:
+    """Each recurring series (an event and its RECURRENCE-ID overrides, by UID) as a calendar
+    of its own with the time zones, so that one bad event is skipped alone."""
+    zones = list(cal.walk("VTIMEZONE"))
+    by_uid: dict[str, list[Any]] = {}
+    for position, ev in enumerate(cal.walk("VEVENT")):
+        uid = str(ev.get("UID", "")) or f"#no-uid-{position}"
+        by_uid.setdefault(uid, []).append(ev)
+    out = []
+    for events in by_uid.values():
+        series = Calendar()
+        for component in (*zones, *events):
+            series.add_component(component)
+        out.append(series)
+    return out
+
+
+def _series_busy(
+    series: Calendar, start: datetime, end: datetime, local_tz: ZoneInfo
+) -> list[Busy]:
+    """The busy occurrences of one series: RRULE, RDATE (periods too), EXDATE and
+    RECURRENCE-ID expanded by recurring-ical-events."""
+    import recurring_ical_events
+
+    # Floating times are the user's: the window is given in the user's zone, a day wider.
+    lo = (start.astimezone(local_tz) - timedelta(days=1)).replace(tzinfo=None)
+    hi = (end.astimezone(local_tz) + timedelta(days=1)).replace(tzinfo=None)
+    out = []
+    # In order of start: stop past the window, or after a flood (FREQ=SECONDLY, say).
+    for count, ev in enumerate(recurring_ical_events.of(series).after(lo)):
+        if _local_start(ev.decoded("DTSTART"), local_tz) >= hi.replace(tzinfo=local_tz):
+            break
+        if count >= _MAX_OCCURRENCES:
+            log.warning("calendar event %s recurs too often; read up to here", ev.get("UID"))
+            break
+        busy = _occurrence_busy(ev, local_tz)
+        if busy is not None and busy.start < end and busy.end > start:
+            out.append(busy)
+    return out
+
+
+_MAX_OCCURRENCES = 10_000
+
+
+def _occurrence_busy(ev: Any, local_tz: ZoneInfo) -> Busy | None:
+    """One occurrence as a busy period, or None when it leaves the time free."""
+    if str(ev.get("STATUS", "")).upper() == "CANCELLED" or "DTSTART" not in ev:
+        return None
+    dtstart = ev.decoded("DTSTART")
+    all_day = isinstance(dtstart, date) and not isinstance(dtstart, datetime)
+    transp = str(ev.get("TRANSP", "")).upper()
+    if transp == "TRANSPARENT" or (all_day and transp != "OPAQUE"):
+        return None
+    first = _local_start(dtstart, local_tz)
+    if "DTEND" in ev:
+        length = _local_start(ev.decoded("DTEND"), local_tz) - first
+    elif "DURATION" in ev:
+        length = ev.decoded("DURATION")
+    else:
+        length = timedelta(days=1) if all_day else timedelta(0)
+    if length <= timedelta(0):
+        return None
+    summary = str(ev.get("SUMMARY", "")) or "Busy"
+    return Busy(
+        summary=summary,
+        start=first.astimezone(UTC),
+        end=(first + length).astimezone(UTC),
+        uid=str(ev.get("UID", "")),
+    )
 
 
 def _instant(value: Any, local_tz: ZoneInfo) -> datetime:
@@ -143,84 +208,6 @@ def _local_start(value: Any, local_tz: tzinfo) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=local_tz)
     return datetime.combine(value, time(0), tzinfo=local_tz)
-
-
-def _event_busy(
-    ev: Any,
-    start: datetime,
-    end: datetime,
-    local_tz: ZoneInfo,
-    overrides: dict[str, set[datetime]],
-) -> list[Busy]:
-    if str(ev.get("STATUS", "")).upper() == "CANCELLED":
-        return []
-    if "DTSTART" not in ev:
-        return []
-    dtstart = ev.decoded("DTSTART")
-    all_day = isinstance(dtstart, date) and not isinstance(dtstart, datetime)
-    transp = str(ev.get("TRANSP", "")).upper()
-    if transp == "TRANSPARENT" or (all_day and transp != "OPAQUE"):
-        return []
-    first = _local_start(dtstart, local_tz)
-    if "DTEND" in ev:
-        length = _local_start(ev.decoded("DTEND"), local_tz) - first
-    elif "DURATION" in ev:
-        length = ev.decoded("DURATION")
-    else:
-        length = timedelta(days=1) if all_day else timedelta(0)
-    if length <= timedelta(0):
-        return []
-    summary = str(ev.get("SUMMARY", "")) or "Busy"
-    uid = str(ev.get("UID", ""))
-    if "RRULE" in ev and "RECURRENCE-ID" not in ev:
-        starts = _expand(ev, first, start - length, end, local_tz)
-        skip = overrides.get(uid, set())
-        starts = [s for s in starts if s.astimezone(UTC) not in skip]
-    else:
-        starts = [first]
-    out = []
-    for s in starts:
-        b_start = s.astimezone(UTC)
-        b_end = (s + length).astimezone(UTC)
-        if b_start < end and b_end > start:
-            out.append(Busy(summary=summary, start=b_start, end=b_end, uid=uid))
-    return out
-
-
-def _expand(
-    ev: Any, first: datetime, lo: datetime, hi: datetime, local_tz: ZoneInfo
-) -> list[datetime]:
-    """Starts of a recurring event in ``[lo, hi]`` (aware, in the event's zone)."""
-    rules = ev.get("RRULE")
-    rules = rules if isinstance(rules, list) else [rules]
-    starts: set[datetime] = set()
-    for rule in rules:
-        text = rule.to_ical().decode()
-        parts = rule_parts(text.upper())
-        if "UNTIL" in parts and not parts["UNTIL"].endswith("Z"):
-            until = _local_start(
-                vRecur.from_ical(f"UNTIL={parts['UNTIL']}")["UNTIL"][0], first.tzinfo or local_tz
-            )
-            parts["UNTIL"] = until.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        body = ";".join(f"{k}={v}" for k, v in parts.items())
-        parsed = rrulestr(body, dtstart=first)
-        starts.update(parsed.between(lo.astimezone(first.tzinfo), hi, inc=True))
-    for rdate in _date_list(ev.get("RDATE")):
-        starts.add(_local_start(rdate, local_tz))
-    excluded = {_instant(x, local_tz) for x in _date_list(ev.get("EXDATE"))}
-    return sorted(s for s in starts if s.astimezone(UTC) not in excluded)
-
-
-def _date_list(prop: Any) -> list[Any]:
-    if prop is None:
-        return []
-    props = prop if isinstance(prop, list) else [prop]
-    values: list[Any] = []
-    for p in props:
-        for d in getattr(p, "dts", []):
-            if isinstance(d.dt, date):  # periods (tuples) in RDATE are left out
-                values.append(d.dt)
-    return values
 
 
 def _freebusy(comp: Any, start: datetime, end: datetime, local_tz: ZoneInfo) -> list[Busy]:

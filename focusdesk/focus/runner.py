@@ -321,6 +321,21 @@ class SessionRunner:
             row.last_seen_at = end
             return view_of(row)
 
+    def clock_set_back(self, offset: timedelta) -> SessionView | None:
+        """The wall clock was set back by ``-offset`` while real time went on: move the
+        active session's wall-clock marks with it, so that the time worked, paused and
+        left stay what they were (the block does not grow by the jump)."""
+        with self.store.session() as s:
+            row = active_row(s)
+            if row is None:
+                return None
+            row.planned_end += offset
+            for name in ("actual_start", "paused_at", "item_clock_at", "last_seen_at"):
+                mark = getattr(row, name)
+                if mark is not None:
+                    setattr(row, name, mark + offset)
+            return view_of(row)
+
     def expire(self, now: datetime) -> SessionView | None:
         """End the active session when its time is up (or it was paused too long); the
         ended session, or None when nothing ended."""

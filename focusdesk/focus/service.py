@@ -313,9 +313,12 @@ class FocusService:
         return result
 
     def clock_jumped(self, jump: ClockJump) -> TickResult:
-        """The machine slept or the clock changed: a forward gap was away time; re-evaluate."""
+        """The machine slept or the clock changed: a forward gap was away time, a clock set
+        back takes the active block's marks back with it; re-evaluate."""
         if jump.forward:
             self.runner.note_gap(jump.gap_start, jump.after)
+        else:
+            self.runner.clock_set_back(jump.offset)
         log.info("wall clock jumped by %s; re-evaluating schedules", jump.offset)
         return self.tick(self.clock.now())
 

@@ -167,6 +167,13 @@ class Encoder:
         with self._lock:
             if self._model is not None:
                 return self._model
+            if not self.model_path.exists():
+                raise ModelError(
+                    f"The model folder {self.model_path} does not exist (moved or deleted?).",
+                    hint="Choose a model folder in the settings, or clear the setting to use "
+                    "the bundled model. Until then sources are still read and kept, and "
+                    "keyword search works; ranking needs the model.",
+                )
             if (
                 not (self.model_path / "modules.json").exists()
                 and not (self.model_path / "config.json").exists()

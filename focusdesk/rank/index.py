@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from focusdesk.errors import KnownError
+
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "chunks.faiss"
@@ -88,7 +90,20 @@ class VectorIndex:
 
     # -- persistence --------------------------------------------------------------------
     def save(self) -> None:
-        """Write index and manifest atomically (a crash leaves the old pair or the new)."""
+        """Write index and manifest atomically (a crash leaves the old pair or the new).
+
+        A failure (a full disk) is a ``KnownError``; the store keeps every vector, and a
+        manifest that does not match makes the next sync or start rebuild the index."""
+        try:
+            self._save()
+        except OSError as exc:
+            raise KnownError(
+                f"The search index could not be saved in {self.folder} ({exc.strerror or exc}).",
+                hint="The disk may be full. Free some space, then sync again: everything "
+                "read and encoded is kept, and the index is rebuilt from it.",
+            ) from exc
+
+    def _save(self) -> None:
         import faiss  # noqa: TID253
 
         if self._faiss is None:
@@ -101,10 +116,11 @@ class VectorIndex:
             "count": len(self),
             "ids_sha256": ids_digest(self.ids),
         }
+        data: np.ndarray = faiss.serialize_index(self._faiss)  # Python writes it: OSErrors
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".chunks-", suffix=".faiss")
-        os.close(fd)
         try:
-            faiss.write_index(self._faiss, tmp)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data.tobytes())
             os.replace(tmp, self.folder / INDEX_FILE)
         finally:
             Path(tmp).unlink(missing_ok=True)
@@ -114,20 +130,11 @@ class VectorIndex:
         """Load from disk if it matches the store's ids and model; False when it doesn't."""
         import faiss  # noqa: TID253
 
-        index_path, manifest_path = self.folder / INDEX_FILE, self.folder / MANIFEST_FILE
-        if not index_path.exists() or not manifest_path.exists():
+        index_path = self.folder / INDEX_FILE
+        manifest = saved_manifest(self.folder, self.model_id, expected_ids)
+        if manifest is None or manifest.get("dim") != self.dim:
             return False
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            if (
-                manifest.get("version") != MANIFEST_VERSION
-                or manifest.get("model_id") != self.model_id
-                or manifest.get("dim") != self.dim
-                or manifest.get("count") != len(expected_ids)
-                or manifest.get("ids_sha256") != ids_digest(expected_ids)
-            ):
-                log.info("Vector index on disk disagrees with the store; it will be rebuilt")
-                return False
             index: Any = faiss.read_index(str(index_path))
             if index.ntotal != len(expected_ids):
                 return False
@@ -135,13 +142,42 @@ class VectorIndex:
             flat = faiss.downcast_index(index.index)
             vectors = np.asarray(flat.reconstruct_n(0, index.ntotal), dtype=np.float32)
         except Exception as exc:  # a damaged file is rebuilt, never fatal
-            log.warning("Vector index could not be read (%s); it will be rebuilt", exc)
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+            log.warning(
+                "The search index %s is damaged (%s); it is rebuilt from the stored vectors",
+                index_path,
+                detail,
+            )
             return False
         self._faiss = index
         self.ids = id_map
         self.vectors = vectors
         self._pos = {int(i): n for n, i in enumerate(id_map.tolist())}
         return True
+
+
+def saved_manifest(folder: Path, model_id: str, expected_ids: np.ndarray) -> dict[str, Any] | None:
+    """The manifest of the index saved in ``folder`` when it holds exactly
+    ``expected_ids`` for ``model_id`` (None otherwise: missing, damaged or behind the
+    store); reads the small manifest only, not the index."""
+    index_path, manifest_path = folder / INDEX_FILE, folder / MANIFEST_FILE
+    if not index_path.exists() or not manifest_path.exists():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("Vector index manifest could not be read (%s); it will be rebuilt", exc)
+        return None
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("version") != MANIFEST_VERSION
+        or manifest.get("model_id") != model_id
+        or manifest.get("count") != len(expected_ids)
+        or manifest.get("ids_sha256") != ids_digest(expected_ids)
+    ):
+        log.info("Vector index on disk disagrees with the store; it will be rebuilt")
+        return None
+    return manifest
 
 
 def atomic_write_text(path: Path, text: str) -> None:

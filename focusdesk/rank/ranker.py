@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from focusdesk.errors import KnownError
 from focusdesk.progress import CancelToken
@@ -226,9 +226,22 @@ class Ranker:
             )
 
     def reset_scorer(self) -> None:
-        """Go back to the untrained scorer (trained versions stay on record)."""
+        """Go back to the untrained scorer and start learning afresh: feedback given so far
+        is no longer learnt from (it stays, and trained versions stay on record)."""
+        from focusdesk.store.models import Feedback
+
         with self.store.session() as s:
             s.execute(update(ScorerVersion).values(active=False))
+            upto = int(s.scalar(select(func.max(Feedback.id))) or 0)
+            s.add(
+                ScorerVersion(
+                    path="",
+                    n_votes=0,
+                    metrics={"reset": True, "feedback_upto": upto},
+                    accepted=False,
+                    active=False,
+                )
+            )
         self.scorer_changed()
 
     def invalidate(self) -> None:

@@ -250,12 +250,19 @@ def assemble_review(
     # opened, voted up or done.
     period_scores = np.asarray([scores[i] for i in in_period if i in scores], np.float64)
     quartile = float(np.quantile(period_scores, 0.75)) if period_scores.size >= 4 else np.inf
+    # A source that brings signal for the highest-weighted goal is never suggested for
+    # muting, however noisy it is otherwise: muting it would starve what matters most.
+    top_goal = _top_goal(fd, goal_ids)
+    feeds_top: set[int] = set()
     sn_rows = []
     for iid, (_title, status, sid, name) in in_period.items():
         score = scores.get(iid)
         high = score is not None and (score >= quartile or score >= HIGH_SCORE)
         good = high or iid in opened_or_up or status == "done"
         sn_rows.append((sid, name, good))
+        best = head_of.get(iid)
+        if good and top_goal is not None and best is not None and best.goal_id == top_goal:
+            feeds_top.add(sid)
     signals = signal_to_noise(sn_rows)
 
     by_status: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -272,8 +279,18 @@ def assemble_review(
         open_count=open_count,
         focus=focus_by_goal(fd.store, since, until),
         sources=signals,
-        suggestions=mute_suggestions(signals),
+        suggestions=mute_suggestions(signals, keep=feeds_top),
     )
+
+
+def _top_goal(fd: FocusDesk, goal_ids: list[int] | None) -> int | None:
+    """The active goal with the highest weight (of ``goal_ids`` when given)."""
+    goals = [
+        g
+        for g in fd.list_goals(include_inactive=False)
+        if g.weight > 0 and (goal_ids is None or g.id in goal_ids)
+    ]
+    return max(goals, key=lambda g: (g.weight, -g.id)).id if goals else None
 
 
 def review_period(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,6 +28,8 @@ class GoalFocus:
     actual_minutes: float = 0.0
     per_day: dict[str, float] = field(default_factory=dict)
     """Actual minutes by local date (ISO) of the session's start."""
+    planned_per_day: dict[str, float] = field(default_factory=dict)
+    """Planned minutes by local date (ISO) of the session's start."""
 
 
 @dataclass
@@ -66,6 +69,9 @@ def focus_by_goal(store: Store, since: datetime, until: datetime) -> list[GoalFo
                 title = it.goal_title or ("(no goal)" if key is None else f"goal {key}")
                 entry = totals.setdefault(key, GoalFocus(key, title))
                 entry.planned_minutes += float(it.planned_minutes)
+                entry.planned_per_day[day] = entry.planned_per_day.get(day, 0.0) + float(
+                    it.planned_minutes
+                )
                 minutes = float(it.actual_seconds) / 60.0
                 entry.actual_minutes += minutes
                 if minutes:
@@ -90,6 +96,13 @@ def signal_to_noise(
     return sorted(out, key=lambda x: (x.ratio, -x.items, x.source_id))
 
 
-def mute_suggestions(signals: list[SourceSignal]) -> list[SourceSignal]:
-    """Sources noisy enough to mute or unsubscribe from: low S/N with enough items."""
-    return [x for x in signals if x.items >= SN_MIN_ITEMS and x.ratio < SN_MUTE_BELOW]
+def mute_suggestions(signals: list[SourceSignal], keep: Collection[int] = ()) -> list[SourceSignal]:
+    """Sources noisy enough to mute or unsubscribe from: low S/N with enough items.
+
+    Sources in ``keep`` (those that feed the highest-weighted goal) are never suggested.
+    """
+    return [
+        x
+        for x in signals
+        if x.items >= SN_MIN_ITEMS and x.ratio < SN_MUTE_BELOW and x.source_id not in keep
+    ]

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 from focusdesk.sources.base import IngestFailure, RawItem
 from focusdesk.sources.html_safe import sanitize_html
-from focusdesk.sources.text import html_to_text
+from focusdesk.sources.text import html_to_text, valid_unicode
 
 __all__ = [
     "ParsedFeed",
@@ -121,12 +121,12 @@ def make_item(
     if safe.has_remote_content:
         meta["has_remote_content"] = True
     return RawItem(
-        external_id=entry_id,
+        external_id=valid_unicode(entry_id),
         kind="feed",
-        title=title,
+        title=valid_unicode(title),
         text=text or title,
         body=text or title,
-        author=author or None,
+        author=valid_unicode(author) if author else None,
         url=link,
         published_at=published,
         meta=meta,

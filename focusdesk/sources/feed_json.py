@@ -22,7 +22,7 @@ from focusdesk.sources.feed_items import (
     str_of,
     web_url,
 )
-from focusdesk.sources.text import normalise_whitespace
+from focusdesk.sources.text import normalise_whitespace, valid_unicode
 
 __all__ = ["parse_json_feed"]
 
@@ -35,6 +35,8 @@ def parse_json_feed(data: bytes, url: str | None, where: str) -> ParsedFeed:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise SourceError(f"{where} looks like JSON but could not be read ({exc}).") from None
+    if _SURROGATE_ESCAPE.search(data):
+        doc = _valid_strings(doc)
     version = doc.get("version") if isinstance(doc, dict) else None
     if not isinstance(version, str) or not re.match(
         r"^https?://jsonfeed\.org/version/1(\.\d+)?/?$", version.strip()
@@ -66,6 +68,38 @@ def parse_json_feed(data: bytes, url: str | None, where: str) -> ParsedFeed:
         version=f"json{tail}",
         items=list(dedupe(each())),
     )
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _valid_strings(doc: Any) -> Any:
+    """``doc`` with lone surrogates (``"\\ud800"``) in its strings, keys included, made
+    U+FFFD; iterative, so a deeply nested document cannot exhaust the stack."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return valid_unicode(value)
+        if isinstance(value, dict):
+            fresh: dict[str, Any] = {}
+            pending.append((value, fresh))
+            return fresh
+        if isinstance(value, list):
+            copy: list[Any] = []
+            pending.append((value, copy))
+            return copy
+        return value
+
+    pending: list[tuple[Any, Any]] = []
+    root = clean(doc)
+    while pending:
+        source, target = pending.pop()
+        if isinstance(source, dict):
+            for key, value in source.items():
+                target[valid_unicode(key)] = clean(value)
+        else:
+            target.extend(clean(value) for value in source)
+    return root
 
 
 def _json_author(obj: Mapping[str, Any]) -> str | None:

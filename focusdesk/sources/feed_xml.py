@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 from focusdesk.errors import SourceError
 from focusdesk.sources.base import IngestFailure, RawItem
+from focusdesk.sources.charsets import xml_as_utf8
 from focusdesk.sources.feed_items import (
     ParsedFeed,
     dedupe,
@@ -224,6 +225,48 @@ def _self_link(feed: Mapping[str, Any]) -> str | None:
     return None
 
 
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,32})|([0-9]{1,32}));")
+
+
+def _fix_charrefs(text: bytes) -> bytes:
+    """``text`` with each reference to a character that cannot exist (a lone surrogate,
+    beyond U+10FFFF) made U+FFFD: feedparser raises on them rather than reading on."""
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        hexa, decimal = match.groups()
+        code = int(hexa, 16) if hexa is not None else int(decimal)
+        return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else match.group(0)
+
+    return _CHARREF.sub(fix, text)
+
+
+_NAMED_REF = re.compile(rb"&([A-Za-z][A-Za-z0-9]{0,31});")
+_XML_NAMES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
+
+
+def _well_formed_but_for_html(text: bytes) -> bool:
+    """Whether the UTF-8 document is well-formed XML once HTML entities (``&eacute;``)
+    are read as the characters they name and namespace prefixes are taken as written:
+    the two liberties real feeds take that feedparser reports as malformed."""
+    from html.entities import name2codepoint
+    from xml.parsers import expat
+
+    def numeric(match: re.Match[bytes]) -> bytes:
+        name = match.group(1)
+        code = name2codepoint.get(name.decode("ascii"))
+        if name in _XML_NAMES or code is None:
+            return match.group(0)
+        return b"&#%d;" % code
+
+    parser = expat.ParserCreate("utf-8")  # no namespace processing, no external entities
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.Parse(_NAMED_REF.sub(numeric, text), True)
+    except expat.ExpatError:
+        return False
+    return True
+
+
 def _is_encoding_warning(exc: object) -> bool:
     return type(exc).__name__ in ("CharacterEncodingOverride", "NonXMLContentType")
 
@@ -316,11 +359,17 @@ def parse_xml_feed(
     data: bytes, *, url: str | None, headers: Mapping[str, str], where: str
 ) -> ParsedFeed:
     """Parse an RSS, Atom or RDF document (``headers`` with lower-case names)."""
+    data = xml_as_utf8(data, headers.get("content-type"))  # no declared encoding: detect it
     text = _as_utf8(data, headers)
     _check_xml_safety(data, text)
     import feedparser
 
     parser_headers = {"content-type": headers["content-type"]} if "content-type" in headers else {}
+    fixed = _fix_charrefs(text)
+    if fixed != text:  # read the UTF-8 text with the impossible characters replaced
+        data = fixed
+        media_type = parser_headers.get("content-type", "application/xml").split(";", 1)[0]
+        parser_headers["content-type"] = f"{media_type.strip()}; charset=utf-8"
     # The base of relative links (xml:base aside): the feed's own link, else its address.
     prescan_base = _prescan_base(text, url)
     if prescan_base:
@@ -357,7 +406,12 @@ def parse_xml_feed(
             raise not_a_feed(where, data, url)
         if not version:
             raise SourceError(f"{where} is not a feed, or is too broken to read ({bozo}).")
-        if bozo is not None and not _is_encoding_warning(bozo):
+        if (
+            bozo is not None
+            and not _is_encoding_warning(bozo)
+            and not _well_formed_but_for_html(text)
+        ):
+            # A feed with no entries yet is subscribed to; a broken document is not.
             raise SourceError(f"The feed {where} is malformed and no entry was readable: {bozo}.")
     feed = parsed.get("feed") or {}
     feed_link = str_of(feed.get("link")) or None

@@ -188,6 +188,9 @@ def system_connector(ip: str, port: int, timeout: float) -> socket.socket:
 # --- decompression ------------------------------------------------------------------
 
 
+_MAX_REPLAY = 64 * 1024
+
+
 class _Decoder:
     """Streams a Content-Encoding away while counting the output against a cap."""
 
@@ -203,6 +206,8 @@ class _Decoder:
         elif self.kind not in ("identity", "deflate"):
             raise FetchError(f"{url} sent its body in an unsupported encoding ({encoding}).")
         self._d: zlib._Decompress | None = None
+        self._head = b""  # deflate: bytes held until the format can be told
+        self._replay: bytes | None = None  # deflate input read as zlib before any output
 
     def _too_large(self) -> TooLargeError:
         return TooLargeError(
@@ -220,17 +225,37 @@ class _Decoder:
         self.parts.append(data)
 
     def feed(self, data: bytes) -> None:
-        """Decode one chunk of the body."""
+        """Decode one chunk of the body, whatever its size (a first read of one byte too)."""
         if self.kind == "identity":
             self._append(data)
             return
         if self._d is None:
+            if self.kind == "deflate":
+                # The first two bytes tell a zlib header from raw deflate: wait for them.
+                self._head += data
+                if len(self._head) < 2:
+                    return
+                data, self._head = self._head, b""
             self._d = self._new(data)
+        if self._replay is not None:
+            self._replay = self._replay + data if len(self._replay) < _MAX_REPLAY else None
+        self._decompress(data)
+
+    def _decompress(self, data: bytes) -> None:
+        assert self._d is not None
         while data:
             try:
                 out = self._d.decompress(data, self.limit - self.size + 1)
             except zlib.error as exc:
+                replay, self._replay = self._replay, None
+                if replay is not None:
+                    # Raw deflate that happened to start like a zlib header: read it as raw.
+                    self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+                    self._decompress(replay)
+                    return
                 raise FetchError(f"{self.url} sent a corrupt compressed body ({exc}).") from None
+            if out:
+                self._replay = None  # the format is confirmed
             self._append(out)
             data = self._d.unconsumed_tail
             if self._d.eof:
@@ -246,11 +271,15 @@ class _Decoder:
             return zlib.decompressobj(16 + zlib.MAX_WBITS)
         # "deflate" is zlib-wrapped by the RFC, raw deflate by many servers.
         if len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0:
+            self._replay = b""  # kept until output confirms the guess
             return zlib.decompressobj(zlib.MAX_WBITS)
         return zlib.decompressobj(-zlib.MAX_WBITS)
 
     def finish(self) -> bytes:
         """The whole decoded body."""
+        if self._head:  # a deflate body of a single byte
+            self._d, data, self._head = self._new(self._head), self._head, b""
+            self._decompress(data)
         if self._d is not None:
             try:
                 self._append(self._d.flush(self.limit - self.size + 1))

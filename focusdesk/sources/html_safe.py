@@ -22,6 +22,8 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
+from focusdesk.sources.text import valid_unicode
+
 __all__ = ["REMOTE_SRC_ATTR", "SafeHtml", "enable_remote_content", "sanitize_html"]
 
 REMOTE_SRC_ATTR = "data-remote-src"
@@ -203,7 +205,45 @@ def _cleaner(base_url: str | None) -> nh3.Cleaner:
 
 
 def _clean(html: str, base_url: str | None) -> str:
-    return str(_cleaner(base_url).clean(html))
+    return str(_cleaner(base_url).clean(_limit_nesting(html)))
+
+
+MAX_DEPTH = 256
+_TAG_TOKEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*?(/?)>")
+# Elements a parser closes by itself (or that never hold content): they do not nest.
+_NOT_NESTING = frozenset(
+    {"p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead", "tbody"}
+    | {"tfoot", "colgroup", "caption", "rp", "rt", "br", "img", "hr", "input", "meta"}
+    | {"link", "area", "base", "col", "embed", "source", "track", "wbr", "param"}
+)
+
+
+def _limit_nesting(html: str) -> str:
+    """``html`` with start tags deeper than ``MAX_DEPTH`` left out (their text is kept).
+
+    The HTML parser under nh3 takes time quadratic in the depth of unclosed elements
+    (50,000 nested ``<div>`` took 18 s); no real document nests that deep.
+    """
+    if html.count("<") <= MAX_DEPTH:
+        return html
+    depth = 0
+    out: list[str] = []
+    pos = 0
+    for match in _TAG_TOKEN.finditer(html):
+        closing, name, self_closing = match.groups()
+        if name.lower() in _NOT_NESTING or self_closing:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+        elif depth >= MAX_DEPTH:
+            out.append(html[pos : match.start()])
+            pos = match.end()
+        else:
+            depth += 1
+    if not out:
+        return html
+    out.append(html[pos:])
+    return "".join(out)
 
 
 def _dimension(attrs: dict[str, str], name: str) -> int | None:
@@ -286,7 +326,7 @@ def sanitize_html(
     """
     if not html or not html.strip():
         return SafeHtml("")
-    cleaned = _clean(html, base_url)
+    cleaned = _clean(valid_unicode(html), base_url)  # nh3 takes UTF-8 only
     if "<img" not in cleaned:
         return SafeHtml(cleaned)
     rewriter = _ImageRewriter(base_url=base_url, allow_remote=allow_remote)

@@ -39,6 +39,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from focusdesk.errors import SourceError
 from focusdesk.sources.base import MESSAGE_SHA, IngestFailure, RawItem, ScanResult
+from focusdesk.sources.charsets import repair_surrogates
 from focusdesk.sources.credentials import PasswordStore
 from focusdesk.sources.email_message import message_to_item, parse_message_bytes
 
@@ -100,7 +101,12 @@ def _check_folders(folders: Any) -> tuple[str, ...]:
         folders = [folders]
     out: list[str] = []
     for folder in folders:
-        if not isinstance(folder, str) or not folder.strip() or _CONTROL.search(folder):
+        if (
+            not isinstance(folder, str)
+            or not folder.strip()
+            or _CONTROL.search(folder)
+            or repair_surrogates(folder) != folder  # bytes that were not UTF-8 (command line)
+        ):
             raise SourceError(f"{folder!r} is not a valid IMAP folder name.")
         name = folder.strip()
         if name.upper() == "INBOX":

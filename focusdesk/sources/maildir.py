@@ -3,9 +3,11 @@
 Messages are plain files in ``cur/`` and ``new/`` (``tmp/`` holds mail still being
 delivered and is never read). Files are only opened for reading: no renames, no
 flag changes, no locks (the stdlib ``mailbox.Maildir`` moves mail from ``new/`` to
-``cur/`` and creates missing folders, so it is not used). Maildir++ subfolders are
-the ``.Name`` (``.Parent.Child``) directories beside ``cur/``; their names are shown
-as ``Parent/Child``.
+``cur/`` and creates missing folders, so it is not used). A folder is any directory
+of the tree that has a ``cur/`` or ``new/``: Maildir++ ``.Parent.Child`` directories
+beside ``cur/`` and plain nested directories (mbsync, notmuch) alike; both are shown
+as ``Parent/Child``. A folder that cannot be read is a counted failure, and the scan
+is then not complete.
 
 An item's ``external_id`` is its Message-ID, else a ``sha256:`` hash of its content,
 so a message keeps its identity when a mail program moves it between ``new/``,
@@ -28,6 +30,7 @@ from typing import Any
 
 from focusdesk.errors import SourceError
 from focusdesk.sources.base import IngestFailure, RawItem, ScanResult
+from focusdesk.sources.charsets import repair_surrogates
 from focusdesk.sources.email_message import message_to_item, parse_message_bytes
 
 __all__ = ["MaildirIngester", "is_maildir", "parse_flags"]
@@ -37,6 +40,10 @@ log = logging.getLogger(__name__)
 ROOT_FOLDER = "INBOX"
 _MTIME_SLACK_NS = 2_000_000_000
 _SUBDIRS = ("cur", "new")
+_ALL_SUBDIRS = frozenset({"cur", "new", "tmp"})
+_MAX_DEPTH = 32
+_PROBE_DEPTH = 4
+_MAX_PROBE = 2000
 # "unique:2,FLAGS"; some systems (where ':' is not allowed in file names) use ';' or '!'.
 _INFO = re.compile(r"[:;!]2,([A-Za-z,]*)$")
 _FLAG_NAMES = {
@@ -60,31 +67,63 @@ def _flag_names(letters: str) -> list[str]:
     return [_FLAG_NAMES.get(letter, letter) for letter in letters]
 
 
-def _folder_name(dirname: str) -> str:
-    """``.Work.Projects`` -> ``Work/Projects`` (IMAP modified UTF-7 decoded when used)."""
-    name = dirname[1:]
-    if "&" in name:
-        try:
-            from imapclient.imap_utf7 import decode
+def _decode_utf7(name: str) -> str:
+    if "&" not in name:
+        return name
+    try:
+        from imapclient.imap_utf7 import decode
 
-            name = decode(name.encode("ascii"))
-        except Exception:  # not modified UTF-7 after all: keep the raw name
-            pass
-    return name.replace(".", "/")
+        return str(decode(name.encode("ascii")))
+    except Exception:  # not modified UTF-7 after all: keep the raw name
+        return name
+
+
+def _folder_name(parts: tuple[str, ...]) -> str:
+    """``('.Work.Projects',)`` or ``('Work', 'Projects')`` -> ``Work/Projects``; the root
+    is ``INBOX``. IMAP modified UTF-7 is decoded, and bytes that are not UTF-8 too."""
+    if not parts:
+        return ROOT_FOLDER
+    names = []
+    for part in parts:
+        if part.startswith("."):
+            names.append(_decode_utf7(part[1:]).replace(".", "/"))  # Maildir++
+        else:
+            names.append(_decode_utf7(part))
+    return repair_surrogates("/".join(names))
+
+
+def _has_mail_dirs(path: Path) -> bool:
+    return any((path / sub).is_dir() for sub in _SUBDIRS)
+
+
+def _shown(path: Path | str) -> str:
+    """A path as text that can be stored: bytes that are not UTF-8 decoded as well as
+    they can be (file names are bytes on POSIX)."""
+    return repair_surrogates(str(path))
 
 
 def is_maildir(path: Path) -> bool:
-    """True when ``path`` holds a ``cur/`` or ``new/`` folder (itself or a Maildir++ child)."""
-    if any((path / sub).is_dir() for sub in _SUBDIRS):
-        return True
-    try:
-        children = list(path.iterdir())
-    except OSError:
-        return False
-    return any(
-        child.name.startswith(".") and any((child / sub).is_dir() for sub in _SUBDIRS)
-        for child in children
-    )
+    """True when ``path`` or a folder below it (a few levels deep) has ``cur/`` or ``new/``."""
+    pending = [(path, 0)]
+    looked = 0
+    while pending and looked < _MAX_PROBE:
+        directory, depth = pending.pop()
+        looked += 1
+        if _has_mail_dirs(directory):
+            return True
+        if depth >= _PROBE_DEPTH:
+            continue
+        try:
+            children = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        for child in children:
+            try:
+                if child.is_dir() and child.name not in _ALL_SUBDIRS:
+                    pending.append((Path(child.path), depth + 1))
+            except OSError:
+                continue
+    return False
 
 
 class MaildirIngester:
@@ -101,11 +140,9 @@ class MaildirIngester:
         """Valid once ``scan`` is exhausted."""
         return self._result
 
-    def _folders(self) -> list[tuple[str, Path]]:
-        """(folder name, directory) of the root and each Maildir++ subfolder, sorted."""
-        folders = [(ROOT_FOLDER, self.path)]
+    def _root_entries(self) -> list[os.DirEntry[str]]:
         try:
-            entries = sorted(os.scandir(self.path), key=lambda e: e.name)
+            return sorted(os.scandir(self.path), key=lambda e: e.name)
         except FileNotFoundError:
             raise SourceError(f"The Maildir folder {self.path} does not exist.") from None
         except NotADirectoryError:
@@ -118,18 +155,57 @@ class MaildirIngester:
             raise SourceError(
                 f"The Maildir {self.path} could not be read: {exc.strerror or exc}."
             ) from exc
-        for entry in entries:
-            if entry.name in (".", "..") or not entry.name.startswith("."):
-                continue
+
+    def _folders(self) -> tuple[list[tuple[str, Path]], list[IngestFailure]]:
+        """(name, directory) of every folder of the tree, the root first, and a failure
+        for each directory that could not be read (symbolic links are followed, once)."""
+        folders: list[tuple[str, Path]] = []
+        failures: list[IngestFailure] = []
+        stack: list[tuple[Path, tuple[str, ...], list[os.DirEntry[str]] | None]] = [
+            (self.path, (), self._root_entries())
+        ]
+        visited: set[tuple[int, int]] = set()
+        while stack:
+            directory, parts, entries = stack.pop()
             try:
-                if not entry.is_dir():
+                info = os.stat(directory)
+                if (info.st_dev, info.st_ino) in visited:
                     continue
-            except OSError:
+                visited.add((info.st_dev, info.st_ino))
+                if entries is None:
+                    entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            except OSError as exc:
+                failures.append(self._unreadable(directory, exc))
                 continue
-            sub = Path(entry.path)
-            if any((sub / s).is_dir() for s in _SUBDIRS):
-                folders.append((_folder_name(entry.name), sub))
-        return folders
+            names = set()
+            children = []
+            for entry in entries:
+                try:
+                    if not entry.is_dir():
+                        continue
+                except OSError:
+                    continue
+                names.add(entry.name)
+                if entry.name not in _ALL_SUBDIRS:
+                    children.append(entry)
+            if names & set(_SUBDIRS):
+                folders.append((_folder_name(parts), directory))
+            if children and len(parts) >= _MAX_DEPTH:
+                reason = f"folders nested more than {_MAX_DEPTH} deep were not read"
+                failures.append(IngestFailure(ref=self._ref(directory), reason=reason))
+                continue
+            for entry in reversed(children):
+                stack.append((Path(entry.path), (*parts, entry.name), None))
+        return folders, failures
+
+    def _ref(self, path: Path) -> str:
+        return _shown(path.relative_to(self.path))
+
+    def _unreadable(self, directory: Path, exc: OSError) -> IngestFailure:
+        reason = f"the folder could not be read: {exc.strerror or exc}"
+        ref = self._ref(directory)
+        log.warning("Skipped %s: %s", ref, reason)
+        return IngestFailure(ref=ref, reason=reason)
 
     def _dir_times(self, folders: list[tuple[str, Path]]) -> dict[str, int]:
         times: dict[str, int] = {}
@@ -139,28 +215,36 @@ class MaildirIngester:
                     info = os.stat(directory / sub)
                 except OSError:
                     continue
-                times[str((directory / sub).relative_to(self.path))] = info.st_mtime_ns
+                rel = os.fsencode((directory / sub).relative_to(self.path))
+                times[rel.decode("utf-8", "backslashreplace")] = info.st_mtime_ns
         return times
 
     def scan(self, state: dict[str, Any]) -> Iterator[RawItem | IngestFailure]:
         """Yield one item per message file (or a failure), unless nothing changed."""
         self._result = ScanResult(state=dict(state), complete=False)
-        folders = self._folders()
-        if not is_maildir(self.path):
+        folders, failures = self._folders()
+        if not folders and not failures:
             raise SourceError(
                 f"{self.path} is not a Maildir: it has no cur/ and new/ folders.",
                 hint="For an mbox file, add it as an mbox source.",
             )
         times = self._dir_times(folders)
-        if times and state.get("dirs") == times:
+        if times and not failures and state.get("dirs") == times:
             log.debug("Maildir %s unchanged since the last sync", self.path)
             self._result = ScanResult(state=dict(state), complete=False, unchanged=True)
             return
+        yield from failures
+        complete = not failures
         ids: dict[str, str] = {}
         count = 0
         for folder, directory in folders:
             for sub in _SUBDIRS:
-                for path in self._message_files(directory / sub):
+                files = self._message_files(directory / sub)
+                if isinstance(files, IngestFailure):
+                    complete = False
+                    yield files
+                    continue
+                for path in files:
                     entry = self._read(folder, sub, path, ids)
                     if isinstance(entry, RawItem):
                         count += 1
@@ -168,19 +252,17 @@ class MaildirIngester:
         # A directory changed within the last seconds may change again within the same
         # mtime tick (coarse on some file systems): then do not trust the times next time.
         recent = time.time_ns() - _MTIME_SLACK_NS
-        trusted = times if all(t < recent for t in times.values()) else {}
-        self._result = ScanResult(state={"dirs": trusted, "count": count}, complete=True)
+        trusted = times if complete and all(t < recent for t in times.values()) else {}
+        self._result = ScanResult(state={"dirs": trusted, "count": count}, complete=complete)
 
-    def _message_files(self, directory: Path) -> list[Path]:
+    def _message_files(self, directory: Path) -> list[Path] | IngestFailure:
         """The message files of one ``cur/`` or ``new/`` directory, sorted by name."""
         try:
             entries = list(os.scandir(directory))
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise SourceError(
-                f"The Maildir folder {directory} could not be read: {exc.strerror or exc}."
-            ) from exc
+            return self._unreadable(directory, exc)
         files = []
         for entry in entries:
             if entry.name.startswith("."):
@@ -195,7 +277,7 @@ class MaildirIngester:
     def _read(
         self, folder: str, sub: str, path: Path, ids: dict[str, str]
     ) -> RawItem | IngestFailure:
-        ref = str(path.relative_to(self.path))
+        ref = self._ref(path)
         try:
             with path.open("rb") as fh:
                 data = fh.read()

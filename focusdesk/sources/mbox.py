@@ -24,11 +24,8 @@ __all__ = ["MboxIngester"]
 
 log = logging.getLogger(__name__)
 
-# A separator after the first: "From <sender> <date>", the date with a time and a year,
-# e.g. "From MAILER-DAEMON Sat Nov 21 22:51:44 2026". A body line "From here on..."
-# that a careless writer did not escape does not look like this.
-_SEPARATOR = re.compile(rb"^From \S*.*\b\d{1,2}:\d{2}\b.*\b\d{4}\b")
 _ESCAPED_FROM = re.compile(rb"^>+From ")
+_BOM = b"\xef\xbb\xbf"
 
 
 class _NotAnMbox(Exception):
@@ -49,31 +46,31 @@ def _finish(lines: list[bytes]) -> bytes:
 def _split_mbox(stream: IO[bytes]) -> Iterator[bytes]:
     """Yield each message of an mbox stream as bytes, without its "From " line.
 
-    A "From " line separates messages when it opens the file or follows a blank
-    line and carries a date; mboxrd/mboxo ">From " escapes are undone.
-    Raises ``_NotAnMbox`` when the stream does not start with a "From " line.
+    Every line that starts with "From " starts a message, with or without a date or a
+    blank line before it and whatever a Content-Length header says: the rule of Python's
+    ``mailbox`` and of mail programs that write mboxo/mboxrd, whose ">From " escapes are
+    undone. A byte-order mark before the first line is ignored. Raises ``_NotAnMbox``
+    when the stream has something other than blank lines before its first "From " line.
     """
     lines: list[bytes] = []
     started = False
-    prev_blank = True
+    first = True
     for line in stream:
-        if (
-            line.startswith(b"From ")
-            and prev_blank
-            and (not started or _SEPARATOR.match(line[:300]))
-        ):
+        if first:
+            first = False
+            if line.startswith(_BOM):
+                line = line[len(_BOM) :]
+        if line.startswith(b"From "):
             if started:
                 yield _finish(lines)
             lines = []
             started = True
-            prev_blank = False
             continue
         if not started:
             if not _is_blank(line):
                 raise _NotAnMbox
             continue
         lines.append(line)
-        prev_blank = _is_blank(line)
     if started:
         yield _finish(lines)
 

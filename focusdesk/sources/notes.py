@@ -7,6 +7,7 @@ only ever read, never written to. Hidden files and folders (".obsidian", ".trash
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import math
@@ -23,7 +24,7 @@ import yaml
 
 from focusdesk.errors import SourceError
 from focusdesk.sources.base import IngestFailure, RawItem, ScanResult
-from focusdesk.sources.text import normalise_whitespace
+from focusdesk.sources.text import normalise_whitespace, valid_unicode
 
 __all__ = ["NOTE_SUFFIXES", "NotesIngester"]
 
@@ -80,7 +81,9 @@ def _json_safe(value: Any, budget: list[int], path: tuple[int, ...] = ()) -> Any
     budget[0] -= 1
     if budget[0] < 0:
         return None
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, str):
+        return valid_unicode(value)  # YAML "\ud800" escapes give lone surrogates
+    if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
@@ -92,7 +95,7 @@ def _json_safe(value: Any, budget: list[int], path: tuple[int, ...] = ()) -> Any
         return None  # a YAML anchor that refers to itself
     inner = (*path, id(value))
     if isinstance(value, dict):
-        return {str(k): _json_safe(v, budget, inner) for k, v in value.items()}
+        return {valid_unicode(str(k)): _json_safe(v, budget, inner) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_json_safe(v, budget, inner) for v in value]
     return str(value)
@@ -167,8 +170,6 @@ def _dedupe(values: list[str]) -> list[str]:
 
 # --- Markdown to text ---------------------------------------------------------------
 
-_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
-_COMMENTS = re.compile(r"%%.*?%%|<!--.*?-->", re.DOTALL)
 _INLINE_CODE = re.compile(r"(`+)(.{1,2000}?)\1")
 _EMBED = re.compile(r"!\[\[([^\[\]\n]*)\]\]")
 _WIKILINK = re.compile(r"\[\[([^\[\]\n]+)\]\]")
@@ -176,20 +177,24 @@ _IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)")
 _LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)")
 _REF_LINK = re.compile(r"\[([^\[\]\n]+)\]\[[^\[\]\n]*\]")
 _AUTOLINK = re.compile(r"<((?:https?|mailto|ftp|obsidian):[^<>\s]+)>", re.IGNORECASE)
-_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
-_HTML_BREAK = re.compile(r"<(?:br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.IGNORECASE)
+_FOOTNOTE_REF = re.compile(r"\[\^[^\[\]\s]+\]")
+_HTML_BREAK = re.compile(r"<(?:br|/p|/div|/li|/h[1-6]|/tr)\b[^<>]*>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _TAG = re.compile(r"(?<![\w#&/])#([\w/-]+)")
 # Emphasis markers are dropped where they open or close a word; linear-time on purpose
 # (pairing them with a lazy regex is quadratic on lines full of unmatched "_").
 _MARKER_OPEN = re.compile(r"(?<![\w*~=])(?:\*\*|__|~~|==|[*_])(?=[^\s*~=_])")
 _MARKER_CLOSE = re.compile(r"(?<=[^\s*~=_])(?:\*\*|__|~~|==|[*_])(?![\w*~=])")
-_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _BLOCKQUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _CALLOUT = re.compile(r"^\[![\w-]+\][+-]?[ \t]*")
 _LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX/-]\][ \t]+)?")
 _RULE = re.compile(r"^[ \t]*(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
-_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(?:\|[ \t]*:?-{2,}:?[ \t]*)*\|?[ \t]*$")
+_TABLE_RULE = re.compile(
+    r"^[ \t]*(?:\|[ \t]*)?:?-{2,}:?[ \t]*(?:\|[ \t]*:?-{2,}:?[ \t]*)*(?:\|[ \t]*)?$"
+)
+# A line with none of these characters holds no Markdown to reduce (most prose lines).
+_MARKUP_CHAR = re.compile(r"[\[\]<>*_~=#|!`\-+0-9]")
+_MARKER_CHAR = re.compile(r"[*_~=]")
 _REF_DEFINITION = re.compile(r"^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*\S+.*$")
 
 
@@ -213,6 +218,8 @@ class _Markdown:
 
 def _inline(segment: str, found: _Markdown) -> str:
     """Reduce one stretch of inline Markdown (outside code spans) to its text."""
+    if _MARKUP_CHAR.search(segment) is None:
+        return segment
 
     def embed(match: re.Match[str]) -> str:
         note, _ = _link_parts(match.group(1))
@@ -226,15 +233,17 @@ def _inline(segment: str, found: _Markdown) -> str:
             found.links.append(note)
         return shown
 
-    segment = _EMBED.sub(embed, segment)
-    segment = _WIKILINK.sub(wikilink, segment)
-    segment = _IMAGE.sub(r"\1", segment)
-    segment = _LINK.sub(r"\1", segment)
-    segment = _REF_LINK.sub(r"\1", segment)
-    segment = _AUTOLINK.sub(r"\1", segment)
-    segment = _FOOTNOTE_REF.sub("", segment)
-    segment = _HTML_BREAK.sub("\n", segment)
-    segment = _HTML_TAG.sub("", segment)
+    if "[" in segment:
+        segment = _EMBED.sub(embed, segment)
+        segment = _WIKILINK.sub(wikilink, segment)
+        segment = _IMAGE.sub(r"\1", segment)
+        segment = _LINK.sub(r"\1", segment)
+        segment = _REF_LINK.sub(r"\1", segment)
+        segment = _FOOTNOTE_REF.sub("", segment)
+    if "<" in segment:
+        segment = _AUTOLINK.sub(r"\1", segment)
+        segment = _HTML_BREAK.sub("\n", segment)
+        segment = _HTML_TAG.sub("", segment)
 
     def tag(match: re.Match[str]) -> str:
         name = match.group(1).strip("/")
@@ -243,22 +252,25 @@ def _inline(segment: str, found: _Markdown) -> str:
         found.tags.append(name)
         return name
 
-    segment = _TAG.sub(tag, segment)
+    if "#" in segment:
+        segment = _TAG.sub(tag, segment)
+    if _MARKER_CHAR.search(segment) is None:
+        return segment
     segment = _MARKER_OPEN.sub("", segment)
     return _MARKER_CLOSE.sub("", segment)
 
 
 def _line(line: str, found: _Markdown) -> str | None:
-    """One line of Markdown as text, or None for a line that is pure markup."""
+    """One line of Markdown (not code, not a heading) as text, or None for pure markup."""
+    if _MARKUP_CHAR.search(line) is None:
+        return line
     if _RULE.match(line) or _TABLE_RULE.match(line) or _REF_DEFINITION.match(line):
         return None
-    heading = _HEADING.match(line)
-    is_title = heading is not None and len(heading.group(1)) == 1
-    if heading:
-        line = heading.group(2)
     line = _BLOCKQUOTE.sub("", line)
     line = _CALLOUT.sub("", line)
     line = _LIST_MARKER.sub("", line)
+    if _MARKUP_CHAR.search(line) is None:
+        return line
     if "|" in line and line.strip().startswith("|"):
         line = " ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
     parts: list[str] = []
@@ -268,37 +280,116 @@ def _line(line: str, found: _Markdown) -> str | None:
         parts.append(match.group(2).strip())
         pos = match.end()
     parts.append(_inline(line[pos:], found))
-    text = "".join(parts)
-    if is_title and found.title is None and text.strip():
-        found.title = " ".join(text.split())
-    return text
+    return "".join(parts)
+
+
+_COMMENT_MARKS = (("<!--", "-->"), ("%%", "%%"))  # HTML and Obsidian comments
+
+
+def _strip_comments(text: str) -> str:
+    """``text`` without its ``<!-- -->`` and ``%% %%`` comments, in linear time: an opener
+    with no closer after it means no later opener of that kind closes either."""
+    out: list[str] = []
+    pos = 0
+    ahead = {opener: text.find(opener) for opener, _ in _COMMENT_MARKS}
+    while True:
+        for opener in ahead:
+            if 0 <= ahead[opener] < pos:
+                ahead[opener] = text.find(opener, pos)
+        live = [(at, opener) for opener, at in ahead.items() if at >= 0]
+        if not live:
+            break
+        start, opener = min(live)
+        closer = dict(_COMMENT_MARKS)[opener]
+        end = text.find(closer, start + len(opener))
+        if end < 0:
+            ahead[opener] = -1  # never closed: the rest holds no comment of this kind
+            continue
+        out.append(text[pos:start])
+        pos = end + len(closer)
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# markdown-it takes 10 to 50 µs a line: a longer note (no real one is) is read line by
+# line, its code and headings as plain lines, so that its time stays bounded.
+MAX_PARSED_LINES = 40_000
+_BLOCK_MARKS = ("```", "~~~", "<", "#", "    ", "\t", "=", "--")
+_DASH_LINE = re.compile(r"^[ \t>]*-[ \t]*$", re.MULTILINE)  # "Title\n-" is a heading
+
+
+def _may_hold_blocks(text: str) -> bool:
+    """Whether ``text`` can hold code, an HTML block or a heading at all: markdown-it
+    costs about 10 µs a line, so notes without any are not given to it."""
+    return any(mark in text for mark in _BLOCK_MARKS) or _DASH_LINE.search(text) is not None
+
+
+@functools.cache
+def _block_parser() -> Any:
+    """CommonMark block structure only (code, HTML blocks, headings, quotes, lists):
+    markdown-it's inline pass is left out, it costs far more than the rest on long lines."""
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark")
+    parser.core.ruler.disable("inline")
+    parser.disable("reference")  # link definitions are dropped line by line below
+    return parser
 
 
 def _markdown_to_text(markdown: str) -> _Markdown:
-    """Reduce a note's Markdown to plain text and collect its links, embeds and tags."""
+    """Reduce a note's Markdown to plain text and collect its links, embeds and tags.
+
+    markdown-it finds the blocks: code is kept as it is (fences dropped), headings give
+    the title, the rest is reduced line by line with comments removed.
+    """
     found = _Markdown()
-    markdown = _COMMENTS.sub("", markdown.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    # Lines that markdown-it shows to be code or a heading, by the line they start on.
+    special: dict[int, tuple[int, list[str] | None, str]] = {}
+    text = "\n".join(lines)
+    tokens = []
+    if _may_hold_blocks(text):
+        if len(lines) <= MAX_PARSED_LINES:
+            tokens = _block_parser().parse(text)
+        else:
+            log.info("A note of %d lines is read line by line, without its blocks", len(lines))
+    for index, token in enumerate(tokens):
+        if token.map is None:
+            continue
+        start, end = token.map
+        if token.type in ("fence", "code_block"):
+            special[start] = (end, token.content.rstrip("\n").split("\n"), "")
+        elif token.type == "heading_open" and index + 1 < len(tokens):
+            heading = tokens[index + 1].content
+            special[start] = (end, [heading], token.tag)
     out: list[str] = []
-    fence: str | None = None
-    for line in markdown.split("\n"):
-        marker = _FENCE.match(line)
-        if fence is None and marker:
-            fence = marker.group(1)
+    prose: list[str] = []
+
+    def flush() -> None:
+        for line in _strip_comments("\n".join(prose)).split("\n") if prose else []:
+            reduced = _line(line, found)
+            if reduced is not None:
+                out.append(reduced)
+        prose.clear()
+
+    row = 0
+    while row < len(lines):
+        block = special.get(row)
+        if block is None:
+            prose.append(lines[row])
+            row += 1
             continue
-        if fence is not None:
-            closing = marker.group(1) if marker else ""
-            if (
-                closing[:1] == fence[0]
-                and len(closing) >= len(fence)
-                and not line.strip().lstrip(fence[0])
-            ):
-                fence = None
-                continue
-            out.append(line)  # code is kept as text, fence markers dropped
-            continue
-        reduced = _line(line, found)
-        if reduced is not None:
-            out.append(reduced)
+        flush()
+        end, content, tag = block
+        if tag:  # a heading: its text, the first level-one heading is the title
+            text = _inline(_strip_comments(content[0] if content else ""), found)
+            if tag == "h1" and found.title is None and text.strip():
+                found.title = " ".join(text.split())
+            out.append(text)
+        elif content is not None and content != [""]:
+            out.append("\n".join(content))  # code is kept as text, fence markers dropped
+        row = max(end, row + 1)
+    flush()
     found.text = normalise_whitespace(html.unescape("\n".join(out)))
     found.links = _dedupe(found.links)
     found.embeds = _dedupe(found.embeds)
@@ -315,6 +406,15 @@ def _strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for v in value:
             yield from _strings(v)
+
+
+def _note_id(rel: str) -> str:
+    """The note's id: its relative path, with the bytes of a name that is not UTF-8
+    (decoded by Python as lone surrogates) written as ``\\xff`` so that ids stay distinct
+    and storable."""
+    if valid_unicode(rel) == rel:
+        return rel
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
 
 
 # --- the ingester ---------------------------------------------------------------------
@@ -385,9 +485,10 @@ class NotesIngester:
                     raise SourceError(
                         f"The notes folder {self.root} could not be read: {exc.strerror or exc}."
                     ) from exc
-                rel = folder.relative_to(self.root).as_posix() + "/"
+                rel = _note_id(folder.relative_to(self.root).as_posix() + "/")
                 log.warning("Skipped unreadable folder %s: %s", folder, exc)
-                yield IngestFailure(ref=rel, reason=f"folder could not be read: {exc}")
+                reason = valid_unicode(f"folder could not be read: {exc}")
+                yield IngestFailure(ref=rel, reason=reason)
                 continue
             subfolders: list[Path] = []
             for entry in entries:
@@ -400,7 +501,7 @@ class NotesIngester:
                         entry.is_file() and os.path.splitext(entry.name)[1].lower() in NOTE_SUFFIXES
                     ):
                         path = Path(entry.path)
-                        yield path.relative_to(self.root).as_posix(), path
+                        yield _note_id(path.relative_to(self.root).as_posix()), path
                 except OSError as exc:
                     log.warning("Skipped %s: %s", entry.path, exc)
             stack.extend(reversed(subfolders))
@@ -416,12 +517,14 @@ class NotesIngester:
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             log.warning("Skipped note %s: %s", path, reason)
-            return IngestFailure(ref=rel, reason=f"the note could not be read: {reason}"), None
+            reason = valid_unicode(f"the note could not be read: {reason}")
+            return IngestFailure(ref=rel, reason=reason), None
         try:
             item = self._parse(rel, path, _decode(data), info)
         except Exception as exc:  # one bad note must never stop the sync
             log.exception("Could not read note %s", path)
-            return IngestFailure(ref=rel, reason=f"the note could not be parsed: {exc}"), None
+            reason = valid_unicode(f"the note could not be parsed: {exc}")
+            return IngestFailure(ref=rel, reason=reason), None
         return item, info
 
     def _parse(self, rel: str, path: Path, text: str, info: os.stat_result) -> RawItem:
@@ -438,7 +541,7 @@ class NotesIngester:
 
         title_value = fm.get("title")
         title = " ".join(str(title_value).split()) if title_value not in (None, "") else ""
-        title = title or md.title or path.stem
+        title = title or md.title or valid_unicode(path.stem)
 
         tags = _dedupe(_tag_list(fm.get("tags", fm.get("tag"))) + md.tags)
         front_links = [
@@ -455,7 +558,7 @@ class NotesIngester:
             published = datetime.fromtimestamp(info.st_mtime_ns / 1e9, tz=UTC)
 
         meta: dict[str, Any] = {
-            "path": str(path),
+            "path": valid_unicode(str(path)),  # shown; the URL names the file exactly
             "tags": tags,
             "links": links,
             "embeds": md.embeds,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from html import unescape
 from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
@@ -24,6 +25,7 @@ __all__ = [
     "normalise_whitespace",
     "strip_quoted_reply",
     "strip_signature",
+    "valid_unicode",
 ]
 
 # --- HTML -------------------------------------------------------------------
@@ -67,6 +69,27 @@ _CELL_TAGS = frozenset({"td", "th"})
 _SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
 
 
+def _without_comments(html: str) -> str:
+    """``html`` without its comments, in one pass; an unclosed one runs to the end, as in
+    browsers (html.parser searches again for the end of each unclosed ``<!--``, which
+    is quadratic)."""
+    if "<!--" not in html:
+        return html
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = html.find("<!--", pos)
+        if start < 0:
+            out.append(html[pos:])
+            break
+        out.append(html[pos:start])
+        end = html.find("-->", start + 2)  # "<!-->" is an empty comment
+        if end < 0:
+            break
+        pos = end + 3
+    return "".join(out)
+
+
 def html_to_text(html: str) -> str:
     """Reduce an HTML document or fragment to readable plain text.
 
@@ -75,6 +98,9 @@ def html_to_text(html: str) -> str:
     """
     if not html or not html.strip():
         return ""
+    html = _without_comments(html)
+    if html.count("<", 0, len(html)) > MAX_TREE_TAGS:
+        return _flat_html_to_text(html)
     soup = BeautifulSoup(html, "html.parser")
     out: list[str | int] = []
     # An explicit stack instead of recursion: deeply nested HTML must not overflow.
@@ -126,6 +152,49 @@ def html_to_text(html: str) -> str:
 _LINE = 1
 _PARA = 2
 
+MAX_TREE_TAGS = 20_000
+"""Past this many tags an HTML text is read in one flat pass, not as a tree: building the
+tree of a megabyte of bare tags takes seconds (real mail and feed entries stay far below)."""
+_ANY_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)?[^<>]*>")  # [^<>]: linear on "<a<a<a"
+_ALT = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+
+
+def _flat_html_to_text(html: str) -> str:
+    """``html_to_text`` in one linear pass over the tags: block tags still break lines,
+    cells are spaced, and scripts, styles and the head are dropped up to their end tag."""
+    out: list[str | int] = []
+    pos = 0
+    skipping: str | None = None
+    for match in _ANY_TAG.finditer(html):
+        if skipping is None and match.start() > pos:
+            out.append(re.sub(r"\s+", " ", unescape(html[pos : match.start()])))
+        pos = match.end()
+        closing, name = match.group(1), (match.group(2) or "").lower()
+        if skipping is not None:
+            if closing and name == skipping:
+                skipping = None
+            continue
+        if not closing and name in _DROP_TAGS:
+            skipping = name
+        elif name == "br":
+            out.append("\n")
+        elif name == "img":
+            alt = _ALT.search(match.group(0))
+            text = next((g for g in alt.groups() if g), "") if alt else ""
+            if text.strip():
+                out.append(f" {unescape(text).strip()} ")
+        elif name == "li" and not closing:
+            out.extend((_LINE, "- "))
+        elif name in _PARAGRAPH_TAGS:
+            out.append(_PARA)
+        elif name in _LINE_TAGS:
+            out.append(_LINE)
+        elif name in _CELL_TAGS:
+            out.append(" ")
+    if skipping is None and pos < len(html):
+        out.append(re.sub(r"\s+", " ", unescape(html[pos:])))
+    return normalise_whitespace(_join_blocks(out))
+
 
 def _join_blocks(parts: list[str | int]) -> str:
     """Join text pieces, turning each run of block markers into one line or paragraph break."""
@@ -148,6 +217,16 @@ def _join_blocks(parts: list[str | int]) -> str:
 
 # --- whitespace -------------------------------------------------------------
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with every lone surrogate (from a bad character reference, a JSON
+    ``\\ud800`` escape or a file name that is not UTF-8) replaced by U+FFFD, so that it
+    can be encoded as UTF-8 and stored."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HSPACE = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
@@ -162,7 +241,7 @@ def normalise_whitespace(text: str) -> str:
     """
     if not text:
         return ""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = valid_unicode(text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
     text = _ZERO_WIDTH.sub("", text)
     text = _CONTROL.sub("", text)

@@ -6,6 +6,7 @@ schema is brought to the newest Alembic revision when the store opens.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from focusdesk.errors import DatabaseError
 
 log = logging.getLogger(__name__)
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -45,16 +44,42 @@ def migrate(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
 
-    if not (MIGRATIONS_DIR / "env.py").exists():
+    from focusdesk.package_data import migrations_dir
+
+    scripts = migrations_dir()
+    if not (scripts / "env.py").exists():
         raise DatabaseError(
-            f"The database migrations were not found at {MIGRATIONS_DIR}.",
-            hint="Install FocusDesk from its source tree (pip install -e .).",
+            f"The database migrations were not found at {scripts}.",
+            hint="Reinstall FocusDesk (pip install --force-reinstall focusdesk).",
         )
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(scripts))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
+
+def database_error(exc: OperationalError, where: str) -> DatabaseError:
+    """An error of the database itself (disk full, locked, unwritable), in words."""
+    detail = str(exc.orig) if exc.orig is not None else str(exc)
+    lowered = detail.lower()
+    kept = "Everything saved before is kept."
+    if "full" in lowered:
+        return DatabaseError(
+            f"The disk holding {where} is full.", hint=f"Free some space, then try again. {kept}"
+        )
+    if "locked" in lowered or "busy" in lowered:
+        return DatabaseError(
+            f"The database {where} is busy: another program is writing to it.",
+            hint="Close the other FocusDesk (or wait a moment), then try again.",
+        )
+    if "i/o" in lowered or "readonly" in lowered or "read-only" in lowered:
+        return DatabaseError(
+            f"FocusDesk could not write to {where} ({detail}).",
+            hint=f"The disk may be full, read-only or failing. Free some space, then try "
+            f"again. {kept}",
+        )
+    return DatabaseError(f"The database {where} could not be used: {detail}")
 
 
 class Store:
@@ -82,11 +107,20 @@ class Store:
         try:
             yield session
             session.commit()
+        except OperationalError as exc:
+            with contextlib.suppress(Exception):
+                session.rollback()
+            raise database_error(exc, self.location) from exc
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+    @property
+    def location(self) -> str:
+        """The database as named to the user: its file for SQLite, else its URL."""
+        return self.url.removeprefix("sqlite:///")
 
     def has_fts(self) -> bool:
         """Whether the FTS5 keyword index exists (SQLite only)."""

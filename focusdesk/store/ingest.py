@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
@@ -27,6 +29,13 @@ class _Known:
     id: int
     content_hash: str
     vanished: bool
+
+
+_ITEM_FAULTS = (SQLAlchemyError, ValueError, TypeError, OverflowError)
+"""What writing one item can raise because of that item (text that is not valid
+Unicode, a value SQLite or JSON cannot hold, a constraint). An error of the database
+itself (disk full, locked: a ``DatabaseError`` from ``Store.session``) is about every
+item, not this one: it stops the sync instead."""
 
 
 def ingest(
@@ -63,12 +72,9 @@ def ingest(
     pending: list[RawItem] = []
 
     def flush() -> None:
-        if not pending:
-            return
-        with store.session() as s:
-            for raw in pending:
-                _upsert(s, source_id, raw, known, report)
-        pending.clear()
+        if pending:
+            _write_batch(store, source_id, pending, known, report)
+            pending.clear()
 
     n = 0
     try:
@@ -77,9 +83,7 @@ def ingest(
                 cancel.raise_if_cancelled()
             n += 1
             if isinstance(entry, IngestFailure):
-                report.failed += 1
-                report.failures.append((entry.ref, entry.reason))
-                log.warning("Skipped %s: %s", entry.ref, entry.reason)
+                _count_failure(report, entry.ref, entry.reason)
                 continue
             _rekey_other_message(entry, shas)
             if entry.external_id in seen:
@@ -120,9 +124,81 @@ def _in_utc(when: datetime | None) -> datetime | None:
     return when.astimezone(UTC) if when is not None and when.tzinfo is not None else when
 
 
-def _upsert(
-    s: Session, source_id: int, raw: RawItem, known: dict[str, _Known], report: SyncReport
+def _count_failure(report: SyncReport, ref: str, reason: str) -> None:
+    report.failed += 1
+    report.failures.append((ref, reason))
+    log.warning("Skipped %s: %s", ref, reason)
+
+
+def _write_batch(
+    store: Store,
+    source_id: int,
+    batch: list[RawItem],
+    known: dict[str, _Known],
+    report: SyncReport,
 ) -> None:
+    """Write ``batch`` in one transaction; if an item makes it fail, write the others
+    without it and count that item as failed, with the reason."""
+    try:
+        with store.session() as s:
+            outcomes = [_upsert(s, source_id, raw, known) for raw in batch]
+    except _ITEM_FAULTS:
+        outcomes = []
+        for raw in batch:
+            try:
+                with store.session() as s:
+                    outcomes.append(_upsert(s, source_id, raw, known))
+            except _ITEM_FAULTS as exc:
+                _count_failure(report, _item_ref(raw), item_fault_reason(raw, exc))
+    for external_id, state, outcome in outcomes:
+        known[external_id] = state
+        setattr(report, outcome, getattr(report, outcome) + 1)
+
+
+_TEXT_FIELDS = (
+    ("external_id", "id"),
+    ("title", "title"),
+    ("author", "author"),
+    ("url", "link"),
+    ("text", "text"),
+    ("body", "text"),
+)
+
+
+def _item_ref(raw: RawItem) -> str:
+    """How a failed item is named to the user: its id, made printable."""
+    ref = raw.external_id.encode("utf-8", "backslashreplace").decode("utf-8")
+    return ref if len(ref) <= 200 else ref[:199] + "…"
+
+
+def item_fault_reason(raw: RawItem, exc: BaseException) -> str:
+    """Why an item could not be saved, in words (the field and the character at fault
+    when it holds text that is not valid Unicode)."""
+    for attr, label in _TEXT_FIELDS:
+        value = getattr(raw, attr)
+        if not isinstance(value, str):
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as bad:
+            code, at = ord(value[bad.start]), bad.start + 1
+            if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept as it came
+                what = f"a byte that is not valid UTF-8 (0x{code - 0xDC00:02X}, at position {at})"
+            else:
+                what = (
+                    f"an invalid character (U+{code:04X}, half of a UTF-16 pair, at position {at})"
+                )
+            return f"it could not be saved: its {label} holds {what}"
+    orig = getattr(exc, "orig", None) or exc
+    detail = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
+    return f"it could not be saved ({detail[:200]})"
+
+
+def _upsert(
+    s: Session, source_id: int, raw: RawItem, known: dict[str, _Known]
+) -> tuple[str, _Known, str]:
+    """Add or update one item; returns (external id, what is now known of it, the
+    report counter to count it under). ``known`` is only updated once committed."""
     digest = raw.content_hash
     prior = known.get(raw.external_id)
     if prior is None:
@@ -143,12 +219,9 @@ def _upsert(
         )
         s.add(item)
         s.flush()
-        known[raw.external_id] = _Known(item.id, digest, False)
-        report.added += 1
-        return
+        return raw.external_id, _Known(item.id, digest, False), "added"
     if prior.content_hash == digest and not prior.vanished:
-        report.unchanged += 1
-        return
+        return raw.external_id, prior, "unchanged"
     s.execute(
         update(Item)
         .where(Item.id == prior.id)
@@ -164,11 +237,12 @@ def _upsert(
             vanished=False,
         )
     )
-    if prior.vanished:
-        report.added += 1  # it came back: new to the inbox again
-    else:
-        report.updated += 1
-    known[raw.external_id] = _Known(prior.id, digest, False)
+    # One that had vanished and came back is new to the inbox again.
+    return (
+        raw.external_id,
+        _Known(prior.id, digest, False),
+        "added" if prior.vanished else "updated",
+    )
 
 
 def mark_vanished(store: Store, source_id: int, seen: set[str], report: SyncReport) -> None:
@@ -189,3 +263,52 @@ def mark_vanished(store: Store, source_id: int, seen: set[str], report: SyncRepo
             s.execute(update(Item).where(Item.id.in_(ids)).values(vanished=True, chunked_hash=None))
             s.query(Chunk).filter(Chunk.item_id.in_(ids)).delete(synchronize_session=False)
         report.removed += len(gone)
+
+
+FAILED_ITEMS = "failed_items"
+"""``Source.sync_state`` key: the items the last syncs could not read or save, as
+``[ref, reason]`` pairs (kept beside the ingester's own state, never passed to it)."""
+FAILED_COUNT = "failed_count"
+MAX_KEPT_FAILURES = 100
+
+
+def ingester_state(sync_state: dict[str, Any]) -> dict[str, Any]:
+    """The part of a source's sync state that belongs to its ingester."""
+    return {k: v for k, v in sync_state.items() if k not in (FAILED_ITEMS, FAILED_COUNT)}
+
+
+def with_failures(
+    state: dict[str, Any],
+    previous: dict[str, Any],
+    report: SyncReport,
+    *,
+    complete: bool,
+    seen: Collection[str] = (),
+) -> dict[str, Any]:
+    """``state`` plus the items that failed: this sync's, and when the sync did not see
+    every item (incremental, unchanged, or it failed) also those failed before, unless
+    this sync read them (``seen``) without a failure."""
+    pairs: dict[str, str] = {}
+    if not complete:
+        for ref, reason in stored_failures(previous):
+            if ref not in seen:
+                pairs[ref] = reason
+    pairs.update((ref, reason) for ref, reason in report.failures)
+    if not pairs:
+        return dict(state)
+    kept = [[ref, reason] for ref, reason in pairs.items()]
+    return {**state, FAILED_ITEMS: kept[-MAX_KEPT_FAILURES:], FAILED_COUNT: len(kept)}
+
+
+def stored_failures(sync_state: dict[str, Any]) -> list[tuple[str, str]]:
+    """The ``(ref, reason)`` pairs a source's sync state keeps (at most the last 100)."""
+    raw = sync_state.get(FAILED_ITEMS)
+    if not isinstance(raw, list):
+        return []
+    return [(str(p[0]), str(p[1])) for p in raw if isinstance(p, list | tuple) and len(p) == 2]
+
+
+def failed_count(sync_state: dict[str, Any]) -> int:
+    """How many items of a source failed (may exceed the pairs kept)."""
+    count = sync_state.get(FAILED_COUNT)
+    return count if isinstance(count, int) else len(stored_failures(sync_state))

@@ -36,7 +36,7 @@ class Base(DeclarativeBase):
 
 SOURCE_KINDS = ("notes", "mbox", "maildir", "imap", "feed")
 ITEM_STATUSES = ("new", "read", "done", "snoozed", "dismissed")
-FEEDBACK_SIGNALS = ("up", "down", "open", "dismiss", "done", "snooze")
+FEEDBACK_SIGNALS = ("up", "down", "open", "dismiss", "done", "snooze", "unsnooze", "pin", "unpin")
 
 
 class Source(Base):
@@ -137,6 +137,8 @@ class Goal(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(String(80))
+    """A short name the user chose (None: the title's first clause is shown)."""
     description: Mapped[str] = mapped_column(Text, default="")
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -135,10 +135,25 @@ SNOOZE = ActionSpec(
     group="Item",
 )
 VOTE_UP = ActionSpec(
-    "vote_up", "Vote &up", "More like this, for its best goal", ("+", "="), group="Item"
+    "vote_up",
+    "Vote &up",
+    "More like this (for the filtered goal, if any)",
+    ("+", "="),
+    group="Item",
 )
 VOTE_DOWN = ActionSpec(
-    "vote_down", "Vote do&wn", "Less like this, for its best goal", ("-",), group="Item"
+    "vote_down",
+    "Vote do&wn",
+    "Less like this (for the filtered goal, if any)",
+    ("-",),
+    group="Item",
+)
+PIN = ActionSpec(
+    "pin",
+    "P&in or unpin",
+    "Keep the item at hand (and learn that it matters); again to unpin it",
+    ("P",),
+    group="Item",
 )
 OPEN_ORIGINAL = ActionSpec(
     "open_original",
@@ -155,6 +170,13 @@ WHY = ActionSpec(
     ("W",),
     group="Item",
     checkable=True,
+)
+TOGGLE_FORMAT = ActionSpec(
+    "toggle_format",
+    "Formatted or &plain text",
+    "Show the item formatted (its HTML, the rendered note) or as plain text",
+    ("V",),
+    group="Item",
 )
 HELP = ActionSpec(
     "shortcuts",
@@ -173,9 +195,11 @@ ALL_SPECS = (
     SNOOZE,
     VOTE_UP,
     VOTE_DOWN,
+    PIN,
     OPEN_ORIGINAL,
     UNDO,
     WHY,
+    TOGGLE_FORMAT,
     SEARCH,
     SYNC,
     CANCEL,

@@ -150,6 +150,9 @@ class AddSourceDialog(QDialog):
         self.setAccessibleName("Add a source")
         self.setObjectName("add_source")
         self.result_source: NewSource | None = None
+        self.submit: Callable[[NewSource], None] | None = None
+        """Adds what was collected (the window's background add); it calls ``added`` or
+        ``show_problem``, and the dialog stays open until it is added. None: Add closes."""
         self.kinds = QListWidget(self)
         self.kinds.setAccessibleName("Kind of source")
         self.kinds.setMaximumWidth(180)
@@ -361,4 +364,18 @@ class AddSourceDialog(QDialog):
         except KnownError as exc:
             self.show_problem(exc.user_text())
             return
+        if self.submit is None:
+            self.accept()
+            return
+        self.error.hide()
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+        self.submit(self.result_source)
+
+    def added(self) -> None:
+        """The source was added: close."""
         self.accept()
+
+    def add_did_fail(self, message: str) -> None:
+        """The source could not be added: say why here; everything typed stays."""
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
+        self.show_problem(message)

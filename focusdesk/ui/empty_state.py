@@ -67,7 +67,8 @@ class EmptyState(QWidget):
         self.body = MutedLabel("", self)
         self.body.setWordWrap(True)
         self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.body.setFixedWidth(540)
+        self.body.setMinimumWidth(280)  # wraps in a narrow window instead of widening it
+        self.body.setMaximumWidth(540)
         self.notes_button = QPushButton("Add notes folder…", self)
         self.notes_button.setAccessibleName("Add notes folder")
         self.notes_button.clicked.connect(self.add_notes_requested)

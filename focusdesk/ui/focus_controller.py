@@ -303,6 +303,15 @@ class FocusController(QObject):
         self._run(lambda: self.service.mark_announced(ids), lambda _: None, "announce missed")
 
     # -- the focus window -------------------------------------------------------------------
+    def _vote(self, item_id: int, signal: str, goal_id: int | None) -> None:
+        """+/- in the focus window: the inbox's vote (same triage path, same undo)."""
+
+        def done(_record: object) -> None:
+            if self.focus_window is not None:
+                self.focus_window.show_vote(self.window.inbox_model.vote_text(item_id))
+
+        self.window.item_actions.vote_on(item_id, signal, goal_id, on_done=done)
+
     def _ensure_window(self) -> FocusWindow:
         if self.focus_window is None:
             fw = FocusWindow(self.service.clock, item_text=self._item_text)
@@ -320,6 +329,7 @@ class FocusController(QObject):
             fw.pause_requested.connect(lambda: self._edit(self.service.pause))
             fw.resume_requested.connect(lambda: self._edit(self.service.resume))
             fw.extend_requested.connect(lambda m: self._edit(lambda: self.service.extend(m)))
+            fw.vote_requested.connect(self._vote)
             fw.end_requested.connect(self.end_block)
             fw.countdown_did_finish.connect(self.request_tick)
             fw.quit_requested.connect(self.quit_app)

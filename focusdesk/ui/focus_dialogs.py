@@ -74,12 +74,16 @@ class StartFocusDialog(QDialog):
         self.goals_list = QListWidget(self)
         self.goals_list.setAccessibleName("Goals")
         self.goals_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.goals_list.setWordWrap(True)  # a goal is a sentence: wrapped, never cut
+        self.goals_list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.goals_list.setResizeMode(QListWidget.ResizeMode.Adjust)
         for goal in goals:
             entry = QListWidgetItem(goal.title, self.goals_list)
+            entry.setToolTip(goal.title)
             entry.setData(Qt.ItemDataRole.UserRole, goal.id)
             entry.setFlags(entry.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             entry.setCheckState(Qt.CheckState.Checked)
-        self.goals_list.setMaximumHeight(160)
+        self.goals_list.setMaximumHeight(220)
         self.full_screen_check = QCheckBox("Full screen", self)
         self.full_screen_check.setAccessibleName("Full screen")
         self.full_screen_check.setChecked(full_screen)
@@ -109,6 +113,7 @@ class StartFocusDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        self.resize(max(520, self.sizeHint().width()), self.sizeHint().height())
 
     def request(self) -> StartRequest:
         checked = [

@@ -1,6 +1,9 @@
 """The focus window: only the block's planned items, their minutes, the current item's
 timer and the block's countdown.
 
++ and - vote on the current item, for the block's goal when the block has exactly one
+(``vote_goal_id``), else for no goal in particular.
+
 It is passive: it shows a ``SessionView`` and says what the user asked for by signal
 (the ``FocusController`` writes it and hands back the new view). A one-second QTimer
 redraws the clocks from the snapshot and the clock — nothing here touches the
@@ -52,6 +55,11 @@ ItemIdRole = Qt.ItemDataRole.UserRole + 1
 EXTEND_MINUTES = 10
 OUTCOME_LABELS = {"open": "", "done": "Done ✓", "skipped": "Skipped", "snoozed": "Snoozed"}
 Index = QModelIndex | QPersistentModelIndex
+
+
+def vote_goal_id(session: SessionView) -> int | None:
+    """The goal a vote given in the block is for: its only goal, else None (all goals)."""
+    return session.goal_ids[0] if len(session.goal_ids) == 1 else None
 
 
 def fmt_clock(seconds: float) -> str:
@@ -194,6 +202,8 @@ class FocusWindow(QWidget):
     pause_requested = Signal()
     resume_requested = Signal()
     extend_requested = Signal(int)
+    vote_requested = Signal(int, str, object)
+    """(item id, "up" or "down", the goal id it is for or None): + or - on the current item."""
     end_requested = Signal()
     """The user confirmed ending the block early."""
     quit_requested = Signal()
@@ -299,6 +309,11 @@ class FocusWindow(QWidget):
         self.item_meta = MutedLabel("", self.card)
         self.item_meta.setAccessibleName("Current item source and goal")
         self.item_meta.setWordWrap(True)
+        self.vote_label = MutedLabel("", self.card)
+        self.vote_label.setObjectName("focus_vote")
+        self.vote_label.setAccessibleName("Your vote on the current item")
+        self.vote_label.setWordWrap(True)
+        self.vote_label.hide()
         self.item_timer = heading(QLabel(self.card), 1.2)
         self.item_timer.setAccessibleName("Time on the current item")
         self.item_progress = QProgressBar(self.card)
@@ -339,6 +354,7 @@ class FocusWindow(QWidget):
         card = QVBoxLayout(self.card)
         card.addWidget(self.item_title)
         card.addWidget(self.item_meta)
+        card.addWidget(self.vote_label)
         card.addLayout(timer_row)
         card.addWidget(self.item_text, 1)
         card.addLayout(buttons)
@@ -356,7 +372,7 @@ class FocusWindow(QWidget):
         self.pause_button = _button("&Pause", "focus_pause", "Pause the block (P)", self)
         self.pause_button.clicked.connect(self._toggle_pause)
         self.extend_button = _button(
-            f"+{EXTEND_MINUTES} min", "focus_extend", f"{EXTEND_MINUTES} more minutes (+)", self
+            f"+{EXTEND_MINUTES} min", "focus_extend", f"{EXTEND_MINUTES} more minutes (X)", self
         )
         self.extend_button.setAccessibleName(f"Extend by {EXTEND_MINUTES} minutes")
         self.extend_button.clicked.connect(lambda: self.extend_requested.emit(EXTEND_MINUTES))
@@ -386,7 +402,10 @@ class FocusWindow(QWidget):
             ("N", lambda: self._outcome("skipped")),
             ("S", lambda: self._outcome("snoozed")),
             ("P", self._toggle_pause),
-            ("+", lambda: self.extend_requested.emit(EXTEND_MINUTES)),
+            ("X", lambda: self.extend_requested.emit(EXTEND_MINUTES)),
+            ("+", lambda: self._vote("up")),
+            ("=", lambda: self._vote("up")),
+            ("-", lambda: self._vote("down")),
             ("F11", self.full_screen_button.toggle),
             ("Ctrl+W", self.request_end),
             ("Ctrl+Q", self.quit_requested.emit),
@@ -460,6 +479,7 @@ class FocusWindow(QWidget):
         self.item_meta.setText(" · ".join(meta))
         if self._shown_item != item.item_id:
             self._shown_item = item.item_id
+            self.show_vote(None)
             self.item_text.setPlainText(self._text_of(item))
             self.item_text.moveCursor(self.item_text.textCursor().MoveOperation.Start)
             self.note_edit.setText(item.note)
@@ -524,6 +544,17 @@ class FocusWindow(QWidget):
             return
         self._save_note()
         self.item_outcome_requested.emit(session.current_item_id, outcome)
+
+    def _vote(self, signal: str) -> None:
+        session = self.session
+        if session is None or session.current_item_id is None:
+            return
+        self.vote_requested.emit(session.current_item_id, signal, vote_goal_id(session))
+
+    def show_vote(self, text: str | None) -> None:
+        """Say how the user voted on the current item ("You voted + for …")."""
+        self.vote_label.setText(f"{text} (U in the inbox undoes it)" if text else "")
+        self.vote_label.setVisible(bool(text))
 
     def _note_edited(self) -> None:
         self._save_note()

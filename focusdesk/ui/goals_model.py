@@ -86,7 +86,10 @@ class GoalsModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 state = "active" if goal.active else "paused: not used for ranking"
                 desc = f"\n{goal.description}" if goal.description else ""
-                return f"{goal.title} ({state}){desc}\nDouble-click or F2 to rename."
+                return (
+                    f"{goal.title} ({state}){desc}\nShown as “{goal.short_name}” in the "
+                    "inbox.\nDouble-click or F2 to rename; Edit… for its short name."
+                )
             if role == Qt.ItemDataRole.AccessibleTextRole:
                 return f"{goal.title}, {'active' if goal.active else 'paused'}"
             if role == Qt.ItemDataRole.ForegroundRole and not goal.active:

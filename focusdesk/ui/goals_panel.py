@@ -13,11 +13,13 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelectionModel,
+    QObject,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QKeySequence, QPaintEvent, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPaintEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -38,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from focusdesk.app import FocusDesk
-from focusdesk.records import GoalInfo
+from focusdesk.records import GoalInfo, goal_short_name
 
 from .goals_model import TITLE, WEIGHT, WEIGHT_MAX, GoalsModel, WeightDelegate, make_weight_spin
 from .style import MutedLabel, heading, paint_empty_text
@@ -58,6 +60,14 @@ class GoalDialog(QDialog):
         form = QFormLayout(self)
         self.title_edit = QLineEdit(goal.title)
         self.title_edit.setAccessibleName("Goal title")
+        self.name_edit = QLineEdit(goal.name or "")
+        self.name_edit.setAccessibleName("Goal short name")
+        self.name_edit.setMaxLength(80)
+        self.name_edit.setPlaceholderText(f"{goal_short_name(goal.title)} (the first clause)")
+        self.name_edit.setToolTip("What the inbox's Goal column and the filters show")
+        self.title_edit.textChanged.connect(
+            lambda t: self.name_edit.setPlaceholderText(f"{goal_short_name(t)} (the first clause)")
+        )
         self.description_edit = QPlainTextEdit(goal.description)
         self.description_edit.setAccessibleName("Goal description")
         self.description_edit.setPlaceholderText(
@@ -69,6 +79,7 @@ class GoalDialog(QDialog):
         self.active_box.setAccessibleName("Goal active")
         self.active_box.setChecked(goal.active)
         form.addRow("&Title:", self.title_edit)
+        form.addRow("Short &name:", self.name_edit)
         form.addRow("&Description:", self.description_edit)
         form.addRow("&Weight:", self.weight_spin)
         form.addRow("", self.active_box)
@@ -90,8 +101,10 @@ class GoalDialog(QDialog):
             "description": self.description_edit.toPlainText().strip(),
             "weight": round(self.weight_spin.value(), 2),
             "active": self.active_box.isChecked(),
+            "name": " ".join(self.name_edit.text().split()),
         }
-        return {k: v for k, v in new.items() if v != getattr(self.goal, k)}
+        old = {**self.goal.__dict__, "name": self.goal.name or ""}
+        return {k: v for k, v in new.items() if v != old[k]}
 
 
 class GoalsView(QTableView):
@@ -111,6 +124,10 @@ class GoalsPanel(QWidget):
 
     goals_did_change = Signal()
     goal_did_fail = Signal(str)
+    new_goal_did_leave = Signal()
+    """Esc in the new-goal field: the user goes back to the list (what was typed stays)."""
+    goal_learning_did_restart = Signal(str)
+    """A goal was edited so much that what it learnt from votes for it starts afresh."""
 
     def __init__(self, desk: FocusDesk, tasks: TaskManager, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,8 +157,9 @@ class GoalsPanel(QWidget):
         self.view.setItemDelegateForColumn(WEIGHT, self.weight_delegate)
         self.view.verticalHeader().hide()
         self.view.setShowGrid(False)
-        self.view.setWordWrap(False)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # A goal is a sentence: it wraps onto more lines rather than being cut.
+        self.view.setWordWrap(True)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideNone)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(WEIGHT, QHeaderView.ResizeMode.Fixed)
@@ -154,6 +172,11 @@ class GoalsPanel(QWidget):
                 make_weight_spin().sizeHint().height() + 6,
             )
         )
+        self.view.verticalHeader().setMinimumSectionSize(
+            self.view.verticalHeader().defaultSectionSize()
+        )
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.sectionResized.connect(lambda *_: self.view.resizeRowsToContents())
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
         self.model.dataChanged.connect(self._update_buttons)
 
@@ -167,6 +190,7 @@ class GoalsPanel(QWidget):
         self.add_edit.returnPressed.connect(self._add_from_edit)
         self.add_button.clicked.connect(self._add_from_edit)
         self.add_edit.textChanged.connect(self._update_buttons)
+        self.add_edit.installEventFilter(self)
 
         self.edit_button = QPushButton("&Edit…", self)
         self.edit_button.setAccessibleName("Edit goal")
@@ -203,6 +227,17 @@ class GoalsPanel(QWidget):
         layout.addLayout(add_row)
         self._pending = 0
         self._update_buttons()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        escape = isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape
+        if watched is self.add_edit and escape:
+            if event.type() == QEvent.Type.ShortcutOverride:
+                event.accept()  # Esc leaves the field rather than cancelling a sync
+                return True
+            if event.type() == QEvent.Type.KeyPress:
+                self.new_goal_did_leave.emit()
+                return True
+        return super().eventFilter(watched, event)
 
     # -- reading --------------------------------------------------------------------
     def reload(self) -> None:
@@ -298,6 +333,8 @@ class GoalsPanel(QWidget):
         def done(goal: GoalInfo) -> None:
             self.model.replace_goal(goal)
             self.goals_did_change.emit()
+            if goal.learning_restarted:
+                self.goal_learning_did_restart.emit(goal.title)
 
         self._run(
             lambda _p, _c: self.desk.update_goal(goal_id, **changes), done, f"update goal {goal_id}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from focusdesk.records import GoalInfo, SourceInfo
@@ -20,6 +20,17 @@ STATUS_CHOICES: tuple[tuple[str, frozenset[str] | None], ...] = (
     ("Everything", None),
 )
 STATUS_KEYS = ("inbox", "new", "read", "done", "snoozed", "dismissed", "all")
+COMBO_CHARS = 4
+"""Each drop-down is this many characters wide (at least), whatever its choices."""
+COMBO_MAX_WIDTH = 280
+CHOICE_CHARS = 60
+"""A choice longer than this is cut with an ellipsis in the list (the tooltip has it all)."""
+
+
+def short_choice(text: str, limit: int = CHOICE_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 class FilterBar(QWidget):
@@ -42,6 +53,14 @@ class FilterBar(QWidget):
         self.goal_combo = QComboBox(self)
         self.goal_combo.setAccessibleName("Show items for goal")
         self.goal_combo.setToolTip("Show the items whose best goal is this one")
+        for combo in (self.status_combo, self.source_combo, self.goal_combo):
+            # Sized to a few characters, not to the longest choice: a long goal must not
+            # widen the window (the popup shows each choice in full, up to a limit).
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(COMBO_CHARS)
+            combo.setMaximumWidth(COMBO_MAX_WIDTH)
         self.count_label = MutedLabel("", self)
         self.count_label.setAccessibleName("Shown items")
 
@@ -70,18 +89,23 @@ class FilterBar(QWidget):
 
     # -- choices ---------------------------------------------------------------------
     def set_sources(self, sources: list[SourceInfo]) -> None:
-        self._refill(self.source_combo, "All sources", [(s.id, s.name) for s in sources])
+        self._refill(self.source_combo, "All sources", [(s.id, s.name, s.name) for s in sources])
 
     def set_goals(self, goals: list[GoalInfo]) -> None:
-        self._refill(self.goal_combo, "All goals", [(g.id, g.title) for g in goals if g.active])
+        """The active goals, by their short names (the full goal in each tooltip)."""
+        choices = [(g.id, g.short_name, g.title) for g in goals if g.active]
+        self._refill(self.goal_combo, "All goals", choices)
 
-    def _refill(self, combo: QComboBox, everything: str, choices: list[tuple[int, str]]) -> None:
+    def _refill(
+        self, combo: QComboBox, everything: str, choices: list[tuple[int, str, str]]
+    ) -> None:
         current = combo.currentData()
         combo.blockSignals(True)
         combo.clear()
         combo.addItem(everything, None)
-        for ident, name in choices:
-            combo.addItem(name, ident)
+        for ident, name, tip in choices:
+            combo.addItem(short_choice(name), ident)
+            combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         at = combo.findData(current) if current is not None else 0
         combo.setCurrentIndex(max(0, at))
         combo.blockSignals(False)

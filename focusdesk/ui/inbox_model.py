@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from focusdesk.records import RankedItem
+from focusdesk.records import GoalInfo, RankedItem
+from focusdesk.triage import Vote
 
+from .marks import GoalMarks, vote_icon, vote_text
 from .row_flags import read_only_row_flags
 from .style import muted_colour, source_icon
 
@@ -107,6 +109,10 @@ class PreparedInbox:
     """Item id → index in ``rows``."""
     high: list[RankedItem] | None = None
     """Its new high-attention items, when the worker worked them out (for the tray)."""
+    votes: dict[int, Vote] | None = None
+    """The votes that stand, when the worker read them (a mark on their rows)."""
+    pinned: set[int] | None = None
+    """The pinned items, when the worker read them (a mark on their rows)."""
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,20 @@ def prepare_inbox(items: Iterable[RankedItem], now: datetime | None = None) -> P
     return PreparedInbox(rows, {r.item.item_id: n for n, r in enumerate(rows)})
 
 
+PIN_MARK = "📌 "
+"""Before the title of a pinned item."""
+
+
+def moved_mark(places: int) -> str:
+    """The mark before a title that learning moved: '▲ ' up, '▼ ' down, '' not moved."""
+    return "▲ " if places > 0 else ("▼ " if places < 0 else "")
+
+
+def moved_text(places: int) -> str:
+    where = "up" if places > 0 else "down"
+    return f"Moved {where} {abs(places)} place{'s' if abs(places) != 1 else ''} after learning"
+
+
 class InboxModel(QAbstractTableModel):
     """Ranked items, one per row, filtered and sorted in the model itself."""
 
@@ -229,6 +249,14 @@ class InboxModel(QAbstractTableModel):
         self._icons: dict[str, QIcon] = {}
         self._bold: QFont | None = None
         self._muted: QColor | None = None
+        self.goals = GoalMarks()
+        """Short names and colours of the goals, for the Goal column."""
+        self._votes: dict[int, Vote] = {}
+        self._vote_icons: dict[str, QIcon] = {}
+        self._pinned: set[int] = set()
+        """Pinned item ids (📌 before the title)."""
+        self._moved: dict[int, int] = {}
+        """Item id → places it moved up (negative: down) when learning re-ranked."""
 
     # -- content ----------------------------------------------------------------------
     def set_items(self, items: list[RankedItem], now: datetime | None = None) -> None:
@@ -246,9 +274,27 @@ class InboxModel(QAbstractTableModel):
     def clear(self) -> None:
         self.set_prepared(PreparedInbox())
 
+    def set_moved(self, moved: dict[int, int]) -> None:
+        """Mark rows that moved when a new learnt version re-ranked them ({} clears)."""
+        if moved == self._moved:
+            return
+        self._moved = dict(moved)
+        if self._visible:
+            self.dataChanged.emit(
+                self.index(0, Column.TITLE), self.index(len(self._visible) - 1, Column.TITLE)
+            )
+
+    def moved(self, item_id: int) -> int:
+        """Places the item moved at the last learnt re-rank (0: it did not, or none)."""
+        return self._moved.get(item_id, 0)
+
     def items(self) -> list[RankedItem]:
         """The shown items, in display order."""
         return [self._rows[i].item for i in self._visible]
+
+    def top_item_id(self) -> int | None:
+        """The id of the first shown item (None: nothing shown)."""
+        return self._rows[self._visible[0]].item.item_id if self._visible else None
 
     def all_items(self) -> list[RankedItem]:
         """Every ranked item, shown or filtered out, best first."""
@@ -274,6 +320,57 @@ class InboxModel(QAbstractTableModel):
             return self._visible.index(pos)
         except ValueError:
             return None
+
+    # -- goals and votes ---------------------------------------------------------------
+    def set_goals(self, goals: list[GoalInfo]) -> None:
+        """The goals' short names and colours (the Goal column shows them)."""
+        self.goals.set_goals(goals)
+        self._column_changed(Column.GOAL)
+
+    def set_votes(self, votes: dict[int, Vote]) -> None:
+        """The votes that stand, by item id (a mark on their rows)."""
+        self._votes = dict(votes)
+        self._column_changed(Column.TITLE)
+
+    def set_vote(self, item_id: int, vote: Vote | None) -> None:
+        """One item's vote changed (None: it has none now)."""
+        if vote is None:
+            self._votes.pop(item_id, None)
+        else:
+            self._votes[item_id] = vote
+        row = self.row_of(item_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+
+    def set_pinned_items(self, item_ids: set[int]) -> None:
+        """The pinned items (a mark on their rows)."""
+        self._pinned = set(item_ids)
+        self._column_changed(Column.TITLE)
+
+    def set_pinned(self, item_id: int, pinned: bool) -> None:
+        """One item was pinned or unpinned."""
+        if pinned:
+            self._pinned.add(item_id)
+        else:
+            self._pinned.discard(item_id)
+        row = self.row_of(item_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, Column.TITLE), self.index(row, Column.TITLE))
+
+    def is_pinned(self, item_id: int) -> bool:
+        return item_id in self._pinned
+
+    def vote_of(self, item_id: int) -> Vote | None:
+        return self._votes.get(item_id)
+
+    def vote_text(self, item_id: int) -> str | None:
+        """ "You voted + for goal X" for a voted item, else None."""
+        vote = self._votes.get(item_id)
+        return vote_text(vote, self.goals.names) if vote is not None else None
+
+    def _column_changed(self, column: int) -> None:
+        if self._visible:
+            self.dataChanged.emit(self.index(0, column), self.index(len(self._visible) - 1, column))
 
     def status_of(self, item_id: int) -> str | None:
         pos = self._position.get(item_id)
@@ -371,9 +468,34 @@ class InboxModel(QAbstractTableModel):
             return None
         row = self._rows[self._visible[index.row()]]
         col = index.column()
+        if col == Column.GOAL and row.item.goal_id in self.goals.names:
+            goal_id = row.item.goal_id
+            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+                return self.goals.names[goal_id]
+            if role == Qt.ItemDataRole.DecorationRole:
+                return self.goals.icon(goal_id)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return self.goals.titles.get(goal_id, row.tooltip[col])
+        if col == Column.TITLE and row.item.item_id in self._votes:
+            vote = self._votes[row.item.item_id]
+            if role == Qt.ItemDataRole.DecorationRole:
+                return self._vote_icon(vote.signal)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"{row.tooltip[col]}\n{vote_text(vote, self.goals.names)}"
+            if role == Qt.ItemDataRole.AccessibleTextRole:
+                status = STATUS_LABELS.get(row.status, row.status)
+                return f"{row.display[0]}, {status}, {vote_text(vote, self.goals.names)}"
         if role == Qt.ItemDataRole.DisplayRole:
+            if col == Column.TITLE and (self._moved or self._pinned):
+                item_id = row.item.item_id
+                pin = PIN_MARK if item_id in self._pinned else ""
+                return pin + moved_mark(self._moved.get(item_id, 0)) + row.display[col]
             return row.display[col]
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col == Column.TITLE and row.item.item_id in self._pinned:
+                return f"{row.tooltip[col]}\nPinned (P unpins it)"
+            if col == Column.TITLE and self._moved.get(row.item.item_id):
+                return f"{row.tooltip[col]}\n{moved_text(self._moved[row.item.item_id])}"
             return row.tooltip[col]
         if role == SortRole:
             return row.sort[col]
@@ -404,6 +526,12 @@ class InboxModel(QAbstractTableModel):
                 return f"{row.display[0]}, {STATUS_LABELS.get(row.status, row.status)}"
             return row.display[col] or row.tooltip[col]
         return None
+
+    def _vote_icon(self, signal: str) -> QIcon:
+        icon = self._vote_icons.get(signal)
+        if icon is None:
+            icon = self._vote_icons[signal] = vote_icon(signal)
+        return icon
 
     def _icon(self, kind: str) -> QIcon:
         icon = self._icons.get(kind)

@@ -1,4 +1,4 @@
-"""What the keyboard does to the selected item: done, dismiss, snooze, votes, undo,
+"""What the keyboard does to the selected item: done, dismiss, snooze, votes, pin, undo,
 open the original, and the "open" signal with the time spent reading.
 
 The inbox changes at once (optimistically) and the change is written by the task
@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from focusdesk.records import ItemDetail
-from focusdesk.triage import STATUS_OF_ACTION, UndoRecord
+from focusdesk.triage import PIN_ACTIONS, STATUS_OF_ACTION, UndoRecord, Vote
 
 from .snooze import SnoozeMenu, when_text
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 MIN_DWELL_S = 1.0
 """Reading an item at least this long counts as opening it (marks it read)."""
 EMAIL_KINDS = ("mbox", "maildir", "imap")
+VOTES = ("up", "down")
 
 
 def original_url(detail: ItemDetail, external_id: str | None = None) -> QUrl | None:
@@ -81,6 +83,8 @@ class ItemActions(QObject):
         self.last: UndoRecord | None = None
         self.snooze_menu: SnoozeMenu | None = None
         self._reading: tuple[int, float] | None = None
+        self.clock: Callable[[], float] = time.monotonic
+        """Seconds of a monotonic clock (how long an item was read); tests move it."""
 
     @property
     def desk(self) -> Any:
@@ -92,7 +96,7 @@ class ItemActions(QObject):
         if self._reading is not None and self._reading[0] == item_id:
             return
         self.reading_did_stop()
-        self._reading = (item_id, time.monotonic())
+        self._reading = (item_id, self.clock())
 
     def reading_did_stop(self, *, now: bool = False) -> None:
         """The reader left its item: a long enough read is an open (new becomes read).
@@ -103,7 +107,7 @@ class ItemActions(QObject):
             return
         item_id, since = self._reading
         self._reading = None
-        dwell = time.monotonic() - since
+        dwell = self.clock() - since
         if dwell < MIN_DWELL_S:
             return
         if now:
@@ -113,14 +117,20 @@ class ItemActions(QObject):
                 log.exception("Could not record the last read item")
             return
         if self.window.inbox_model.status_of(item_id) == "new":
-            # After the selection change that led here has finished.
-            QTimer.singleShot(0, lambda: self.window.inbox_model.set_status(item_id, "read"))
+            # After the selection change that led here has finished, and only while the
+            # row is still new: done, dismiss or snooze may have come in between.
+            QTimer.singleShot(0, lambda: self._mark_read(item_id))
         self.window.tasks.run(
             lambda _p, _c: self.desk.triage.open(item_id, dwell),
             on_done=lambda _r: self.item_did_open.emit(item_id, dwell),
             on_error=self.window.show_status,
             name="record open",
         )
+
+    def _mark_read(self, item_id: int) -> None:
+        model = self.window.inbox_model
+        if model.status_of(item_id) == "new":
+            model.set_status(item_id, "read")
 
     # -- status actions ---------------------------------------------------------------
     def done(self) -> None:
@@ -139,8 +149,16 @@ class ItemActions(QObject):
             return
         menu = SnoozeMenu(self.window)
         menu.snooze_chosen.connect(lambda u: self._status_action("snooze", u))
+        menu.aboutToHide.connect(lambda: QTimer.singleShot(0, self._back_to_list))
         self.snooze_menu = menu
         menu.popup(self.window.popup_position())
+
+    def _back_to_list(self) -> None:
+        """After the snooze menu: the keys go to the list again (J, E, D… go on)."""
+        window = self.window
+        if window.isVisible():
+            window.activateWindow()  # the menu, closed, may still hold the activation
+        window.current_list().setFocus(Qt.FocusReason.PopupFocusReason)
 
     def _status_action(self, action: str, until: datetime | None = None) -> None:
         window = self.window
@@ -154,8 +172,7 @@ class ItemActions(QObject):
         target = STATUS_OF_ACTION[action]
         if action in ("done", "dismiss") and before == target:
             action, target = "restore", "read"  # e on a done item: back to the inbox
-        ranked = model.find_item(item_id)
-        goal_id = ranked.goal_id if ranked is not None else None
+        goal_id = model.filter.goal_id  # a goal filter makes the signal that goal's
         row = window.current_row()
         model.set_status(item_id, target)
         if window.current_item_id() != item_id and row is not None:
@@ -186,14 +203,65 @@ class ItemActions(QObject):
         if item_id is None:
             window.show_status("Select an item to vote on.")
             return
-        ranked = window.inbox_model.find_item(item_id)
-        goal_id = ranked.goal_id if ranked is not None else None
+        # With a goal filter: that goal's vote.
+        self.vote_on(item_id, signal, window.inbox_model.filter.goal_id)
+
+    def vote_on(
+        self,
+        item_id: int,
+        signal: str,
+        goal_id: int | None,
+        on_done: Callable[[UndoRecord], None] | None = None,
+    ) -> None:
+        """Vote on ``item_id`` for ``goal_id`` (None: all goals); undoable with U."""
+        window = self.window
+
+        def done(record: UndoRecord) -> None:
+            self._vote_did_change(item_id, Vote(signal, goal_id))
+            self._did_act(record)
+            if on_done is not None:
+                on_done(record)
+
         window.tasks.run(
             lambda _p, _c: self.desk.triage.vote(item_id, signal, goal_id=goal_id),
-            on_done=self._did_act,
+            on_done=done,
             on_error=window.show_status,
             name=f"vote {signal}",
         )
+
+    def toggle_pin(self) -> None:
+        """P: pin the item (a strong "this matters"), or unpin it when it is pinned."""
+        window = self.window
+        item_id = window.current_item_id()
+        if item_id is None:
+            window.show_status("Select an item to pin.")
+            return
+        model = window.inbox_model
+        pinned = not model.is_pinned(item_id)
+        goal_id = model.filter.goal_id  # with a goal filter: a signal for that goal
+        model.set_pinned(item_id, pinned)
+
+        def done(record: UndoRecord | None) -> None:
+            if record is not None:
+                self._did_act(record)
+
+        def failed(message: str) -> None:
+            model.set_pinned(item_id, not pinned)
+            window.show_status(message)
+
+        window.tasks.run(
+            lambda _p, _c: self.desk.triage.pin(item_id, pinned, goal_id=goal_id),
+            on_done=done,
+            on_error=failed,
+            name="pin" if pinned else "unpin",
+        )
+
+    def _vote_did_change(self, item_id: int, vote: Vote | None) -> None:
+        """Mark the row (and the Why panel, when it shows the item) with the vote."""
+        window = self.window
+        window.inbox_model.set_vote(item_id, vote)
+        if window.reader.item_id == item_id:
+            window.why_panel.set_vote(window.inbox_model.vote_text(item_id))
 
     def _did_act(self, record: UndoRecord, until: datetime | None = None) -> None:
         self.last = record
@@ -205,7 +273,15 @@ class ItemActions(QObject):
     def undo(self) -> None:
         window = self.window
 
-        def done(record: UndoRecord | None) -> None:
+        def work(_p: Any, _c: Any) -> tuple[UndoRecord | None, Vote | None]:
+            triage = self.desk.triage
+            record = triage.undo()
+            if record is None or record.action not in VOTES:
+                return record, None
+            return record, triage.votes([record.item_id]).get(record.item_id)
+
+        def done(result: tuple[UndoRecord | None, Vote | None]) -> None:
+            record, vote = result
             self.last = None
             window.update_undo(None)
             if record is None:
@@ -213,16 +289,15 @@ class ItemActions(QObject):
             else:
                 if record.action in STATUS_OF_ACTION:
                     window.inbox_model.set_status(record.item_id, record.status)
+                if record.action in PIN_ACTIONS:
+                    window.inbox_model.set_pinned(record.item_id, record.action != "pin")
                 window.select_item(record.item_id)
+                if record.action in VOTES:  # the vote before it stands again, if any
+                    self._vote_did_change(record.item_id, vote)
                 window.show_status(f"Undone: {record.description}.")
             self.undo_did_finish.emit(record)
 
-        window.tasks.run(
-            lambda _p, _c: self.desk.triage.undo(),
-            on_done=done,
-            on_error=window.show_status,
-            name="undo",
-        )
+        window.tasks.run(work, on_done=done, on_error=window.show_status, name="undo")
 
     # -- the original -----------------------------------------------------------------
     def open_original(self) -> QUrl | None:

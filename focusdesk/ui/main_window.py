@@ -11,6 +11,7 @@ Keyboard first: j/k, Enter, e, d, s, +/−, o, u, / and ? (see ``actions.py``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -42,6 +43,7 @@ from focusdesk.app import FocusDesk
 from focusdesk.errors import KnownError
 from focusdesk.progress import Progress
 from focusdesk.records import RankedItem, SourceInfo, SyncSummary
+from focusdesk.sources.note_links import link_target
 from focusdesk.triage import UndoRecord
 
 from . import actions, errors
@@ -60,6 +62,7 @@ from .inbox_model import (
     prepare_inbox,
 )
 from .item_actions import ItemActions
+from .learning_controller import LearningController
 from .reader_pane import ReaderPane
 from .remote_content import MAX_IMAGES, fetch_image, is_allowed
 from .search_controller import SearchController
@@ -68,6 +71,7 @@ from .sources_panel import SourcesPanel
 from .status import StatusArea, summarise_sync
 from .style import ThemeKeeper, app_icon, paint_empty_text
 from .tray import TrayController, high_attention
+from .window_layout import clamp_to_screen
 from .worker import Job, TaskManager
 
 log = logging.getLogger(__name__)
@@ -76,6 +80,8 @@ GOAL_DEBOUNCE_MS = 300
 INBOX_PAGE, EMPTY_PAGE = 0, 1
 LIST_INBOX, LIST_SEARCH = 0, 1
 MBOX_FILTER = "Mailbox files (*.mbox *.mbx *.mbs);;All files (*)"
+GOAL_COLUMN_WIDTH = (90, 180)
+"""The Goal column fits the goals' short names within these bounds (pixels)."""
 WAKE_CHECK_MS = 60_000
 """How often snoozed items are checked for being due (at most)."""
 
@@ -93,6 +99,20 @@ class InboxView(QTableView):
     """The inbox table; says so when the filter leaves nothing to show."""
 
     EMPTY_TEXT = "Nothing here with these filters.\nChoose “Inbox” or “Everything” above."
+
+    def moveCursor(  # noqa: N802
+        self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        """Home and End go to the first and last item (not the row's first/last cell)."""
+        cursor = QAbstractItemView.CursorAction
+        if action in (cursor.MoveHome, cursor.MoveEnd) and self.model() is not None:
+            rows = self.model().rowCount()
+            if rows == 0:
+                return QModelIndex()
+            column = max(0, self.currentIndex().column())
+            row = 0 if action == cursor.MoveHome else rows - 1
+            return self.model().index(row, column)
+        return super().moveCursor(action, modifiers)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         super().paintEvent(event)
@@ -142,8 +162,11 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self._sources: list[SourceInfo] = []
         self._ranked_once = False
+        self._selected_once = False
+        """Whether an inbox item was ever selected (else the first ranking selects the top)."""
         self._rank_generation = 0
         self._restore_selection: int | None = None
+        self._inbox_before_search: tuple[int | None, int] = (None, 0)
         self._remote_once: set[int] = set()
         self._sources_dialog: Any = None
         self._add_dialog: Any = None
@@ -168,9 +191,12 @@ class MainWindow(QMainWindow):
         self.tray.focus_requested.connect(self.start_focus_block)
         self.tray.quit_requested.connect(self.close)
         self.focus_controller = FocusController(self)  # focus blocks: menu, scheduler, window
+        self.learning = LearningController(self)  # background learning, its status, reset
         self._restore_layout()
         self.goals_panel.reload()
         self.filter_bar.set_goals(self.goals_panel.goals())
+        self.inbox_model.set_goals(self.goals_panel.goals())
+        self._fit_goal_column()
         self.refresh_sources()
         self._update_page()
         self._update_busy()
@@ -212,7 +238,11 @@ class MainWindow(QMainWindow):
             self, actions.OPEN_ORIGINAL, ia.open_original, scope=scope
         )
         self.undo_action = make_action(self, actions.UNDO, ia.undo, scope=scope)
+        self.pin_action = make_action(self, actions.PIN, ia.toggle_pin, scope=scope)
         self.why_action = make_action(self, actions.WHY, self.toggle_why, scope=scope)
+        self.format_action = make_action(
+            self, actions.TOGGLE_FORMAT, self.reader_pane.toggle_format, scope=scope
+        )
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
@@ -239,11 +269,12 @@ class MainWindow(QMainWindow):
                 self.snooze_action,
                 self.vote_up_action,
                 self.vote_down_action,
+                self.pin_action,
                 self.open_original_action,
             ]
         )
         item_menu.addSeparator()
-        item_menu.addActions([self.undo_action, self.why_action])
+        item_menu.addActions([self.undo_action, self.why_action, self.format_action])
         self.menus = {"file": file_menu, "inbox": inbox_menu, "item": item_menu}
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.help_action)
@@ -262,6 +293,9 @@ class MainWindow(QMainWindow):
         self.goals_panel = GoalsPanel(self.desk, self.tasks, self)
         self.goals_panel.goals_did_change.connect(self._on_goals_changed)
         self.goals_panel.goal_did_fail.connect(self.show_status)
+        self.goals_panel.new_goal_did_leave.connect(
+            lambda: self._current_view().setFocus(Qt.FocusReason.ShortcutFocusReason)
+        )
         self.sources_panel = SourcesPanel(self)
         self.sources_panel.source_remove_requested.connect(self.remove_source)
         self.sources_panel.manage_requested.connect(self.open_sources_manager)
@@ -300,11 +334,11 @@ class MainWindow(QMainWindow):
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
-        for col, width in (
+        for col, width in (  # the Title stretches into what is left: most of the row
             (Column.STORY, 52),
-            (Column.SOURCE, 120),
-            (Column.SCORE, 104),
-            (Column.GOAL, 230),
+            (Column.SOURCE, 104),
+            (Column.SCORE, 84),
+            (Column.GOAL, 136),
             (Column.AGE, 72),
         ):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
@@ -343,6 +377,7 @@ class MainWindow(QMainWindow):
         self.reader.remote_resource_needed.connect(self._fetch_remote)
         self.reader_pane.remote_load_requested.connect(self.load_remote_content)
         self.reader_pane.remote_always_requested.connect(self.always_load_remote_content)
+        self.reader_pane.note_link_activated.connect(self.open_linked_note)
 
         self.centre_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.centre_splitter.setObjectName("centre_splitter")
@@ -384,14 +419,15 @@ class MainWindow(QMainWindow):
         geometry = s.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+            clamp_to_screen(self)  # saved on a bigger or another screen: brought back
         else:
             self.resize(default_size(self))
         state = s.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
         for key, splitter, sizes in (
-            ("main", self.main_splitter, [300, 980]),
-            ("centre", self.centre_splitter, [300, 420]),
+            ("main", self.main_splitter, [270, 1010]),
+            ("centre", self.centre_splitter, [380, 380]),
             ("left", self.left_splitter, [460, 200]),
             ("reader", self.reader_pane.splitter, [700, 280]),
         ):
@@ -399,8 +435,9 @@ class MainWindow(QMainWindow):
             if not (isinstance(saved, QByteArray) and splitter.restoreState(saved)):
                 splitter.setSizes(sizes)
         header = s.value("inbox/header")
-        if isinstance(header, QByteArray):
-            self.inbox_view.horizontalHeader().restoreState(header)
+        self._header_restored = isinstance(
+            header, QByteArray
+        ) and self.inbox_view.horizontalHeader().restoreState(header)
         self.filter_bar.set_status_key(str(s.value("inbox/status", "inbox")))
         self.inbox_model.set_filter(self.filter_bar.current_filter())
         selected = s.value("inbox/selected")
@@ -431,6 +468,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
+            clamp_to_screen(self)  # with its frame, now that it has one
             QTimer.singleShot(0, self._after_first_show)
 
     def _after_first_show(self) -> None:
@@ -448,6 +486,7 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self._rank_timer.stop()
         self._wake_timer.stop()
+        self.learning.timer.stop()
         self.tasks.cancel_all()
         self.prompter_release()
         self.hide()  # gone at once, even while a batch of encoding finishes
@@ -502,18 +541,34 @@ class MainWindow(QMainWindow):
         dialog = AddSourceDialog(self, kind if isinstance(kind, str) else "notes")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.test_requested.connect(lambda spec: self._test_connection(dialog, spec))
-        dialog.accepted.connect(lambda: self._add_from_dialog(dialog))
+        dialog.submit = lambda spec: self._add_from_dialog(dialog, spec)
         dialog.finished.connect(lambda _r: setattr(self, "_add_dialog", None))
         self._add_dialog = dialog
         dialog.open()
         return dialog
 
-    def _add_from_dialog(self, dialog: Any) -> None:
-        spec = dialog.result_source
-        if spec is not None:
-            self.add_source(
-                spec.kind, spec.uri, name=spec.name, config=spec.config, password=spec.password
-            )
+    def _add_from_dialog(self, dialog: Any, spec: Any) -> None:
+        """Add from the dialog; a problem is shown in it (open, with what was typed)."""
+
+        def failed(message: str) -> None:
+            if self._add_dialog is dialog:
+                dialog.add_did_fail(message)
+            else:
+                self._add_failed(message)
+
+        def added() -> None:
+            if self._add_dialog is dialog:
+                dialog.added()
+
+        self.add_source(
+            spec.kind,
+            spec.uri,
+            name=spec.name,
+            config=spec.config,
+            password=spec.password,
+            on_failed=failed,
+            on_added=added,
+        )
 
     def _test_connection(self, dialog: Any, spec: Any) -> None:
         from .add_source import test_imap_connection
@@ -541,8 +596,13 @@ class MainWindow(QMainWindow):
         name: str | None = None,
         config: dict[str, Any] | None = None,
         password: str | None = None,
+        on_failed: Callable[[str], None] | None = None,
+        on_added: Callable[[], None] | None = None,
     ) -> None:
-        """Add a source in the background (with its password, for IMAP), then read it."""
+        """Add a source in the background (with its password, for IMAP), then read it.
+
+        A problem goes to ``on_failed`` (the add dialog), else to a message box.
+        """
 
         def work(_p: Any, _c: Any) -> SourceInfo:
             info = self.desk.add_source(kind, path, name, config)
@@ -551,17 +611,21 @@ class MainWindow(QMainWindow):
             return info
 
         def done(info: SourceInfo) -> None:
+            if on_added is not None:
+                on_added()
             self.refresh_sources()
             self.show_status(f"Added {info.name}. Reading it…")
             self.source_did_add.emit(info)
             self._update_page()
             self.start_sync()
 
-        def failed(message: str) -> None:
-            self.show_status(message)
-            errors.show_message(self, "Could not add the source", message)
+        self.tasks.run(
+            work, on_done=done, on_error=on_failed or self._add_failed, name=f"add {kind} source"
+        )
 
-        self.tasks.run(work, on_done=done, on_error=failed, name=f"add {kind} source")
+    def _add_failed(self, message: str) -> None:
+        self.show_status(message)
+        errors.show_message(self, "Could not add the source", message)
 
     def remove_source(self, source_id: int) -> None:
         def done(_: object) -> None:
@@ -725,6 +789,8 @@ class MainWindow(QMainWindow):
             items = self.desk.rank(cancel=cancel)
             prepared = prepare_inbox(items)
             prepared.high = high_attention(items, threshold)
+            prepared.votes = self.desk.triage.votes()
+            prepared.pinned = self.desk.triage.pinned()
             return prepared, items
 
         def done(result: tuple[PreparedInbox, list[RankedItem]]) -> None:
@@ -760,7 +826,14 @@ class MainWindow(QMainWindow):
         keep = self.inbox_selected_id()
         if keep is None and self._restore_selection is not None:
             keep, self._restore_selection = self._restore_selection, None
+        old_top = self.inbox_model.top_item_id()
+        if prepared.votes is not None:
+            self.inbox_model.set_votes(prepared.votes)
+        if prepared.pinned is not None:
+            self.inbox_model.set_pinned_items(prepared.pinned)
         self.inbox_model.set_prepared(prepared)
+        if self.list_stack.currentIndex() == LIST_INBOX:
+            self._select_after_rank(keep, old_top)
         stories = any(r.story > 1 for r in prepared.rows)
         self.inbox_view.setColumnHidden(Column.STORY, not stories)
         self._update_counts()
@@ -773,11 +846,24 @@ class MainWindow(QMainWindow):
         self.tray.ranking_did_change(
             prepared.high, prepared.position.keys(), settings.notify_high_attention
         )
-        if self.list_stack.currentIndex() == LIST_INBOX:
-            if keep is not None and self.select_item(keep):
-                return
-            if keep is not None:
-                self.reader_pane.show_placeholder()
+
+    def _select_after_rank(self, keep: int | None, old_top: int | None) -> None:
+        """Keep the selected item selected; a new #1 is scrolled into sight.
+
+        A user takes the top visible row for the best one, so when the ranking changed
+        which item is first, the list shows its top even if the selection is further
+        down (it stays selected, and J/K go on from it). When the top did not change,
+        the selected row stays in view.
+        """
+        if keep is not None and self.select_item(keep):
+            if self.inbox_model.top_item_id() != old_top:
+                self.inbox_view.scrollToTop()
+            return
+        if keep is None and not self._selected_once and self.inbox_model.rowCount():
+            self.select_row(0)  # at start: the top item, in the reader
+            return
+        if keep is not None:
+            self.reader_pane.show_placeholder()
 
     def _update_counts(self, *_: object) -> None:
         shown, total = self.inbox_model.rowCount(), self.inbox_model.total_count()
@@ -817,6 +903,10 @@ class MainWindow(QMainWindow):
         return (
             self.search.view if self.list_stack.currentIndex() == LIST_SEARCH else self.inbox_view
         )
+
+    def current_list(self) -> QAbstractItemView:
+        """The list shown: the inbox, or the search results while searching."""
+        return self._current_view()
 
     def current_item_id(self) -> int | None:
         """The item selected in the list shown (inbox or search results)."""
@@ -934,6 +1024,8 @@ class MainWindow(QMainWindow):
         if current.model() is not view.model():
             return  # the hidden list's selection changed
         item_id = self.current_item_id() if current.isValid() else None
+        if item_id is not None and view is self.inbox_view:
+            self._selected_once = True
         if item_id is None:
             self.item_actions.reading_did_stop()
             self.reader_pane.show_placeholder()
@@ -966,9 +1058,30 @@ class MainWindow(QMainWindow):
             keep_scroll=same,
             item_titles=self.item_title,
         )
+        self.why_panel.set_vote(self.inbox_model.vote_text(item_id))
         if not same:
             self.item_actions.reading_did_start(item_id)
             self.item_did_open.emit(item_id)
+
+    def open_linked_note(self, href: str) -> None:
+        """A wikilink in the note shown: open the note it names, or say there is none."""
+        item_id = self.reader.item_id
+        note, heading = link_target(href)
+        if item_id is None or not note:
+            return
+        try:
+            found = self.desk.find_linked_note(item_id, note)
+        except KnownError as exc:
+            self.show_status(exc.user_text())
+            return
+        if found is None:
+            source = self.reader_pane.detail.source_name if self.reader_pane.detail else ""
+            self.show_status(f"There is no note named “{note}” in {source or 'this vault'}.")
+            return
+        if not self.select_item(found):
+            self.show_item(found)  # not in the list (done, filtered): read it all the same
+        if heading:
+            self.reader.scroll_to_heading(heading)
 
     # -- remote content ---------------------------------------------------------------
     def load_remote_content(self) -> None:
@@ -1007,7 +1120,7 @@ class MainWindow(QMainWindow):
         self.net_tasks.run(
             lambda _p, _c: fetch_image(url),
             on_done=done,
-            on_error=lambda message: log.info("Remote image not loaded: %s", message),
+            on_error=lambda message: self.reader_pane.remote_image_did_fail(item_id, url, message),
             name="remote image",
         )
 
@@ -1022,6 +1135,11 @@ class MainWindow(QMainWindow):
             self.show_status("Add a source first: there is nothing to search yet.")
             return
         self.stack.setCurrentIndex(INBOX_PAGE)
+        if not self.searching:  # where the inbox was, to come back to
+            self._inbox_before_search = (
+                self.inbox_selected_id(),
+                self.inbox_view.verticalScrollBar().value(),
+            )
         self.search.bar.show()
         self.filter_bar.hide()
         self.list_stack.setCurrentIndex(LIST_SEARCH)
@@ -1031,17 +1149,21 @@ class MainWindow(QMainWindow):
             self.search.run(self.search.query)
 
     def close_search(self) -> None:
-        """Back to the inbox, with the item that was read selected when it is there."""
-        item_id = self.current_item_id()
+        """Back to the inbox as it was: the item selected then, at the same scroll position.
+
+        The search was a detour; the inbox does not jump to the last hit read.
+        """
+        selected, scroll = self._inbox_before_search
         self.search.bar.hide()
         self.filter_bar.show()
         self.list_stack.setCurrentIndex(LIST_INBOX)
-        if item_id is None or not self.select_item(item_id):
-            keep = self.inbox_selected_id()
-            if keep is not None:
-                self.show_item(keep)
-            else:
-                self.reader_pane.show_placeholder()
+        if selected is None or not self.select_item(selected):
+            selected = self.inbox_selected_id()
+        if selected is None:
+            self.reader_pane.show_placeholder()
+        elif self.reader.item_id != selected:  # the row was current already: no signal
+            self.show_item(selected)
+        self.inbox_view.verticalScrollBar().setValue(scroll)
         self.inbox_view.setFocus(Qt.FocusReason.OtherFocusReason)
         self._update_page()
 
@@ -1051,8 +1173,21 @@ class MainWindow(QMainWindow):
 
     def _on_goals_changed(self) -> None:
         self.filter_bar.set_goals(self.goals_panel.goals())
+        self.inbox_model.set_goals(self.goals_panel.goals())
+        self._fit_goal_column()
         self._update_page()
         self.request_rank()
+
+    def _fit_goal_column(self) -> None:
+        """The Goal column as wide as the longest short name (within bounds), unless the
+        user set its width (a restored header)."""
+        if getattr(self, "_header_restored", False):
+            return
+        names = [g.short_name for g in self.goals_panel.goals() if g.active]
+        metrics = self.inbox_view.fontMetrics()
+        widest = max((metrics.horizontalAdvance(n) for n in names), default=0)
+        width = max(GOAL_COLUMN_WIDTH[0], min(GOAL_COLUMN_WIDTH[1], widest + 40))
+        self.inbox_view.horizontalHeader().resizeSection(Column.GOAL, width)
 
     def open_settings(self) -> Any:
         """The settings dialog (not blocking); OK applies and saves."""
@@ -1084,6 +1219,8 @@ class MainWindow(QMainWindow):
         if "high_attention_score" in changes:
             high = high_attention(self.inbox_model.all_items(), settings.high_attention_score)
             self.tray.set_count(len(high))
+        if "start_in_tray_at_login" in changes:
+            self.apply_autostart(settings.start_in_tray_at_login)
         restart = [n for n in RESTART_FIELDS if n in changes]
         self.show_status(
             "Settings saved. The model and device change at the next start."
@@ -1091,6 +1228,15 @@ class MainWindow(QMainWindow):
             else "Settings saved."
         )
         self.settings_did_change.emit(changes)
+
+    def apply_autostart(self, enabled: bool) -> None:
+        """Write or remove the XDG autostart entry that starts this profile in the tray."""
+        from focusdesk.desktop_entry import set_autostart
+
+        try:
+            set_autostart(enabled, self.desk.paths.data_dir)
+        except OSError as exc:
+            self.show_status(f"Could not change the start at login: {exc.strerror or exc}")
 
     def toggle_help(self) -> None:
         """? : the keyboard shortcuts, over the window."""

@@ -1,11 +1,15 @@
 """The reader: one item, with the evidence passage highlighted.
 
-Plain text is HTML-escaped, so a message can never inject markup of its own. An item
-with sanitised HTML (``meta["html"]``, made by the feed source) is shown as HTML.
+Plain text is HTML-escaped, so a message can never inject markup of its own. Sanitised
+HTML (a feed entry's or a mail's HTML part, a rendered note) is shown as HTML.
 Nothing is fetched by default: ``loadResource`` refuses every URL (http, https, file,
 data, qrc, cid), and links are not followed. Only when the user allows remote content
 for an item are its http(s) images asked for, through ``remote_resource_needed``; the
-window fetches them in the background and hands them back with ``add_remote_image``.
+window fetches them in the background and hands them back with ``add_remote_image``
+(or reports a failure with ``mark_failed``). An image is drawn only once it is here:
+until then, and when it fails, its alt text stands in for it (``present_images``).
+Relative links (a note's wikilinks) are handed out by ``note_link_activated``; a link
+to a heading of the shown note scrolls to it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from focusdesk.records import ItemDetail, RankedItem
 
 from .evidence import find_evidence
+from .remote_content import MAX_IMAGES, present_images, remote_urls
 from .style import muted_colour
 
 log = logging.getLogger(__name__)
@@ -37,6 +42,8 @@ EVIDENCE_ANCHOR = "evidence"
 MARK_BACKGROUND, MARK_FOREGROUND = "#ffe27a", "#1b1b1b"
 MARK_STYLE = f"background-color:{MARK_BACKGROUND}; color:{MARK_FOREGROUND};"
 """Amber highlight with dark text: readable on light and dark palettes alike."""
+_ROOMY_TABLE = '<table cellspacing="0" cellpadding="3">'
+"""Sanitised tables have no spacing of their own: Qt would set their cells edge to edge."""
 EVIDENCE_BLOCK_CHARS = 700
 """The separate evidence block (passage not found in the body) is cut to this length."""
 
@@ -147,6 +154,8 @@ class ReaderView(QTextBrowser):
 
     remote_resource_needed = Signal(str)
     """An allowed remote image (http or https URL) that should be fetched."""
+    note_link_activated = Signal(str)
+    """A relative link was clicked (a wikilink): the href, still percent-encoded."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -165,6 +174,9 @@ class ReaderView(QTextBrowser):
         self.requested: list[str] = []
         """Remote images asked for (once each) since the item was shown."""
         self._images: dict[str, QImage] = {}
+        self.failed_images: set[str] = set()
+        """Allowed remote images that could not be fetched (shown as their alt text)."""
+        self.anchorClicked.connect(self._on_anchor)
         self._shown: tuple[ItemDetail, RankedItem | None] | str = ""
         self._html: str | None = None
         self.show_placeholder()
@@ -184,10 +196,6 @@ class ReaderView(QTextBrowser):
             image = self._images.get(key)
             if image is not None:
                 return image
-            if key not in self.requested:
-                self.requested.append(key)
-                self.remote_resource_needed.emit(key)
-            return None
         if key not in self.refused:
             self.refused.add(key)
             log.debug("Reader refused to load %s", key[:200])
@@ -233,6 +241,11 @@ class ReaderView(QTextBrowser):
                 else None
             )
         self._shown = (detail, ranked)
+        if allow_remote and html is not None:
+            for url in remote_urls(html)[:MAX_IMAGES]:
+                if url not in self.requested:
+                    self.requested.append(url)
+                    self.remote_resource_needed.emit(url)
         self._render()
         if keep_scroll:
             return
@@ -253,13 +266,45 @@ class ReaderView(QTextBrowser):
             log.info("Remote resource %s is not an image Qt can show", url[:200])
             return False
         self._images[url] = image
+        self.failed_images.discard(url)
         self._render()
         return True
+
+    def mark_failed(self, url: str) -> None:
+        """An allowed remote image could not be fetched: its alt text stays, in words."""
+        if self.remote_allowed and url in self.requested and url not in self._images:
+            self.failed_images.add(url)
+            self._render()
 
     def _forget_remote(self) -> None:
         self.remote_allowed = False
         self.requested = []
         self._images = {}
+        self.failed_images = set()
+
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() or url.host():
+            return  # web and mail links are not followed from the reader
+        if url.path():
+            self.note_link_activated.emit(url.toString(QUrl.ComponentFormattingOption.FullyEncoded))
+        elif url.fragment():
+            self.scroll_to_heading(url.fragment())
+
+    def scroll_to_heading(self, heading: str) -> bool:
+        """Scroll to the shown item's heading named ``heading`` (a ``[[#heading]]`` link)."""
+        wanted = " ".join(heading.split()).casefold()
+        block = self.document().begin()
+        while block.isValid():
+            level = block.blockFormat().headingLevel()
+            if level and " ".join(block.text().split()).casefold() == wanted:
+                cursor = QTextCursor(block)
+                self.setTextCursor(cursor)
+                bar = self.verticalScrollBar()
+                bar.setValue(bar.maximum())  # so that the heading lands at the top
+                self.ensureCursorVisible()
+                return True
+            block = block.next()
+        return False
 
     def _render(self) -> None:
         muted = muted_colour(self.palette()).name()
@@ -278,9 +323,16 @@ class ReaderView(QTextBrowser):
     def _render_html(self, detail: ItemDetail, ranked: RankedItem | None, muted: str) -> None:
         """Header, then the item's HTML; the evidence is looked up in the rendered text."""
         assert self._html is not None
+        shown = present_images(
+            self._html,
+            allowed=self.remote_allowed,
+            loaded=self._images,
+            failed=self.failed_images,
+            requested=self.requested,
+        ).replace("<table>", _ROOMY_TABLE)
         evidence = ranked.evidence.strip() if ranked is not None else ""
         body = _InertDocument()
-        body.setHtml(self._html)
+        body.setHtml(shown)
         span = find_evidence(body.toRawText(), evidence) if evidence else None
         self.evidence_found = span is not None if evidence else None
         self.setHtml(render_header_html(detail, ranked, muted, evidence_in_body=span is not None))
@@ -288,7 +340,7 @@ class ReaderView(QTextBrowser):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertBlock(QTextBlockFormat())  # below the rule, not inside its block
         start = cursor.position()
-        cursor.insertHtml(self._html)
+        cursor.insertHtml(shown)
         if span is None:
             return
         raw = self.document().toRawText()[start:]

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Container, Sequence
 from email.utils import parseaddr
+from html import escape, unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from focusdesk.errors import KnownError
 from focusdesk.records import ItemDetail
+from focusdesk.sources.html_safe import REMOTE_SRC_ATTR as REMOTE_SRC
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +31,7 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 FETCH_DEADLINE_S = 20.0
 MAX_IMAGES = 64
 """At most this many remote images are fetched for one item."""
-_HELD_IMG = re.compile(r"<img\b[^>]*\bdata-remote-src=\"[^\"]*\"[^>]*>", re.IGNORECASE)
-_ALT = re.compile(r"\balt=\"([^\"]*)\"", re.IGNORECASE)
+_IMG = re.compile(r"<img\b(?:[^>\"]|\"[^\"]*\")*>", re.IGNORECASE)
 _CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")\s]+)", re.IGNORECASE)
 _URL_ATTRS = ("src", "data-remote-src", "background", "poster", "data")
 
@@ -69,29 +71,98 @@ def remote_urls(html: str) -> list[str]:
     return finder.urls
 
 
-def item_html(detail: ItemDetail, *, allow_remote: bool = False) -> str | None:
+def item_html(detail: ItemDetail) -> str | None:
     """The item's sanitised HTML (``meta["html"]``), when it has some.
 
-    Remote images are held back by the sanitiser (``data-remote-src``); with
-    ``allow_remote`` they get their address back, so that the reader asks for them.
+    Remote images are held back in it by the sanitiser (``data-remote-src``); the reader
+    shows them only once allowed and fetched (``present_images``).
     """
     html = detail.meta.get("html")
     if not isinstance(html, str) or not html.strip():
         return None
-    if allow_remote:
-        try:
-            from focusdesk.sources.html_safe import enable_remote_content
-        except ImportError:  # pragma: no cover - the sanitiser ships with FocusDesk
-            return html
-        return enable_remote_content(html)
-    return _HELD_IMG.sub(_placeholder, html)
+    return html
 
 
-def _placeholder(match: re.Match[str]) -> str:
-    """A held-back image as a short grey note (not a large broken-image box)."""
-    alt = _ALT.search(match.group(0))
-    what = f": {alt.group(1)}" if alt and alt.group(1).strip() else ""
-    return f"<span style='color:#808080'>[remote image not loaded{what}]</span>"
+def _attr(tag: str, name: str) -> str | None:
+    match = re.search(rf'\s{re.escape(name)}="([^"]*)"', tag, re.IGNORECASE)
+    return unescape(match.group(1)) if match else None
+
+
+def _note(text: str, alt: str | None) -> str:
+    alt = " ".join((alt or "").split())
+    what = f": {alt}" if alt else ""
+    return f"<span style='color:#808080'>[{escape(text + what, quote=False)}]</span>"
+
+
+def present_images(
+    html: str,
+    *,
+    allowed: bool = False,
+    loaded: Container[str] = (),
+    failed: Container[str] = (),
+    requested: Container[str] | None = None,
+) -> str:
+    """``html`` with only the images the reader can draw; every other one becomes its alt text.
+
+    A remote image keeps its address only when it is ``allowed`` and already ``loaded``;
+    one waiting for the network, one that ``failed`` (or was never ``requested``, when
+    that is given) and any image the reader never
+    loads (``cid:`` parts, ``data:``) is shown as a short grey note with its alt text,
+    never as Qt's broken-image icon scaled to the image's size.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        remote = _attr(tag, REMOTE_SRC)
+        alt = _attr(tag, "alt")
+        if remote is None:
+            return _note("image not shown", alt)
+        if not allowed:
+            return _note("remote image not loaded", alt)
+        if remote in loaded:
+            return re.sub(rf"\s{REMOTE_SRC}=", " src=", tag, count=1, flags=re.IGNORECASE)
+        if remote in failed:
+            return _note("image could not be loaded", alt)
+        if requested is not None and remote not in requested:
+            return _note("remote image not loaded", alt)  # beyond the per-item cap
+        return _note("loading image", alt)
+
+    return _IMG.sub(replace, html)
+
+
+_REASONS = (
+    (
+        r"could not be found|name resolution|not known|network is unreachable|no route to host",
+        "no network",
+    ),
+    (r"refused the connection", "the server refused the connection"),
+    (
+        r"did not answer in time|took too long|timed out|deadline",
+        "the server did not answer in time",
+    ),
+    (r"is not an image", "not an image"),
+    (r"too large|bigger than", "too large"),
+    (r"private|local network|blocked", "blocked for your safety"),
+)
+
+
+def describe_failures(messages: Sequence[str], total: int | None = None) -> str:
+    """ "Could not load 3 remote images: no network." from the fetch errors, in words."""
+    n = len(messages)
+    if n == 0:
+        return ""
+    reasons: list[str] = []
+    for message in messages:
+        for pattern, reason in _REASONS:
+            if re.search(pattern, message, re.IGNORECASE):
+                reasons.append(reason)
+                break
+        else:
+            reasons.append(message.strip().rstrip("."))
+    reason = max(set(reasons), key=lambda r: (reasons.count(r), -reasons.index(r)))
+    of = f" of {total}" if total is not None and total > n else ""
+    images = "image" if n == 1 and not of else "images"
+    return f"Could not load {n}{of} remote {images}: {reason}."
 
 
 def has_remote_content(detail: ItemDetail) -> bool:

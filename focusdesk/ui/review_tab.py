@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
-    QHBoxLayout,
+    QGridLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -35,6 +38,35 @@ if TYPE_CHECKING:
 
 ITEM_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 PERIODS = (("Since the last review", "last"), ("Last day", "1d"), ("Last week", "7d"))
+
+
+class WrappingDelegate(QStyledItemDelegate):
+    """Row heights for wrapped text in a tree (QTreeView does not tell the delegate the
+    column's width, so long titles would be cut to "Re: …" instead of wrapping)."""
+
+    def __init__(self, view: QTreeView) -> None:
+        super().__init__(view)
+        self.view = view
+
+    def sizeHint(  # noqa: N802
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        hint = super().sizeHint(option, index)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if not isinstance(text, str) or not text:
+            return hint
+        depth, parent = 0, index.parent()
+        while parent.isValid():
+            depth, parent = depth + 1, parent.parent()
+        indent = self.view.indentation() * (depth + int(self.view.rootIsDecorated()))
+        width = self.view.header().sectionSize(index.column()) - (
+            indent if index.column() == 0 else 0
+        )
+        width = max(40, width - 12)  # the item's text margins
+        lines = option.fontMetrics.boundingRect(
+            QRect(0, 0, width, 100_000), int(Qt.TextFlag.TextWordWrap), text
+        )
+        return QSize(hint.width(), max(hint.height(), lines.height() + 6))
 
 
 class ReviewTab(QWidget):
@@ -59,12 +91,18 @@ class ReviewTab(QWidget):
         self.export_button.clicked.connect(self.choose_export_file)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Period:"))
-        top.addWidget(self.period)
-        top.addWidget(self.refresh_button)
-        top.addWidget(self.export_button)
-        top.addStretch(1)
+        self.period.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.period.setMinimumContentsLength(8)
+        period_label = QLabel("&Period:")
+        period_label.setBuddy(self.period)
+        top = QGridLayout()  # two short rows: the dock stays narrow enough to fit beside
+        top.addWidget(period_label, 0, 0)
+        top.addWidget(self.period, 0, 1, 1, 2)
+        top.addWidget(self.refresh_button, 1, 1)
+        top.addWidget(self.export_button, 1, 2)
+        top.setColumnStretch(3, 1)
 
         self.model = QStandardItemModel(self)
         self.model.setHorizontalHeaderLabels(["Item", "Score"])
@@ -73,6 +111,14 @@ class ReviewTab(QWidget):
         self.view.setUniformRowHeights(False)
         self.view.setWordWrap(True)
         self.view.setEditTriggers(QTreeView.EditTrigger.NoEditTriggers)
+        self.view.setIndentation(14)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.view.header()  # the titles get the width; long ones wrap
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.view.setItemDelegate(WrappingDelegate(self.view))
+        header.sectionResized.connect(lambda *_: self.view.doItemsLayout())
         self.view.activated.connect(self._on_activated)
         self.view.doubleClicked.connect(self._on_activated)
 
@@ -91,6 +137,8 @@ class ReviewTab(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(side)
+        split.setStretchFactor(0, 3)  # the items get most of the height
+        split.setStretchFactor(1, 2)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -134,26 +182,27 @@ class ReviewTab(QWidget):
                     text += f"  [{e.story_size} items: {', '.join(e.story_sources)}]"
                 row = QStandardItem(text)
                 row.setData(e.item_id, ITEM_ID_ROLE)
-                row.setToolTip(f"{e.source_name} · {e.status}")
+                row.setToolTip(f"{e.title}\n{e.source_name} · {e.status}")
                 score = QStandardItem(f"{e.score:.2f}")
                 score.setData(e.item_id, ITEM_ID_ROLE)
                 if e.summary.sentences:
                     line = QStandardItem(e.summary.text)
+                    line.setToolTip(e.summary.text)
                     line.setData(e.item_id, ITEM_ID_ROLE)
                     row.appendRow([line, QStandardItem("")])
                 head.appendRow([row, score])
             self.model.appendRow([head, QStandardItem("")])
         self.view.expandAll()
-        self.view.resizeColumnToContents(1)
         self.status.setText(
             f"{review.items_in_period} items: {len(review.done)} done, "
             f"{len(review.dismissed)} dismissed, {review.open_count} open · focus "
             f"{review.focus_actual:.0f} of {review.focus_planned:.0f} planned minutes"
         )
-        days = days_in(review)
+        days = sorted({*days_in(review), *(d for g in review.focus for d in g.planned_per_day)})
         self.focus_chart.set_data(
             days,
             [(g.goal_title, [g.per_day.get(d, 0.0) for d in days]) for g in review.focus],
+            planned=[sum(g.planned_per_day.get(d, 0.0) for g in review.focus) for d in days],
         )
         self.sn_chart.set_data(
             [x.source_name for x in review.sources], [x.ratio for x in review.sources]
@@ -205,6 +254,37 @@ class ReviewTab(QWidget):
             self.item_activated.emit(int(item_id))
 
 
+REVIEW_DOCK_WIDTH = 420
+"""The Review dock's width beside the inbox when the window has the room."""
+
+
+def place_review_dock(window: Any, dock: QDockWidget) -> None:
+    """Put the Review beside the inbox when it fits, else over the window: never past it.
+
+    A docked widget whose minimum width does not fit beside the central area makes the
+    main window grow (off the screen); where the window is too narrow for both, the
+    review floats over the right part of the window instead.
+    """
+    if not dock.isHidden():
+        return
+    central = window.centralWidget()
+    need = dock.minimumSizeHint().width()
+    room = window.width() - (central.minimumSizeHint().width() if central is not None else 0)
+    if room - 12 >= need:  # 12: the separator and margins
+        if dock.isFloating():
+            dock.setFloating(False)
+        window.resizeDocks(
+            [dock], [max(need, min(REVIEW_DOCK_WIDTH, room // 2))], Qt.Orientation.Horizontal
+        )
+        return
+    dock.setFloating(True)
+    frame = window.geometry()
+    screen = window.screen().availableGeometry() if window.screen() is not None else frame
+    area = frame.intersected(screen) if frame.intersects(screen) else screen
+    width = min(max(need, REVIEW_DOCK_WIDTH), area.width())
+    dock.setGeometry(area.right() - width + 1, area.top(), width, area.height())
+
+
 def install_review(window: Any) -> QAction:
     """Add a "Review" dock (hidden) and a menu action showing it to the main window."""
     dock = QDockWidget("Review", window)
@@ -221,6 +301,7 @@ def install_review(window: Any) -> QAction:
     tab.item_activated.connect(open_item)
 
     def show() -> None:
+        place_review_dock(window, dock)
         dock.show()
         dock.raise_()
         tab.refresh()

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, QObject, Qt, Signal
-from PySide6.QtGui import QPaintEvent
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QPaintEvent
 
 from focusdesk.search import SearchHit
 
@@ -60,6 +60,24 @@ class SearchController(QObject):
         self._jobs: list[Job] = []
         self.bar.query_did_change.connect(self.run)
         self.bar.results_requested.connect(self.focus_results)
+        self.view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Esc in the results closes the search, as it does in the field."""
+        escape = (
+            isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and event.modifiers()
+            in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        )
+        if watched is self.view and escape:
+            if event.type() == QEvent.Type.ShortcutOverride:
+                event.accept()  # not "cancel sync": Esc here means "back"
+                return True
+            if event.type() == QEvent.Type.KeyPress:
+                self.bar.search_did_close.emit()
+                return True
+        return super().eventFilter(watched, event)
 
     @property
     def query(self) -> str:

@@ -180,7 +180,10 @@ class SearchHitDelegate(QStyledItemDelegate):
         doc.setTextWidth(rect.width())
         painter.save()
         painter.translate(rect.topLeft())
-        painter.setClipRect(QRectF(0, 0, rect.width(), rect.height()))
+        # Whole lines only: a snippet wrapping past the third line is cut at a line, not
+        # drawn half-hidden against the next hit.
+        lines = self.LINES * opt.fontMetrics.lineSpacing()
+        painter.setClipRect(QRectF(0, 0, rect.width(), min(rect.height(), lines)))
         doc.drawContents(painter)
         painter.restore()
 

@@ -137,6 +137,11 @@ class SettingsDialog(QDialog):
         work_form.addRow("F&eeds every:", self.feed_spin)
         work_form.addRow("Focus &block shows:", self.focus_spin)
         work_form.addRow("Keep dis&missed items:", self.retention_spin)
+        self.learning_box = QCheckBox("&Learn from my votes and triage")
+        self.learning_box.setAccessibleName("Learn from votes and triage")
+        self.learning_box.setChecked(settings.learning_enabled)
+        self.learning_box.setToolTip(describe["learning_enabled"])
+        work_form.addRow(self.learning_box)
 
         # Notifications and look
         self.notify_box = QCheckBox("Notify me of new high-attention items")
@@ -154,11 +159,16 @@ class SettingsDialog(QDialog):
         for key, label in THEME_CHOICES:
             self.theme_combo.addItem(label, key)
         self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(settings.theme)))
+        self.autostart_box = QCheckBox("Start FocusDesk in the tray when I &log in")
+        self.autostart_box.setAccessibleName("Start in the tray at login")
+        self.autostart_box.setToolTip(describe["start_in_tray_at_login"])
+        self.autostart_box.setChecked(settings.start_in_tray_at_login)
         look_box = QGroupBox("Notifications and look")
         look_form = QFormLayout(look_box)
         look_form.addRow(self.notify_box)
         look_form.addRow("High-attention &score from:", self.threshold_spin)
         look_form.addRow("&Theme:", self.theme_combo)
+        look_form.addRow(self.autostart_box)
 
         # Remote content
         self.remote_list = SenderList()
@@ -220,9 +230,11 @@ class SettingsDialog(QDialog):
             feed_sync_interval_minutes=self.feed_spin.value(),
             focus_top_k=self.focus_spin.value(),
             dismissed_retention_days=self.retention_spin.value(),
+            learning_enabled=self.learning_box.isChecked(),
             notify_high_attention=self.notify_box.isChecked(),
             high_attention_score=round(self.threshold_spin.value(), 2),
             theme=self.theme_combo.currentData(),
+            start_in_tray_at_login=self.autostart_box.isChecked(),
             remote_content_senders=[
                 self.remote_list.item(n).text() for n in range(self.remote_list.count())
             ],

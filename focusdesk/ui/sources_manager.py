@@ -30,7 +30,7 @@ from focusdesk.records import SourceInfo
 
 from .inbox_model import format_age
 from .row_flags import read_only_row_flags
-from .sources_panel import KIND_LABELS, confirm_remove
+from .sources_panel import KIND_LABELS, confirm_remove, failures_text
 from .style import MutedLabel, heading, source_icon
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -115,7 +115,8 @@ class SourcesTableModel(QAbstractTableModel):
                 age = format_age(src.last_sync_at, datetime.now(UTC))
                 return "just now" if age == "now" else f"{age} ago"
             if col == Col.ITEMS:
-                return str(src.item_count)
+                failed = f" ({src.failed} failed)" if src.failed else ""
+                return f"{src.item_count}{failed}"
             if col == Col.ERROR:
                 first = (src.last_error or "").strip().splitlines()
                 return (
@@ -124,6 +125,8 @@ class SourcesTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == Col.ERROR and src.last_error:
                 return src.last_error
+            if col == Col.ITEMS and src.failed:
+                return failures_text(src)
             if col == Col.LAST_SYNC and src.last_sync_at is not None:
                 return src.last_sync_at.astimezone().strftime("%Y-%m-%d %H:%M")
             return f"{KIND_LABELS.get(src.kind, src.kind)}: {src.uri}"
@@ -188,7 +191,7 @@ class SourcesDialog(QDialog):
 
         self.error_view = QPlainTextEdit(self)
         self.error_view.setReadOnly(True)
-        self.error_view.setAccessibleName("Last error of the selected source")
+        self.error_view.setAccessibleName("Last error and failed items of the selected source")
         self.error_view.setPlaceholderText("The selected source's last error shows here.")
         self.error_view.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
 
@@ -252,7 +255,8 @@ class SourcesDialog(QDialog):
             b.setEnabled(src is not None)
         self.sync_button.setEnabled(src is not None and src.enabled)
         self.enable_button.setText("&Enable" if src is not None and not src.enabled else "&Disable")
-        self.error_view.setPlainText((src.last_error or "") if src is not None else "")
+        details = [src.last_error or "", failures_text(src)] if src is not None else []
+        self.error_view.setPlainText("\n\n".join(d for d in details if d))
 
     def _sync(self) -> None:
         src = self.selected_source()

@@ -46,7 +46,19 @@ def describe_source(src: SourceInfo, now: datetime | None = None) -> str:
         return "Not read yet"
     age = format_age(src.last_sync_at, now or datetime.now(UTC))
     when = "just now" if age == "now" else f"{age} ago"
-    return f"{src.item_count} item{'s' if src.item_count != 1 else ''} · read {when}"
+    failed = f" · {src.failed} failed" if src.failed else ""
+    return f"{src.item_count} item{'s' if src.item_count != 1 else ''}{failed} · read {when}"
+
+
+def failures_text(src: SourceInfo) -> str:
+    """The items a source could not read or save, each with why ("" when none)."""
+    if not src.failed:
+        return ""
+    lines = [f"{src.failed} item{'s' if src.failed != 1 else ''} could not be read or saved:"]
+    lines += [f"• {ref}: {reason}" for ref, reason in src.failures[-10:]]
+    if src.failed > 10:
+        lines.append(f"… and {src.failed - 10} more")
+    return "\n".join(lines)
 
 
 def confirm_remove(parent: QWidget, src: SourceInfo) -> bool:
@@ -94,6 +106,8 @@ class SourcesModel(QAbstractListModel):
             return self._lines[index.row()].replace("\n", ", ")
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"{KIND_LABELS.get(src.kind, src.kind)}: {src.uri}"
+            if src.failed:
+                tip += f"\n\n{failures_text(src)}"
             return f"{tip}\n\nLast sync failed:\n{src.last_error}" if src.last_error else tip
         if role == Qt.ItemDataRole.DecorationRole:
             if src.last_error:

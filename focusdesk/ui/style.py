@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel, QWidget
 
@@ -178,18 +178,10 @@ def source_icon(kind: str) -> QIcon:
 
 
 def app_icon() -> QIcon:
-    """FocusDesk's icon: a target of rings, drawn (no image files needed)."""
+    """FocusDesk's icon (resources/icons: the PNG sizes, for the window, tray and task bar)."""
+    from focusdesk.package_data import ICON_SIZES, icon_png
+
     icon = QIcon()
-    for size in (16, 32, 64, 128):
-        pixmap = QPixmap(size, size)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        for n, colour in enumerate(("#3d6fb6", "#ffffff", "#3d6fb6", "#ffe27a")):
-            inset = size * 0.08 * (1 + 1.35 * n)
-            painter.setBrush(QColor(colour))
-            painter.drawEllipse(QRectF(inset, inset, size - 2 * inset, size - 2 * inset))
-        painter.end()
-        icon.addPixmap(pixmap)
+    for size in ICON_SIZES:
+        icon.addFile(str(icon_png(size)), QSize(size, size))
     return icon

@@ -3,13 +3,16 @@
 The best goal and the facet of it that matched, how the score adds up (relevance
 plus each prior: recency, source, sender, repetition), the story it stands for, the
 relevance to every goal as bars, and the evidence passage. Fields the ranker does
-not provide are left out.
+not provide are left out. Last, what ranks at all: the learning status in words
+(``LearningStatus.lines()``, the same text as the status bar's tooltip and
+``scorer status``).
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
@@ -27,6 +30,9 @@ from focusdesk.records import RankedItem
 
 from .inbox_model import story_size
 from .style import MutedLabel, heading
+
+if TYPE_CHECKING:
+    from focusdesk.rank.learning_status import LearningStatus
 
 FACET_CHARS = 120
 PRIOR_NAMES = {
@@ -94,6 +100,11 @@ class WhyPanel(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setMinimumWidth(220)
         self.item: RankedItem | None = None
+        self.vote_label: QLabel | None = None
+        """ "You voted + for goal X" under the best goal, while the item has a vote."""
+        self.learning: LearningStatus | None = None
+        """Which scorer ranks and what it learnt; shown under every item."""
+        self.learning_label: QLabel | None = None
         self._content = QWidget()
         self._layout = QVBoxLayout(self._content)
         self._layout.setContentsMargins(10, 10, 10, 10)
@@ -121,12 +132,18 @@ class WhyPanel(QScrollArea):
             hint = MutedLabel("Select an item to see why it ranks where it does.")
             hint.setWordWrap(True)
             layout.addWidget(hint)
+            self._add_learning()
             layout.addStretch(1)
             return
         best = QLabel(f"Best goal: <b>{_esc(item.goal_title or 'none')}</b>")
         best.setTextFormat(Qt.TextFormat.RichText)
         best.setWordWrap(True)
         layout.addWidget(best)
+        self.vote_label = QLabel("")
+        self.vote_label.setObjectName("why_vote")
+        self.vote_label.setWordWrap(True)
+        self.vote_label.hide()
+        layout.addWidget(self.vote_label)
         facet = getattr(item, "matched_facet", None)
         if isinstance(facet, str) and facet and facet != item.goal_title:
             matched = MutedLabel(f"Matched: “{_short(facet, FACET_CHARS)}”")
@@ -207,9 +224,45 @@ class WhyPanel(QScrollArea):
             quote.setWordWrap(True)
             quote.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(quote)
+        self._add_learning()
         layout.addStretch(1)
 
+    def set_learning(self, status: LearningStatus | None) -> None:
+        """Say which scorer ranks, on how many signals, and what learning changed."""
+        self.learning = status
+        if self.learning_label is not None:
+            self._fill_learning(self.learning_label)
+
+    def _add_learning(self) -> None:
+        self._layout.addSpacing(4)
+        self._layout.addWidget(heading(QLabel("Learning")))
+        label = MutedLabel("")
+        label.setObjectName("why_learning")
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setWordWrap(True)
+        self.learning_label = label
+        self._fill_learning(label)
+        self._layout.addWidget(label)
+
+    def _fill_learning(self, label: QLabel) -> None:
+        status = self.learning
+        label.setText(
+            "\n".join(line.strip() for line in status.lines())
+            if status is not None
+            else "Reading what was learnt…"
+        )
+
+    def set_vote(self, text: str | None) -> None:
+        """Say how the user voted on the item shown (None: no vote stands)."""
+        label = self.vote_label
+        if label is None:
+            return
+        label.setText(f"<b>{_esc(text)}</b> (U undoes it)" if text else "")
+        label.setVisible(bool(text))
+
     def _clear(self) -> None:
+        self.vote_label = None
+        self.learning_label = None
         _clear_layout(self._layout)
 
 

@@ -84,8 +84,10 @@ def test_sources_goals_and_doctor(tmp_path: Path) -> None:
     assert "My notes" in listed
     assert "last sync never" in listed
 
-    focusdesk(data, "goals", "add", "bicycle maintenance", "--weight", "2")
-    assert "weight 2" in focusdesk(data, "goals", "list").stdout
+    focusdesk(data, "goals", "add", "bicycle maintenance", "--weight", "2", "--name", "Bike")
+    goals = focusdesk(data, "goals", "list").stdout
+    assert "weight 2" in goals
+    assert "bicycle maintenance  [Bike]" in goals
 
     doctor = json.loads(focusdesk(data, "doctor", "--json").stdout)
     assert doctor["data_dir"] == str(data.resolve())

@@ -83,6 +83,33 @@ def test_settings_dialog_lists_and_removes_allowed_senders(qtbot: Any, profile: 
 
 
 # -- sources manager -------------------------------------------------------------------------
+def test_failed_items_and_their_reasons_show_in_the_sources_views(qtbot: Any) -> None:
+    from datetime import UTC, datetime
+
+    from focusdesk.records import SourceInfo
+    from focusdesk.ui.sources_manager import SourcesTableModel
+    from focusdesk.ui.sources_panel import SourcesModel
+
+    reason = "it could not be saved: its title holds an invalid character (U+D800, …)"
+    src = SourceInfo(
+        1, "feed", "News", "https://example.org/feed", True, 12, datetime.now(UTC), None,
+        failed=1, failures=(("entry-7", reason),),
+    )  # fmt: skip
+    table = SourcesTableModel()
+    table.set_sources([src])
+    assert table.index(0, Col.ITEMS).data() == "12 (1 failed)"
+    tip = table.index(0, Col.ITEMS).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == f"1 item could not be read or saved:\n• entry-7: {reason}"
+    panel = SourcesModel()
+    panel.set_sources([src])
+    assert panel.index(0).data() == "News\n12 items · 1 failed · read just now"
+    assert f"• entry-7: {reason}" in panel.index(0).data(Qt.ItemDataRole.ToolTipRole)
+    dialog = SourcesDialog()
+    qtbot.addWidget(dialog)
+    dialog.set_sources([src])  # selects it: the details box lists what failed
+    assert dialog.error_view.toPlainText() == tip
+
+
 def test_sources_manager_shows_status_and_acts(
     qtbot: Any,
     make_window: Any,

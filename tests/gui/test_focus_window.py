@@ -26,8 +26,10 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QWidget,
 )
+from sqlalchemy import select
 
 from focusdesk.app import FocusDesk
+from focusdesk.store.models import Feedback
 from focusdesk.ui.focus_controller import FocusController
 from focusdesk.ui.focus_dialogs import StartRequest
 from focusdesk.ui.focus_window import FocusWindow, PlanColumn
@@ -203,6 +205,55 @@ def test_pause_extend_and_resume(
     edit(qtbot, controller, lambda: qtbot.mouseClick(fw.extend_button, Qt.MouseButton.LeftButton))
     assert fw.ends_label.text() == "until 08:45"
     assert fw.countdown_label.text() == "30:00 left"
+
+
+def votes_stored(desk: FocusDesk) -> list[tuple[int, str, int | None]]:
+    with desk.store.session() as s:
+        rows = s.execute(
+            select(Feedback.item_id, Feedback.signal, Feedback.goal_id).where(
+                Feedback.signal.in_(("up", "down"))
+            )
+        )
+        return [(i, sig, g) for i, sig, g in rows]
+
+
+def test_plus_and_minus_vote_for_the_blocks_goal_and_x_extends(
+    qtbot: Any, make_window: Any, desk: FocusDesk
+) -> None:
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    firmware = next(g.id for g in desk.list_goals() if g.title.startswith("Ship"))
+    session = start_block(qtbot, controller, minutes=30, top_k=2, goal_ids=(firmware,))
+    fw = controller.focus_window
+    assert fw is not None
+    first = session.current_item_id
+    fw.plan_view.setFocus()
+    with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
+        qtbot.keyClick(fw.plan_view, Qt.Key.Key_Plus)
+    assert votes_stored(desk) == [(first, "up", firmware)]  # the block's one goal
+    assert fw.vote_label.isVisible()
+    assert fw.vote_label.text().startswith("You voted +")
+    assert window.inbox_model.vote_of(first) is not None  # the inbox row is marked too
+    # X (no longer +) gives ten more minutes.
+    assert fw.countdown_label.text() == "30:00 left"
+    edit(qtbot, controller, lambda: qtbot.keyClick(fw.plan_view, Qt.Key.Key_X))
+    assert fw.countdown_label.text() == "40:00 left"
+
+
+def test_a_vote_in_a_block_of_several_goals_is_for_no_goal(
+    qtbot: Any, make_window: Any, desk: FocusDesk
+) -> None:
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    goals = tuple(g.id for g in desk.list_goals())
+    assert len(goals) == 2
+    session = start_block(qtbot, controller, minutes=30, top_k=2, goal_ids=goals)
+    fw = controller.focus_window
+    assert fw is not None
+    fw.plan_view.setFocus()
+    with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
+        qtbot.keyClick(fw.plan_view, Qt.Key.Key_Minus)
+    assert votes_stored(desk) == [(session.current_item_id, "down", None)]
 
 
 def test_ending_early_asks_once_then_the_inbox_returns_with_summary_and_held_items(

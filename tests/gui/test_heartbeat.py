@@ -195,3 +195,56 @@ class InlinePool:
 
     def waitForDone(self, _timeout: int = -1) -> bool:  # noqa: N802
         return True
+
+
+TRIAGE_ITEMS = 7_600
+
+
+def test_ui_thread_never_stalls_during_triage_of_a_big_inbox(
+    qtbot: Any, make_window: Any, profile: FocusDesk, warm_ml_stack: None
+) -> None:
+    """Read, done, dismiss, vote, undo, jump and search in a 7,600-item inbox."""
+    from bulk_items import add_generated_items
+    from gui_helpers import activate
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    profile.add_goal("firmware release plan")
+    add_generated_items(profile, TRIAGE_ITEMS)
+    window: MainWindow = make_window(profile, show=False)
+    with qtbot.waitSignal(window.rank_did_finish, timeout=120_000):
+        window.show()
+    activate(qtbot, window)
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    assert window.inbox_model.rowCount() == TRIAGE_ITEMS
+    clock = [0.0]
+    window.item_actions.clock = lambda: clock[0]
+    window.inbox_view.setFocus()
+
+    def key(k: Qt.Key | str) -> None:
+        widget = QApplication.focusWidget() or window.inbox_view
+        if isinstance(k, str):
+            qtbot.keyClicks(widget, k)
+        else:
+            qtbot.keyClick(widget, k)
+        clock[0] += 1.5  # each item read long enough to count as an open
+        qtbot.wait(15)  # the heartbeat ticks between keys, as between a user's
+
+    beat = Heartbeat(lambda: True)  # key handling runs on the UI thread: all of it counts
+    beat.start()
+    for round_ in range(6):
+        for k in ("j", "e", "j", "d", "+", "j", "u", Qt.Key.Key_End, Qt.Key.Key_Home, "j"):
+            key(k)
+        if round_ % 3 == 2:
+            key("/")
+            with qtbot.waitSignal(window.search.search_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+                qtbot.keyClicks(window.search.bar.edit, "battery")
+            key(Qt.Key.Key_Down)
+            key(Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    beat.stop()
+    summary = beat.summary()
+    assert window.inbox_model.rowCount() < TRIAGE_ITEMS  # the triage did happen
+    assert len(beat.gaps) > 50, summary
+    assert_responsive(beat, "triage at 7,600 items")
+    print(f"\nheartbeat, triage of {TRIAGE_ITEMS} items: {summary}")

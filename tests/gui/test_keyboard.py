@@ -56,9 +56,9 @@ def signals(desk: FocusDesk) -> list[tuple[int, str, int | None]]:
 
 
 def test_j_and_k_move_and_enter_opens(qtbot: Any, window: MainWindow) -> None:
+    window.inbox_view.selectionModel().clear()
     assert window.current_item_id() is None
-    with qtbot.waitSignal(window.item_did_open, timeout=SIGNAL_TIMEOUT_MS):
-        key(qtbot, window, "j")  # nothing selected: j selects the first item
+    key(qtbot, window, "j")  # nothing selected: j selects the first item
     first = window.current_item_id()
     assert first == window.inbox_model.items()[0].item_id
     key(qtbot, window, "j")
@@ -82,7 +82,7 @@ def test_e_marks_done_and_u_undoes(qtbot: Any, window: MainWindow, profile: Focu
         key(qtbot, window, "e")
     assert did.args[0].action == "done"
     assert status_of(profile, top.item_id) == "done"
-    assert signals(profile)[-1] == (top.item_id, "done", top.goal_id)
+    assert signals(profile)[-1] == (top.item_id, "done", None)  # no goal filter: all goals
     assert top.title not in shown_titles(window)  # the inbox shows what is left to do
     assert window.current_item_id() == second  # the next item is selected
     assert "Marked done" in window.status_label.text()
@@ -173,7 +173,7 @@ def test_snoozing_until_a_picked_date(qtbot: Any, window: MainWindow, profile: F
     assert window.inbox_model.row_of(item_id) is None  # hidden until then
 
 
-def test_plus_and_minus_vote_for_the_best_goal(
+def test_plus_and_minus_vote_for_the_filtered_goal_or_for_all(
     qtbot: Any, window: MainWindow, profile: FocusDesk
 ) -> None:
     window.select_row(0)
@@ -181,11 +181,13 @@ def test_plus_and_minus_vote_for_the_best_goal(
     assert item is not None
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
         key(qtbot, window, Qt.Key.Key_Plus)
+    window.inbox_model.set_filter(replace(window.inbox_model.filter, goal_id=item.goal_id))
+    window.select_item(item.item_id)
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
         key(qtbot, window, Qt.Key.Key_Minus)
     assert signals(profile)[-2:] == [
-        (item.item_id, "up", item.goal_id),
-        (item.item_id, "down", item.goal_id),
+        (item.item_id, "up", None),  # no goal filter: a vote for the goals as a whole
+        (item.item_id, "down", item.goal_id),  # with one: that goal's vote
     ]
     assert status_of(profile, item.item_id) == "new"  # a vote is not a status change
     with qtbot.waitSignal(window.item_actions.undo_did_finish, timeout=SIGNAL_TIMEOUT_MS):

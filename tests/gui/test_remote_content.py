@@ -25,9 +25,11 @@ from focusdesk.sources.html_safe import sanitize_html
 from focusdesk.ui.main_window import INBOX_PAGE
 from focusdesk.ui.reader_pane import ReaderPane
 from focusdesk.ui.remote_content import (
+    describe_failures,
     has_remote_content,
     is_allowed,
     item_html,
+    present_images,
     remote_urls,
     sender_key,
 )
@@ -110,8 +112,17 @@ def test_remote_content_is_found_and_senders_are_matched(image_server: str) -> N
     detail = feed_detail(image_server)
     assert has_remote_content(detail)
     assert remote_urls(detail.meta["html"]) == [f"{image_server}/chart.png"]
-    assert "remote image not loaded: chart" in (item_html(detail) or "")
-    assert f'src="{image_server}/chart.png"' in (item_html(detail, allow_remote=True) or "")
+    html = item_html(detail) or ""
+    assert "remote image not loaded: chart" in present_images(html)
+    assert "<img" not in present_images(html)
+    # Allowed: drawn only once fetched; until then, or when it fails, its alt text.
+    url = f"{image_server}/chart.png"
+    assert "loading image: chart" in present_images(html, allowed=True)
+    assert "remote image not loaded" in present_images(html, allowed=True, requested=())
+    assert f'src="{url}"' in present_images(html, allowed=True, loaded={url})
+    failed = present_images(html, allowed=True, failed={url})
+    assert "image could not be loaded: chart" in failed
+    assert "<img" not in failed
     assert sender_key(detail) == "news.example.org"
     assert is_allowed(detail, ["example.org"])  # a parent domain
     assert not is_allowed(detail, ["other.org", "ample.org"])
@@ -122,6 +133,31 @@ def test_remote_content_is_found_and_senders_are_matched(image_server: str) -> N
     assert not is_allowed(mail, ["someone@example.com"])
     plain = replace(detail, meta={"has_remote_content": True})
     assert has_remote_content(plain)  # what meta says is enough
+
+
+def test_images_the_reader_never_loads_are_their_alt_text() -> None:
+    html = sanitize_html(
+        '<img src="cid:logo@x" alt="Logo"><img src="data:image/png;base64,AAAA" alt="<b>x</b>">'
+    ).html
+    shown = present_images(html, allowed=True)
+    assert "<img" not in shown
+    assert "image not shown: Logo" in shown
+    assert "&lt;b&gt;x&lt;/b&gt;" in shown  # an alt text is text, never markup
+
+
+def test_failures_are_described_in_words() -> None:
+    refused = "127.0.0.1 refused the connection (port 9)."
+    unknown = "The host news.example could not be found ([Errno -2] Name or service not known)."
+    assert describe_failures([refused] * 3) == (
+        "Could not load 3 remote images: the server refused the connection."
+    )
+    assert describe_failures([unknown, unknown, refused], total=5) == (
+        "Could not load 3 of 5 remote images: no network."
+    )
+    assert describe_failures(["x.org/a is not an image (text/html)."]) == (
+        "Could not load 1 remote image: not an image."
+    )
+    assert describe_failures([]) == ""
 
 
 def test_reader_blocks_then_loads_this_once(qtbot: Any, image_server: str) -> None:

@@ -19,18 +19,11 @@ from focusdesk.paths import resolve_paths
 
 
 @pytest.fixture
-def cli(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., tuple[int, str, str]]:
+def cli(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
     """``cli(*args) -> (exit code, stdout, stderr)`` on the test profile, fake encoder."""
-    monkeypatch.setattr(
-        FocusDesk,
-        "open",
-        classmethod(lambda cls, d=None: cls(resolve_paths(d), encoder=FakeEncoder())),
-    )
 
     def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--data-dir", str(data_dir), *args])
+        code = main(["--data-dir", str(data_dir), *args], encoder=FakeEncoder())  # type: ignore[arg-type]
         out, err = capsys.readouterr()
         return code, out, err
 

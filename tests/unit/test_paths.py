@@ -34,3 +34,18 @@ def test_ensure_creates_the_folders_only(tmp_path: Path) -> None:
     assert paths.index_dir.is_dir()
     assert paths.log_dir.is_dir()
     assert not paths.database.exists()
+
+
+def test_a_home_that_cannot_hold_folders_is_said_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from focusdesk.errors import KnownError
+
+    home = tmp_path / "home"
+    home.write_text("not a folder")  # refuses sub-folders even to root
+    monkeypatch.delenv(ENV_DATA_DIR, raising=False)
+    for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    with pytest.raises(KnownError, match=r"cannot write to its folder .*home/\.local/share"):
+        resolve_paths().ensure()

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from focusdesk.app import FocusDesk
 from focusdesk.cli import main
-from focusdesk.paths import resolve_paths
 from focusdesk.search import (
     excerpt,
     fts_query,
@@ -206,18 +205,18 @@ def test_empty_queries_and_profiles(fd: FocusDesk, synced: FocusDesk) -> None:
 
 
 def test_cli_search_prints_the_same_results(
-    synced: FocusDesk, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    synced: FocusDesk, capsys: pytest.CaptureFixture[str]
 ) -> None:
     expected = [h.to_json() for h in synced.search("firmware updates")]
     data_dir = synced.paths.data_dir
     synced.close()
-    monkeypatch.setattr(
-        FocusDesk, "open", classmethod(lambda cls, d: cls(resolve_paths(d), encoder=FakeEncoder()))
-    )
-    assert main(["--data-dir", str(data_dir), "search", "firmware", "updates", "--json"]) == 0
+    fake = FakeEncoder()
+    argv = ["--data-dir", str(data_dir), "search", "firmware", "updates", "--json"]
+    assert main(argv, encoder=fake) == 0  # type: ignore[arg-type]
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines == expected
-    assert main(["--data-dir", str(data_dir), "search", "firmware", "--top", "2"]) == 0
+    argv = ["--data-dir", str(data_dir), "search", "firmware", "--top", "2"]
+    assert main(argv, encoder=fake) == 0  # type: ignore[arg-type]
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("  1. [notes]")
     assert "*firmware*" in out[1].lower()

@@ -162,3 +162,47 @@ def test_an_edited_note_is_ranked_on_its_new_text(fd: FocusDesk, tmp_path: Path)
     top = fd.rank()[0]
     assert top.title == "Bicycle"
     assert "derailleur" in (top.evidence or "")
+
+
+def test_failed_items_are_kept_on_the_source_until_they_are_read(
+    fd: FocusDesk, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from focusdesk.cli import main
+
+    vault = _vault(tmp_path / "vault")
+    with (vault / "huge.md").open("wb") as fh:  # sparse: 17 MiB on paper, nothing on disk
+        fh.truncate(17 * 1024 * 1024)
+    src = fd.add_source("notes", str(vault))
+    assert fd.sync().reports[0].failed == 1
+    reason = "the note could not be read: the note is larger than 16 MiB"
+    info = fd.get_source(src.id)
+    assert (info.item_count, info.failed, info.failures) == (3, 1, (("huge.md", reason),))
+    assert main(["sources", "list"]) == 0
+    assert f"1 item(s) could not be read or saved:\n       huge.md: {reason}\n" in (
+        capsys.readouterr().out
+    )
+
+    (vault / "huge.md").unlink()
+    assert fd.sync().reports[0].failed == 0
+    info = fd.get_source(src.id)
+    assert (info.item_count, info.failed, info.failures) == (3, 0, ())
+    assert main(["sources", "list"]) == 0
+    assert "could not be read" not in capsys.readouterr().out
+
+
+def test_a_note_whose_name_is_not_utf8_does_not_cost_its_siblings(
+    fd: FocusDesk, tmp_path: Path
+) -> None:
+    vault = _vault(tmp_path / "vault")
+    with open(os.path.join(os.fsencode(vault), b"caf\xe9 menu.md"), "wb") as fh:
+        fh.write(b"# Menu\n\nSoup of the day.\n")
+    src = fd.add_source("notes", str(vault))
+    for _ in range(2):  # and again on the next sync
+        report = fd.sync().reports[0]
+        assert report.error is None
+        info = fd.get_source(src.id)
+        # Every sibling is stored; the odd one is stored too, or listed with its reason.
+        assert info.item_count + info.failed == 4
+        assert info.item_count >= 3
+        assert len(info.failures) == info.failed
+        assert all("caf" in ref and reason for ref, reason in info.failures)

@@ -228,3 +228,46 @@ def test_old_dismissals_lose_their_text_but_stay_dismissed_through_a_sync(
     assert summary.items_chunked == 0  # the purged items are not chunked again
     assert status(fd, soup)[0] == "dismissed"
     assert fd.triage.purge_dismissed(30, now=in_40_days) == 0  # already done
+
+
+def test_the_vote_that_stands_is_the_last_and_undo_takes_it_back(
+    fd: FocusDesk, items: list[int]
+) -> None:
+    from focusdesk.triage import Vote
+
+    goal = fd.add_goal("firmware")
+    a, b = items[0], items[1]
+    assert fd.triage.votes() == {}
+    fd.triage.vote(a, "up", goal_id=goal.id)
+    fd.triage.vote(b, "down")
+    fd.triage.vote(a, "down", goal_id=goal.id)
+    assert fd.triage.votes() == {a: Vote("down", goal.id), b: Vote("down", None)}
+    fd.triage.undo()  # the last vote on a
+    assert fd.triage.votes() == {a: Vote("up", goal.id), b: Vote("down", None)}
+    assert fd.triage.votes([b]) == {b: Vote("down", None)}
+
+
+def test_pin_and_an_early_unsnooze_are_signals_and_unpin_takes_the_pin_back(
+    fd: FocusDesk, items: list[int]
+) -> None:
+    from focusdesk.rank.learning import collect_labels
+
+    firmware, hiring, soup = items
+    fd.add_goal("firmware release")
+    fd.triage.pin(firmware)
+    fd.triage.pin(firmware)  # already pinned: nothing more
+    fd.triage.snooze(hiring, datetime.now(UTC) + timedelta(days=1))
+    fd.triage.restore(hiring)  # wanted now, before its time
+    fd.triage.dismiss(soup)
+    fd.triage.restore(soup)  # not snoozed: no signal
+    assert [(i, sig) for i, sig, _ in signals(fd)] == [
+        (firmware, "pin"),
+        (hiring, "snooze"),
+        (hiring, "unsnooze"),
+        (soup, "dismiss"),
+    ]
+    labels = {x.item_id: x.label for x in collect_labels(fd.ranker)}
+    assert labels[firmware] == 1.0
+    assert labels[hiring] == 1.0  # the un-snooze outweighs the snooze
+    fd.triage.pin(firmware, False)
+    assert firmware not in {x.item_id for x in collect_labels(fd.ranker)}

@@ -1,4 +1,5 @@
-"""``python -m focusdesk`` with the IMAP fetch slowed down, so a test can kill it mid-fetch.
+"""``focusdesk`` (tests/fault_runner.py) with the IMAP fetch slowed down, so a test can
+kill it mid-fetch.
 
 Test-only: small FETCH batches ($FOCUSDESK_TEST_IMAP_BATCH, default 20) and a pause
 before each ($FOCUSDESK_TEST_IMAP_DELAY seconds, default 0.1). Everything else is the
@@ -8,7 +9,6 @@ real command line.
 from __future__ import annotations
 
 import os
-import runpy
 import sys
 import time
 from collections.abc import Iterator
@@ -29,5 +29,6 @@ ImapIngester.batch_size = int(os.environ.get("FOCUSDESK_TEST_IMAP_BATCH", "20"))
 ImapIngester._fetch_batch = _slow_fetch_batch  # type: ignore[method-assign]
 
 if __name__ == "__main__":
-    sys.argv = ["focusdesk", *sys.argv[1:]]
-    runpy.run_module("focusdesk", run_name="__main__", alter_sys=True)
+    from fault_runner import main
+
+    sys.exit(main(sys.argv[1:]))

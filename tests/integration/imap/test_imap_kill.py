@@ -12,28 +12,11 @@ from pathlib import Path
 
 import pytest
 from dovecot_server import HERE, HOST, Dovecot, message
-
-TESTS = HERE.parents[1]  # tests/: keyring_backends.py for the subprocesses
+from fault_runner import TESTS, focusdesk
 
 pytestmark = pytest.mark.model  # the re-runs encode with the real bundled model
 
 MESSAGES = 300
-
-
-def focusdesk(
-    env: dict[str, str], data_dir: Path, *args: str, stdin: str | None = None, runner: str = ""
-) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, runner] if runner else [sys.executable, "-m", "focusdesk"]
-    proc = subprocess.run(
-        [*command, "--data-dir", str(data_dir), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert proc.returncode == 0, f"focusdesk {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 def item_count(data_dir: Path) -> int:
@@ -70,7 +53,7 @@ def test_sigkill_mid_sync_then_rerun_equals_an_uninterrupted_sync(
     add += ["--port", str(dovecot.imaps_port), "--cafile", str(dovecot.cafile), "--password-stdin"]
     killed, reference = tmp_path / "killed", tmp_path / "reference"
     for data_dir in (killed, reference):
-        out = focusdesk(env, data_dir, *add, stdin=user.password + "\n").stdout
+        out = focusdesk(data_dir, *add, env=env, stdin=user.password + "\n").stdout
         assert "saved in the system keyring (keyring_backends.FileKeyring)" in out
 
     proc = subprocess.Popen(
@@ -92,9 +75,9 @@ def test_sigkill_mid_sync_then_rerun_equals_an_uninterrupted_sync(
     assert 0 < seen < MESSAGES  # killed mid-fetch
     assert 0 < item_count(killed) < MESSAGES
 
-    resumed = focusdesk(env, killed, "sync", "--no-progress").stdout
+    resumed = focusdesk(killed, "sync", "--no-progress", env=env).stdout
     assert "0 failed" in resumed
-    focusdesk(env, reference, "sync", "--no-progress")
+    focusdesk(reference, "sync", "--no-progress", env=env)
 
     got, got_distinct, got_state = final_items(killed)
     want, want_distinct, want_state = final_items(reference)

@@ -84,7 +84,10 @@ def test_every_method_and_vote_count_is_reported(
         "attention_untrained",
         "attention_10_votes",
         "attention_20_votes",
+        "attention_10_votes_unseen",
         "attention_20_votes_unseen",
+        "attention_untrained_10_votes_unseen",
+        "attention_untrained_20_votes_unseen",
     ):
         assert set(report.mean[method]) == {"ndcg@10", "p@10", "ap@100"}
         assert all(0.0 <= v <= 1.0 for v in report.mean[method].values())
@@ -92,6 +95,12 @@ def test_every_method_and_vote_count_is_reported(
     assert report.mean["attention_untrained"]["p@10"] >= 0.8
     assert report.mean["bm25"]["p@10"] >= 0.8
     assert "attention_untrained" in format_table(report)
+    # At every vote count the untrained scorer is judged on the same unseen items.
+    assert "  10 votes, ap@100 on items not voted on: untrained" in format_table(report)
+    assert "  20 votes, ap@100 on items not voted on: untrained" in format_table(report)
+    # Learning went through the app's trigger: one run per 10 votes (the quiet moment
+    # after each batch finds nothing new).
+    assert all(g["train_seconds"]["runs"] == 2 for g in report.per_goal.values())
     png = tmp_path / "q.png"
     plot(report, png)
     assert png.stat().st_size > 10_000

@@ -82,3 +82,23 @@ def test_headless_once_reports_a_missed_block_and_starts_a_late_one(
     text = out.getvalue()
     assert "Missed focus block 'Early' planned for Mon 2026-11-23 07:30" in text
     assert "Focus block 'Deep work' started (late by 20 min), until 09:30" in text
+
+
+def test_headless_learns_when_the_trigger_says_so(
+    desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    """Votes given with the CLI beside the runner are learnt by the runner itself, through
+    the same trigger as the app; nothing new, nothing is trained."""
+    desk.settings.learn_after_signals = 4
+    out = Output()
+    assert HeadlessRunner(desk, out=out).run(once=True) == 0
+    assert "labelled items" not in out.getvalue()  # no signals yet: no run
+    ranked = desk.rank()
+    for n, item in enumerate(ranked):
+        desk.record_feedback(item.item_id, "up" if n < 2 else "down")
+    out = Output()
+    assert HeadlessRunner(desk, out=out).run(once=True) == 0
+    assert "labelled items" in out.getvalue()  # "Learnt from 5 …" or "… the one in use kept"
+    runs = desk.scorer_versions()
+    assert len(runs) == 1
+    assert runs[0]["labels"] == len(ranked)

@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from dateutil.rrule import rrulestr
 from focus_fixtures import BERLIN, berlin
 from icalendar import Calendar
 
 from focusdesk.app import FocusDesk
+from focusdesk.focus import ics
 from focusdesk.focus.ics import parse_busy
 
 
@@ -208,3 +210,54 @@ def test_importing_busy_times_warns_about_overlapping_blocks(
     path.write_text(MEETINGS.replace("BYDAY=MO,TU,WE,TH,FR", "BYDAY=TU,WE,TH,FR"))
     svc.import_busy(path)  # re-importing the same file replaces its busy times
     assert svc.overlaps() == []
+
+
+CRAFTED = Path(__file__).parents[2] / "data" / "calendar"
+
+
+def test_rdate_periods_rdate_only_events_exdates_and_overrides() -> None:
+    busy = parse_busy(
+        (CRAFTED / "rdate-periods.ics").read_bytes(),
+        start=berlin(2026, 11, 23),
+        end=berlin(2026, 11, 28),
+        local_tz=BERLIN,
+    )
+    got = [
+        (
+            b.summary,
+            b.start.astimezone(BERLIN).strftime("%a %H:%M"),
+            int((b.end - b.start).total_seconds() // 60),
+        )
+        for b in busy
+    ]
+    assert got == [
+        ("Clinic", "Mon 09:00", 60),
+        ("Daily sync", "Mon 12:00", 15),
+        ("Extra sessions", "Mon 17:00", 30),
+        ("Clinic", "Tue 14:00", 120),  # an RDATE period keeps its own length
+        ("Daily sync (moved into the week)", "Wed 08:00", 15),  # the 21st's, moved
+        ("Daily sync", "Wed 12:00", 15),
+        ("Clinic", "Thu 11:00", 30),  # a period given as start/duration
+        ("Extra sessions", "Fri 17:00", 30),  # Wednesday's is an EXDATE
+    ]  # Tue and Thu syncs are EXDATEs, Friday's is cancelled by its override
+
+
+def test_a_bad_event_is_skipped_alone_and_a_flood_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ics, "_MAX_OCCURRENCES", 50)
+    data = (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//t//EN\n"
+        "BEGIN:VEVENT\nUID:bad@x\nDTSTAMP:20261101T000000Z\nSUMMARY:Bad\n"
+        "DTSTART:20261123T080000Z\nDTEND:20261123T090000Z\nRRULE:FREQ=DAILY;UNTIL=garbage\n"
+        "END:VEVENT\n"
+        "BEGIN:VEVENT\nUID:flood@x\nDTSTAMP:20261101T000000Z\nSUMMARY:Flood\n"
+        "DTSTART:20261123T080000Z\nDURATION:PT1S\nRRULE:FREQ=SECONDLY\nEND:VEVENT\n"
+        "BEGIN:VEVENT\nUID:good@x\nDTSTAMP:20261101T000000Z\nSUMMARY:Good\n"
+        "DTSTART:20261124T080000Z\nDTEND:20261124T090000Z\nEND:VEVENT\n"
+        "END:VCALENDAR\n"
+    )
+    busy = parse_busy(data, start=berlin(2026, 11, 23), end=berlin(2026, 11, 28), local_tz=BERLIN)
+    assert "Good" in {b.summary for b in busy}
+    assert "Bad" not in {b.summary for b in busy}
+    assert sum(b.summary == "Flood" for b in busy) == 50

@@ -236,6 +236,41 @@ def test_sleep_mid_block_is_neither_work_nor_pause(
     assert detector.check() is None
 
 
+def test_the_clock_set_back_mid_block_keeps_the_time_worked_and_the_time_left(
+    desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    svc = desk.focus
+    deep_work(svc)
+    clock.move_to(berlin(2026, 11, 23, 9, 0))
+    first = start_due_now(svc).session.items[0].item_id
+    clock.move_to(berlin(2026, 11, 23, 9, 10))
+    svc.tick()
+    detector = JumpDetector(SystemClock())
+    clock.shift(-timedelta(minutes=30))  # set back: the wall clock moves, monotonic does not
+    jump = detector.check()
+    assert jump is not None
+    assert not jump.forward
+    result = svc.clock_jumped(jump)
+    assert result.events == []
+    assert result.due == []  # 09:00 comes round again: not a second block
+    s = svc.current()
+    assert s is not None
+    now = berlin(2026, 11, 23, 8, 40)
+    assert s.item_seconds(first, now) == pytest.approx(600, abs=5)  # 10 minutes worked
+    assert s.remaining_seconds(now) == pytest.approx(80 * 60, abs=5)  # 80 left, not 110
+    assert abs(s.end_at(now) - berlin(2026, 11, 23, 10, 0)) < timedelta(seconds=5)
+    assert s.away_seconds == pytest.approx(0, abs=5)
+
+    clock.move_to(berlin(2026, 11, 23, 9, 50))
+    assert svc.tick().events == []
+    clock.move_to(berlin(2026, 11, 23, 10, 0))
+    ended = svc.tick().events
+    assert kinds(ended) == ["ended"]
+    assert ended[0].summary is not None
+    assert ended[0].summary.actual_minutes == pytest.approx(90, abs=0.1)
+    assert svc.tick().due == []
+
+
 def test_quitting_and_restarting_mid_block_resumes_where_it_was(
     desk: FocusDesk, clock: time_machine.Traveller, data_dir: Path
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,12 +12,14 @@ from sqlalchemy import select
 from focusdesk.app import FocusDesk
 from focusdesk.rank.learning import (
     OPEN_DWELL_SECONDS,
+    TRAIN_THREADS,
     Label,
     Priors,
     ScorerTrainer,
     _split,
     collect_labels,
     sender_key,
+    torch_threads,
 )
 
 TOPICS = {
@@ -105,7 +109,7 @@ def test_a_version_that_is_not_better_is_not_used(
         synced.record_feedback(iid, "up")
     for iid in _items(synced, "battery")[:5]:
         synced.record_feedback(iid, "down")
-    losses = iter([0.2, 0.5])  # current, new: the new one is worse held out
+    losses = iter([(0.2, 0.8), (0.5, 0.6)])  # current, new: the new one is worse held out
     monkeypatch.setattr(ScorerTrainer, "_pair_loss", lambda *a, **k: next(losses))
     before = _relevance(synced)
     result = synced.train_scorer()
@@ -199,3 +203,198 @@ def test_a_reset_made_by_another_process_is_followed(synced: FocusDesk) -> None:
     finally:
         cli.close()
     assert _relevance(synced) == untrained
+
+
+# -- bad input and faults ------------------------------------------------------------------
+
+
+def test_contradictory_votes_train_on_the_last_word(synced: FocusDesk) -> None:
+    radio, battery = _items(synced, "radio"), _items(synced, "battery")
+    for iid in radio[:4]:
+        synced.record_feedback(iid, "up")
+    for iid in battery[:4]:
+        synced.record_feedback(iid, "up")
+        synced.record_feedback(iid, "down")  # changed my mind
+    labels = {x.item_id: x.label for x in collect_labels(synced.ranker)}
+    assert all(labels[i] == -1.0 for i in battery[:4])
+    result = synced.train_scorer()
+    assert result.accepted, result.message
+    assert result.n_labels == 8
+
+
+def test_a_vote_on_an_item_deleted_later_is_not_learnt_from(
+    synced: FocusDesk, tmp_path: Path
+) -> None:
+    radio, battery = _items(synced, "radio"), _items(synced, "battery")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "gone.md").write_text("radio receiver antenna, soon deleted\n")
+    src = synced.add_source("notes", str(other))
+    synced.sync()
+    gone = next(r.item_id for r in synced.rank() if r.title.startswith("gone"))
+    synced.record_feedback(gone, "up")
+    for iid in radio[:3]:
+        synced.record_feedback(iid, "up")
+    for iid in battery[:3]:
+        synced.record_feedback(iid, "down")
+    synced.remove_source(src.id)  # the item and its vote go
+    assert gone not in {x.item_id for x in collect_labels(synced.ranker)}
+    result = synced.train_scorer()
+    assert result.n_labels == 6
+    assert result.accepted, result.message
+
+
+def test_votes_for_a_removed_goal_count_for_all_goals(synced: FocusDesk) -> None:
+    radio, battery = _items(synced, "radio"), _items(synced, "battery")
+    side = synced.add_goal("amateur radio antennas")
+    for iid in radio[:4]:
+        synced.record_feedback(iid, "up", goal_id=side.id)
+    for iid in battery[:4]:
+        synced.record_feedback(iid, "down", goal_id=side.id)
+    synced.remove_goal(side.id)
+    labels = collect_labels(synced.ranker)
+    assert len(labels) == 8
+    assert all(x.goal_id is None for x in labels)
+    assert synced.train_scorer().accepted
+
+
+def test_a_vote_for_a_goal_trains_that_goal_more(synced: FocusDesk, tmp_path: Path) -> None:
+    """The same votes, once for the radio goal and once for no goal: given for the goal,
+    they separate radio from battery notes on that goal's own relevance by more."""
+    radio_goal = synced.add_goal("radio receiver and antenna tuning")
+
+    def margin(goal_id: int | None) -> float:
+        synced.reset_scorer()
+        radio, battery = _items(synced, "radio"), _items(synced, "battery")
+        for iid in radio[:4]:
+            synced.record_feedback(iid, "up", goal_id=goal_id)
+        for iid in battery[:4]:
+            synced.record_feedback(iid, "down", goal_id=goal_id)
+        assert any(x.goal_id == goal_id for x in collect_labels(synced.ranker))
+        result = synced.train_scorer()
+        assert result.accepted, result.message
+        only = {r.item_id: r.relevance for r in synced.rank(goal_ids=[radio_goal.id])}
+        return min(only[i] for i in radio[4:]) - max(only[i] for i in battery[4:])
+
+    assert margin(radio_goal.id) > margin(None)
+
+
+def test_a_goal_edited_substantially_starts_its_own_learning_afresh(synced: FocusDesk) -> None:
+    goal = synced.add_goal("radio receiver and antenna tuning")
+    for iid in _items(synced, "radio")[:2]:
+        synced.record_feedback(iid, "up", goal_id=goal.id)
+    small = synced.update_goal(goal.id, title="radio receiver and antenna tuning tips")
+    assert not small.learning_restarted
+    assert {x.goal_id for x in collect_labels(synced.ranker)} == {goal.id}
+    big = synced.update_goal(goal.id, title="sourdough baking schedule")
+    assert big.learning_restarted
+    labels = collect_labels(synced.ranker)
+    assert len(labels) == 2  # the votes still count, for every goal
+    assert {x.goal_id for x in labels} == {None}
+
+
+def test_killing_the_process_during_training_keeps_the_version_in_use(
+    synced: FocusDesk,
+) -> None:
+    _train_radio_over_battery(synced)
+    in_use = synced.ranker.version_in_use
+    assert in_use is not None
+    before = _relevance(synced)
+    voted = {x.item_id for x in collect_labels(synced.ranker)}
+    for iid in [i for i in _items(synced, "battery") if i not in voted]:
+        synced.record_feedback(iid, "up")
+    labelled = len(collect_labels(synced.ranker))
+    script = (
+        "import sys, time\n"
+        "from focusdesk.app import FocusDesk\n"
+        "from focusdesk.paths import resolve_paths\n"
+        "from focusdesk.rank import learning\n"
+        "sys.path.insert(0, sys.argv[2])\n"
+        "from fakes import FakeEncoder\n"
+        "class Slow(learning.CancelToken):\n"
+        "    def raise_if_cancelled(self):\n"
+        "        print('training', flush=True); time.sleep(0.2)\n"
+        "fd = FocusDesk(resolve_paths(sys.argv[1]), encoder=FakeEncoder())\n"
+        "fd.train_scorer(Slow())\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(synced.paths.data_dir), str(Path(__file__).parents[2])],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "training"
+    proc.kill()
+    proc.wait()
+    synced.ranker.follow_active_version()
+    assert synced.ranker.version_in_use == in_use
+    assert _relevance(synced) == before
+    assert synced.learning_status().version_id == in_use
+    assert synced.train_scorer().n_labels == labelled  # the lock went with the process
+
+
+def test_scoring_in_buckets_of_similar_chunk_counts_equals_one_padded_batch() -> None:
+    """Training scores items in buckets by chunk count (less padding); the scores and
+    their gradients are those of one batch padded to the longest item."""
+    import numpy as np
+    import torch
+
+    from focusdesk.rank.attention import GoalAttentionScorer
+
+    torch.manual_seed(0)
+    model = GoalAttentionScorer(dim=16, heads=4)
+    counts = np.asarray([1, 3, 9, 2, 17, 0, 5, 1], np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    flat = torch.randn(int(counts.sum()), 16)
+    batch = {"flat": flat, "starts": starts, "counts": counts}
+    queries, weights = torch.randn(3, 16), torch.tensor([1.0, 0.5, 0.0])
+    items = np.asarray([4, 0, 2, 7, 5, 1], np.int64)  # not in order; one has no chunk
+
+    got = ScorerTrainer._score(model, queries, weights, batch, items)
+    (got.relevance.sum() + got.goal_relevance.sum()).backward()
+    grads = [p.grad.clone() for p in model.parameters()]  # type: ignore[union-attr]
+    model.zero_grad()
+
+    width = int(counts[items].max())
+    padded = torch.zeros(len(items), width, 16)
+    mask = torch.zeros(len(items), width, dtype=torch.bool)
+    for n, i in enumerate(items):
+        padded[n, : counts[i]] = flat[starts[i] : starts[i] + counts[i]]
+        mask[n, : counts[i]] = True
+    want = model(queries, weights, padded, mask)
+    (want.relevance.sum() + want.goal_relevance.sum()).backward()
+
+    assert torch.allclose(got.relevance, want.relevance, atol=1e-6)
+    assert torch.allclose(got.goal_relevance, want.goal_relevance, atol=1e-6)
+    for g, p in zip(grads, model.parameters(), strict=True):
+        assert torch.allclose(g, p.grad, atol=1e-5)  # type: ignore[arg-type]
+
+
+def test_training_runs_on_one_torch_thread_and_gives_the_others_back(
+    synced: FocusDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    for iid in _items(synced, "radio")[:5]:
+        synced.record_feedback(iid, "up")
+    for iid in _items(synced, "battery")[:5]:
+        synced.record_feedback(iid, "down")
+    original = torch.get_num_threads()
+    seen: list[int] = []
+    fit = ScorerTrainer._fit
+
+    def spy(self: ScorerTrainer, *a: object, **k: object) -> object:
+        seen.append(torch.get_num_threads())
+        return fit(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ScorerTrainer, "_fit", spy)
+    torch.set_num_threads(2)
+    try:
+        synced.train_scorer()
+        assert seen == [TRAIN_THREADS] == [1]
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), torch_threads(1):
+            raise RuntimeError("a failed run gives the threads back too")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(original)

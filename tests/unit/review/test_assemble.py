@@ -121,3 +121,29 @@ def test_periods(fd: Any) -> None:
     assert last_review_at(fd) is not None
     with pytest.raises(KnownError):
         resolve_period(fd, "2026-11-22", "2026-11-01", now=NOW)
+
+
+def test_a_source_that_feeds_the_top_goal_is_never_suggested_for_muting(
+    fd: Any, tmp_path: Path
+) -> None:
+    from review_helpers import NOTES, make_profile
+
+    make_profile(fd, tmp_path, NOTES)
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    for n in range(2):
+        (lists / f"boot-{n}.md").write_text(
+            f"# Bootloader signing {n}\n\nBootloader image signing keys, rotation {n}.\n", "utf-8"
+        )
+    for n in range(14):
+        (lists / f"chat-{n}.md").write_text(
+            f"# Lunch menu {n}\n\nSandwiches and coffee on floor {n}.\n", "utf-8"
+        )
+    fd.add_source("notes", str(lists), name="Lists")
+    fd.add_goal("bootloader image signing", weight=3.0)  # the highest weight
+    fd.sync()
+    review = assemble_review(fd, *wide())
+    by_name = {x.source_name: x for x in review.sources}
+    assert by_name["Lists"].items == 16
+    assert by_name["Lists"].ratio < 0.2  # noisy, and still not suggested:
+    assert "Lists" not in [x.source_name for x in review.suggestions]

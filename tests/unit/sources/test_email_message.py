@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -289,3 +290,148 @@ def test_text_has_no_surrogates_and_hash_is_stable() -> None:
     for value in (item.title, item.text, item.body, item.author or ""):
         value.encode("utf-8")  # raises on lone surrogates
     assert item.content_hash == item_from(data).content_hash
+
+
+_NEWSLETTER = (
+    b"From: Weekly <news@example.com>\r\nSubject: Weekly\r\nMessage-ID: <w1@example.com>\r\n"
+    b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=XX\r\n\r\n"
+    b"--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n"
+    b"--XX\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+    b"<h1>Weekly</h1><p onclick='x()'>The soak test passed on every unit this week, "
+    b"with no resets in forty-eight hours.</p><img src='https://t.example/c.png' alt='c'>"
+    b"<p>More results, charts and the raw logs follow below for the curious reader.</p>\r\n"
+    b"--XX--\r\n"
+)
+
+
+def test_html_part_is_kept_sanitised_and_a_stub_plain_part_is_not_read() -> None:
+    item = item_from(_NEWSLETTER % b"See the HTML version.")
+    assert "See the HTML version" not in item.body
+    assert "soak test passed" in item.body
+    assert "soak test passed" in item.text
+    assert "<h1>Weekly</h1>" in item.meta["html"]
+    assert "onclick" not in item.meta["html"]
+    assert item.meta["plain_is_stub"] is True
+    assert item.meta["has_remote_content"] is True
+
+
+def test_a_real_plain_part_is_read_and_the_html_kept_beside_it() -> None:
+    plain = b"The soak test passed on every unit this week, with no resets. More below."
+    item = item_from(_NEWSLETTER % plain)
+    assert item.body.startswith("The soak test passed")
+    assert item.meta["plain_is_stub"] is False
+    assert "<h1>Weekly</h1>" in item.meta["html"]
+
+
+# -- crafted cases of real-world defects (tests/data/mail) ------------------------------
+DATA = Path(__file__).resolve().parents[2] / "data" / "mail"
+
+
+def crafted(name: str) -> RawItem:
+    return item_from((DATA / name).read_bytes())
+
+
+def no_lone_surrogates(item: RawItem) -> None:
+    texts = [item.external_id, item.title, item.text, item.body, item.author or ""]
+    texts += [str(v) for v in item.meta.values()]
+    for text in texts:
+        text.encode("utf-8")  # raises on a lone surrogate, which SQLite refuses too
+
+
+def test_byte_order_mark_before_the_headers_is_ignored() -> None:
+    item = crafted("bom-message.eml")
+    assert item.title == "Budget review"
+    assert item.external_id == "<bom-1@example.com>"
+    assert item.author == "Ann Lee <ann@example.com>"
+    assert item.body == "The budget review moves to Friday."
+
+
+def test_utf16_message_with_a_byte_order_mark_is_read() -> None:
+    data = "From: a@x\nSubject: Größe\nMessage-ID: <u16@x>\n\nHallo Jürgen".encode("utf-16")
+    item = item_from(data)
+    assert (item.title, item.body) == ("Größe", "Hallo Jürgen")
+
+
+def test_declared_utf8_with_one_bad_byte_keeps_the_utf8_text() -> None:
+    item = crafted("utf8-one-bad-byte.eml")
+    assert item.body == (
+        "Grüße aus München: die Größe passt, schöne Woche. \ufffd Bis bald, Jürgen."
+    )
+    assert item.title == "Grüße"
+
+
+def test_declared_utf8_that_is_really_latin1_is_still_read() -> None:
+    data = b"From: a@x\nMessage-ID: <l1@x>\nContent-Type: text/plain; charset=utf-8\n\n"
+    assert item_from(data + "Größe und Gewicht".encode("latin-1")).text == "Größe und Gewicht"
+
+
+def test_multipart_whose_boundary_does_not_match_keeps_its_text() -> None:
+    item = crafted("boundary-mismatch.eml")
+    assert item.text == "The quarterly report is attached; please read section two."
+    assert item.meta["attachments"] == ["report.pdf"]
+
+
+def test_multipart_without_a_boundary_keeps_its_text() -> None:
+    item = crafted("boundary-missing.eml")
+    assert item.body == (
+        "The meeting notes: we agreed to ship on Monday.\nNothing else was decided."
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "subject", "author", "body"),
+    [
+        (
+            "big5-subject.eml",
+            "會議通知：下週一",
+            "陳大文 <chan@example.com.tw>",
+            "請準時出席下週一的會議。",
+        ),  # noqa: E501
+        (
+            "gb2312-subject.eml",
+            "关于下周的会议安排",
+            "王小明 <wang@example.cn>",
+            "请准时参加下周一的会议。",
+        ),  # noqa: E501
+    ],
+)
+def test_raw_8bit_chinese_headers_are_detected(
+    name: str, subject: str, author: str, body: str
+) -> None:
+    item = crafted(name)
+    assert (item.title, item.author, item.body) == (subject, author, body)
+
+
+@pytest.mark.parametrize(
+    "subject", ["會議通知", "中文郵件測試", "关于下周的会议安排", "测试邮件"], ids=repr
+)
+def test_short_raw_chinese_subject_alone_is_detected(subject: str) -> None:
+    encoding = "big5" if subject in ("會議通知", "中文郵件測試") else "gb2312"
+    data = b"From: a@x\nMessage-ID: <c@x>\nSubject: " + subject.encode(encoding) + b"\n\nx"
+    assert item_from(data).title == subject
+
+
+def test_no_lone_surrogate_reaches_the_item() -> None:
+    item = crafted("lone-surrogates.eml")
+    no_lone_surrogates(item)
+    assert item.title == "Plan \ufffd review"
+    assert item.body == "The plan \ufffd is ready \ufffd."
+    assert item.meta["attachments"] == ["r\ufffdport.bin"]
+
+
+def test_a_long_patch_or_rules_of_dashes_are_never_cut() -> None:
+    # Messages are cut before their 1000th MIME boundary line (bounded parsing time);
+    # diff lines, signatures and rules of dashes are not boundary lines.
+    patch = b"Subject: [PATCH] big\n\n" + b"--- a/x.sql\n--- old comment\n" * 2000 + b"END\n"
+    assert item_from(patch).body.endswith("END")
+    lines = b"-------\n-- sig\n--- a/x\n" * 2000
+    mixed = b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\n" + lines + b"END\n--b--\n"
+    assert item_from(mixed).body.endswith("END")
+
+
+def test_a_thousand_parts_are_read_and_the_rest_is_cut() -> None:
+    parts = b"".join(b"--b\n\npart %d\n" % n for n in range(3000))
+    item = item_from(b"Content-Type: multipart/mixed; boundary=b\n\n" + parts + b"--b--\n")
+    assert "part 0\n\npart 1\n" in item.body
+    assert "part 990" in item.body
+    assert "part 2999" not in item.body

@@ -211,6 +211,26 @@ def test_rss091_with_netscape_doctype_and_latin1() -> None:
     assert parsed.title == "Old école"
 
 
+FEED_DATA = Path(__file__).resolve().parents[2] / "data" / "feeds"
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "entry"),
+    [
+        ("undeclared-koi8r.rss", "Новости дня", "Первая новость недели"),
+        ("undeclared-gb2312.rss", "新闻", "关于下周的会议安排"),
+    ],
+)
+@pytest.mark.parametrize("content_type", [None, "text/xml", "application/rss+xml"])
+def test_feed_without_a_declared_encoding_is_detected(
+    name: str, title: str, entry: str, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else None
+    parsed = parse_feed((FEED_DATA / name).read_bytes(), headers=headers)
+    (item,) = items(parsed)
+    assert (parsed.title, item.title) == (title, entry)
+
+
 def test_json_feed_1_1() -> None:
     parsed = parse_feed(json.dumps(JSON_FEED).encode(), url="https://json.example/feed.json")
     assert parsed.version == "json1.1"
@@ -620,3 +640,64 @@ def test_entry_ids_do_not_move_when_the_feed_link_does() -> None:
     assert ids == [i.external_id for i in after.items if isinstance(i, RawItem)]
     links = [i.url for i in after.items if isinstance(i, RawItem)]
     assert links[0] == "https://www.blog.example/one"  # links are still resolved
+
+
+# --- crafted third-party shapes (issue 16) --------------------------------------------
+
+CRAFTED = Path(__file__).parents[2] / "data" / "feeds"
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+@pytest.mark.parametrize("name", ["surrogate-charrefs.rss", "surrogate.json"])
+def test_lone_surrogates_become_replacement_characters(name: str) -> None:
+    parsed = parse_feed((CRAFTED / name).read_bytes(), source=name)
+    got = items(parsed)
+    assert [i.title for i in got] == ["Bad \ufffd title", "Good sibling"]
+    assert all(isinstance(i, RawItem) for i in parsed.items)  # the bad entry is not lost
+    assert "\ufffd" in got[0].external_id
+    assert got[0].author is not None
+    assert "\ufffd" in got[0].author
+    assert "\ufffd" in parsed.title
+    for item in got:
+        fields = [item.external_id, item.title, item.text, item.body, item.author, item.meta]
+        assert not _has_lone_surrogate(fields)
+        item.title.encode("utf-8")  # storable
+
+
+@pytest.mark.parametrize(
+    "name", ["empty-channel.rss", "html-entity-title-empty.atom", "unbound-prefix-empty.rss"]
+)
+def test_a_feed_with_no_entries_yet_is_accepted(name: str) -> None:
+    parsed = parse_feed((CRAFTED / name).read_bytes(), source=name)
+    assert parsed.items == []
+    assert parsed.title
+    assert parsed.title != name
+    info = probe_feed(str(CRAFTED / name))  # what `sources add feed` does first
+    assert info.entries == 0
+    assert info.title == parsed.title
+
+
+def test_an_undefined_html_entity_in_an_empty_feed_title_is_read() -> None:
+    parsed = parse_feed((CRAFTED / "html-entity-title-empty.atom").read_bytes())
+    assert parsed.title == "Café – news soon"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<rss version="2.0"><channel><title>x</ti',
+        b'<rss version="2.0"><channel><title>x &bogus; y</title></channel></rss>',
+    ],
+)
+def test_an_empty_feed_that_is_really_broken_is_still_refused(data: bytes) -> None:
+    with pytest.raises(SourceError, match="malformed"):
+        parse_feed(data)

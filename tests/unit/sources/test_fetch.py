@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -517,3 +517,57 @@ def test_each_address_of_a_host_is_tried_in_turn(server: FeedServer) -> None:
     fetcher = Fetcher(FetchLimits(deadline=5), resolver=resolve, connector=connect)
     assert fetcher.get(f"http://feeds.example.com:{server.port}/feed").body == FEED
     assert tried == ["2001:db8::1", "93.184.215.14"]
+
+
+CRAFTED = Path(__file__).parents[2] / "data" / "feeds"
+
+
+def _first_byte_alone(header: str, data: bytes) -> Callable[[Handler], None]:
+    """A reply whose body arrives as one chunk of 1 byte, then the rest: the first
+    read sees a single byte."""
+
+    def reply(req: Handler) -> None:
+        req.protocol_version = "HTTP/1.1"
+        req.send_response(200)
+        req.send_header("Content-Encoding", header)
+        req.send_header("Transfer-Encoding", "chunked")
+        req.send_header("Connection", "close")
+        req.end_headers()
+        for part in (data[:1], data[1:]):
+            req.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            req.wfile.flush()
+        req.wfile.write(b"0\r\n\r\n")
+
+    return reply
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate-zlib", "deflate-raw"])
+def test_a_compressed_body_whose_first_read_is_one_byte(server: FeedServer, encoding: str) -> None:
+    zlib_data = (CRAFTED / "empty-channel.rss.zlib").read_bytes()
+    body = zlib.decompress(zlib_data)
+    if encoding == "gzip":
+        data, header = gzip.compress(body), "gzip"
+    elif encoding == "deflate-zlib":
+        data, header = zlib_data, "deflate"
+    else:
+        c = zlib.compressobj(wbits=-15)
+        data, header = c.compress(body) + c.flush(), "deflate"
+    url = server.add("/one", _first_byte_alone(header, data))
+    assert fast().get(url).body == body
+
+
+@pytest.mark.parametrize("wbits", [15, -15])
+def test_a_deflate_bomb_whose_first_read_is_one_byte_stops_at_the_cap(
+    server: FeedServer, wbits: int
+) -> None:
+    c = zlib.compressobj(9, wbits=wbits)
+    bomb = c.compress(b"\0" * (10 * 1024 * 1024)) + c.flush()
+    url = server.add("/bomb1", _first_byte_alone("deflate", bomb))
+    with pytest.raises(TooLargeError, match="once decompressed"):
+        fast(max_bytes=1024 * 1024).get(url)
+
+
+def test_a_corrupt_deflate_body_is_still_an_error(server: FeedServer) -> None:
+    url = server.add("/bad", _first_byte_alone("deflate", b"\x78\x9c" + b"\xff" * 40))
+    with pytest.raises(FetchError, match="corrupt compressed body"):
+        fast().get(url)

@@ -140,3 +140,45 @@ def test_a_message_the_server_will_not_send_costs_only_itself() -> None:
     assert "would not send it" in failure.reason
     assert progress.last_uid == 4  # the next sync does not stall on it
     assert client.fetches[0] == [1, 2, 3, 4]
+
+
+class FixedFetchClient:
+    """FETCH answers with the given messages and flags."""
+
+    def __init__(self, messages: dict[int, tuple[bytes, tuple[bytes, ...]]]) -> None:
+        self.messages = messages
+
+    def fetch(self, uids: list[int], items: list[str]) -> dict[int, dict[bytes, Any]]:
+        return {
+            u: {b"BODY[]": self.messages[u][0], b"FLAGS": self.messages[u][1]}
+            for u in uids
+            if u in self.messages
+        }
+
+
+def test_fetched_messages_never_carry_a_lone_surrogate() -> None:
+    from pathlib import Path
+
+    from focusdesk.sources.base import RawItem
+    from focusdesk.sources.imap import _FolderProgress
+
+    data = Path(__file__).resolve().parents[2] / "data" / "mail"
+    client: Any = FixedFetchClient(
+        {
+            1: ((data / "lone-surrogates.eml").read_bytes(), (b"\\Seen", b"caf\xe9")),
+            2: ((data / "big5-subject.eml").read_bytes(), ()),
+        }
+    )
+    out = list(ingester([])._fetch_batch(client, "INBOX", [1, 2], _FolderProgress(7, 0)))
+    items = [o for o in out if isinstance(o, RawItem)]
+    assert [i.title for i in items] == ["Plan \ufffd review", "會議通知：下週一"]
+    for item in items:
+        for text in (item.external_id, item.title, item.text, item.body, item.author or ""):
+            text.encode("utf-8")
+        for value in item.meta.values():
+            str(value).encode("utf-8")
+
+
+def test_a_folder_name_that_is_not_valid_text_is_refused() -> None:
+    with pytest.raises(SourceError, match="not a valid IMAP folder name"):
+        ImapAccount.from_config({"host": "h", "user": "u", "folders": ["Caf\udce9"]})

@@ -263,3 +263,87 @@ def test_the_eml_corpus_as_a_maildir_ingests_or_fails_cleanly(tmp_path: Path) ->
         assert item.title
         for text in (item.title, item.text, item.body, item.author or ""):
             text.encode("utf-8")  # nothing the store cannot keep
+
+
+# -- nested folder layouts (mbsync, notmuch) ---------------------------------------------
+NESTED = Path(__file__).resolve().parents[2] / "data" / "mail" / "maildir-nested"
+
+
+def test_nested_folders_without_a_leading_dot_are_read(tmp_path: Path) -> None:
+    root = tmp_path / "Mail"
+    shutil.copytree(NESTED, root)
+    ingester = MaildirIngester(root)
+    items = [r for r in scan(ingester) if isinstance(r, RawItem)]
+    assert {i.title: i.meta["folder"] for i in items} == {
+        "In the inbox": "INBOX",
+        "New in the inbox": "INBOX",
+        "At work": "Work",
+        "A project": "Work/Projects",
+        "Archived in 2024": "archive/2024",
+        "A draft": "Work/Drafts",
+        "On a list": "Lists/Python",
+    }
+    assert ingester.result.complete is True
+    assert ingester.result.state["count"] == 7
+
+
+def test_a_nested_layout_can_be_added_as_a_source(fd: FocusDesk, tmp_path: Path) -> None:
+    root = tmp_path / "Mail"
+    shutil.copytree(NESTED, root)
+    info = fd.add_source("maildir", str(root))
+    report = fd.sync().reports[0]
+    assert (report.added, report.failed, report.error) == (7, 0, None)
+    assert fd.get_source(info.id).item_count == 7
+
+
+def test_a_folder_that_cannot_be_read_makes_the_scan_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "Mail"
+    shutil.copytree(NESTED, root)
+    locked = {str(root / "Work" / "Projects"), str(root / "archive" / "2024" / "cur")}
+    real_scandir = os.scandir
+
+    def guarded_scandir(path: str | os.PathLike[str]) -> object:
+        if os.fspath(path) in locked:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    import focusdesk.sources.maildir as maildir_module
+
+    monkeypatch.setattr(maildir_module.os, "scandir", guarded_scandir)
+    ingester = MaildirIngester(root)
+    results = scan(ingester)
+    titles = {r.title for r in results if isinstance(r, RawItem)}
+    assert "A project" not in titles
+    assert "Archived in 2024" not in titles
+    assert "At work" in titles
+    failures = {f.ref: f.reason for f in results if isinstance(f, IngestFailure)}
+    assert failures == {
+        "Work/Projects": "the folder could not be read: Permission denied",
+        "archive/2024/cur": "the folder could not be read: Permission denied",
+    }
+    assert ingester.result.complete is False  # nothing may be marked vanished
+
+
+def test_a_folder_symlinked_into_itself_is_read_once(tmp_path: Path) -> None:
+    root = tmp_path / "Mail"
+    shutil.copytree(NESTED, root)
+    (root / "Work" / "loop").symlink_to(root, target_is_directory=True)
+    ingester = MaildirIngester(root)
+    items = [r for r in scan(ingester) if isinstance(r, RawItem)]
+    assert len(items) == 7
+    assert ingester.result.complete is True
+
+
+def test_names_that_are_not_utf8_come_out_as_valid_text(tmp_path: Path) -> None:
+    root = make_maildir(tmp_path / "Mail")
+    folder = make_maildir(Path(os.fsdecode(bytes(root) + b"/.Caf\xe9")))
+    put(folder, "cur", "1.a:2,S", mail("<a@x>", "In a Latin-1 folder"))
+    put(root, "cur", os.fsdecode(b"2.\xff:2,S"), b"")
+    results = scan(MaildirIngester(root))
+    (item,) = [r for r in results if isinstance(r, RawItem)]
+    assert item.meta["folder"] == "Café"
+    (failure,) = [r for r in results if isinstance(r, IngestFailure)]
+    for text in (failure.ref, failure.reason, item.meta["folder"]):
+        text.encode("utf-8")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import mailbox
 import os
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import pytest
 
 from focusdesk.errors import SourceError
 from focusdesk.sources.base import Ingester, IngestFailure, RawItem
-from focusdesk.sources.mbox import MboxIngester
+from focusdesk.sources.mbox import MboxIngester, _split_mbox
 
 SEPARATOR = "From sender@example.com Tue Mar  5 09:30:00 2024\n"
 
@@ -84,22 +85,63 @@ def test_escaped_from_lines_in_bodies(tmp_path: Path) -> None:
         ">From now on we meet on Mondays.\n"
         ">>From the archive: quoted escape.\n"
         "\n"
-        "From here on, nothing is a separator without a date.\n"
         "The end."
     )
     path = write_mbox(tmp_path / "inbox.mbox", message("<1@x>", "Plan", body))
     (item,) = items_of(scan(MboxIngester(path)))
     assert "From now on we meet on Mondays." in item.body
     assert ">From the archive: quoted escape." in item.body
-    assert "\nFrom here on, nothing is a separator without a date.\nThe end." in item.body
+    assert "quoted escape.\n\nThe end." in item.body
 
 
-def test_from_line_not_after_blank_line_does_not_split(tmp_path: Path) -> None:
-    body = "First line\nFrom x@y Tue Mar  5 09:30:00 2024 looks like a separator"
+def test_every_from_line_separates_as_in_pythons_mailbox(tmp_path: Path) -> None:
+    # An unescaped "From " line starts a message wherever it is, with or without a date
+    # or a blank line before it, as Python's mailbox (and so most tools) read it.
+    body = "First line\nFrom x@y looks like a separator\nand is one"
     path = write_mbox(tmp_path / "inbox.mbox", message("<1@x>", "One", body))
-    items = items_of(scan(MboxIngester(path)))
-    assert len(items) == 1
-    assert "looks like a separator" in items[0].body
+    results = scan(MboxIngester(path))
+    assert len(results) == len(mailbox.mbox(str(path))) == 2
+    assert items_of(results)[0].body == "First line"
+
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "mail"
+CRAFTED = sorted(p.name for p in DATA.glob("*.mbox") if p.name != "bom-start.mbox")
+
+
+@pytest.mark.parametrize("name", CRAFTED)
+def test_message_counts_equal_pythons_mailbox(name: str) -> None:
+    path = DATA / name
+    ingester = MboxIngester(path)
+    results = scan(ingester)
+    expected = len(mailbox.mbox(str(path)))
+    assert len(results) == ingester.result.state["count"] == expected
+    assert all(isinstance(r, RawItem) for r in results)
+    titles = [r.title for r in items_of(results)]
+    assert len(set(titles)) == expected  # each message is its own, none merged
+
+
+def test_content_length_bodies_stay_whole() -> None:
+    items = items_of(scan(MboxIngester(DATA / "content-length.mbox")))
+    assert [i.body for i in items] == [f"Body {n}, exactly this long." for n in range(1, 6)]
+
+
+def test_mbox_starting_with_a_byte_order_mark_is_read() -> None:
+    items = items_of(scan(MboxIngester(DATA / "bom-start.mbox")))
+    # Python's mailbox drops the first message here (its "From " line follows the mark).
+    assert [i.title for i in items] == ["Message 1", "Message 2"]
+    assert [i.external_id for i in items] == ["<m1@example.com>", "<m2@example.com>"]
+
+
+DEV_MBOX = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "newsgroups-dev"
+
+
+def test_the_dev_mbox_splits_like_pythons_mailbox() -> None:
+    path = DEV_MBOX / "inbox.mbox"
+    if not path.exists():
+        pytest.skip(f"shared test data not found at {path}")
+    with path.open("rb") as stream:
+        count = sum(1 for _ in _split_mbox(stream))
+    assert count == len(mailbox.mbox(str(path)))
 
 
 def test_crlf_mbox(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -376,3 +377,84 @@ def test_never_writes_to_the_folder(tmp_path: Path) -> None:
     before = snapshot()
     scan_all(tmp_path)
     assert snapshot() == before
+
+
+# --- crafted third-party shapes (issue 16) ---------------------------------------------
+
+CRAFTED = Path(__file__).parents[2] / "data" / "notes"
+
+
+def _no_lone_surrogate(value: object) -> bool:
+    if isinstance(value, str):
+        return not any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return all(_no_lone_surrogate(k) and _no_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_no_lone_surrogate(v) for v in value)
+    return True
+
+
+def _storable(item: RawItem) -> bool:
+    fields = [item.external_id, item.title, item.text, item.body, item.author or "", item.url]
+    return _no_lone_surrogate([*fields, item.meta])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file names are bytes on POSIX only")
+def test_a_file_name_that_is_not_utf8_is_read_and_storable(tmp_path: Path) -> None:
+    raw = os.path.join(os.fsencode(tmp_path), b"caf\xe9 \xff.md")
+    with open(raw, "wb") as fh:
+        fh.write(b"Body of a note with a Latin-1 name.")
+    write(tmp_path, "sibling.md", "The sibling.")
+    results = scan_all(tmp_path)
+    assert all(isinstance(r, RawItem) for r in results)
+    notes_read = {r.title: r for r in results if isinstance(r, RawItem)}
+    assert set(notes_read) == {"caf\ufffd \ufffd", "sibling"}
+    odd = notes_read["caf\ufffd \ufffd"]
+    assert _storable(odd)
+    assert odd.text == "Body of a note with a Latin-1 name."
+    # The URL still names the real file: it can be opened.
+    from urllib.parse import unquote_to_bytes, urlsplit
+
+    assert unquote_to_bytes(urlsplit(odd.url or "").path) == raw
+
+
+def test_lone_surrogates_in_front_matter_become_replacement_characters(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", (CRAFTED / "surrogate-front-matter.md").read_text("utf-8"))
+    note = items_by_id(tmp_path)["a.md"]
+    assert note.title == "Bad \ufffd title"
+    assert note.meta["tags"] == ["t\ufffd", "ok"]
+    assert note.meta["front_matter"]["author"] == "Ann \ufffd"
+    assert _storable(note)
+
+
+def test_repeated_comment_openers_take_linear_time(tmp_path: Path) -> None:
+    seed = (CRAFTED / "comment-openers.md").read_text("utf-8")
+    write(tmp_path, "a.md", seed * (125_000 // len(seed) + 1))  # 125 KB took 12 s
+    start = time.perf_counter()
+    note = items_by_id(tmp_path)["a.md"]
+    assert time.perf_counter() - start < 3.0  # about 0.1 s; generous for a loaded CI
+    assert note.text.startswith("<!--")  # unclosed comments are text
+
+
+def test_blocks_are_read_by_a_markdown_parser(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", (CRAFTED / "headings-and-comments.md").read_text("utf-8"))
+    note = items_by_id(tmp_path)["a.md"]
+    assert note.title == "Setext title"
+    assert "Not a heading" not in note.text
+    assert "Visible  text  here." not in note.text
+    assert "Visible" in note.text
+    assert "a comment" not in note.text
+    assert "hidden" not in note.text
+    assert "#not_a_tag in code" in note.text
+    assert "indented code #also_not_a_tag" in note.text
+    assert note.meta["tags"] == ["realtag"]
+
+
+def test_a_note_longer_than_the_parsed_line_limit_is_read_line_by_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notes, "MAX_PARSED_LINES", 3)
+    note = one(tmp_path, "a.md", "# Title\n```\ncode #x\n```\nText #tag\n")
+    assert note.title == "a"  # no block structure: no heading read
+    assert "code" in note.text
+    assert "Text tag" in note.text

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from focusdesk.sources.text import (
     clean_for_ranking,
     html_to_text,
@@ -57,6 +59,17 @@ def test_html_pre_keeps_its_lines() -> None:
 def test_html_deeply_nested_does_not_overflow() -> None:
     html = "<div>" * 5000 + "deep inside" + "</div>" * 5000
     assert html_to_text(html) == "deep inside"
+
+
+def test_html_unclosed_comments_take_linear_time() -> None:
+    # html.parser looks for the end of every unclosed "<!--" again: 200 KB took minutes.
+    import time
+
+    html = "<p>Kept</p>" + "<!--" * 50_000
+    start = time.perf_counter()
+    assert html_to_text(html) == "Kept"
+    assert time.perf_counter() - start < 5  # about 0.05 s; was over 60 s
+    assert html_to_text("a<!-- hidden -->b<!-- x --><!--y") == "ab"
 
 
 def test_html_empty_and_broken() -> None:
@@ -209,3 +222,37 @@ def test_clean_for_ranking_keeps_a_message_that_is_only_quotes() -> None:
     text = "> forwarded words\n> more words"
     assert clean_for_ranking(text) == text
     assert clean_for_ranking("") == ""
+
+
+_PAGE = (
+    "<html><head><title>T</title><style>p{}</style></head><body><h1>Title &amp; more</h1>"
+    "<p>First   para <b>bold</b> text.</p><div>line one<br>line two</div>"
+    "<ul><li>one</li><li>two</li></ul><table><tr><td>a</td><td>b</td></tr></table>"
+    '<img src="x.png" alt="a chart"><script>var x=1;</script><p>end</p></body></html>'
+)
+
+
+def test_html_past_the_tree_limit_reads_as_the_tree_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    from focusdesk.sources import text
+
+    as_tree = html_to_text(_PAGE)
+    assert as_tree == (
+        "Title & more\n\nFirst para bold text.\n\nline one\nline two\n\n- one\n- two"
+        "\n\na b\n\na chart\n\nend"
+    )
+    monkeypatch.setattr(text, "MAX_TREE_TAGS", 0)  # the flat pass for any size
+    assert html_to_text(_PAGE) == as_tree
+
+
+@pytest.mark.parametrize(
+    "html",
+    ["<div>" * 200_000, "<b>" * 330_000, "<td>x" * 200_000, "<a<a" * 250_000],
+    ids=["bare div", "unclosed b", "cells", "tag openers"],
+)
+def test_a_megabyte_of_tags_is_read_in_bounded_time(html: str) -> None:
+    import time
+
+    start = time.process_time()
+    html_to_text(html)
+    # CPU seconds (not wall time, which a loaded machine stretches): the tree took 2-3 s.
+    assert time.process_time() - start < 2.0

@@ -41,10 +41,10 @@ def test_migration_is_idempotent(tmp_path: Path) -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from focusdesk.store.db import MIGRATIONS_DIR
+    from focusdesk.package_data import migrations_dir
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     assert versions == set(ScriptDirectory.from_config(cfg).get_heads())
 
 
@@ -98,12 +98,13 @@ def test_upgrading_keeps_chunks_and_never_reuses_their_ids(tmp_path: Path) -> No
     from alembic import command
     from alembic.config import Config
 
-    from focusdesk.store.db import MIGRATIONS_DIR, make_engine, migrate
+    from focusdesk.package_data import migrations_dir
+    from focusdesk.store.db import make_engine, migrate
 
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     engine = make_engine(url)
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0003")
@@ -140,3 +141,61 @@ def test_upgrading_keeps_chunks_and_never_reuses_their_ids(tmp_path: Path) -> No
         )
         assert conn.execute(text("SELECT max(id) FROM chunks")).scalar() == 4
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("sqlite_says", "message", "hint"),
+    [
+        (
+            "database or disk is full",
+            "The disk holding /p/db.sqlite3 is full.",
+            "Free some space, then try again. Everything saved before is kept.",
+        ),
+        (
+            "database is locked",
+            "The database /p/db.sqlite3 is busy: another program is writing to it.",
+            "Close the other FocusDesk (or wait a moment), then try again.",
+        ),
+        (
+            "disk I/O error",
+            "FocusDesk could not write to /p/db.sqlite3 (disk I/O error).",
+            "The disk may be full, read-only or failing. Free some space, then try again. "
+            "Everything saved before is kept.",
+        ),
+    ],
+)
+def test_database_errors_are_told_in_words(sqlite_says: str, message: str, hint: str) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from focusdesk.store.db import database_error
+
+    error = database_error(
+        OperationalError("INSERT ...", {}, sqlite3.OperationalError(sqlite_says)), "/p/db.sqlite3"
+    )
+    assert (error.message, error.hint) == (message, hint)
+
+
+def test_a_profile_of_the_previous_release_opens_and_keeps_its_data(tmp_path: Path) -> None:
+    import shutil
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from focusdesk.package_data import migrations_dir
+
+    release = Path(__file__).resolve().parents[2] / "data" / "profiles" / "release-0004.db"
+    shutil.copy2(release, tmp_path / "db.sqlite3")
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    with store.engine.connect() as conn:
+        (version,) = conn.execute(text("SELECT version_num FROM alembic_version")).one()
+        counts = [
+            conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in ("sources", "items", "chunks", "goals", "feedback")
+        ]
+    store.close()
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    assert [version] == ScriptDirectory.from_config(cfg).get_heads()
+    assert counts == [1, 3, 6, 2, 1]

@@ -8,6 +8,15 @@ from pathlib import Path
 from sqlalchemy import select
 
 from focusdesk.app import FocusDesk
+from focusdesk.records import SyncReport
+from focusdesk.sources.base import RawItem
+from focusdesk.store.ingest import (
+    failed_count,
+    ingest,
+    ingester_state,
+    stored_failures,
+    with_failures,
+)
 from focusdesk.store.models import Item
 
 
@@ -26,3 +35,80 @@ def test_a_date_with_an_offset_is_stored_as_utc(fd: FocusDesk, tmp_path: Path) -
     assert stored is not None
     # SQLite keeps no offset: what comes back is UTC, 18:00, not the sender's 10:00.
     assert stored.replace(tzinfo=stored.tzinfo or UTC) == datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
+
+
+def _note(n: int, title: str | None = None, author: str | None = None) -> RawItem:
+    return RawItem(
+        external_id=f"note-{n}.md",
+        kind="note",
+        title=title or f"Note {n}",
+        text=f"The text of note {n}.",
+        author=author,
+    )
+
+
+def test_one_unstorable_item_fails_alone_and_its_siblings_are_stored(fd: FocusDesk) -> None:
+    src = fd.add_source("notes", str(Path(__file__).parent))  # any folder: ingest is fed here
+    bad = RawItem(
+        external_id="bad-\ud800.md", kind="note", title="Bad \ud800", text="t", author="A \ud800"
+    )
+    batch = [_note(1), _note(2), bad, _note(3)]
+    report = SyncReport(source_id=src.id, source_name=src.name)
+    seen = ingest(fd.store, src.id, iter(batch), report, complete=True)
+    assert (report.added, report.failed) == (3, 1)
+    ((ref, reason),) = report.failures
+    assert ref == "bad-\\ud800.md"  # printable
+    assert reason == (
+        "it could not be saved: its id holds an invalid character "
+        "(U+D800, half of a UTF-16 pair, at position 5)"
+    )
+    assert "bad-\ud800.md" in seen  # not taken for vanished
+    with fd.store.session() as s:
+        stored = sorted(s.scalars(select(Item.external_id)))
+    assert stored == ["note-1.md", "note-2.md", "note-3.md"]
+
+    # The next sync: the bad item still fails, a changed sibling and a new one are stored.
+    again = SyncReport(source_id=src.id, source_name=src.name)
+    batch = [_note(1, title="Note one, renamed"), bad, _note(2), _note(3), _note(4)]
+    ingest(fd.store, src.id, iter(batch), again, complete=True)
+    assert (again.added, again.updated, again.unchanged, again.failed) == (1, 1, 2, 1)
+    with fd.store.session() as s:
+        rows = dict(s.execute(select(Item.external_id, Item.title)).all())
+    assert rows == {
+        "note-1.md": "Note one, renamed",
+        "note-2.md": "Note 2",
+        "note-3.md": "Note 3",
+        "note-4.md": "Note 4",
+    }
+
+
+def test_the_reason_names_the_field_at_fault(fd: FocusDesk) -> None:
+    src = fd.add_source("notes", str(Path(__file__).parent))
+    report = SyncReport(source_id=src.id, source_name=src.name)
+    items = [_note(1, title="Caf\udce9"), _note(2, author="Ann \udfff")]
+    ingest(fd.store, src.id, iter(items), report, complete=True)
+    assert [reason for _ref, reason in report.failures] == [
+        "it could not be saved: its title holds a byte that is not valid UTF-8 "
+        "(0xE9, at position 4)",
+        "it could not be saved: its author holds an invalid character "
+        "(U+DFFF, half of a UTF-16 pair, at position 5)",
+    ]
+
+
+def test_failures_are_replaced_by_a_complete_read_and_kept_by_a_partial_one() -> None:
+    before = with_failures({"a": 1}, {}, _report([("x", "bad x")]), complete=True)
+    assert before == {"a": 1, "failed_items": [["x", "bad x"]], "failed_count": 1}
+    assert ingester_state(before) == {"a": 1}
+    # An unchanged, incremental or failed sync did not look at x again: it stays listed.
+    partial = with_failures({"a": 2}, before, _report([("y", "bad y")]), complete=False)
+    assert stored_failures(partial) == [("x", "bad x"), ("y", "bad y")]
+    assert failed_count(partial) == 2
+    # A partial read that read x again, fine this time, drops it.
+    fixed = with_failures({"a": 2}, partial, _report([]), complete=False, seen={"x"})
+    assert stored_failures(fixed) == [("y", "bad y")]
+    # A complete read that saw no failure clears them.
+    assert with_failures({"a": 3}, partial, _report([]), complete=True) == {"a": 3}
+
+
+def _report(failures: list[tuple[str, str]]) -> SyncReport:
+    return SyncReport(source_id=1, source_name="s", failed=len(failures), failures=failures)
