@@ -277,11 +277,26 @@ class Encoder:
         """The model's token window (max_seq_length), special tokens included."""
         return int(self.load().max_seq_length)
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Wordpiece token counts (without special tokens) of each text."""
+    @property
+    def fast_tokenizer(self) -> bool:
+        """Whether the tokenizer gives token offsets (``token_offsets``): a fast one does,
+        as every model that ships a tokenizer.json has."""
+        return bool(getattr(self.load().tokenizer, "is_fast", False))
+
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """The character span of each wordpiece token of each text (no special tokens):
+        one tokenizer call for the batch (needs ``fast_tokenizer``)."""
         tokenizer = self.load().tokenizer
-        enc = tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
-        return [len(ids) for ids in enc]
+        enc = tokenizer(
+            list(texts),
+            add_special_tokens=False,
+            truncation=False,
+            return_offsets_mapping=True,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+            verbose=False,
+        )
+        return [[(int(a), int(b)) for a, b in spans] for spans in enc["offset_mapping"]]
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """The model input of each text: token ids with special tokens, cut to the window."""

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import and_, delete, insert, select, update
 
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
-from focusdesk.sources.chunking import chunk_text, estimate_tokens
+from focusdesk.sources.chunking import ChunkSpan, chunk_text
 from focusdesk.store.db import Store
 from focusdesk.store.models import Chunk, Embedding, Item
 
@@ -65,28 +65,47 @@ def chunking_key(content_hash: str, max_tokens: int, max_chunks: int, counter: s
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+TokenOffsets = Callable[[Sequence[str]], Sequence[Sequence[tuple[int, int]]]]
+"""Texts -> the character span of each of their tokens (a fast tokenizer's offsets)."""
+
+
 @dataclass(frozen=True)
 class Chunker:
-    """How items are cut into passages: the budget and the token counter that measures it."""
+    """How items are cut into passages: the budget and what measures it."""
 
     max_tokens: int
     max_chunks: int
-    count_tokens: Callable[[str], int] = estimate_tokens
+    token_offsets: TokenOffsets | None = None
+    """Tokenizes a batch of item texts once each; without it tokens are estimated."""
     counter: str = "estimate"
-    """Names ``count_tokens`` in the chunking key: another counter re-chunks every item."""
+    """Names what counts the tokens in the chunking key: another counter re-chunks every item."""
 
     def key(self, content_hash: str) -> str:
         return chunking_key(content_hash, self.max_tokens, self.max_chunks, self.counter)
+
+    def spans(self, texts: Sequence[str]) -> list[list[ChunkSpan]]:
+        """The passages of each text (at most ``max_chunks``), one tokenization per text."""
+        offsets = self.token_offsets(texts) if self.token_offsets and texts else None
+        return [
+            chunk_text(
+                text,
+                max_tokens=self.max_tokens,
+                token_spans=offsets[n] if offsets is not None else None,
+            )[: self.max_chunks]
+            for n, text in enumerate(texts)
+        ]
 
 
 def tokenizer_chunker(encoder: Encoder, max_tokens: int, max_chunks: int) -> Chunker:
     """A chunker that counts with the encoder's own tokenizer, within its window."""
     budget = max(16, min(max_tokens, encoder.max_tokens - 2))  # [CLS] and [SEP]
-
-    def count(text: str) -> int:
-        return encoder.count_tokens([text])[0]
-
-    return Chunker(budget, max_chunks, count, f"tokenizer:{encoder.base_model_id}")
+    if not encoder.fast_tokenizer:  # it cannot give offsets
+        log.warning(
+            "The model's tokenizer cannot give token offsets; passages are measured by an "
+            "estimate instead."
+        )
+        return Chunker(budget, max_chunks)
+    return Chunker(budget, max_chunks, encoder.token_offsets, f"tokenizer:{encoder.base_model_id}")
 
 
 def chunk_pending(
@@ -125,7 +144,8 @@ def chunk_pending(
                 )
             ).all()
         # Cut outside the write transaction: a sync's reader writes meanwhile.
-        planned = [(item, _plan_chunks(item, chunker)) for item in items]
+        spans = chunker.spans([item.text for item in items])
+        planned = [(item, _plan_chunks(item, cut)) for item, cut in zip(items, spans, strict=True)]
         with store.session() as s:
             s.execute(delete(Chunk).where(Chunk.item_id.in_(ids)))
             for item, chunks in planned:
@@ -139,11 +159,9 @@ def chunk_pending(
     return total
 
 
-def _plan_chunks(item: Any, chunker: Chunker) -> list[Chunk]:
-    """The chunks of one item (``item``: id, title, text, body)."""
+def _plan_chunks(item: Any, spans: list[ChunkSpan]) -> list[Chunk]:
+    """The chunks of one item (``item``: id, title, text, body) cut into ``spans``."""
     item_id, title, text = item.id, item.title, item.text
-    spans = chunk_text(text, max_tokens=chunker.max_tokens, count_tokens=chunker.count_tokens)
-    spans = spans[: chunker.max_chunks]
     if not spans:
         # A title-only item is still rankable: its one passage is the title.
         return [

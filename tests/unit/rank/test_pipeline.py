@@ -94,7 +94,7 @@ def test_document_vector_is_the_mean_of_passages_and_never_encoded(
     assert len(ordinals) > 2
     # Every text the encoder saw was a passage, each once: nothing encoded twice.
     assert len(enc.texts) == len(set(enc.texts)) == summary.chunks_encoded
-    assert all(len(enc.count_tokens([t])) for t in enc.texts)
+    assert all(enc.count_tokens(t) for t in enc.texts)
     hashes = dict((o, h) for o, h in by_item[long_id])
     vecs = cached_vectors(fd.store, enc.model_id, list(hashes.values()))
     passages = [vecs[h] for o, h in hashes.items() if o != DOCUMENT_ORDINAL]
@@ -141,7 +141,45 @@ def test_chunks_are_measured_with_the_encoders_tokenizer(data_dir: Path, tmp_pat
         ]
         assert item.chunked_hash == chunker.key(item.content_hash)
     assert len(spans) > 2
-    assert all(enc.count_tokens([t])[0] <= 40 for t in spans)
+    assert all(enc.count_tokens(t) <= 40 for t in spans)
+    fd.close()
+
+
+def test_chunking_tokenizes_each_item_once(data_dir: Path, tmp_path: Path) -> None:
+    # Counting per candidate span called the tokenizer dozens of times per long item.
+    enc = RecordingEncoder()
+    calls: list[list[str]] = []
+    offsets = enc.token_offsets
+
+    def counted(texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        calls.append(list(texts))
+        return offsets(texts)
+
+    count_tokens = enc.count_tokens
+    per_text: list[str] = []
+
+    def count_one(text: str) -> int:
+        per_text.append(text)
+        return count_tokens(text)
+
+    enc.token_offsets = counted  # type: ignore[method-assign]
+    enc.count_tokens = count_one  # type: ignore[method-assign]
+    fd = _profile(data_dir, enc)
+    fd.settings.chunk_tokens = 30
+    fd.add_source("mbox", str(_mbox(tmp_path / "in.mbox", [LONG, LONG + " More.", "Short."])))
+    fd.sync()
+    with fd.store.session() as s:
+        texts = sorted(s.scalars(select(Item.text)).all())
+        spans = [
+            item.text[c.char_start : c.char_end]
+            for c, item in s.execute(
+                select(Chunk, Item).join(Item, Item.id == Chunk.item_id).where(Chunk.ordinal >= 0)
+            ).all()
+        ]
+    assert per_text == []
+    assert sorted(t for batch in calls for t in batch) == texts  # one tokenization per item
+    assert len(spans) > 6
+    assert all(count_tokens(t) <= 30 for t in spans)  # the offsets' counts hold for the text
     fd.close()
 
 
@@ -161,7 +199,7 @@ def test_cancelling_keeps_the_batches_already_stored(data_dir: Path, tmp_path: P
         encode_while_reading(
             fd.store,
             enc,
-            lambda: Chunker(30, 32, lambda t: enc.count_tokens([t])[0]),
+            lambda: Chunker(30, 32, enc.token_offsets),
             read,
             batch=4,
             cancel=enc.token,
@@ -199,7 +237,7 @@ def test_progress_shows_items_per_second_and_time_left(data_dir: Path, tmp_path:
     encode_while_reading(
         fd.store,
         enc,
-        lambda: Chunker(30, 32, lambda t: enc.count_tokens([t])[0]),
+        lambda: Chunker(30, 32, enc.token_offsets),
         batch=5,
         progress=seen.append,
         clock=lambda: float(next(ticks)),
