@@ -43,6 +43,23 @@ def test_a_sync_killed_anywhere_then_rerun_equals_an_uninterrupted_one(
     assert_same(got, golden.want)
 
 
+@pytest.mark.parametrize(
+    "statement",
+    ["INSERT INTO chunks:1", "INSERT INTO embeddings:1", "DELETE FROM embeddings:1"],
+)
+def test_a_sync_killed_in_the_pipelined_encode_stage_then_rerun_equals_an_uninterrupted_one(
+    golden: Golden, tmp_path: Path, statement: str
+) -> None:
+    # The encode stage chunks and stores vectors while the reader thread still reads:
+    # killed at its first passages or its first vectors, the next sync resumes.
+    profile = copy_profile(golden.base, tmp_path / "p")
+    env = {**FAKE, "FOCUSDESK_TEST_KILL_SQL": statement}
+    run = focusdesk(profile, "sync", "--no-progress", check=False, env=env)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    focusdesk(profile, "sync", "--no-progress", env=FAKE)
+    assert_same(snapshot(profile), golden.want)
+
+
 @pytest.mark.parametrize("from_end", [1, 3])
 def test_a_sync_killed_while_saving_the_index_then_rerun_saves_it(
     golden: Golden, tmp_path: Path, from_end: int
