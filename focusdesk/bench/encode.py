@@ -4,8 +4,10 @@ In one run, on the same passages: raw sentence-transformers ``encode`` in fp32 (
 reference), each FocusDesk backend this machine can run, and FocusDesk's full sync path
 (read, clean, chunk, encode, store, index) with the backend it chooses, preloaded as the
 app's is. The passages are those the sync stored for the first ``messages`` of an mbox.
-Each round syncs into a fresh profile and then times raw and every backend, so a machine
-whose load changes affects all alike; the best round of each counts.
+Each round syncs into a fresh profile, then times raw and every backend on the passages
+that sync encoded, 256 texts at a time in turn, so that a load that changes within the
+round weighs on all alike. Ratios are taken within a round and the median over rounds
+is reported (a shared machine's load moves between rounds); texts/s is the best round.
 Prints texts/s, tokens/s, the ratio to raw, and the min and mean cosine to raw fp32.
 """
 
@@ -15,6 +17,7 @@ import mailbox
 import os
 import platform
 import shlex
+import statistics
 import sys
 import tempfile
 import time
@@ -100,10 +103,34 @@ def stored_passages(fd: FocusDesk) -> list[str]:
     return list(seen.values())
 
 
-def _timed(fn: Callable[..., Any], texts: list[str], **kwargs: Any) -> tuple[float, np.ndarray]:
-    t0 = time.perf_counter()
-    out = fn(texts, **kwargs)
-    return time.perf_counter() - t0, np.asarray(out, np.float32)
+SLICE = 256
+"""Texts timed at a time: the sync's encode stage also takes them 256 at a time."""
+
+
+def _interleaved(
+    runs: dict[str, Callable[[list[str]], Any]],
+    texts: list[str],
+    vectors: dict[str, np.ndarray],
+    *,
+    turn: int = 0,
+) -> dict[str, float]:
+    """Seconds each of ``runs`` takes to encode ``texts``, timed slice by slice in turn
+    (the order rotating), so that a load that changes within the round weighs on all
+    alike; their vectors go to ``vectors``."""
+    names = list(runs)
+    seconds = dict.fromkeys(names, 0.0)
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for k, start in enumerate(range(0, len(texts), SLICE)):
+        part = texts[start : start + SLICE]
+        shift = (k + turn) % len(names)
+        for name in names[shift:] + names[:shift]:
+            t0 = time.perf_counter()
+            out = runs[name](part)
+            seconds[name] += time.perf_counter() - t0
+            parts[name].append(np.asarray(out, np.float32))
+    for name in names:
+        vectors[name] = np.concatenate(parts[name]) if parts[name] else np.zeros((0, 0))
+    return seconds
 
 
 def run_encode_bench(
@@ -160,41 +187,52 @@ def run_encode_bench(
             finally:
                 fd.close()
             log(f"round {n + 1} of {rounds}: {len(texts)} passages, {tokens} tokens")
-            seconds, vecs = _timed(
-                raw.encode,
+            round_times = _interleaved(
+                {
+                    RAW: lambda part: raw.encode(
+                        part,
+                        batch_size=batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    ),
+                    **{name: enc.encode for name, enc in encoders.items()},
+                },
                 texts,
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
+                vectors,
+                turn=n,
             )
-            times[RAW].append(seconds)
-            vectors[RAW] = vecs
-            for name, enc in encoders.items():
-                seconds, vecs = _timed(enc.encode, texts)
+            for name, seconds in round_times.items():
                 times[name].append(seconds)
-                vectors[name] = vecs
     rows: list[dict[str, Any]] = []
-    raw_rate = len(texts) / min(times[RAW])
     for name in [RAW, *names]:
         best = min(times[name])
         cos = cosines(vectors[RAW], vectors[name])
+        ratios = [raw_t / t for raw_t, t in zip(times[RAW], times[name], strict=True)]
         rows.append(
             {
                 "backend": name,
                 "texts_per_s": round(len(texts) / best, 1),
                 "tokens_per_s": round(tokens / best),
-                "ratio_to_raw": round(len(texts) / best / raw_rate, 2),
+                "ratio_to_raw": round(statistics.median(ratios), 2),
+                "ratio_to_raw_per_round": [round(r, 2) for r in ratios],
                 "min_cosine": round(float(cos.min()), 5),
                 "mean_cosine": round(float(cos.mean()), 5),
                 "seconds": [round(t, 2) for t in times[name]],
             }
         )
-    by_name = {r["backend"]: r for r in rows}
     backend = chosen_name(chosen)
     sync_seconds = min(sync_times)
     sync_rate = encoded / sync_seconds if sync_seconds > 0 else 0.0
-    backend_rate = by_name[backend]["texts_per_s"] if backend in by_name else None
+
+    def per_round(name: str) -> list[float]:
+        """The sync's texts/s over ``name``'s, each round (timed minutes apart, not more)."""
+        if name not in times or not texts:
+            return []
+        pairs = zip(times[name], sync_times, strict=True)
+        return [(encoded / sync_t) / (len(texts) / t) for t, sync_t in pairs if sync_t > 0]
+
+    shares, to_raw = per_round(backend), per_round(RAW)
     sync = {
         "backend": backend,
         "backend_reason": chosen.backend.reason if chosen.backend else "",
@@ -204,8 +242,9 @@ def run_encode_bench(
         "items_per_s": round(items / sync_seconds, 1) if sync_seconds > 0 else None,
         "texts_per_s": round(sync_rate, 1),
         "tokens_per_s": round(tokens / sync_seconds) if sync_seconds > 0 else None,
-        "ratio_to_raw": round(sync_rate / raw_rate, 2),
-        "share_of_backend": round(sync_rate / backend_rate, 2) if backend_rate else None,
+        "ratio_to_raw": round(statistics.median(to_raw), 2) if to_raw else None,
+        "share_of_backend": round(statistics.median(shares), 2) if shares else None,
+        "share_of_backend_per_round": [round(x, 2) for x in shares],
     }
     return {
         "passages": len(texts),
@@ -250,18 +289,22 @@ def format_report(result: dict[str, Any]) -> str:
         f"(mean {result['mean_tokens']}), best of {result['rounds']} rounds, "
         f"batch {result['batch_size']}",
         f"{'backend':<32} {'texts/s':>9} {'tokens/s':>9} {'× raw':>6} {'min cos':>8} "
-        f"{'mean cos':>8}",
+        f"{'mean cos':>8}  × raw per round",
     ]
     for r in result["backends"]:
         lines.append(
             f"{r['backend']:<32} {r['texts_per_s']:>9.1f} {r['tokens_per_s']:>9} "
-            f"{r['ratio_to_raw']:>6.2f} {r['min_cosine']:>8.4f} {r['mean_cosine']:>8.4f}"
+            f"{r['ratio_to_raw']:>6.2f} {r['min_cosine']:>8.4f} {r['mean_cosine']:>8.4f}  "
+            + " ".join(f"{x:.2f}" for x in r["ratio_to_raw_per_round"])
         )
     s = result["sync"]
     lines.append(
         f"{'sync path (' + s['backend'] + ')':<32} {s['texts_per_s']:>9.1f} "
-        f"{s['tokens_per_s'] or 0:>9} {s['ratio_to_raw']:>6.2f}"
-        f"   {s['items_per_s']} items/s, {s['share_of_backend']} of its backend's throughput"
+        f"{s['tokens_per_s'] or 0:>9} {s['ratio_to_raw'] or 0:>6.2f}"
+        f"   {s['items_per_s']} items/s; {s['share_of_backend']} of its backend's "
+        "throughput (per round: "
+        + " ".join(f"{x:.2f}" for x in s["share_of_backend_per_round"])
+        + ")"
     )
     lines.append(f"backend chosen: {s['backend']} ({s['backend_reason']})")
     m = result["machine"]
