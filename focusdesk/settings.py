@@ -47,7 +47,9 @@ class Settings:
     )
     encode_batch_size: int = _setting(64, "How many chunks the encoder embeds at once.")
     chunk_tokens: int = _setting(
-        240, "Largest passage, in the model's tokens (the title rides with the first one)."
+        254,
+        "Largest passage, in the model's tokens (at most its window less [CLS] and [SEP]; "
+        "the title rides with the first passage).",
     )
     heads: int = _setting(4, "Attention heads of the scoring layer (must divide the vector size).")
     temperature: float = _setting(0.3, "Initial attention temperature of each head.")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
 from focusdesk.sources.chunking import ChunkSpan, chunk_text
@@ -27,10 +27,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENCODE_COMMIT = 256
-CHUNKER_VERSION = 4
+CHUNKER_VERSION = 5
 DOCUMENT_ORDINAL = -1
 """The ordinal of an item's document-level chunk: its title and body encoded when the body
-adds text the passages lack (quoted mail), else the mean of its passages' vectors."""
+adds text the passages lack (quoted mail), else its first passage's vector (the title and
+the body's opening: what an encoded title and body gave, the window cutting the rest)."""
 DOCUMENT_CHARS = 2000
 """Body characters given to an encoded document chunk (the model's window cuts before)."""
 
@@ -40,9 +41,9 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def document_hash(passage_hashes: Sequence[str]) -> str:
-    """Key of the embedding cache for a document vector derived from these passages."""
-    return text_hash("mean-of-passages:" + ",".join(passage_hashes))
+def document_hash(first_passage_hash: str) -> str:
+    """Key of the embedding cache for a document vector taken from the first passage's."""
+    return text_hash("document-from-first-passage:" + first_passage_hash)
 
 
 def passage_input(title: str, passage: str, ordinal: int) -> str:
@@ -115,13 +116,13 @@ def chunk_pending(
     limit: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
-) -> int:
+) -> list[int]:
     """(Re)chunk live items whose text (or the chunker) changed: all, or the first ``limit``.
 
     Each item gets its passages (ordinals 0, 1, ...) and a document chunk (ordinal -1):
     its title and body, encoded, when the body adds text the passages lack (quoted mail);
-    else, for more than one passage, one whose vector is their mean, never encoded.
-    Returns how many items were chunked.
+    else, for more than one passage, one whose vector is the first passage's, never encoded.
+    Returns the ids of the items chunked.
     """
     with store.session() as s:
         rows = s.execute(
@@ -146,49 +147,61 @@ def chunk_pending(
         # Cut outside the write transaction: a sync's reader writes meanwhile.
         spans = chunker.spans([item.text for item in items])
         planned = [(item, _plan_chunks(item, cut)) for item, cut in zip(items, spans, strict=True)]
-        with store.session() as s:
+        items_table = Item.__table__
+        mark = (
+            update(items_table)
+            .where(
+                items_table.c.id == bindparam("item_id"),
+                items_table.c.content_hash == bindparam("read_hash"),
+            )
+            .values(chunked_hash=bindparam("key"))
+        )
+        with store.session() as s:  # batched: a few statements per 200 items
             s.execute(delete(Chunk).where(Chunk.item_id.in_(ids)))
-            for item, chunks in planned:
-                s.add_all(chunks)
-                s.execute(
-                    update(Item)
-                    .where(Item.id == item.id, Item.content_hash == item.content_hash)
-                    .values(chunked_hash=chunker.key(item.content_hash))
-                )
+            s.execute(insert(Chunk), [c for _, chunks in planned for c in chunks])
+            s.execute(
+                mark,
+                [
+                    {
+                        "item_id": item.id,
+                        "read_hash": item.content_hash,
+                        "key": chunker.key(item.content_hash),
+                    }
+                    for item, _ in planned
+                ],
+            )
         progress(Progress("chunk", min(total, start + 200), total, "Splitting items into passages"))
-    return total
+    return todo
 
 
-def _plan_chunks(item: Any, spans: list[ChunkSpan]) -> list[Chunk]:
-    """The chunks of one item (``item``: id, title, text, body) cut into ``spans``."""
+def _plan_chunks(item: Any, spans: list[ChunkSpan]) -> list[dict[str, Any]]:
+    """The chunk rows of one item (``item``: id, title, text, body) cut into ``spans``."""
     item_id, title, text = item.id, item.title, item.text
+
+    def row(ordinal: int, start: int, end: int, h: str) -> dict[str, Any]:
+        return {
+            "item_id": item_id,
+            "ordinal": ordinal,
+            "char_start": start,
+            "char_end": end,
+            "text_hash": h,
+        }
+
     if not spans:
         # A title-only item is still rankable: its one passage is the title.
-        return [
-            Chunk(
-                item_id=item_id,
-                ordinal=0,
-                char_start=0,
-                char_end=0,
-                text_hash=text_hash(title or "(untitled)"),
-            )
-        ]
+        return [row(0, 0, 0, text_hash(title or "(untitled)"))]
     hashes = [text_hash(passage_input(title, span.text, n)) for n, span in enumerate(spans)]
     chunks = [
-        Chunk(item_id=item_id, ordinal=n, char_start=span.start, char_end=span.end, text_hash=h)
+        row(n, span.start, span.end, h)
         for n, (span, h) in enumerate(zip(spans, hashes, strict=True))
     ]
     doc: str | None = None
     if adds_text(item.body, text):
         doc = text_hash(document_input(title, item.body))  # encoded: it says more
     elif len(spans) > 1:
-        doc = document_hash(hashes)  # derived from the passages, never encoded
+        doc = document_hash(hashes[0])  # the first passage's vector, never encoded
     if doc is not None:
-        chunks.append(
-            Chunk(
-                item_id=item_id, ordinal=DOCUMENT_ORDINAL, char_start=0, char_end=0, text_hash=doc
-            )
-        )
+        chunks.append(row(DOCUMENT_ORDINAL, 0, 0, doc))
     return chunks
 
 
@@ -212,35 +225,45 @@ class Pending:
 
     texts: dict[str, str] = field(default_factory=dict)
     """Text hash -> model input (passages, and document chunks that add text), in item order."""
-    documents: dict[str, list[str]] = field(default_factory=dict)
-    """Document hash -> the hashes of the passages its vector is the mean of."""
+    documents: dict[str, str] = field(default_factory=dict)
+    """Document hash -> the hash of the passage whose vector it takes (the first)."""
     cached: int = 0
     """Chunks whose vector is already cached."""
 
 
-def pending_chunks(store: Store, model_id: str) -> Pending:
-    """What the live items' chunks still need under ``model_id``."""
+def pending_chunks(store: Store, model_id: str, item_ids: Sequence[int] | None = None) -> Pending:
+    """What the live items' chunks (all, or those of ``item_ids``) still need under
+    ``model_id``."""
+    stmt = (
+        select(
+            Chunk.item_id,
+            Chunk.text_hash,
+            Chunk.ordinal,
+            Chunk.char_start,
+            Chunk.char_end,
+            Item.title,
+            Item.text,
+            Item.body,
+            Embedding.text_hash.label("cached"),
+        )
+        .join(Item, Item.id == Chunk.item_id)
+        .outerjoin(
+            Embedding,
+            and_(Embedding.model_id == model_id, Embedding.text_hash == Chunk.text_hash),
+        )
+        .where(Item.vanished.is_(False))
+        .order_by(Chunk.item_id, Chunk.ordinal)
+    )
     with store.session() as s:
-        rows = s.execute(
-            select(
-                Chunk.item_id,
-                Chunk.text_hash,
-                Chunk.ordinal,
-                Chunk.char_start,
-                Chunk.char_end,
-                Item.title,
-                Item.text,
-                Item.body,
-                Embedding.text_hash.label("cached"),
-            )
-            .join(Item, Item.id == Chunk.item_id)
-            .outerjoin(
-                Embedding,
-                and_(Embedding.model_id == model_id, Embedding.text_hash == Chunk.text_hash),
-            )
-            .where(Item.vanished.is_(False))
-            .order_by(Chunk.item_id, Chunk.ordinal)
-        ).all()
+        if item_ids is None:
+            rows = list(s.execute(stmt).all())
+        else:
+            wanted = sorted(item_ids)
+            rows = [
+                r
+                for a in range(0, len(wanted), 500)
+                for r in s.execute(stmt.where(Item.id.in_(wanted[a : a + 500]))).all()
+            ]
     pending = Pending()
     passages: dict[int, list[str]] = {}
     docs: list[tuple[int, str]] = []
@@ -260,58 +283,26 @@ def pending_chunks(store: Store, model_id: str) -> Pending:
                 r.title, r.text, r.char_start, r.char_end, r.ordinal
             )
     for item_id, h in docs:
-        pending.documents[h] = passages.get(item_id, [])
+        if passages.get(item_id):
+            pending.documents[h] = passages[item_id][0]
     return pending
 
 
-def derive_documents(store: Store, model_id: str, documents: dict[str, list[str]]) -> int:
-    """Store each document vector as the normalised mean of its passages' vectors.
+def derive_documents(store: Store, model_id: str, documents: dict[str, str]) -> int:
+    """Store each document vector: its first passage's vector, under the document's hash.
 
-    Documents whose passages are not all encoded yet stay in ``documents`` for later;
-    the others are removed from it. Returns how many were stored.
+    Documents whose passage is not encoded yet stay in ``documents`` for later; the
+    others are removed from it. Returns how many were stored.
     """
     if not documents:
         return 0
-    wanted = sorted({h for hs in documents.values() for h in hs})
-    have = cached_vectors(store, model_id, wanted)
-    ready: list[str] = []
-    vectors: list[np.ndarray] = []
-    for doc, hashes in documents.items():
-        if hashes and all(h in have for h in hashes):
-            mean = np.mean([have[h] for h in hashes], axis=0)
-            vectors.append(mean / max(1e-12, float(np.linalg.norm(mean))))
-            ready.append(doc)
+    have = cached_vectors(store, model_id, sorted(set(documents.values())))
+    ready = [doc for doc, passage in documents.items() if passage in have]
     if ready:
-        store_vectors(store, model_id, ready, np.stack(vectors))
+        store_vectors(store, model_id, ready, np.stack([have[documents[d]] for d in ready]))
     for doc in ready:
         del documents[doc]
     return len(ready)
-
-
-def encode_pending(
-    store: Store,
-    encoder: Encoder,
-    *,
-    progress: ProgressCallback = no_progress,
-    cancel: CancelToken | None = None,
-) -> tuple[int, int]:
-    """Embed every passage text that has no cached vector for this model, then derive the
-    document vectors. Returns (texts encoded, chunks whose vector was already cached).
-    Vectors are committed in batches, so cancelling keeps what was done."""
-    model_id = encoder.model_id
-    pending = pending_chunks(store, model_id)
-    hashes = list(pending.texts)
-    done = 0
-    for start in range(0, len(hashes), ENCODE_COMMIT):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        part = hashes[start : start + ENCODE_COMMIT]
-        vectors = encoder.encode([pending.texts[h] for h in part], cancel=cancel)
-        store_vectors(store, model_id, part, vectors)
-        done += len(part)
-        progress(Progress("encode", done, len(hashes), f"Encoded {done} of {len(hashes)} passages"))
-    derive_documents(store, model_id, pending.documents)
-    return done, pending.cached
 
 
 def store_vectors(store: Store, model_id: str, hashes: Sequence[str], vectors: np.ndarray) -> None:

@@ -112,7 +112,7 @@ def _loop(
 ) -> None:
     submitted: set[str] = set()
     queue: list[tuple[str, str]] = []
-    documents: dict[str, list[str]] = {}
+    documents: dict[str, str] = {}
     flight: tuple[list[str], Future[np.ndarray]] | None = None
     rate = Throughput(clock)
     first = True
@@ -122,12 +122,13 @@ def _loop(
         reading = reader.is_alive()
         # Prepare the next batch while the one in flight encodes.
         chunked = chunk_pending(store, chunker, cancel=cancel)
-        result.items_chunked += chunked
+        result.items_chunked += len(chunked)
         if first or chunked:  # new passages come only from newly chunked items
-            pending = pending_chunks(store, model_id)
-            if first:
-                result.chunks_cached = pending.cached
-                first = False
+            # First every live item (a cancelled sync may have left passages without
+            # vectors), then only those just chunked.
+            pending = pending_chunks(store, model_id, None if first else chunked)
+            result.chunks_cached += pending.cached
+            first = False
             for h, text in pending.texts.items():
                 if h not in submitted:
                     submitted.add(h)
