@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from focusdesk.errors import Cancelled, KnownError
+from focusdesk.errors import Cancelled, DatabaseError, KnownError
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
 from focusdesk.records import SyncReport, SyncSummary
 from focusdesk.sources.base import ScanResult
@@ -67,7 +68,9 @@ def sync_source(
         result: ScanResult = ingester.result
         if result.complete and not result.unchanged:
             mark_vanished(store, source_id, seen, report)
-    except Cancelled:
+    except (Cancelled, DatabaseError):
+        # A full disk or a locked database is about every source: the sync stops (the
+        # encode stage, writing meanwhile, must not go on as if one source had failed).
         raise
     except KnownError as exc:
         report.error = exc.user_text()
@@ -126,10 +129,15 @@ def run_sync(
     if source_id is not None and not ids:
         raise KnownError(f"There is no source with id {source_id}.")
 
-    def read() -> None:
+    def read(stored: Callable[[], None]) -> None:
+        def reading(p: Progress) -> None:
+            progress(p)
+            if p.stage == "read":  # ingest reports after each batch it commits
+                stored()
+
         for sid in ids:
             summary.reports.append(
-                sync_source(store, sid, progress=progress, cancel=cancel, passwords=passwords)
+                sync_source(store, sid, progress=reading, cancel=cancel, passwords=passwords)
             )
 
     done = encode_while_reading(

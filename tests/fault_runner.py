@@ -9,6 +9,11 @@ faults a test asks for through the environment.
 - ``FOCUSDESK_TEST_KILL_SQL=TEXT:N``: SIGKILL itself at the N-th SQL statement that
   contains TEXT (e.g. ``INSERT INTO embeddings:1``, the first vectors the encode stage
   stores).
+- ``FOCUSDESK_TEST_KILL_FILE=FOLDER:N``: SIGKILL itself at the N-th write point that is
+  a file under FOLDER of the profile (e.g. ``cache/index:1``: the index being saved). A
+  pipelined sync's count of SQL statements varies a little from run to run (how the
+  reader's commits and the encode stage interleave), so a point counted from the end
+  of another run may not exist; a file of the index is always written the same way.
 - ``FOCUSDESK_TEST_POINTS_FILE=PATH``: write how many write points the run passed.
 - ``FOCUSDESK_TEST_FSIZE=BYTES``: no file can grow beyond BYTES (RLIMIT_FSIZE): a full disk.
 
@@ -97,6 +102,11 @@ def main(argv: list[str]) -> int:
         points.install()
         if out := env.get("FOCUSDESK_TEST_POINTS_FILE"):
             atexit.register(lambda: Path(out).write_text(str(points.passed)))
+    if at_file := env.get("FOCUSDESK_TEST_KILL_FILE"):
+        folder, _, nth = at_file.rpartition(":")
+        assert argv[0] == "--data-dir", "put --data-dir DIR first"
+        points = WritePoints(Path(argv[1]).resolve() / folder, int(nth))
+        sys.addaudithook(points.audit)
     if at_sql := env.get("FOCUSDESK_TEST_KILL_SQL"):
         text, _, nth = at_sql.rpartition(":")
         kill_at_statement(text, int(nth))

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
-"""How long to wait for the reader when there is nothing to encode yet."""
+"""How long to wait for the reader at a time when there is nothing to encode yet (a
+cancel is looked at in between; the store is not)."""
 
 
 @dataclass
@@ -59,7 +60,7 @@ def encode_while_reading(
     store: Store,
     encoder: Encoder,
     chunker: Callable[[], Chunker],
-    read: Callable[[], None] | None = None,
+    read: Callable[[Callable[[], None]], None] | None = None,
     *,
     batch: int = ENCODE_COMMIT,
     progress: ProgressCallback = no_progress,
@@ -68,18 +69,22 @@ def encode_while_reading(
 ) -> EncodeResult:
     """Run ``read`` in a thread and chunk and encode what it stores while it runs.
 
-    ``chunker`` is called once the encoder is loaded (its tokenizer counts the tokens).
-    An error of ``read`` (a cancel included) is raised here after the batches already
-    encoded are stored.
+    ``read`` is given a function to call whenever it has committed items: the store is
+    looked at again only then (and once it ends), not polled. ``chunker`` is called once
+    the encoder is loaded (its tokenizer counts the tokens). An error of ``read`` (a
+    cancel included) is raised here after the batches already encoded are stored.
     """
     failure: list[BaseException] = []
+    stored = threading.Event()
 
     def reader() -> None:
         try:
             if read is not None:
-                read()
+                read(stored.set)
         except BaseException as exc:  # handed to the caller's thread
             failure.append(exc)
+        finally:
+            stored.set()
 
     thread = threading.Thread(target=reader, name="focusdesk-sync-reader", daemon=True)
     thread.start()
@@ -88,7 +93,19 @@ def encode_while_reading(
     try:
         model_id = encoder.model_id  # loads the model while the reader reads
         cut = chunker()
-        _loop(store, encoder, model_id, cut, thread, result, batch, progress, cancel, clock, pool)
+        _loop(
+            store,
+            encoder,
+            model_id,
+            cut,
+            (thread, stored),
+            result,
+            batch,
+            progress,
+            cancel,
+            clock,
+            pool,
+        )
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         thread.join()
@@ -102,7 +119,7 @@ def _loop(
     encoder: Encoder,
     model_id: str,
     chunker: Chunker,
-    reader: threading.Thread,
+    reading_state: tuple[threading.Thread, threading.Event],
     result: EncodeResult,
     batch: int,
     progress: ProgressCallback,
@@ -115,14 +132,19 @@ def _loop(
     documents: dict[str, str] = {}
     flight: tuple[list[str], Future[np.ndarray]] | None = None
     rate = Throughput(clock)
+    reader, stored = reading_state
     first = True
     while True:
         if cancel is not None:
             cancel.raise_if_cancelled()
         reading = reader.is_alive()
-        # Prepare the next batch while the one in flight encodes.
-        chunked = chunk_pending(store, chunker, cancel=cancel)
-        result.items_chunked += len(chunked)
+        # Prepare the next batch while the one in flight encodes: chunk what the reader
+        # committed since the last look (it says when; it also says when it ends).
+        chunked: list[int] = []
+        if first or stored.is_set():
+            stored.clear()
+            chunked = chunk_pending(store, chunker, cancel=cancel)
+            result.items_chunked += len(chunked)
         if first or chunked:  # new passages come only from newly chunked items
             # First every live item (a cancelled sync may have left passages without
             # vectors), then only those just chunked.
@@ -152,10 +174,10 @@ def _loop(
                 _progress(result, len(queue) + (len(flight[0]) if flight else 0), reading, rate)
             )
         if flight is None and not queue:
-            if reading:
-                reader.join(POLL_SECONDS)
+            if reading or stored.is_set():
+                stored.wait(POLL_SECONDS)  # a cancel is looked at every POLL_SECONDS
                 continue
-            break  # the reader had finished before this round chunked: nothing is left
+            break  # the reader had ended before this round chunked: nothing is left
     derive_documents(store, model_id, documents)
 
 

@@ -3,7 +3,7 @@ cancelling, progress, and vectors that never mix across backends."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -188,7 +188,7 @@ def test_cancelling_keeps_the_batches_already_stored(data_dir: Path, tmp_path: P
     fd.add_source("mbox", str(_mbox(tmp_path / "in.mbox", [LONG] * 3)))
     from focusdesk.rank.passages import Chunker
 
-    def read() -> None:
+    def read(stored: Callable[[], None]) -> None:
         from focusdesk.sync import sync_source
 
         sync_source(fd.store, 1)
@@ -260,7 +260,7 @@ def test_a_reader_failure_is_raised_after_storing_what_was_encoded(
     enc = RecordingEncoder()
     fd = _profile(data_dir, enc)
 
-    def read() -> None:
+    def read(stored: Callable[[], None]) -> None:
         raise OSError("disk gone")
 
     from focusdesk.rank.passages import Chunker
