@@ -11,10 +11,10 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
 from focusdesk.sources.chunking import ChunkSpan, chunk_text
@@ -147,7 +147,7 @@ def chunk_pending(
         # Cut outside the write transaction: a sync's reader writes meanwhile.
         spans = chunker.spans([item.text for item in items])
         planned = [(item, _plan_chunks(item, cut)) for item, cut in zip(items, spans, strict=True)]
-        items_table = Item.__table__
+        items_table = cast(Table, Item.__table__)
         mark = (
             update(items_table)
             .where(
