@@ -48,7 +48,8 @@ def register_encode(targets: Subparsers) -> None:
         "--backend",
         action="append",
         choices=["torch-fp32", "torch-bf16", "cuda-fp16", "onnx-int8"],
-        help="measure this backend (repeatable; default: every one this machine can run)",
+        help="measure this backend (repeatable; default: every one this machine can run; "
+        "the one the sync chooses is always measured)",
     )
     p.add_argument("--rounds", type=int, default=2, metavar="N", help="timed rounds (default 2)")
     p.add_argument(
