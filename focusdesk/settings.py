@@ -18,6 +18,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 SETTINGS_VERSION = 1
+ENCODER_BACKENDS = ("auto", "torch-fp32", "torch-bf16", "cuda-fp16", "onnx-int8")
+"""The values of the ``encoder_backend`` setting (focusdesk.rank.backends.CHOICES)."""
 
 
 def _setting(default: Any, description: str) -> Any:
@@ -38,9 +40,16 @@ class Settings:
         "Folder of a local sentence-transformers model; empty uses the bundled all-MiniLM-L6-v2.",
     )
     device: str = _setting("auto", "Where the encoder runs: auto (CUDA when present), cpu or cuda.")
+    encoder_backend: str = _setting(
+        "auto",
+        "How the encoder computes: auto (CUDA fp16, else bf16 where the CPU runs it natively, "
+        "else fp32), torch-fp32, torch-bf16, cuda-fp16 or onnx-int8 (needs focusdesk[onnx]).",
+    )
     encode_batch_size: int = _setting(64, "How many chunks the encoder embeds at once.")
     chunk_tokens: int = _setting(
-        300, "Largest passage, in estimated tokens (about 1.25x the model's count; ~240 real)."
+        254,
+        "Largest passage, in the model's tokens (at most its window less [CLS] and [SEP]; "
+        "the title rides with the first passage).",
     )
     heads: int = _setting(4, "Attention heads of the scoring layer (must divide the vector size).")
     temperature: float = _setting(0.3, "Initial attention temperature of each head.")
@@ -168,6 +177,9 @@ def load_settings(path: Path) -> Settings:
     if settings.device not in ("auto", "cpu", "cuda"):
         log.warning("Setting device=%r is invalid; using 'auto'", settings.device)
         settings.device = "auto"
+    if settings.encoder_backend not in ENCODER_BACKENDS:
+        log.warning("Setting encoder_backend=%r is invalid; using 'auto'", settings.encoder_backend)
+        settings.encoder_backend = "auto"
     if settings.theme not in ("system", "light", "dark"):
         log.warning("Setting theme=%r is invalid; using 'system'", settings.theme)
         settings.theme = "system"

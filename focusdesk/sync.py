@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from focusdesk.errors import Cancelled, KnownError
+from focusdesk.errors import Cancelled, DatabaseError, KnownError
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
 from focusdesk.records import SyncReport, SyncSummary
 from focusdesk.sources.base import ScanResult
@@ -67,7 +68,9 @@ def sync_source(
         result: ScanResult = ingester.result
         if result.complete and not result.unchanged:
             mark_vanished(store, source_id, seen, report)
-    except Cancelled:
+    except (Cancelled, DatabaseError):
+        # A full disk or a locked database is about every source: the sync stops (the
+        # encode stage, writing meanwhile, must not go on as if one source had failed).
         raise
     except KnownError as exc:
         report.error = exc.user_text()
@@ -109,8 +112,10 @@ def run_sync(
     cancel: CancelToken | None = None,
     passwords: PasswordStore | None = None,
 ) -> SyncSummary:
-    """Sync one source (or every enabled one), then chunk and encode what changed."""
-    from focusdesk.rank.passages import chunk_pending, encode_pending
+    """Sync one source (or every enabled one); what changed is chunked and encoded while
+    the sources are still being read (``focusdesk.rank.pipeline``)."""
+    from focusdesk.rank.passages import tokenizer_chunker
+    from focusdesk.rank.pipeline import encode_while_reading
 
     started = time.perf_counter()
     summary = SyncSummary()
@@ -123,15 +128,28 @@ def run_sync(
         ids = list(s.scalars(stmt))
     if source_id is not None and not ids:
         raise KnownError(f"There is no source with id {source_id}.")
-    for sid in ids:
-        summary.reports.append(
-            sync_source(store, sid, progress=progress, cancel=cancel, passwords=passwords)
-        )
-    summary.items_chunked = chunk_pending(
-        store, max_tokens=max_tokens, max_chunks=max_chunks, progress=progress, cancel=cancel
+
+    def read(stored: Callable[[], None]) -> None:
+        def reading(p: Progress) -> None:
+            progress(p)
+            if p.stage == "read":  # ingest reports after each batch it commits
+                stored()
+
+        for sid in ids:
+            summary.reports.append(
+                sync_source(store, sid, progress=reading, cancel=cancel, passwords=passwords)
+            )
+
+    done = encode_while_reading(
+        store,
+        encoder,
+        lambda: tokenizer_chunker(encoder, max_tokens, max_chunks),
+        read,
+        progress=progress,
+        cancel=cancel,
     )
-    summary.chunks_encoded, summary.chunks_cached = encode_pending(
-        store, encoder, progress=progress, cancel=cancel
-    )
+    summary.items_chunked = done.items_chunked
+    summary.chunks_encoded = done.chunks_encoded
+    summary.chunks_cached = done.chunks_cached
     summary.seconds = time.perf_counter() - started
     return summary

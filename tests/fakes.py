@@ -12,6 +12,7 @@ import numpy as np
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
 
 _WORD = re.compile(r"[a-z0-9]+")
+_WORD_ANY_CASE = re.compile(r"[A-Za-z0-9]+")
 
 
 class FakeEncoder:
@@ -32,6 +33,14 @@ class FakeEncoder:
         return f"fake-bow:{self._dim}"
 
     @property
+    def base_model_id(self) -> str:
+        return self.model_id
+
+    @property
+    def backend(self) -> None:
+        return None
+
+    @property
     def dim(self) -> int:
         return self._dim
 
@@ -50,8 +59,16 @@ class FakeEncoder:
     def load(self) -> FakeEncoder:
         return self
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(_WORD.findall(t.lower())) for t in texts]
+    @property
+    def fast_tokenizer(self) -> bool:
+        return True
+
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Each word (as ``encode`` sees it) is one token."""
+        return [[m.span() for m in _WORD_ANY_CASE.finditer(t)] for t in texts]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.token_offsets([text])[0])
 
     def encode(
         self,

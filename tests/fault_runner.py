@@ -6,6 +6,14 @@ faults a test asks for through the environment.
 - ``FOCUSDESK_TEST_KILL_AT=N``: SIGKILL itself at the N-th write point: an SQL statement
   or commit, or a file of the profile opened for writing or renamed (observed through
   SQLAlchemy's events and Python's audit hooks: nothing is patched).
+- ``FOCUSDESK_TEST_KILL_SQL=TEXT:N``: SIGKILL itself at the N-th SQL statement that
+  contains TEXT (e.g. ``INSERT INTO embeddings:1``, the first vectors the encode stage
+  stores).
+- ``FOCUSDESK_TEST_KILL_FILE=FOLDER:N``: SIGKILL itself at the N-th write point that is
+  a file under FOLDER of the profile (e.g. ``cache/index:1``: the index being saved). A
+  pipelined sync's count of SQL statements varies a little from run to run (how the
+  reader's commits and the encode stage interleave), so a point counted from the end
+  of another run may not exist; a file of the index is always written the same way.
 - ``FOCUSDESK_TEST_POINTS_FILE=PATH``: write how many write points the run passed.
 - ``FOCUSDESK_TEST_FSIZE=BYTES``: no file can grow beyond BYTES (RLIMIT_FSIZE): a full disk.
 
@@ -57,6 +65,23 @@ class WritePoints:
         sys.addaudithook(self.audit)
 
 
+def kill_at_statement(text: str, nth: int) -> None:
+    """SIGKILL this process at the ``nth`` SQL statement that contains ``text``."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    seen = 0
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal seen
+        if text in statement:
+            seen += 1
+            if seen == nth:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    event.listen(Engine, "before_cursor_execute", before)
+
+
 def _writes(mode: object, flags: object) -> bool:
     if isinstance(mode, str):
         return any(c in mode for c in "wax+")
@@ -77,6 +102,14 @@ def main(argv: list[str]) -> int:
         points.install()
         if out := env.get("FOCUSDESK_TEST_POINTS_FILE"):
             atexit.register(lambda: Path(out).write_text(str(points.passed)))
+    if at_file := env.get("FOCUSDESK_TEST_KILL_FILE"):
+        folder, _, nth = at_file.rpartition(":")
+        assert argv[0] == "--data-dir", "put --data-dir DIR first"
+        points = WritePoints(Path(argv[1]).resolve() / folder, int(nth))
+        sys.addaudithook(points.audit)
+    if at_sql := env.get("FOCUSDESK_TEST_KILL_SQL"):
+        text, _, nth = at_sql.rpartition(":")
+        kill_at_statement(text, int(nth))
     encoder = None
     if env.get("FOCUSDESK_TEST_FAKE_ENCODER") == "1":
         from fakes import FakeEncoder

@@ -27,6 +27,57 @@ def register(sub: Subparsers) -> None:
     targets = bench.add_subparsers(dest="bench_target", metavar="TARGET", required=True)
     register_rank(targets)
     register_quality(targets)
+    register_encode(targets)
+
+
+def register_encode(targets: Subparsers) -> None:
+    """`bench encode`: raw sentence-transformers, each backend and the sync path, one run."""
+    p = targets.add_parser(
+        "encode",
+        help="encoder throughput: raw sentence-transformers fp32, each backend, the sync path",
+        description="Sync the first messages of an mbox into a temporary profile, then time "
+        "raw sentence-transformers fp32 and each FocusDesk encoder backend on the passages the "
+        "sync stored, in interleaved rounds. Prints texts/s, tokens/s, the ratio to raw and "
+        "the min and mean cosine to raw fp32, and the sync path's throughput.",
+    )
+    p.add_argument("--mbox", type=Path, required=True, metavar="FILE", help="the messages")
+    p.add_argument(
+        "--messages", type=int, default=300, metavar="N", help="first N messages (default 300)"
+    )
+    p.add_argument(
+        "--backend",
+        action="append",
+        choices=["torch-fp32", "torch-bf16", "cuda-fp16", "onnx-int8"],
+        help="measure this backend (repeatable; default: every one this machine can run; "
+        "the one the sync chooses is always measured)",
+    )
+    p.add_argument("--rounds", type=int, default=2, metavar="N", help="timed rounds (default 2)")
+    p.add_argument(
+        "--batch-size", type=int, default=64, metavar="N", help="texts per batch (default 64)"
+    )
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
+    p.set_defaults(handler=run_encode, opens_profile=False)
+
+
+def run_encode(args: argparse.Namespace) -> int:
+    from focusdesk.bench.encode import format_report, run_encode_bench
+
+    if not args.mbox.is_file():
+        raise KnownError(f"bench encode: --mbox {args.mbox} is not a file.")
+    if args.messages < 1 or args.rounds < 1 or args.batch_size < 1:
+        raise KnownError("bench encode: --messages, --rounds and --batch-size must be 1 or more.")
+    result = run_encode_bench(
+        args.mbox,
+        messages=args.messages,
+        backends=args.backend,
+        rounds=args.rounds,
+        batch_size=args.batch_size,
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    print(format_report(result))
+    if args.json is not None:
+        _write(args.json, json.dumps(result, indent=2) + "\n")
+    return 0
 
 
 def register_rank(targets: Subparsers) -> None:

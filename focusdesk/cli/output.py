@@ -14,30 +14,33 @@ def fmt_time(value: Any) -> str:
 
 
 def progress_bar() -> Any:
-    """A progress callback drawing one tqdm bar per stage on stderr."""
+    """A progress callback drawing one tqdm bar per stage on stderr (stages that run at
+    once, reading and encoding, each keep their line); safe to call from any thread."""
+    import threading
+
     from tqdm import tqdm
 
     bars: dict[str, Any] = {}
+    lock = threading.Lock()
 
     def update(p: Progress) -> None:
-        bar = bars.get(p.stage)
-        if bar is None:
-            for other in bars.values():
-                other.close()
-            bars.clear()
-            bar = bars[p.stage] = tqdm(
-                total=p.total,
-                desc=p.stage,
-                unit=" it",
-                file=sys.stderr,
-                leave=False,
-                dynamic_ncols=True,
-            )
-        if p.total is not None and bar.total != p.total:
-            bar.total = p.total
-        bar.n = p.done
-        bar.set_postfix_str(p.message, refresh=False)
-        bar.refresh()
+        with lock:
+            bar = bars.get(p.stage)
+            if bar is None:
+                bar = bars[p.stage] = tqdm(
+                    total=p.total,
+                    desc=p.stage,
+                    unit=" it",
+                    file=sys.stderr,
+                    leave=False,
+                    dynamic_ncols=True,
+                    position=len(bars),
+                )
+            if p.total is not None and bar.total != p.total:
+                bar.total = p.total
+            bar.n = p.done
+            bar.set_postfix_str(p.message, refresh=False)
+            bar.refresh()
 
     update.close = lambda: [b.close() for b in bars.values()]  # type: ignore[attr-defined]
     return update

@@ -19,6 +19,26 @@ import numpy as np
 
 from focusdesk.errors import ModelError
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
+from focusdesk.rank.backends import (
+    BF16,
+    FIDELITY_MIN_COSINE,
+    FIDELITY_SAMPLE,
+    FP16,
+    FP32,
+    INT8,
+    SUFFIX,
+    BackendChoice,
+    Runner,
+    TorchRunner,
+    Verdicts,
+    candidate,
+    check_fidelity,
+    cpu_count,
+    cpu_flags,
+    onnx_available,
+    onnx_int8_runner,
+    setup_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,29 +98,55 @@ def _gpu_name() -> str:
 class Encoder:
     """Embeds texts with a sentence-transformers model from a local folder.
 
-    The model loads on the first ``encode`` (or ``load``) call, once, thread-safely.
-    On CUDA it runs in fp16; on CPU in fp32.
+    The model loads on the first ``encode`` (or ``load``) call, once, thread-safely, and
+    picks its backend then (see ``focusdesk.rank.backends``): CUDA fp16 on a GPU, bf16
+    autocast on a CPU that runs bf16 natively, else fp32, or what the settings force; a
+    backend that cannot load or fails the fidelity check falls back to fp32. Texts are
+    tokenized once, sorted by token count and padded per batch, so similar lengths share
+    a batch.
     """
 
     def __init__(
-        self, model_path: str | Path | None = None, device: str = "auto", batch_size: int = 64
+        self,
+        model_path: str | Path | None = None,
+        device: str = "auto",
+        batch_size: int = 64,
+        *,
+        backend: str = "auto",
+        cache_dir: Path | None = None,
+        enforce: bool = True,
     ) -> None:
         self.model_path = Path(model_path) if model_path else bundled_model_dir()
         self.preference = device
+        self.backend_preference = backend
         self.batch_size = batch_size
+        self.cache_dir = cache_dir
+        """Where ONNX exports and fidelity verdicts are kept (None: nowhere, check each load)."""
+        self.enforce = enforce
+        """Fall back to fp32 when the backend fails the fidelity check (off to benchmark it)."""
         self._model: Any = None
+        self._runner: Runner | None = None
+        self._backend: BackendChoice | None = None
         self._device: DeviceChoice | None = None
         self._lock = threading.Lock()
 
     @property
-    def model_id(self) -> str:
-        """Names the model in the embedding cache: its folder and its weights' size."""
+    def base_model_id(self) -> str:
+        """Names the model alone: its folder and its weights' size."""
         weights = self.model_path / "model.safetensors"
         size = weights.stat().st_size if weights.exists() else 0
         name = (
             self.model_path.parent.name if self.model_path.name == "model" else self.model_path.name
         )
         return f"{name}:{size}"
+
+    @property
+    def model_id(self) -> str:
+        """Names the vectors in the embedding cache and the index: the model and, where it
+        changes them, the backend. Chooses the backend (loading the model) when not yet done."""
+        self.load()
+        assert self._backend is not None
+        return self.base_model_id + SUFFIX[self._backend.name]
 
     @property
     def loaded(self) -> bool:
@@ -111,8 +157,13 @@ class Encoder:
         """The device in use, once loaded."""
         return self._device
 
+    @property
+    def backend(self) -> BackendChoice | None:
+        """The backend in use and why, once loaded."""
+        return self._backend
+
     def load(self) -> Any:
-        """Load the model (once) and return it."""
+        """Load the model (once), choose its backend and return the model."""
         with self._lock:
             if self._model is not None:
                 return self._model
@@ -132,9 +183,12 @@ class Encoder:
                     hint="Choose a folder that holds a model (modules.json, config.json).",
                 )
             _force_offline()
+            import torch  # noqa: TID253
             from sentence_transformers import SentenceTransformer  # noqa: TID253
 
             choice = choose_device(self.preference)
+            if choice.device == "cpu":
+                torch.set_num_threads(cpu_count())
             try:
                 model = SentenceTransformer(
                     str(self.model_path), device=choice.device, local_files_only=True
@@ -143,35 +197,110 @@ class Encoder:
                 raise ModelError(
                     f"The model in {self.model_path} could not be loaded: {exc}"
                 ) from exc
-            if choice.device == "cuda":
-                model.half()
             model.eval()
             self._device = choice
             self._model = model
+            self._backend, self._runner = self._activate(model, choice.device == "cuda")
             log.info(
-                "Encoder loaded from %s on %s (%s)", self.model_path, choice.device, choice.reason
+                "Encoder loaded from %s on %s (%s), backend %s (%s)",
+                self.model_path,
+                choice.device,
+                choice.reason,
+                self._backend.name,
+                self._backend.reason,
             )
             return model
 
+    def _activate(self, model: Any, cuda: bool) -> tuple[BackendChoice, Runner]:
+        """Build the preferred backend, check it once against fp32, else fall back to fp32."""
+        want = candidate(self.backend_preference, cuda=cuda, flags=cpu_flags())
+        if want.name == FP32:
+            return want, TorchRunner(model)
+        verdicts = Verdicts(self.cache_dir / "encoder-verdicts.json" if self.cache_dir else None)
+        key = setup_key(self.base_model_id, want.name)
+        verdict = verdicts.get(key)
+        if verdict is not None and not verdict.get("ok") and self.enforce:
+            return self._fall_back(model, want, str(verdict.get("why")))
+        reference = None
+        if verdict is None and want.name == FP16:  # before the weights are halved
+            reference = self._run(TorchRunner(model), FIDELITY_SAMPLE)
+        try:
+            runner = self._build(model, want.name)
+        except Exception as exc:
+            log.warning("Encoder backend %s could not be built", want.name, exc_info=True)
+            return self._fall_back(model, want, f"it could not be loaded ({exc})")
+        if verdict is None:
+            if reference is None:
+                reference = self._run(TorchRunner(model), FIDELITY_SAMPLE)
+            low, mean = check_fidelity(reference, self._run(runner, FIDELITY_SAMPLE))
+            ok = low >= FIDELITY_MIN_COSINE
+            why = (
+                f"it failed the fidelity check (min cosine to fp32 {low:.4f} < "
+                f"{FIDELITY_MIN_COSINE})"
+            )
+            verdict = {"ok": ok, "min_cosine": low, "mean_cosine": mean, "why": why}
+            verdicts.put(key, verdict)
+            if not ok and self.enforce:
+                return self._fall_back(model, want, why)
+        low, mean = float(verdict["min_cosine"]), float(verdict["mean_cosine"])
+        reason = f"{want.reason}; fidelity to fp32: min cosine {low:.4f}, mean {mean:.4f}"
+        return BackendChoice(want.name, reason, low, mean), runner
+
+    def _build(self, model: Any, name: str) -> Runner:
+        if name == BF16:
+            return TorchRunner(model, bf16=True)
+        if name == FP16:
+            model.half()
+            return TorchRunner(model)
+        if name == INT8:
+            if not onnx_available():
+                raise ModelError("onnxruntime is not installed (pip install 'focusdesk[onnx]')")
+            if self.cache_dir is None:
+                raise ModelError("there is no cache folder to keep the exported model in")
+            folder = self.cache_dir / "onnx" / _slug(self.base_model_id)
+            return onnx_int8_runner(model, folder, cpu_count())
+        raise ModelError(f"unknown encoder backend {name!r}")
+
+    def _fall_back(self, model: Any, want: BackendChoice, why: str) -> tuple[BackendChoice, Runner]:
+        if next(model.parameters()).dtype != _float32():
+            model.float()
+        reason = f"{want.name} wanted ({want.reason}) but {why}: using torch fp32"
+        log.warning("Encoder: %s", reason)
+        return BackendChoice(FP32, reason), TorchRunner(model)
+
     @property
     def dim(self) -> int:
-        model = self.load()
-        getter = (
-            getattr(model, "get_embedding_dimension", None)
-            or model.get_sentence_embedding_dimension
-        )
-        return int(getter())
+        return _dim(self.load())
 
     @property
     def max_tokens(self) -> int:
-        """The model's token window (max_seq_length)."""
+        """The model's token window (max_seq_length), special tokens included."""
         return int(self.load().max_seq_length)
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Wordpiece token counts (without special tokens) of each text."""
+    @property
+    def fast_tokenizer(self) -> bool:
+        """Whether the tokenizer gives token offsets (``token_offsets``): a fast one does,
+        as every model that ships a tokenizer.json has."""
+        return bool(getattr(self.load().tokenizer, "is_fast", False))
+
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """The character span of each wordpiece token of each text (no special tokens):
+        one tokenizer call for the batch (needs ``fast_tokenizer``)."""
         tokenizer = self.load().tokenizer
-        enc = tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
-        return [len(ids) for ids in enc]
+        enc = tokenizer(
+            list(texts),
+            add_special_tokens=False,
+            truncation=False,
+            return_offsets_mapping=True,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+            verbose=False,
+        )
+        return [[(int(a), int(b)) for a, b in spans] for spans in enc["offset_mapping"]]
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """The model input of each text: token ids with special tokens, cut to the window."""
+        return _token_ids(self.load(), texts)
 
     def encode(
         self,
@@ -181,28 +310,62 @@ class Encoder:
         cancel: CancelToken | None = None,
     ) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text, in batches that can be cancelled."""
-        model = self.load()
-        import torch  # noqa: TID253
-
-        n = len(texts)
-        if n == 0:
+        self.load()
+        assert self._runner is not None
+        if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        # Sorting by length keeps padding (and so wasted compute) small inside a batch.
-        order = sorted(range(n), key=lambda i: len(texts[i]))
-        out = np.empty((n, self.dim), dtype=np.float32)
+        return self._run(self._runner, texts, progress=progress, cancel=cancel)
+
+    def _run(
+        self,
+        runner: Runner,
+        texts: Sequence[str],
+        *,
+        progress: ProgressCallback = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> np.ndarray:
+        model = self._model  # loaded: _run is called by load() itself (under its lock)
+        ids = _token_ids(model, texts)
+        n = len(ids)
+        # Sorted by token count, each batch padded to its longest: little padding is computed.
+        order = sorted(range(n), key=lambda i: len(ids[i]))
+        pad = int(model.tokenizer.pad_token_id or 0)
+        out = np.empty((n, _dim(model)), dtype=np.float32)
         step = max(1, self.batch_size)
         for start in range(0, n, step):
             if cancel is not None:
                 cancel.raise_if_cancelled()
             idx = order[start : start + step]
-            with torch.inference_mode():
-                vecs = model.encode(
-                    [texts[i] for i in idx],
-                    batch_size=step,
-                    convert_to_numpy=True,
-                    normalize_embeddings=True,
-                    show_progress_bar=False,
-                )
-            out[idx] = np.asarray(vecs, dtype=np.float32)
+            width = max(len(ids[i]) for i in idx)
+            batch = np.full((len(idx), width), pad, dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                batch[row, : len(ids[i])] = ids[i]
+                mask[row, : len(ids[i])] = 1
+            out[idx] = runner.run(batch, mask)
             progress(Progress("encode", min(n, start + step), n, "Encoding passages"))
         return out
+
+
+def _dim(model: Any) -> int:
+    getter = (
+        getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    )
+    return int(getter())
+
+
+def _token_ids(model: Any, texts: Sequence[str]) -> list[list[int]]:
+    enc = model.tokenizer(
+        list(texts), add_special_tokens=True, truncation=True, max_length=model.max_seq_length
+    )
+    return [list(ids) for ids in enc["input_ids"]]
+
+
+def _float32() -> Any:
+    import torch  # noqa: TID253
+
+    return torch.float32
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from sqlalchemy import and_, delete, select
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
-from focusdesk.sources.chunking import chunk_text
+from focusdesk.sources.chunking import ChunkSpan, chunk_text
 from focusdesk.store.db import Store
 from focusdesk.store.models import Chunk, Embedding, Item
 
@@ -26,16 +27,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENCODE_COMMIT = 256
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 5
 DOCUMENT_ORDINAL = -1
-"""The ordinal of an item's document-level chunk: title + full body, as the model sees it."""
+"""The ordinal of an item's document-level chunk: its title and body encoded when the body
+adds text the passages lack (quoted mail), else its first passage's vector (the title and
+the body's opening: what an encoded title and body gave, the window cutting the rest)."""
 DOCUMENT_CHARS = 2000
-"""Body characters given to the document chunk (the model's window truncates before that)."""
+"""Body characters given to an encoded document chunk (the model's window cuts before)."""
 
 
 def text_hash(text: str) -> str:
     """Key of the embedding cache for one model input text."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def document_hash(first_passage_hash: str) -> str:
+    """Key of the embedding cache for a document vector taken from the first passage's."""
+    return text_hash("document-from-first-passage:" + first_passage_hash)
 
 
 def passage_input(title: str, passage: str, ordinal: int) -> str:
@@ -46,158 +54,276 @@ def passage_input(title: str, passage: str, ordinal: int) -> str:
 
 
 def document_input(title: str, body: str) -> str:
-    """What the encoder sees for the whole item: its title and (the start of) its body."""
+    """The whole item as one text: its title and (the start of) its body."""
     body = " ".join(body[: DOCUMENT_CHARS * 2].split())[:DOCUMENT_CHARS]
     return f"{title}\n{body}" if title and body else (body or title or "(untitled)")
 
 
-def chunking_key(content_hash: str, max_tokens: int, max_chunks: int) -> str:
-    """Identifies how an item was chunked: its content and the chunker's parameters."""
-    raw = f"{CHUNKER_VERSION}:{max_tokens}:{max_chunks}:{content_hash}"
+def chunking_key(content_hash: str, max_tokens: int, max_chunks: int, counter: str = "") -> str:
+    """Identifies how an item was chunked: its content, the chunker's parameters and the
+    token counter (a model's tokenizer)."""
+    raw = f"{CHUNKER_VERSION}:{max_tokens}:{max_chunks}:{counter}:{content_hash}"
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+TokenOffsets = Callable[[Sequence[str]], Sequence[Sequence[tuple[int, int]]]]
+"""Texts -> the character span of each of their tokens (a fast tokenizer's offsets)."""
+
+
+@dataclass(frozen=True)
+class Chunker:
+    """How items are cut into passages: the budget and what measures it."""
+
+    max_tokens: int
+    max_chunks: int
+    token_offsets: TokenOffsets | None = None
+    """Tokenizes a batch of item texts once each; without it tokens are estimated."""
+    counter: str = "estimate"
+    """Names what counts the tokens in the chunking key: another counter re-chunks every item."""
+
+    def key(self, content_hash: str) -> str:
+        return chunking_key(content_hash, self.max_tokens, self.max_chunks, self.counter)
+
+    def spans(self, texts: Sequence[str]) -> list[list[ChunkSpan]]:
+        """The passages of each text (at most ``max_chunks``), one tokenization per text."""
+        offsets = self.token_offsets(texts) if self.token_offsets and texts else None
+        return [
+            chunk_text(
+                text,
+                max_tokens=self.max_tokens,
+                token_spans=offsets[n] if offsets is not None else None,
+            )[: self.max_chunks]
+            for n, text in enumerate(texts)
+        ]
+
+
+def tokenizer_chunker(encoder: Encoder, max_tokens: int, max_chunks: int) -> Chunker:
+    """A chunker that counts with the encoder's own tokenizer, within its window."""
+    budget = max(16, min(max_tokens, encoder.max_tokens - 2))  # [CLS] and [SEP]
+    if not encoder.fast_tokenizer:  # it cannot give offsets
+        log.warning(
+            "The model's tokenizer cannot give token offsets; passages are measured by an "
+            "estimate instead."
+        )
+        return Chunker(budget, max_chunks)
+    return Chunker(budget, max_chunks, encoder.token_offsets, f"tokenizer:{encoder.base_model_id}")
 
 
 def chunk_pending(
     store: Store,
+    chunker: Chunker,
     *,
-    max_tokens: int,
-    max_chunks: int,
+    limit: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
-) -> int:
-    """(Re)chunk every live item whose text (or the chunker's parameters) changed.
+) -> list[int]:
+    """(Re)chunk live items whose text (or the chunker) changed: all, or the first ``limit``.
 
-    Each item gets its passages (ordinals 0, 1, ...) and, when it differs from its
-    only passage, a document chunk (ordinal -1) of its title and full body.
+    Each item gets its passages (ordinals 0, 1, ...) and a document chunk (ordinal -1):
+    its title and body, encoded, when the body adds text the passages lack (quoted mail);
+    else, for more than one passage, one whose vector is the first passage's, never encoded.
+    Returns the ids of the items chunked.
     """
     with store.session() as s:
         rows = s.execute(
-            select(Item.id, Item.content_hash, Item.chunked_hash).where(Item.vanished.is_(False))
+            select(Item.id, Item.content_hash, Item.chunked_hash)
+            .where(Item.vanished.is_(False))
+            .order_by(Item.id)
         ).all()
-    todo = [
-        r.id for r in rows if r.chunked_hash != chunking_key(r.content_hash, max_tokens, max_chunks)
-    ]
+    todo = [r.id for r in rows if r.chunked_hash != chunker.key(r.content_hash)]
+    if limit is not None:
+        todo = todo[:limit]
     total = len(todo)
     for start in range(0, total, 200):
         if cancel is not None:
             cancel.raise_if_cancelled()
         ids = todo[start : start + 200]
         with store.session() as s:
+            items = s.execute(
+                select(Item.id, Item.title, Item.text, Item.body, Item.content_hash).where(
+                    Item.id.in_(ids)
+                )
+            ).all()
+        # Cut outside the write transaction: a sync's reader writes meanwhile.
+        spans = chunker.spans([item.text for item in items])
+        planned = [(item, _plan_chunks(item, cut)) for item, cut in zip(items, spans, strict=True)]
+        items_table = cast(Table, Item.__table__)
+        mark = (
+            update(items_table)
+            .where(
+                items_table.c.id == bindparam("item_id"),
+                items_table.c.content_hash == bindparam("read_hash"),
+            )
+            .values(chunked_hash=bindparam("key"))
+        )
+        with store.session() as s:  # batched: a few statements per 200 items
             s.execute(delete(Chunk).where(Chunk.item_id.in_(ids)))
-            for item in s.scalars(select(Item).where(Item.id.in_(ids))):
-                spans = chunk_text(item.text, max_tokens=max_tokens)[:max_chunks]
-                if not spans:
-                    # A title-only item is still rankable: its one passage is the title.
-                    s.add(
-                        Chunk(
-                            item_id=item.id,
-                            ordinal=0,
-                            char_start=0,
-                            char_end=0,
-                            text_hash=text_hash(item.title or "(untitled)"),
-                        )
-                    )
-                for n, span in enumerate(spans):
-                    s.add(
-                        Chunk(
-                            item_id=item.id,
-                            ordinal=n,
-                            char_start=span.start,
-                            char_end=span.end,
-                            text_hash=text_hash(passage_input(item.title, span.text, n)),
-                        )
-                    )
-                doc_hash = text_hash(document_input(item.title, item.body))
-                first = text_hash(passage_input(item.title, spans[0].text, 0)) if spans else None
-                if len(spans) > 1 or doc_hash != first:
-                    s.add(
-                        Chunk(
-                            item_id=item.id,
-                            ordinal=DOCUMENT_ORDINAL,
-                            char_start=0,
-                            char_end=0,
-                            text_hash=doc_hash,
-                        )
-                    )
-                item.chunked_hash = chunking_key(item.content_hash, max_tokens, max_chunks)
+            s.execute(insert(Chunk), [c for _, chunks in planned for c in chunks])
+            s.execute(
+                mark,
+                [
+                    {
+                        "item_id": item.id,
+                        "read_hash": item.content_hash,
+                        "key": chunker.key(item.content_hash),
+                    }
+                    for item, _ in planned
+                ],
+            )
         progress(Progress("chunk", min(total, start + 200), total, "Splitting items into passages"))
-    return total
+    return todo
+
+
+def _plan_chunks(item: Any, spans: list[ChunkSpan]) -> list[dict[str, Any]]:
+    """The chunk rows of one item (``item``: id, title, text, body) cut into ``spans``."""
+    item_id, title, text = item.id, item.title, item.text
+
+    def row(ordinal: int, start: int, end: int, h: str) -> dict[str, Any]:
+        return {
+            "item_id": item_id,
+            "ordinal": ordinal,
+            "char_start": start,
+            "char_end": end,
+            "text_hash": h,
+        }
+
+    if not spans:
+        # A title-only item is still rankable: its one passage is the title.
+        return [row(0, 0, 0, text_hash(title or "(untitled)"))]
+    hashes = [text_hash(passage_input(title, span.text, n)) for n, span in enumerate(spans)]
+    chunks = [
+        row(n, span.start, span.end, h)
+        for n, (span, h) in enumerate(zip(spans, hashes, strict=True))
+    ]
+    doc: str | None = None
+    if adds_text(item.body, text):
+        doc = text_hash(document_input(title, item.body))  # encoded: it says more
+    elif len(spans) > 1:
+        doc = document_hash(hashes[0])  # the first passage's vector, never encoded
+    if doc is not None:
+        chunks.append(row(DOCUMENT_ORDINAL, 0, 0, doc))
+    return chunks
+
+
+def adds_text(body: str | None, text: str) -> bool:
+    """Whether an item's body holds text its passages lack (a quoted message, a signature):
+    then its document chunk is encoded; otherwise its vector is derived from the passages."""
+    return bool(body) and " ".join((body or "").split()) != " ".join(text.split())
 
 
 def passage_text(title: str, text: str, start: int, end: int, ordinal: int, body: str = "") -> str:
-    """The model input of a stored chunk, rebuilt from its item."""
+    """The model input of a stored chunk, rebuilt from its item (a document chunk: the item)."""
     if ordinal == DOCUMENT_ORDINAL:
         return document_input(title, body or text)
     passage = text[start:end].strip()
     return passage_input(title, passage, ordinal) or (title or "(untitled)")
 
 
-def encode_pending(
-    store: Store,
-    encoder: Encoder,
-    *,
-    progress: ProgressCallback = no_progress,
-    cancel: CancelToken | None = None,
-) -> tuple[int, int]:
-    """Embed every chunk text that has no cached vector for this model.
+@dataclass
+class Pending:
+    """Chunk texts without a vector under one model id: what to encode, what to derive."""
 
-    Returns (texts encoded, chunks whose vector was already cached). Vectors are
-    committed in batches, so cancelling keeps what was done.
-    """
-    model_id = encoder.model_id
+    texts: dict[str, str] = field(default_factory=dict)
+    """Text hash -> model input (passages, and document chunks that add text), in item order."""
+    documents: dict[str, str] = field(default_factory=dict)
+    """Document hash -> the hash of the passage whose vector it takes (the first)."""
+    cached: int = 0
+    """Chunks whose vector is already cached."""
+
+
+def pending_chunks(store: Store, model_id: str, item_ids: Sequence[int] | None = None) -> Pending:
+    """What the live items' chunks (all, or those of ``item_ids``) still need under
+    ``model_id``."""
+    stmt = (
+        select(
+            Chunk.item_id,
+            Chunk.text_hash,
+            Chunk.ordinal,
+            Chunk.char_start,
+            Chunk.char_end,
+            Item.title,
+            Item.text,
+            Item.body,
+            Embedding.text_hash.label("cached"),
+        )
+        .join(Item, Item.id == Chunk.item_id)
+        .outerjoin(
+            Embedding,
+            and_(Embedding.model_id == model_id, Embedding.text_hash == Chunk.text_hash),
+        )
+        .where(Item.vanished.is_(False))
+        .order_by(Chunk.item_id, Chunk.ordinal)
+    )
     with store.session() as s:
-        rows = s.execute(
-            select(
-                Chunk.text_hash,
-                Chunk.ordinal,
-                Chunk.char_start,
-                Chunk.char_end,
-                Item.title,
-                Item.text,
-                Item.body,
-                Embedding.text_hash.label("cached"),
-            )
-            .join(Item, Item.id == Chunk.item_id)
-            .outerjoin(
-                Embedding,
-                and_(Embedding.model_id == model_id, Embedding.text_hash == Chunk.text_hash),
-            )
-            .where(Item.vanished.is_(False))
-        ).all()
-    todo: dict[str, str] = {}
-    cached = 0
+        if item_ids is None:
+            rows = list(s.execute(stmt).all())
+        else:
+            wanted = sorted(item_ids)
+            rows = [
+                r
+                for a in range(0, len(wanted), 500)
+                for r in s.execute(stmt.where(Item.id.in_(wanted[a : a + 500]))).all()
+            ]
+    pending = Pending()
+    passages: dict[int, list[str]] = {}
+    docs: list[tuple[int, str]] = []
     for r in rows:
+        if r.ordinal != DOCUMENT_ORDINAL:
+            passages.setdefault(r.item_id, []).append(r.text_hash)
         if r.cached is not None:
-            cached += 1
-        elif r.text_hash not in todo:
-            todo[r.text_hash] = passage_text(
-                r.title, r.text, r.char_start, r.char_end, r.ordinal, r.body
+            pending.cached += 1
+        elif r.ordinal == DOCUMENT_ORDINAL:
+            whole = document_input(r.title, r.body or r.text)
+            if text_hash(whole) == r.text_hash:
+                pending.texts.setdefault(r.text_hash, whole)
+            else:
+                docs.append((r.item_id, r.text_hash))
+        elif r.text_hash not in pending.texts:
+            pending.texts[r.text_hash] = passage_text(
+                r.title, r.text, r.char_start, r.char_end, r.ordinal
             )
-    if not todo:
-        return 0, cached
-    hashes = list(todo)
-    done = 0
-    for start in range(0, len(hashes), ENCODE_COMMIT):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        part = hashes[start : start + ENCODE_COMMIT]
-        vectors = encoder.encode([todo[h] for h in part], cancel=cancel)
-        store_vectors(store, model_id, part, vectors)
-        done += len(part)
-        progress(Progress("encode", done, len(hashes), f"Encoded {done} of {len(hashes)} passages"))
-    return done, cached
+    for item_id, h in docs:
+        if passages.get(item_id):
+            pending.documents[h] = passages[item_id][0]
+    return pending
+
+
+def derive_documents(store: Store, model_id: str, documents: dict[str, str]) -> int:
+    """Store each document vector: its first passage's vector, under the document's hash.
+
+    Documents whose passage is not encoded yet stay in ``documents`` for later; the
+    others are removed from it. Returns how many were stored.
+    """
+    if not documents:
+        return 0
+    have = cached_vectors(store, model_id, sorted(set(documents.values())))
+    ready = [doc for doc, passage in documents.items() if passage in have]
+    if ready:
+        store_vectors(store, model_id, ready, np.stack([have[documents[d]] for d in ready]))
+    for doc in ready:
+        del documents[doc]
+    return len(ready)
 
 
 def store_vectors(store: Store, model_id: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
-    """Cache vectors (as float16) under (model, text hash)."""
+    """Cache vectors (as float16) under (model, text hash), in one batched write."""
     half = np.asarray(vectors, dtype=np.float16)
+    rows = [
+        {"model_id": model_id, "text_hash": h, "dim": int(vec.shape[0]), "vector": vec.tobytes()}
+        for h, vec in zip(hashes, half, strict=True)
+    ]
+    if not rows:
+        return
+    keys = list(dict.fromkeys(hashes))
     with store.session() as s:
-        for h, vec in zip(hashes, half, strict=True):
-            s.merge(
-                Embedding(
-                    model_id=model_id, text_hash=h, dim=int(vec.shape[0]), vector=vec.tobytes()
+        for start in range(0, len(keys), 500):
+            s.execute(
+                delete(Embedding).where(
+                    Embedding.model_id == model_id,
+                    Embedding.text_hash.in_(keys[start : start + 500]),
                 )
             )
+        s.execute(insert(Embedding), list({r["text_hash"]: r for r in rows}.values()))
 
 
 def cached_vectors(store: Store, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-__all__ = ["ChunkSpan", "chunk_text", "estimate_tokens"]
+__all__ = ["ChunkSpan", "chunk_text", "estimate_tokens", "span_counter"]
 
 
 @dataclass(frozen=True)
@@ -170,11 +171,40 @@ def _split_words(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
+SpanCount = Callable[[int, int], int]
+"""The token count of ``text[start:end]`` of the text being chunked."""
+
+
+def span_counter(
+    text: str,
+    count_tokens: Callable[[str], int] = estimate_tokens,
+    token_spans: Sequence[tuple[int, int]] | None = None,
+) -> SpanCount:
+    """How many tokens a span of ``text`` holds.
+
+    With ``token_spans`` (the character span of each token of the whole ``text``, in
+    order: a fast tokenizer's offset mapping) it is the number of tokens the span
+    overlaps, found by bisection: ``text`` is tokenized once, not once per candidate span.
+    A token cut by the span's edge counts on both sides, so the count errs high only
+    where a word is cut. Without them, ``count_tokens`` is called on the span's text.
+    """
+    if token_spans is None:
+        return lambda start, end: count_tokens(text[start:end])
+    starts = [s for s, _ in token_spans]
+    ends = [e for _, e in token_spans]
+
+    def count(start: int, end: int) -> int:
+        # Tokens that start before ``end``, less those that end by ``start``.
+        return max(0, bisect_left(starts, end) - bisect_right(ends, start))
+
+    return count
+
+
 def _furthest(lo: int, hi: int, fits: Callable[[int], bool]) -> int:
     """The largest k in [lo, hi) for which ``fits(k)``, given ``lo`` is taken regardless.
 
-    Gallops then bisects, so a chunk of n pieces costs O(log n) token counts of text
-    about the chunk's size (``fits`` must be monotone, as token counts of longer text are).
+    Gallops then bisects, so a chunk of n pieces costs O(log n) token counts
+    (``fits`` must be monotone, as token counts of longer spans are).
     """
     step = 1
     while lo + step < hi:
@@ -193,16 +223,14 @@ def _furthest(lo: int, hi: int, fits: Callable[[int], bool]) -> int:
     return lo
 
 
-def _split_chars(
-    text: str, start: int, end: int, max_tokens: int, count: Callable[[str], int]
-) -> list[tuple[int, int]]:
+def _split_chars(start: int, end: int, max_tokens: int, count: SpanCount) -> list[tuple[int, int]]:
     """Cut one over-long word into the longest prefixes that fit (at least one character)."""
     pieces: list[tuple[int, int]] = []
     pos = start
     while pos < end:
 
         def fits(k: int, first: int = pos) -> bool:
-            return count(text[first:k]) <= max_tokens
+            return count(first, k) <= max_tokens
 
         cut = _furthest(pos + 1, end + 1, fits)
         pieces.append((pos, cut))
@@ -211,10 +239,10 @@ def _split_chars(
 
 
 def _units(
-    text: str, start: int, end: int, level: int, max_tokens: int, count: Callable[[str], int]
+    text: str, start: int, end: int, level: int, max_tokens: int, count: SpanCount
 ) -> list[tuple[int, int]]:
     """Break text[start:end] into pieces that each fit, using ever finer boundaries."""
-    if count(text[start:end]) <= max_tokens:
+    if count(start, end) <= max_tokens:
         return [(start, end)]
     if level == 0:
         pieces = _split_at(text, start, end, _LINE_BREAK)
@@ -223,7 +251,7 @@ def _units(
     elif level == 2:
         pieces = _split_words(text, start, end)
     else:
-        return _split_chars(text, start, end, max_tokens, count)
+        return _split_chars(start, end, max_tokens, count)
     if len(pieces) == 1 and pieces[0] == (start, end):
         return _units(text, start, end, level + 1, max_tokens, count)
     units: list[tuple[int, int]] = []
@@ -237,22 +265,25 @@ def chunk_text(
     *,
     max_tokens: int = 200,
     count_tokens: Callable[[str], int] = estimate_tokens,
+    token_spans: Sequence[tuple[int, int]] | None = None,
 ) -> list[ChunkSpan]:
     """Split ``text`` into ordered, non-overlapping chunks of at most ``max_tokens``.
 
     A heading starts a new chunk; paragraphs are packed while they fit; an over-long
     paragraph is split on lines, sentences, then words (a word longer than the
-    window on characters). Whitespace-only text gives no chunks.
+    window on characters). Whitespace-only text gives no chunks. Tokens are counted
+    by ``count_tokens``, or from ``token_spans`` when given (see ``span_counter``).
     """
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be at least 1, not {max_tokens}")
     if not text or text.isspace():
         return []
+    count = span_counter(text, count_tokens, token_spans)
     # Pieces that fit on their own, each flagged when it must open a new chunk.
     units: list[tuple[int, int]] = []
     opens: list[bool] = []
     for block in _blocks(text):
-        pieces = _units(text, block.start, block.end, 0, max_tokens, count_tokens)
+        pieces = _units(text, block.start, block.end, 0, max_tokens, count)
         units.extend(pieces)
         opens.extend([block.heading] + [False] * (len(pieces) - 1))
     # The end (exclusive) of the run of units that may share a chunk with unit i.
@@ -265,7 +296,7 @@ def chunk_text(
         start = units[i][0]
 
         def fits(j: int, start: int = start) -> bool:
-            return count_tokens(text[start : units[j][1]]) <= max_tokens
+            return count(start, units[j][1]) <= max_tokens
 
         last = _furthest(i, run_end[i], fits)
         end = units[last][1]

@@ -35,7 +35,14 @@ from .style import MutedLabel, paint_empty_text
 
 DEVICES = (("auto", "Automatic (CUDA when available)"), ("cpu", "CPU"), ("cuda", "CUDA (GPU)"))
 THEME_CHOICES = (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark"))
-RESTART_FIELDS = ("model_path", "device")
+BACKENDS = (
+    ("auto", "Automatic (fastest that keeps the vectors faithful)"),
+    ("torch-fp32", "torch fp32 (reference)"),
+    ("torch-bf16", "torch bf16 (CPUs with AVX512-BF16 or AMX)"),
+    ("cuda-fp16", "CUDA fp16 (GPU)"),
+    ("onnx-int8", "ONNX Runtime int8 (needs focusdesk[onnx])"),
+)
+RESTART_FIELDS = ("model_path", "device", "encoder_backend")
 """Settings that take effect at the next start (the model is loaded once)."""
 
 
@@ -88,13 +95,24 @@ class SettingsDialog(QDialog):
         for key, label in DEVICES:
             self.device_combo.addItem(label, key)
         self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(settings.device)))
+        self.backend_combo = QComboBox()
+        self.backend_combo.setAccessibleName("Encoder backend")
+        self.backend_combo.setToolTip(describe["encoder_backend"])
+        for key, label in BACKENDS:
+            self.backend_combo.addItem(label, key)
+        self.backend_combo.setCurrentIndex(
+            max(0, self.backend_combo.findData(settings.encoder_backend))
+        )
         model_box = QGroupBox("Language model")
         model_form = QFormLayout(model_box)
         model_label = QLabel("Model &folder:")
         model_label.setBuddy(self.model_edit)
         model_form.addRow(model_label, model_row)
         model_form.addRow("&Device:", self.device_combo)
-        restart = MutedLabel("Model and device changes take effect the next time FocusDesk starts.")
+        model_form.addRow("&Backend:", self.backend_combo)
+        restart = MutedLabel(
+            "Model, device and backend changes take effect the next time FocusDesk starts."
+        )
         restart.setWordWrap(True)
         model_form.addRow(restart)
 
@@ -207,6 +225,7 @@ class SettingsDialog(QDialog):
             self.original,
             model_path=self.model_edit.text().strip(),
             device=self.device_combo.currentData(),
+            encoder_backend=self.backend_combo.currentData(),
             sync_interval_minutes=self.sync_spin.value(),
             feed_sync_interval_minutes=self.feed_spin.value(),
             focus_top_k=self.focus_spin.value(),

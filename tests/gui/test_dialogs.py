@@ -40,6 +40,8 @@ def test_settings_dialog_saves_and_applies(
     assert dialog.device_combo.currentData() == "auto"
     assert dialog.theme_combo.currentData() == "system"
     dialog.device_combo.setCurrentIndex(dialog.device_combo.findData("cpu"))
+    assert dialog.backend_combo.currentData() == "auto"
+    dialog.backend_combo.setCurrentIndex(dialog.backend_combo.findData("torch-fp32"))
     dialog.focus_spin.setValue(7)
     dialog.sync_spin.setValue(0)
     assert dialog.sync_spin.text() == "Only by hand"
@@ -50,6 +52,7 @@ def test_settings_dialog_saves_and_applies(
         ok(dialog)
     assert changed.args[0] == {
         "device": "cpu",
+        "encoder_backend": "torch-fp32",
         "focus_top_k": 7,
         "sync_interval_minutes": 0,
         "dismissed_retention_days": 0,
@@ -58,6 +61,7 @@ def test_settings_dialog_saves_and_applies(
     settle(qtbot, window)
     saved = load_settings(profile.paths.settings_file)
     assert (saved.device, saved.focus_top_k, saved.theme) == ("cpu", 7, "dark")
+    assert saved.encoder_backend == "torch-fp32"
     assert "next start" in window.status_label.text()  # the device changes at restart
     assert app.palette().color(QPalette.ColorRole.Window).lightness() < 80  # dark now
     # Back to the system's look.

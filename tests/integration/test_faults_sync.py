@@ -43,15 +43,44 @@ def test_a_sync_killed_anywhere_then_rerun_equals_an_uninterrupted_one(
     assert_same(got, golden.want)
 
 
-@pytest.mark.parametrize("from_end", [1, 3])
-def test_a_sync_killed_while_saving_the_index_then_rerun_saves_it(
-    golden: Golden, tmp_path: Path, from_end: int
+@pytest.mark.parametrize(
+    "statement",
+    ["INSERT INTO chunks:1", "INSERT INTO embeddings:1", "DELETE FROM embeddings:1"],
+)
+def test_a_sync_killed_in_the_pipelined_encode_stage_then_rerun_equals_an_uninterrupted_one(
+    golden: Golden, tmp_path: Path, statement: str
 ) -> None:
-    # The last write points are the index's files: everything else was committed, so
-    # the re-run finds nothing new to read or encode, and must still write the index.
-    kills = [golden.points - from_end]
-    got = _killed_then_rerun(golden, copy_profile(golden.base, tmp_path / "p"), kills)
-    assert_same(got, golden.want)
+    # The encode stage chunks and stores vectors while the reader thread still reads:
+    # killed at its first passages or its first vectors, the next sync resumes.
+    profile = copy_profile(golden.base, tmp_path / "p")
+    env = {**FAKE, "FOCUSDESK_TEST_KILL_SQL": statement}
+    run = focusdesk(profile, "sync", "--no-progress", check=False, env=env)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    focusdesk(profile, "sync", "--no-progress", env=FAKE)
+    assert_same(snapshot(profile), golden.want)
+
+
+@pytest.mark.parametrize("nth", [3, 5])
+def test_a_sync_killed_while_saving_the_index_then_rerun_saves_it(
+    golden: Golden, tmp_path: Path, nth: int
+) -> None:
+    # The index's files are written last (points 1-2 under cache/index are the start's
+    # check that the folder is writable; 3: the index's temporary file, 5: the
+    # manifest's, the new index in place): everything else was committed, so the re-run
+    # finds nothing new to read or encode, and must still write the index.
+    profile = copy_profile(golden.base, tmp_path / "p")
+    env = {**FAKE, "FOCUSDESK_TEST_KILL_FILE": f"cache/index:{nth}"}
+    run = focusdesk(profile, "sync", "--no-progress", check=False, env=env)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    with sqlite3.connect(f"file:{profile / 'focusdesk.sqlite3'}?mode=ro", uri=True) as con:
+        (items,) = con.execute("SELECT count(*) FROM items").fetchone()
+        (missing,) = con.execute(
+            "SELECT count(*) FROM chunks c LEFT JOIN embeddings e ON e.text_hash = c.text_hash "
+            "WHERE e.text_hash IS NULL"
+        ).fetchone()
+    assert (items, missing) == (len(golden.want.items), 0)  # all read and encoded before
+    focusdesk(profile, "sync", "--no-progress", env=FAKE)
+    assert_same(snapshot(profile), golden.want)
 
 
 @pytest.mark.parametrize("room_kib", [8, 64])

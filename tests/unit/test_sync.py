@@ -206,3 +206,25 @@ def test_a_note_whose_name_is_not_utf8_does_not_cost_its_siblings(
         assert info.item_count >= 3
         assert len(info.failures) == info.failed
         assert all("caf" in ref and reason for ref, reason in info.failures)
+
+
+def test_a_database_error_while_reading_stops_the_sync(
+    fd: FocusDesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full disk or a locked database is about every source, not the one being read:
+    # the sync stops with its message instead of going on to the next source (the
+    # encode stage writes meanwhile, and may find room the reader did not).
+    import focusdesk.sync as sync
+    from focusdesk.errors import DatabaseError
+
+    first = fd.add_source("notes", str(_vault(tmp_path / "a")))
+    second = fd.add_source("notes", str(_vault(tmp_path / "b")))
+
+    def full(*_: object, **__: object) -> set[str]:
+        raise DatabaseError("FocusDesk could not write to the database (disk I/O error).")
+
+    monkeypatch.setattr(sync, "ingest", full)
+    with pytest.raises(DatabaseError, match="disk I/O error"):
+        fd.sync()
+    assert fd.get_source(second.id).last_sync_at is None
+    assert fd.get_source(first.id).last_error is None

@@ -125,7 +125,7 @@ def test_cli_prints_per_goal_and_mean_and_writes_json_and_png(
 ) -> None:
     import focusdesk.rank.encoder
 
-    monkeypatch.setattr(focusdesk.rank.encoder, "Encoder", lambda *a: FakeEncoder(dim=512))
+    monkeypatch.setattr(focusdesk.rank.encoder, "Encoder", lambda *a, **k: FakeEncoder(dim=512))
     mbox, tsv, goals = labelled
     out, png = tmp_path / "out" / "q.json", tmp_path / "out" / "q.png"
     argv = ["bench", "quality", "--mbox", str(mbox), "--labels", str(tsv), "--goals", str(goals)]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -158,3 +160,23 @@ def test_chunk_properties(text: str, max_tokens: int) -> None:
 def test_generous_budget_never_splits_a_paragraph(text: str) -> None:
     for chunk in chunk_text(text, max_tokens=10_000):
         assert estimate_tokens(chunk.text) <= 10_000
+
+
+def test_token_spans_count_like_tokenizing_each_span() -> None:
+    # One tokenization of the whole text (its offsets) cuts where counting each
+    # candidate span on its own does, for a tokenizer that splits on whitespace.
+    text = "\n\n".join(
+        f"## Part {n}\n\n" + " ".join(f"word{n}x{k}" for k in range(7 * n + 3)) for n in range(9)
+    )
+    spans = [m.span() for m in re.finditer(r"\S+", text)]
+    for budget in (4, 11, 30, 1000):
+        by_offsets = chunk_text(text, max_tokens=budget, token_spans=spans)
+        by_text = chunk_text(text, max_tokens=budget, count_tokens=lambda s: len(s.split()))
+        assert by_offsets == by_text
+        assert all(len(c.text.split()) <= budget for c in by_offsets)
+
+
+def test_a_token_cut_by_a_span_counts_on_both_sides() -> None:
+    # One 12-character token: any piece of it counts one, so a cut word still fits.
+    chunks = chunk_text("abcdefghijkl", max_tokens=1, token_spans=[(0, 12)])
+    assert [c.text for c in chunks] == ["abcdefghijkl"]
