@@ -25,6 +25,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from focusdesk.progress import CancelToken
+from focusdesk.rank.lexical import LEXICAL_WEIGHT
 from focusdesk.store.models import Feedback, Item, ScorerVersion, Source
 
 if TYPE_CHECKING:
@@ -52,15 +53,18 @@ MIN_LABELS = 4
 
 @dataclass
 class Priors:
-    """Learned additive affinities: per source and per sender (normalised address)."""
+    """Learned additive affinities: per source and per sender (normalised address), and
+    the weight of the lexical prior (BM25 of the goal's words, ``rank/lexical.py``)."""
 
     source_bias: dict[int, float] = field(default_factory=dict)
     sender_bias: dict[str, float] = field(default_factory=dict)
+    lexical_weight: float = LEXICAL_WEIGHT
 
     def save(self, path: Path) -> None:
         payload = {
             "source_bias": {str(k): v for k, v in self.source_bias.items()},
             "sender_bias": self.sender_bias,
+            "lexical_weight": self.lexical_weight,
         }
         path.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
 
@@ -72,6 +76,7 @@ class Priors:
         return cls(
             {int(k): float(v) for k, v in data.get("source_bias", {}).items()},
             {str(k): float(v) for k, v in data.get("sender_bias", {}).items()},
+            float(data.get("lexical_weight", LEXICAL_WEIGHT)),
         )
 
 
