@@ -71,16 +71,23 @@ def proportional_order(
     seat: list[int] = []
     open_goals = votes > 0
     budget = n if limit is None else min(n, limit)
+    nxt = np.zeros(g)  # the probability of each goal's best remaining item
     while len(order) < budget and open_goals.any():
-        quotient = np.where(open_goals, votes / (2.0 * seats + 1.0), -np.inf)
+        for j in np.flatnonzero(open_goals):
+            queue = queues[j]
+            while heads[j] < len(queue) and taken[queue[heads[j]]]:
+                heads[j] += 1
+            if heads[j] >= len(queue):
+                open_goals[j] = False
+            else:
+                nxt[j] = probability[queue[heads[j]], j]
+        if not open_goals.any():
+            break
+        # PM-2: the goal with the highest quotient takes the seat, its quotient weighed by
+        # how surely its best remaining item serves it (sure items first in each round).
+        quotient = np.where(open_goals, votes / (2.0 * seats + 1.0) * nxt, -np.inf)
         j = int(np.argmax(quotient))
-        queue = queues[j]
-        while heads[j] < len(queue) and taken[queue[heads[j]]]:
-            heads[j] += 1
-        if heads[j] >= len(queue):
-            open_goals[j] = False
-            continue
-        item = queue[heads[j]]
+        item = queues[j][heads[j]]
         heads[j] += 1
         taken[item] = True
         order.append(item)

@@ -439,8 +439,13 @@ class Ranker:
         out = scores.per_goal.astype(np.float64)
         if weight == 0 or len(scores.item_ids) == 0:
             return out
-        for j, goal in enumerate(gq.goals):
-            out[:, j] += weight * lexical_scores(self._strengths(goal), scores.item_ids)
+        return out + weight * self.lexical_matrix(gq.goals, scores.item_ids)
+
+    def lexical_matrix(self, goals: Sequence[ActiveGoal], item_ids: np.ndarray) -> np.ndarray:
+        """[N, G] the lexical prior's strength of each item for each goal, before its weight."""
+        out = np.zeros((len(item_ids), len(goals)), np.float32)
+        for j, goal in enumerate(goals):
+            out[:, j] = lexical_scores(self._strengths(goal), item_ids)
         return out
 
     def _strengths(self, goal: ActiveGoal) -> dict[int, float]:
