@@ -142,11 +142,13 @@ def probability(logit: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Calibrated:
-    """Per item and goal: log-odds of serving, the probability and the percentile."""
+    """Per item and goal: log-odds of serving, the probability and the percentile (of the
+    relevance alone), and the order within the goal (the log-odds with the priors)."""
 
     logit: np.ndarray  # [N, G]
     probability: np.ndarray  # [N, G]
     percentile: np.ndarray  # [N, G]
+    order: np.ndarray  # [N, G]
 
 
 class Calibrations:
@@ -186,16 +188,17 @@ def calibrate(
     kinds: Sequence[str] | None = None,
     shift: np.ndarray | None = None,
 ) -> Calibrated:
-    """Calibrate ``scores`` [N, G] (goal g by ``fits[g]``); ``shift`` [N], added to every
-    goal's score first, carries what the priors add to an item (recency, affinities,
-    redundancy), so that they move an item within its goals as they move its score."""
+    """Calibrate ``scores`` [N, G] (goal g by ``fits[g]``). ``shift`` [N] is what the
+    priors add to an item (recency, affinities, redundancy): it moves the item within
+    each of its goals as it moves its score (``order``), but whether the item serves a
+    goal, and its percentile, are its relevance's alone."""
     n, g = scores.shape
     logit = np.zeros((n, g))
+    order = np.zeros((n, g))
     pct = np.zeros((n, g))
     for j, fit in enumerate(fits):
         x = scores[:, j].astype(np.float64)
-        if shift is not None:
-            x = x + shift
         logit[:, j] = fit.logit(x, kinds)
+        order[:, j] = fit.logit(x + shift, kinds) if shift is not None else logit[:, j]
         pct[:, j] = fit.percentile(x)
-    return Calibrated(logit, probability(logit), pct)
+    return Calibrated(logit, probability(logit), pct, order)

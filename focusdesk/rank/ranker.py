@@ -508,7 +508,7 @@ class Ranker:
         weights = np.asarray([g.weight for g in gq.goals], np.float64)
         return proportional_order(
             calibrated.probability[rows],
-            calibrated.logit[rows],
+            calibrated.order[rows],
             weights,
             RELEVANCE_BAR,
             limit=top,

@@ -1,0 +1,77 @@
+"""The ranker's all-goals order: calibrated relevance and seats shared among goals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fakes import FakeEncoder
+
+from focusdesk.app import FocusDesk
+from focusdesk.records import RELEVANCE_BAR
+
+FILLER = (
+    "meeting invoice travel lunch weather holiday budget report printer parking coffee "
+    "schedule office review laptop train ticket hotel dinner music movie book football "
+    "cinema museum payroll insurance dentist plumber recipe painting guitar"
+).split()
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder(dim=4096)  # no hash collisions: the words decide
+
+
+@pytest.fixture
+def flooded(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
+    """A vault where one goal's notes outscore everything (40 notes that repeat its words),
+    a second goal with 12 weaker notes, and 80 notes about neither."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "vault"
+    root.mkdir()
+    for n in range(40):
+        (root / f"firmware-{n}.md").write_text(
+            f"# firmware {n}\n\nfirmware bootloader flash update firmware bootloader flash {n}\n"
+        )
+    for n in range(12):
+        extra = " ".join(rng.choice(FILLER, 6))
+        (root / f"garden-{n}.md").write_text(f"# garden {n}\n\ntomatoes compost {extra} {n}\n")
+    for n in range(80):
+        words = " ".join(rng.choice(FILLER, 10))
+        (root / f"other-{n}.md").write_text(f"# other {n}\n\n{words}\n")
+    fd.add_source("notes", str(root))
+    fd.sync()
+    return fd
+
+
+def test_a_goal_that_floods_the_scores_shares_the_top(flooded: FocusDesk) -> None:
+    firmware = flooded.add_goal("firmware: bootloader, flash and update").id
+    garden = flooded.add_goal("garden: tomatoes and compost").id
+    absent = flooded.add_goal("lattice chromodynamics: quarks and gluons").id
+    top = flooded.rank(10)
+    shown = [r.goal_id for r in top]
+    # Before, the 40 firmware notes took every row of the top 10.
+    assert shown.count(garden) >= 4
+    assert shown.count(firmware) >= 4
+    assert absent not in [r.goal_id for r in flooded.rank(30)]
+    for row in top:
+        # The row is shown for a goal it serves, and says so for every goal.
+        assert row.goal_id is not None and row.serves(row.goal_id)
+        assert set(row.calibrated) == {firmware, garden, absent}
+        assert all(0.0 <= p <= 1.0 for p in row.calibrated.values())
+        assert row.percentile[row.goal_id] >= 0.8
+        assert row.calibrated[absent] < RELEVANCE_BAR
+        assert row.title.startswith("firmware" if row.goal_id == firmware else "garden")
+
+
+def test_one_goal_is_ranked_by_its_own_relevance(flooded: FocusDesk) -> None:
+    flooded.add_goal("firmware: bootloader, flash and update")
+    garden = flooded.add_goal("garden: tomatoes and compost").id
+    rows = flooded.rank(None, goal_ids=[garden])
+    assert [r.title.split()[0] for r in rows[:12]] == ["garden"] * 12
+    assert all(r.goal_id == garden for r in rows)
+    # The order is that of the score (relevance plus priors) within one goal.
+    scores = [r.score for r in rows]
+    assert scores == sorted(scores, reverse=True)
