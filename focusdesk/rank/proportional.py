@@ -1,14 +1,14 @@
 """Proportional attention: the top of one list shared among goals (PM-2, Dang & Croft 2012).
 
 Every goal holds seats in proportion to its votes ``v_g``: its weight, scaled down
-while few items serve it (its demand). Seat after seat, the goal whose quotient
-``v_g / (2 s_g + 1)`` is highest (``s_g``: the seats it holds so far, Sainte-Laguë)
-takes the turn and fills it with the best remaining item that serves it, by
-calibrated relevance; the row is shown for that goal. A seat is then shared among
-every goal the item serves, in proportion to its probability for each (an item
-serving two goals counts for both). A goal nothing serves gets no turn; a goal whose
-serving items are all placed leaves the turns to the others. Past the last serving
-item, the rest follow by their best calibrated relevance.
+while few items serve it (its demand, where an item that serves two goals counts for
+both). Seat after seat, the goal whose quotient ``v_g / (2 s_g + 1)`` is highest
+(``s_g``: the rows shown for it so far, Sainte-Laguë) takes the turn, and fills it with
+the best remaining item that serves it, by calibrated relevance; the row is shown for
+that goal and its seat is that goal's. Between goals of equal quotient (each round's
+start), the one whose next item serves it most surely goes first. A goal nothing
+serves gets no turn; a goal whose serving items are all placed leaves the turns to the
+others. Past the last serving item, the rest follow by their best calibrated relevance.
 
 With one goal this is exactly the order of its calibrated relevance.
 """
@@ -19,6 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+TURNS = 2000
+"""Rows placed by turns at most (a person reads the top; 20,000 serving items of 100,000
+would take about a second); the rest follow by their best calibrated relevance."""
 DEMAND_FULL = 10.0
 """Items serving a goal from which it holds its full weight's share of seats; a goal
 that fewer items serve can fill fewer seats, and its turns come less often."""
@@ -70,7 +73,7 @@ def proportional_order(
     order: list[int] = []
     seat: list[int] = []
     open_goals = votes > 0
-    budget = n if limit is None else min(n, limit)
+    budget = min(n, TURNS) if limit is None else min(n, limit, TURNS)
     nxt = np.zeros(g)  # the probability of each goal's best remaining item
     while len(order) < budget and open_goals.any():
         for j in np.flatnonzero(open_goals):
@@ -83,17 +86,17 @@ def proportional_order(
                 nxt[j] = probability[queue[heads[j]], j]
         if not open_goals.any():
             break
-        # PM-2: the goal with the highest quotient takes the seat, its quotient weighed by
-        # how surely its best remaining item serves it (sure items first in each round).
-        quotient = np.where(open_goals, votes / (2.0 * seats + 1.0) * nxt, -np.inf)
-        j = int(np.argmax(quotient))
+        # PM-2: the goal with the highest quotient takes the seat; among equal quotients,
+        # the one whose best remaining item serves it most surely.
+        quotient = np.where(open_goals, votes / (2.0 * seats + 1.0), -np.inf)
+        tied = open_goals & (quotient >= quotient.max() * (1 - 1e-9))
+        j = int(np.argmax(np.where(tied, nxt, -np.inf)))
         item = queues[j][heads[j]]
         heads[j] += 1
         taken[item] = True
         order.append(item)
         seat.append(j)
-        share = np.where(serves[item], probability[item], 0.0)
-        seats += share / share.sum()
+        seats[j] += 1.0
     rest = np.flatnonzero(~taken)
     best = logit[rest].argmax(axis=1)
     rest_key = logit[rest, best]

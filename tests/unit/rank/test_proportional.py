@@ -71,18 +71,27 @@ def test_one_goal_is_its_calibrated_order() -> None:
 
 
 def test_an_item_serving_two_goals_counts_for_both() -> None:
-    # Item 0 serves both goals surely; goal 1 also has item 2, goal 0 item 1.
+    # Item 0 serves both goals; goal 0 also has item 1, goal 1 item 2.
     a = [0.99, 0.9, 0.01]
     b = [0.98, 0.01, 0.8]
     p, logit = _goals(a, b)
     s = proportional_order(p, logit, np.asarray([1.0, 1.0]), BAR)
-    # Item 0 is shown first (for goal 0) and holds about half a seat for goal 1 too, so the
-    # next seat goes to goal 1 (quotient 1/2 against 1/2·…): then the order is 0, 2, 1 or
-    # 0, 1, 2 without sharing. With sharing both goals hold ~0.5 and goal 0's surer item
-    # comes next.
-    assert s.order[0] == 0
-    assert s.seat[0] == 0
-    assert s.order[1:].tolist() == [1, 2]
+    # Item 0 counts in both goals' demand (0.99 + 0.9 and 0.98 + 0.8, of DEMAND_FULL 10).
+    np.testing.assert_allclose(s.votes, [0.189, 0.178])
+    # Goal 0's quotient is higher: item 0 is shown for it; goal 1 then shows item 2.
+    assert s.order.tolist() == [0, 2, 1]
+    assert s.seat.tolist() == [0, 1, 0]
+
+
+def test_each_round_starts_with_the_surest_item() -> None:
+    # Equal votes (both goals' demand past DEMAND_FULL): each round's first seat goes to the
+    # goal whose next item is surer, whatever the goals' order.
+    a = [0.8 - 0.001 * i for i in range(14)] + [0.01] * 14
+    b = [0.01] * 14 + [0.99 - 0.001 * i for i in range(14)]
+    p, logit = _goals(a, b)
+    s = proportional_order(p, logit, np.asarray([1.0, 1.0]), BAR)
+    np.testing.assert_allclose(s.votes, [1.0, 1.0])
+    assert s.seat[:6].tolist() == [1, 0, 1, 0, 1, 0]
 
 
 def test_limit_seats_only_a_page_and_orders_the_rest_by_best_logit() -> None:
