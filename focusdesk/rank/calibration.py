@@ -6,9 +6,9 @@ between source kinds (long notes and short mails sit at different levels). So ea
 goal is calibrated against the distribution of its own scores over the profile:
 
 - the bulk of a goal's scores is what an item that does not serve it looks like; its
-  centre and spread are measured robustly (median and MAD, which the few items that
-  do serve barely move), per source kind where a kind has items enough (shrunk
-  toward the goal's pooled figures by ``KIND_SHRINK`` items' worth of weight);
+  centre and spread are read from the lower side of the distribution (which the items
+  that serve, however many, do not reach), per source kind where a kind has items
+  enough (shrunk toward the goal's pooled figures by ``KIND_SHRINK`` items' worth);
 - an item's standing is its distance above the bulk in robust standard deviations,
   ``z``. How strongly a standing speaks for relevance is taken to be the same for every
   goal (a likelihood ratio, logistic in z: ``SLOPE (z − Z_BAR)`` log-odds at the
@@ -47,7 +47,7 @@ NULL_TAIL_SHARE = 0.2
 """Items past 2 robust deviations per item past 1, at most, for a goal nothing serves
 (a normal bulk gives 0.14; the dev set's goal that nothing serves 0.21; its five goals
 0.34-0.58)."""
-MIN_TAIL = 20
+MIN_TAIL = 50
 """Below this many items past 1 deviation the tail says nothing: the base rate is taken
 to be BASE_RATE."""
 MAX_PRIOR_SHIFT = 2.0
@@ -56,18 +56,31 @@ KIND_SHRINK = 200.0
 """A source kind's own centre and spread count as much as this many items; a kind with
 fewer items leans on the goal's pooled figures (a mailbox of 20 mails has no reliable
 distribution of its own)."""
-MIN_SCALE = 1e-4
-"""Spread floor: a goal on which every item scores the same has no standing to measure."""
+MIN_SCALE = 0.01
+"""Spread floor, in the scores' units (cosine-like): where most items tie (nothing in them
+resembles the goal) an item must still stand out by a real margin to serve."""
+LOW_QUANTILE = 0.05
+_Z_LOW = 1.6449  # a normal's 5th percentile, in deviations below its mean
+_Z_QUARTER = 0.6745  # its 25th
 
 
 def _centre_scale(x: np.ndarray) -> tuple[float, float]:
-    """Median and MAD (scaled to a normal's standard deviation) of ``x``."""
+    """Centre and spread of the bulk of ``x`` that does not serve, read from its lower side.
+
+    Items that serve a goal sit above the rest, so the lower quantiles belong to the bulk
+    even when many items serve (a vault about the goal's topic): the spread is the distance
+    from the 5th to the 25th percentile over a normal's (1.645 − 0.674 deviations), and the
+    centre lies 0.674 of them above the 25th percentile. For a normal bulk this is its mean
+    and deviation; the median and MAD would be pulled up by every item that serves.
+    """
     if len(x) == 0:
         return 0.0, 1.0
-    centre = float(np.median(x))
-    scale = 1.4826 * float(np.median(np.abs(x - centre)))
-    if scale < MIN_SCALE:  # over half the items tie: fall back on the standard deviation
-        scale = float(np.std(x))
+    low, quarter = np.quantile(x, [LOW_QUANTILE, 0.25])
+    scale = float(quarter - low) / (_Z_LOW - _Z_QUARTER)
+    centre = float(quarter) + _Z_QUARTER * scale
+    if scale < MIN_SCALE:  # a quarter of the items tie at the bottom: median and MAD
+        centre = float(np.median(x))
+        scale = 1.4826 * float(np.median(np.abs(x - centre)))
     return centre, max(scale, MIN_SCALE)
 
 

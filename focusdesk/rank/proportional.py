@@ -22,7 +22,7 @@ import numpy as np
 TURNS = 2000
 """Rows placed by turns at most (a person reads the top; 20,000 serving items of 100,000
 would take about a second); the rest follow by their best calibrated relevance."""
-DEMAND_FULL = 10.0
+DEMAND_FULL = 3.0
 """Items serving a goal from which it holds its full weight's share of seats; a goal
 that fewer items serve can fill fewer seats, and its turns come less often."""
 

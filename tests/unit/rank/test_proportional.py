@@ -30,15 +30,15 @@ def test_a_goal_that_floods_the_scores_shares_the_top() -> None:
 
 
 def test_a_goal_few_items_serve_holds_fewer_seats() -> None:
-    # Goal 1's demand (summed probability of its serving items) is 1.8 of the 10 at which
-    # it would hold its weight's share.
-    a = [0.99 - 0.001 * i for i in range(30)] + [0.01] * 2
-    b = [0.01] * 30 + [0.9, 0.9]
+    # Goal 1's demand (summed probability of its serving items) is 0.9 of the 3 at which it
+    # would hold its weight's share: its one row comes after goal 0's first two.
+    a = [0.99 - 0.001 * i for i in range(30)] + [0.01]
+    b = [0.01] * 30 + [0.9]
     p, logit = _goals(a, b)
     s = proportional_order(p, logit, np.asarray([1.0, 1.0]), BAR)
-    assert abs(s.votes[1] - 0.18) < 1e-9
-    assert s.seat[:2].tolist() == [0, 0]
-    assert s.seat.tolist().count(1) == 2
+    assert abs(s.votes[1] - 0.3) < 1e-9
+    assert s.seat[:3].tolist() == [0, 0, 1]
+    assert s.order[2] == 30
 
 
 def test_weights_set_the_shares() -> None:
@@ -76,8 +76,8 @@ def test_an_item_serving_two_goals_counts_for_both() -> None:
     b = [0.98, 0.01, 0.8]
     p, logit = _goals(a, b)
     s = proportional_order(p, logit, np.asarray([1.0, 1.0]), BAR)
-    # Item 0 counts in both goals' demand (0.99 + 0.9 and 0.98 + 0.8, of DEMAND_FULL 10).
-    np.testing.assert_allclose(s.votes, [0.189, 0.178])
+    # Item 0 counts in both goals' demand (0.99 + 0.9 and 0.98 + 0.8, of DEMAND_FULL 3).
+    np.testing.assert_allclose(s.votes, [1.89 / 3, 1.78 / 3])
     # Goal 0's quotient is higher: item 0 is shown for it; goal 1 then shows item 2.
     assert s.order.tolist() == [0, 2, 1]
     assert s.seat.tolist() == [0, 1, 0]

@@ -27,29 +27,37 @@ def fake_encoder() -> FakeEncoder:
 @pytest.fixture
 def flooded(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
     """A vault where one goal's notes outscore everything (40 notes that repeat its words),
-    a second goal with 12 weaker notes, and 80 notes about neither."""
+    a second goal with 12 weaker notes, and 80 notes about neither. Every note names the
+    "project" a few times, as every goal does: each goal's scores spread continuously."""
     rng = np.random.default_rng(0)
     root = tmp_path / "vault"
     root.mkdir()
+
+    def project() -> str:
+        return " ".join(["project"] * int(rng.integers(1, 5)))
+
     for n in range(40):
         (root / f"firmware-{n}.md").write_text(
-            f"# firmware {n}\n\nfirmware bootloader flash update firmware bootloader flash {n}\n"
+            f"# firmware {n}\n\nfirmware bootloader flash update firmware bootloader flash "
+            f"{project()}\n"
         )
     for n in range(12):
         extra = " ".join(rng.choice(FILLER, 6))
-        (root / f"garden-{n}.md").write_text(f"# garden {n}\n\ntomatoes compost {extra} {n}\n")
+        (root / f"garden-{n}.md").write_text(
+            f"# garden {n}\n\ntomatoes compost {extra} {project()}\n"
+        )
     for n in range(80):
-        words = " ".join(rng.choice(FILLER, 10))
-        (root / f"other-{n}.md").write_text(f"# other {n}\n\n{words}\n")
+        words = " ".join(rng.choice(FILLER, int(rng.integers(4, 14))))
+        (root / f"other-{n}.md").write_text(f"# other {n}\n\n{words} {project()}\n")
     fd.add_source("notes", str(root))
     fd.sync()
     return fd
 
 
 def test_a_goal_that_floods_the_scores_shares_the_top(flooded: FocusDesk) -> None:
-    firmware = flooded.add_goal("firmware: bootloader, flash and update").id
-    garden = flooded.add_goal("garden: tomatoes and compost").id
-    absent = flooded.add_goal("lattice chromodynamics: quarks and gluons").id
+    firmware = flooded.add_goal("firmware project: bootloader, flash and update").id
+    garden = flooded.add_goal("garden project: tomatoes and compost").id
+    absent = flooded.add_goal("lattice chromodynamics project: quarks and gluons").id
     top = flooded.rank(10)
     shown = [r.goal_id for r in top]
     # Before, the 40 firmware notes took every row of the top 10.
@@ -67,8 +75,8 @@ def test_a_goal_that_floods_the_scores_shares_the_top(flooded: FocusDesk) -> Non
 
 
 def test_one_goal_is_ranked_by_its_own_relevance(flooded: FocusDesk) -> None:
-    flooded.add_goal("firmware: bootloader, flash and update")
-    garden = flooded.add_goal("garden: tomatoes and compost").id
+    flooded.add_goal("firmware project: bootloader, flash and update")
+    garden = flooded.add_goal("garden project: tomatoes and compost").id
     rows = flooded.rank(None, goal_ids=[garden])
     assert [r.title.split()[0] for r in rows[:12]] == ["garden"] * 12
     assert all(r.goal_id == garden for r in rows)
