@@ -383,9 +383,7 @@ def joint_figures(
         "coverage@10": coverage_at_k(primary, with_primary, 10),
         "coverage@20": coverage_at_k(primary, with_primary, 20),
         "alpha_ndcg@20": alpha_ndcg_at_k(relevant, judged, JOINT_ALPHA, 20),
-        "proportionality@50": proportionality_at_k(seats, weights, JOINT_DEPTH)
-        if weights
-        else 0.0,
+        "proportionality@50": proportionality_at_k(seats, weights, JOINT_DEPTH) if weights else 0.0,
         "absent_rows@50": held[ABSENT_ID],
         "precision@50": precision_at_k(
             [goal is not None and goal in rel for goal, rel in zip(seats, relevant, strict=True)],
@@ -402,8 +400,11 @@ def format_joint(figures: dict[str, Any]) -> str:
     return "\n".join(
         [
             "all goals at once"
-            + (f" (with the goal nothing serves: {figures['absent_goal']!r})" if figures.get(
-                "absent_goal") else ""),
+            + (
+                f" (with the goal nothing serves: {figures['absent_goal']!r})"
+                if figures.get("absent_goal")
+                else ""
+            ),
             f"  coverage@10 {figures['coverage@10']}/{n}  coverage@20 {figures['coverage@20']}/{n}",
             f"  alpha-nDCG@20 {figures['alpha_ndcg@20']:.3f}  "
             f"proportionality@50 {figures['proportionality@50']:.3f}  "

@@ -449,12 +449,15 @@ class ScorerTrainer:
                 np.arange(len(batch["item_ids"])),
             ).relevance.numpy()
         lexical = self._lexical(gq, batch["item_ids"])
-        score = np.asarray(
-            [
-                float(r) + priors.source_bias.get(src, 0.0) + priors.sender_bias.get(snd, 0.0)
-                for r, src, snd in zip(rel, batch["sources"], batch["senders"], strict=True)
-            ]
-        ) + priors.lexical_weight * lexical
+        score = (
+            np.asarray(
+                [
+                    float(r) + priors.source_bias.get(src, 0.0) + priors.sender_bias.get(snd, 0.0)
+                    for r, src, snd in zip(rel, batch["sources"], batch["senders"], strict=True)
+                ]
+            )
+            + priors.lexical_weight * lexical
+        )
         y = {x.item_id: x for x in labels}
         ids_ = batch["item_ids"]
         is_pos = np.asarray([i in y and y[i].label > 0 for i in ids_])

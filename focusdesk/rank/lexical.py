@@ -24,8 +24,48 @@ LEXICAL_WEIGHT = 0.05
 spreads over about 0.07-0.09 per standard deviation on the dev posts)."""
 MAX_TERMS = 32
 STOP_WORDS = frozenset(
-    "a an and are as at be but by for from has have i i'm in is it its me my of on or so "
-    "that the their them they this to up was we with you your need help".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "i",
+        "i'm",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "they",
+        "this",
+        "to",
+        "up",
+        "was",
+        "we",
+        "with",
+        "you",
+        "your",
+        "need",
+        "help",
+    ]
 )
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*")
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Hashable, Mapping, Sequence
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 
 def _check_k(k: int | None) -> None:
@@ -150,9 +153,7 @@ def alpha_ndcg_at_k(
     return alpha_dcg_at_k(ranked_intents, alpha, k) / best_dcg
 
 
-def proportionality_at_k(
-    seats: Sequence[Hashable | None], weights: Mapping[Hashable, float], k: int
-) -> float:
+def proportionality_at_k(seats: Sequence[K | None], weights: Mapping[K, float], k: int) -> float:
     """1 − ½ Σ_g |seat share of g − fair share of g| over the goals of ``weights``.
 
     ``seats[r]`` is the goal the row at rank r + 1 is shown for; a goal's seat share is
@@ -166,6 +167,6 @@ def proportionality_at_k(
         raise ValueError("weights must be non-negative with a positive sum")
     held = {g: 0 for g in weights}
     for goal in seats[:k]:
-        if goal in held:
+        if goal is not None and goal in held:
             held[goal] += 1
     return 1.0 - 0.5 * sum(abs(held[g] / k - weights[g] / total) for g in weights)

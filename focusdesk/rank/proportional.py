@@ -76,7 +76,7 @@ def proportional_order(
     budget = min(n, TURNS) if limit is None else min(n, limit, TURNS)
     nxt = np.zeros(g)  # the probability of each goal's best remaining item
     while len(order) < budget and open_goals.any():
-        for j in np.flatnonzero(open_goals):
+        for j in np.flatnonzero(open_goals).tolist():
             queue = queues[j]
             while heads[j] < len(queue) and taken[queue[heads[j]]]:
                 heads[j] += 1

@@ -180,12 +180,16 @@ def score_items(
             out_goal_rel[block] = per_goal.numpy()
             # Each goal's soft maximum over its own facets, as score_projected computes R
             # over all of them: T log Σ exp(r / T) − T log F_g (max-shifted for stability).
-            spread = torch.exp((facet_rel.float() - per_goal.gather(1, owner.expand(len(block), -1))) / temp)
+            spread = torch.exp(
+                (facet_rel.float() - per_goal.gather(1, owner.expand(len(block), -1))) / temp
+            )
             sums = torch.zeros((len(block), n_goals)).scatter_add(
                 1, owner.expand(len(block), -1), spread
             )
             out_goal_soft[block] = (
-                per_goal + temp * torch.log(sums) - temp * torch.log(torch.from_numpy(facets_per_goal))
+                per_goal
+                + temp * torch.log(sums)
+                - temp * torch.log(torch.from_numpy(facets_per_goal))
             ).numpy()
             # Evidence: the passage the best facet attends to most (heads mixed by beta).
             rows_t = torch.arange(len(block))

@@ -132,9 +132,7 @@ def test_alpha_ndcg_rewards_diversity_over_repetition() -> None:
     judged = [{"a"}] * 5 + [{"b"}] * 5
     repeated = [{"a"}] * 5 + [{"b"}] * 5
     mixed = [{"a"}, {"b"}] * 5
-    assert alpha_ndcg_at_k(mixed, judged, 0.5, k=10) > alpha_ndcg_at_k(
-        repeated, judged, 0.5, k=10
-    )
+    assert alpha_ndcg_at_k(mixed, judged, 0.5, k=10) > alpha_ndcg_at_k(repeated, judged, 0.5, k=10)
 
 
 def test_proportionality_hand_computed() -> None:

@@ -6,17 +6,45 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from fakes import FakeEncoder
 
 from focusdesk.app import FocusDesk
 from focusdesk.records import RELEVANCE_BAR
 
-FILLER = (
-    "meeting invoice travel lunch weather holiday budget report printer parking coffee "
-    "schedule office review laptop train ticket hotel dinner music movie book football "
-    "cinema museum payroll insurance dentist plumber recipe painting guitar"
-).split()
+FILLER = [
+    "meeting",
+    "invoice",
+    "travel",
+    "lunch",
+    "weather",
+    "holiday",
+    "budget",
+    "report",
+    "printer",
+    "parking",
+    "coffee",
+    "schedule",
+    "office",
+    "review",
+    "laptop",
+    "train",
+    "ticket",
+    "hotel",
+    "dinner",
+    "music",
+    "movie",
+    "book",
+    "football",
+    "cinema",
+    "museum",
+    "payroll",
+    "insurance",
+    "dentist",
+    "plumber",
+    "recipe",
+    "painting",
+    "guitar",
+]
 
 
 @pytest.fixture
@@ -66,7 +94,8 @@ def test_a_goal_that_floods_the_scores_shares_the_top(flooded: FocusDesk) -> Non
     assert absent not in [r.goal_id for r in flooded.rank(30)]
     for row in top:
         # The row is shown for a goal it serves, and says so for every goal.
-        assert row.goal_id is not None and row.serves(row.goal_id)
+        assert row.goal_id is not None
+        assert row.serves(row.goal_id)
         assert set(row.calibrated) == {firmware, garden, absent}
         assert all(0.0 <= p <= 1.0 for p in row.calibrated.values())
         assert row.percentile[row.goal_id] >= 0.8
