@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import json
 import platform
-import re
 import statistics
 import sys
 import tempfile
@@ -57,50 +56,6 @@ ABSENT_ID = "absent"
 JOINT_ALPHA = 0.5
 JOINT_DEPTH = 50
 """Rows judged for proportionality, precision and the absent goal's rows."""
-_STOP = set(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "i",
-        "i'm",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "so",
-        "that",
-        "the",
-        "their",
-        "them",
-        "they",
-        "this",
-        "to",
-        "up",
-        "was",
-        "we",
-        "with",
-        "you",
-        "your",
-        "need",
-        "help",
-    ]
-)
 
 
 @dataclass
@@ -184,24 +139,13 @@ def load_labelled_set(labels_tsv: Path, goals_json: Path) -> tuple[dict[str, str
 
 
 def bm25_ranking(fd: FocusDesk, query: str) -> list[str]:
-    """External ids ranked by FTS5 BM25 for the query's content words (OR'd)."""
-    words = [
-        w
-        for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9.+-]*", query.lower())
-        if w not in _STOP and len(w) > 1
-    ]
-    if not words:
-        return []
-    match = " OR ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words))
-    with fd.store.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT items.external_id FROM items_fts JOIN items ON items.id = items_fts.rowid "
-                "WHERE items_fts MATCH :q AND items.vanished = 0 ORDER BY bm25(items_fts)"
-            ),
-            {"q": match},
-        ).all()
-    return [r[0] for r in rows]
+    """External ids ranked by FTS5 BM25 for the query's content words (OR'd): the lexical
+    prior's own query (``rank/lexical.py``)."""
+    from focusdesk.rank.lexical import bm25_strengths
+
+    strengths = bm25_strengths(fd.store, [query])
+    ext = _external_id_map(fd)
+    return [ext[i] for i in sorted(strengths, key=lambda i: (-strengths[i], i))]
 
 
 def cosine_rankings(fd: FocusDesk, goal_text: str) -> tuple[list[str], list[str]]:
