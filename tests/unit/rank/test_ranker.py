@@ -112,3 +112,20 @@ def test_one_goal_is_ranked_by_its_own_relevance(flooded: FocusDesk) -> None:
     # The order is that of the score (relevance plus priors) within one goal.
     scores = [r.score for r in rows]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_a_subset_is_calibrated_against_the_whole_profile(flooded: FocusDesk) -> None:
+    flooded.add_goal("firmware project: bootloader, flash and update")
+    flooded.add_goal("garden project: tomatoes and compost")
+    whole = {r.item_id: r for r in flooded.rank(None)}
+    some = sorted(whole)[::7]  # a review's period: a few items
+    flooded.ranker.calibrations.clear()  # fitted afresh, from the subset's call
+    part = flooded.rank(None, item_ids=set(some))
+    assert {r.item_id for r in part} <= set(some)
+    for row in part:
+        assert row.calibrated == pytest.approx(whole[row.item_id].calibrated)
+        assert row.percentile == pytest.approx(whole[row.item_id].percentile)
+    # The fits were reused: nothing about the goals or the items changed.
+    fitted = flooded.ranker.calibrations.fitted
+    flooded.rank(10)
+    assert flooded.ranker.calibrations.fitted == fitted
