@@ -9,10 +9,10 @@ goal is calibrated against the distribution of its own scores over the profile:
   centre and spread are read from the lower side of the distribution (which the items
   that serve, however many, do not reach), per source kind where a kind has items
   enough (shrunk toward the goal's pooled figures by ``KIND_SHRINK`` items' worth);
-- an item's standing is its distance above the bulk in robust standard deviations,
-  ``z``. How strongly a standing speaks for relevance is taken to be the same for every
-  goal (a likelihood ratio, logistic in z: ``SLOPE (z − Z_BAR)`` log-odds at the
-  reference base rate); what differs between goals is how many items serve them at
+- an item's standing is its distance above the bulk in the bulk's deviations, ``z``.
+  How strongly a standing speaks for relevance is taken to be the same for every goal
+  (a likelihood ratio, logistic in z: ``SLOPE (z − Z_BAR)`` log-odds at the reference
+  base rate); what differs between goals is how many items serve them at
   all, their base rate. That is read off the goal's upper tail: a goal that some items
   serve has a shoulder of items far above its bulk, one that nothing serves has a tail
   that falls off fast. Of the items past 1 deviation, at most ``NULL_TAIL_SHARE`` are
@@ -35,18 +35,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 Z_BAR = 3.0
-"""Robust standard deviations above a goal's bulk at which an item is as likely as not to
-serve it. On the dev posts, 55-68 % of the items past 3 deviations are relevant to
-the goal (five goals), and 0 of the 10 past it for a goal nothing serves."""
+"""Deviations above a goal's bulk at which an item is as likely as not to serve it (at
+the reference base rate). Chosen on the dev posts (five goals, bulk measured by median
+and MAD then): 55-68 % of the items past 3 deviations were relevant to their goal."""
 SLOPE = 1.0
-"""Log-odds per robust standard deviation: at Z_BAR ± 1 the probability is 0.27 / 0.73 (on
-the dev posts about 70 % of the items past 4 deviations are relevant)."""
+"""Log-odds per deviation: at Z_BAR ± 1 the probability is 0.27 / 0.73 (on the dev posts
+about 70 % of the items past 4 deviations were relevant; a steeper slope overstated it)."""
 BASE_RATE = 0.05
 """The base rate at which Z_BAR was read (the dev goals: 100-200 relevant of 2,000)."""
 NULL_TAIL_SHARE = 0.2
-"""Items past 2 robust deviations per item past 1, at most, for a goal nothing serves
-(a normal bulk gives 0.14; the dev set's goal that nothing serves 0.21; its five goals
-0.34-0.58)."""
+"""Items past 2 deviations per item past 1, at most, for a goal nothing serves (a normal
+bulk gives 0.14; read from the dev set's one goal that nothing serves, 0.21 with the
+bulk by median and MAD, against 0.34-0.58 for its five goals). A goal just past it gets
+a base rate so low that its items need about 6 deviations to serve."""
 MIN_TAIL = 50
 """Below this many items past 1 deviation the tail says nothing: the base rate is taken
 to be BASE_RATE."""
