@@ -19,7 +19,7 @@ from focusdesk.rank.lexical import (
     match_expression,
 )
 
-DIM = 4096
+DIM = 256  # small: the scorer trains a d x d projection
 
 
 @pytest.fixture
