@@ -106,7 +106,7 @@ class Ranker:
         self._keys = KeysCache()
         self._candidate_pass = CandidatePass()
         self.calibrations = Calibrations()
-        self._lexical: dict[tuple[object, ...], dict[int, float]] = {}
+        self._lexical: dict[tuple[object, ...], np.ndarray] = {}
 
     @property
     def index(self) -> VectorIndex:
@@ -442,20 +442,25 @@ class Ranker:
         return out + weight * self.lexical_matrix(gq.goals, scores.item_ids)
 
     def lexical_matrix(self, goals: Sequence[ActiveGoal], item_ids: np.ndarray) -> np.ndarray:
-        """[N, G] the lexical prior's strength of each item for each goal, before its weight."""
+        """[N, G] the lexical prior's strength of each item for each goal, before its weight
+        (``item_ids`` are live items of the layout)."""
+        layout = self.layout()
+        at = np.searchsorted(layout.item_ids, np.asarray(item_ids, np.int64))
         out = np.zeros((len(item_ids), len(goals)), np.float32)
         for j, goal in enumerate(goals):
-            out[:, j] = lexical_scores(self._strengths(goal), item_ids)
+            out[:, j] = self._lexical_column(goal, layout)[at]
         return out
 
-    def _strengths(self, goal: ActiveGoal) -> dict[int, float]:
-        """BM25 strengths of the goal's words (cached until the items change)."""
+    def _lexical_column(self, goal: ActiveGoal, layout: ChunkLayout) -> np.ndarray:
+        """The goal's lexical strength of every item of the layout (cached until the items
+        change: BM25 over the FTS5 index once per goal and item set)."""
         key = (tuple(goal.queries), self._layout_key)
         found = self._lexical.get(key)
         if found is None:
             if len(self._lexical) > 64:
                 self._lexical.clear()
-            found = self._lexical[key] = bm25_strengths(self.store, goal.queries)
+            strengths = bm25_strengths(self.store, goal.queries)
+            found = self._lexical[key] = lexical_scores(strengths, layout.item_ids)
         return found
 
     def calibrate(
@@ -498,8 +503,8 @@ class Ranker:
 
     def _kinds(self, item_ids: np.ndarray) -> list[str]:
         meta = self.meta()
-        pos = {int(i): k for k, i in enumerate(self.layout().item_ids)}
-        return [meta.kinds[pos[int(i)]] for i in item_ids]
+        at = np.searchsorted(self.layout().item_ids, np.asarray(item_ids, np.int64))
+        return [meta.kinds[k] for k in at.tolist()]
 
     def seat(
         self, gq: GoalQueries, calibrated: Calibrated, rows: np.ndarray, top: int | None
