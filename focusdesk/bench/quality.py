@@ -11,6 +11,14 @@ simulated clock. At every vote count the untrained scorer is judged on the same 
 not voted on. Reported per goal and on average: nDCG@10 (graded gains), P@10 and
 AP@100 (relevant = any positive grade); on the whole ranking and on the items the user
 has not voted on ("unseen").
+
+With ``joint``, it also ranks with every goal active at once (at its weight, plus a goal
+that nothing in the set serves) and reports what a person reading one list meets:
+coverage@10/@20 (goals with a primary-topic item in the top 10/20), α-nDCG@20 (α 0.5,
+each goal an intent, relevant at grade 1 or more), proportionality@50 (seat shares
+against fair shares by weight, a row's seat being the goal it is shown for), the rows
+shown for the goal nothing serves, and precision@50 (rows relevant to the goal they are
+shown for).
 """
 
 from __future__ import annotations
@@ -18,7 +26,6 @@ from __future__ import annotations
 import csv
 import json
 import platform
-import re
 import statistics
 import sys
 import tempfile
@@ -32,54 +39,23 @@ import numpy as np
 from sqlalchemy import delete, text
 
 from focusdesk.app import FocusDesk
-from focusdesk.rank.metrics import average_precision, ndcg_at_k, precision_at_k
+from focusdesk.rank.metrics import (
+    alpha_ndcg_at_k,
+    average_precision,
+    coverage_at_k,
+    ndcg_at_k,
+    precision_at_k,
+    proportionality_at_k,
+)
 from focusdesk.store.models import Feedback, ScorerVersion
 
 METRICS = ("ndcg@10", "p@10", "ap@100")
-_STOP = set(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "i",
-        "i'm",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "so",
-        "that",
-        "the",
-        "their",
-        "them",
-        "they",
-        "this",
-        "to",
-        "up",
-        "was",
-        "we",
-        "with",
-        "you",
-        "your",
-        "need",
-        "help",
-    ]
-)
+ABSENT_GOAL = "I'm learning to bake sourdough bread: starters, hydration and oven temperatures."
+"""The goal added to a joint run that nothing in the dev set serves."""
+ABSENT_ID = "absent"
+JOINT_ALPHA = 0.5
+JOINT_DEPTH = 50
+"""Rows judged for proportionality, precision and the absent goal's rows."""
 
 
 @dataclass
@@ -89,6 +65,7 @@ class GoalSpec:
     id: str
     text: str
     labels: dict[str, int]
+    weight: float = 1.0
 
 
 @dataclass
@@ -99,6 +76,8 @@ class QualityReport:
     per_goal: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     mean: dict[str, dict[str, float]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    joint: dict[str, Any] = field(default_factory=dict)
+    """All goals at once (``joint_figures``); empty unless asked for."""
 
 
 def evaluate(
@@ -137,7 +116,12 @@ def load_labelled_set(labels_tsv: Path, goals_json: Path) -> tuple[dict[str, str
     try:
         data = json.loads(goals_json.read_text(encoding="utf-8"))
         goals = [
-            GoalSpec(str(g.get("id", n)), g["goal"], {k: int(v) for k, v in g["labels"].items()})
+            GoalSpec(
+                str(g.get("id", n)),
+                g["goal"],
+                {k: int(v) for k, v in g["labels"].items()},
+                float(g.get("weight", 1.0)),
+            )
             for n, g in enumerate(data["goals"] if isinstance(data, dict) else data)
         ]
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -149,28 +133,19 @@ def load_labelled_set(labels_tsv: Path, goals_json: Path) -> tuple[dict[str, str
         ) from None
     if not goals:
         raise LabelledSetError(f"{goals_json} holds no goals")
+    if any(not g.weight > 0 for g in goals):
+        raise LabelledSetError(f"{goals_json}: a goal's weight must be above 0")
     return category, goals
 
 
 def bm25_ranking(fd: FocusDesk, query: str) -> list[str]:
-    """External ids ranked by FTS5 BM25 for the query's content words (OR'd)."""
-    words = [
-        w
-        for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9.+-]*", query.lower())
-        if w not in _STOP and len(w) > 1
-    ]
-    if not words:
-        return []
-    match = " OR ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words))
-    with fd.store.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT items.external_id FROM items_fts JOIN items ON items.id = items_fts.rowid "
-                "WHERE items_fts MATCH :q AND items.vanished = 0 ORDER BY bm25(items_fts)"
-            ),
-            {"q": match},
-        ).all()
-    return [r[0] for r in rows]
+    """External ids ranked by FTS5 BM25 for the query's content words (OR'd): the lexical
+    prior's own query (``rank/lexical.py``)."""
+    from focusdesk.rank.lexical import bm25_strengths
+
+    strengths = bm25_strengths(fd.store, [query])
+    ext = _external_id_map(fd)
+    return [ext[i] for i in sorted(strengths, key=lambda i: (-strengths[i], i))]
 
 
 def cosine_rankings(fd: FocusDesk, goal_text: str) -> tuple[list[str], list[str]]:
@@ -241,8 +216,11 @@ def run_quality(
     data_dir: Path | None = None,
     log: Any = print,
     encoder: Any = None,
+    joint: bool = False,
+    absent_goal: str | None = ABSENT_GOAL,
 ) -> QualityReport:
-    """Run the benchmark; builds (or reuses) a profile holding the mbox."""
+    """Run the benchmark; builds (or reuses) a profile holding the mbox. With ``joint``,
+    also rank with every goal at once (plus ``absent_goal``, unless None or empty)."""
     from focusdesk.paths import resolve_paths
 
     category, goals = load_labelled_set(labels_tsv, goals_json)
@@ -283,6 +261,8 @@ def run_quality(
         for spec in goals:
             report.per_goal[spec.id] = _run_goal(fd, spec, category, report.votes, log)
         _reset_learning(fd)
+        if joint:
+            report.joint = run_joint(fd, goals, category, absent_goal)
     finally:
         fd.close()
     methods = next(iter(report.per_goal.values())).keys() if report.per_goal else []
@@ -300,6 +280,87 @@ def run_quality(
         }
     )
     return report
+
+
+def run_joint(
+    fd: FocusDesk, goals: list[GoalSpec], category: dict[str, str], absent_goal: str | None
+) -> dict[str, Any]:
+    """Rank once with every goal active at its weight (and ``absent_goal`` at weight 1)
+    through the app's own ``rank``, and judge the list with ``joint_figures``."""
+    added: dict[int, str] = {}
+    try:
+        for spec in goals:
+            added[fd.add_goal(spec.text, weight=spec.weight).id] = spec.id
+        if absent_goal and absent_goal.strip():
+            added[fd.add_goal(absent_goal).id] = ABSENT_ID
+        rows = fd.rank(None)
+    finally:
+        for goal_id in added:
+            fd.remove_goal(goal_id)
+    shown = [(r.external_id, added.get(r.goal_id) if r.goal_id is not None else None) for r in rows]
+    figures = joint_figures(shown, goals, category)
+    figures["absent_goal"] = absent_goal if absent_goal and absent_goal.strip() else None
+    return figures
+
+
+def joint_figures(
+    shown: list[tuple[str, str | None]], goals: list[GoalSpec], category: dict[str, str]
+) -> dict[str, Any]:
+    """The joint figures of one list: ``shown`` is (external id, id of the goal the row is
+    shown for, ``ABSENT_ID`` for the goal nothing serves) per row, best first."""
+
+    def grades(ext: str) -> dict[str, int]:
+        cat = category.get(ext, "")
+        return {g.id: g.labels.get(cat, 0) for g in goals}
+
+    primary = [{g for g, v in grades(e).items() if v >= 2} for e, _ in shown]
+    relevant = [{g for g, v in grades(e).items() if v >= 1} for e, _ in shown]
+    judged = [{g for g, v in grades(e).items() if v >= 1} for e in category]
+    served = {g.id for g in goals if any(v >= 1 for v in g.labels.values())}
+    seats = [goal for _, goal in shown]
+    with_primary = {g.id for g in goals if any(v >= 2 for v in g.labels.values())}
+    depth = min(JOINT_DEPTH, len(shown)) or JOINT_DEPTH
+    held = {g.id: 0 for g in goals} | {ABSENT_ID: 0}
+    for goal in seats[:depth]:
+        if goal in held:
+            held[goal] += 1
+    weights = {g.id: g.weight for g in goals if g.id in served}
+    return {
+        "goals": len(goals),
+        "goals_with_primary": len(with_primary),
+        "coverage@10": coverage_at_k(primary, with_primary, 10),
+        "coverage@20": coverage_at_k(primary, with_primary, 20),
+        "alpha_ndcg@20": alpha_ndcg_at_k(relevant, judged, JOINT_ALPHA, 20),
+        "proportionality@50": proportionality_at_k(seats, weights, JOINT_DEPTH) if weights else 0.0,
+        "absent_rows@50": held[ABSENT_ID],
+        "precision@50": precision_at_k(
+            [goal is not None and goal in rel for goal, rel in zip(seats, relevant, strict=True)],
+            JOINT_DEPTH,
+        ),
+        "seats@50": held,
+    }
+
+
+def format_joint(figures: dict[str, Any]) -> str:
+    """The joint figures as a few lines of text."""
+    n = figures["goals_with_primary"]
+    seats = ", ".join(f"{g} {c}" for g, c in figures["seats@50"].items())
+    return "\n".join(
+        [
+            "all goals at once"
+            + (
+                f" (with the goal nothing serves: {figures['absent_goal']!r})"
+                if figures.get("absent_goal")
+                else ""
+            ),
+            f"  coverage@10 {figures['coverage@10']}/{n}  coverage@20 {figures['coverage@20']}/{n}",
+            f"  alpha-nDCG@20 {figures['alpha_ndcg@20']:.3f}  "
+            f"proportionality@50 {figures['proportionality@50']:.3f}  "
+            f"precision@50 {figures['precision@50']:.2f}  "
+            f"rows for the goal nothing serves (top 50) {figures['absent_rows@50']}",
+            f"  seats in the top 50: {seats}",
+        ]
+    )
 
 
 READ_SECONDS = 5.0
@@ -414,6 +475,8 @@ def format_table(report: QualityReport) -> str:
                 )
         lines.append("")
     lines += unseen_comparison(report)
+    if report.joint:
+        lines += ["", format_joint(report.joint)]
     return "\n".join(lines).rstrip()
 
 

@@ -160,6 +160,19 @@ def register_quality(targets: Subparsers) -> None:
         help="keep the benchmark profile here and reuse its vectors next time "
         "(default: a new temporary folder)",
     )
+    p.add_argument(
+        "--joint",
+        action="store_true",
+        help="also rank with every goal active at once and report coverage@10/@20, "
+        "alpha-nDCG@20, proportionality@50, rows for a goal nothing serves and precision@50",
+    )
+    p.add_argument(
+        "--absent-goal",
+        metavar="TEXT",
+        default=None,
+        help="with --joint: the goal added that nothing in the set serves (default: a "
+        "sourdough-baking goal; '' for none)",
+    )
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     p.add_argument("--png", type=Path, metavar="FILE", help="also plot quality against votes")
     p.set_defaults(handler=run_quality, opens_profile=False)
@@ -176,7 +189,7 @@ def _vote_counts(value: str) -> list[int]:
 
 
 def run_quality(args: argparse.Namespace) -> int:
-    from focusdesk.bench.quality import LabelledSetError, format_table, plot
+    from focusdesk.bench.quality import ABSENT_GOAL, LabelledSetError, format_table, plot
     from focusdesk.bench.quality import run_quality as run
 
     for flag, path in (("--mbox", args.mbox), ("--labels", args.labels), ("--goals", args.goals)):
@@ -190,6 +203,8 @@ def run_quality(args: argparse.Namespace) -> int:
             votes=args.votes,
             data_dir=args.profile_dir,
             log=lambda line: print(line, file=sys.stderr),
+            joint=args.joint,
+            absent_goal=ABSENT_GOAL if args.absent_goal is None else args.absent_goal,
         )
     except LabelledSetError as exc:
         raise KnownError(f"bench quality: {exc}") from None
@@ -199,6 +214,7 @@ def run_quality(args: argparse.Namespace) -> int:
             "votes": report.votes,
             "mean": report.mean,
             "per_goal": report.per_goal,
+            **({"joint": report.joint} if report.joint else {}),
             **report.meta,
         }
         _write(args.json, json.dumps(payload, indent=2) + "\n")

@@ -25,6 +25,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from focusdesk.progress import CancelToken
+from focusdesk.rank.lexical import LEXICAL_WEIGHT
 from focusdesk.store.models import Feedback, Item, ScorerVersion, Source
 
 if TYPE_CHECKING:
@@ -52,15 +53,18 @@ MIN_LABELS = 4
 
 @dataclass
 class Priors:
-    """Learned additive affinities: per source and per sender (normalised address)."""
+    """Learned additive affinities: per source and per sender (normalised address), and
+    the weight of the lexical prior (BM25 of the goal's words, ``rank/lexical.py``)."""
 
     source_bias: dict[int, float] = field(default_factory=dict)
     sender_bias: dict[str, float] = field(default_factory=dict)
+    lexical_weight: float = LEXICAL_WEIGHT
 
     def save(self, path: Path) -> None:
         payload = {
             "source_bias": {str(k): v for k, v in self.source_bias.items()},
             "sender_bias": self.sender_bias,
+            "lexical_weight": self.lexical_weight,
         }
         path.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
 
@@ -72,6 +76,7 @@ class Priors:
         return cls(
             {int(k): float(v) for k, v in data.get("source_bias", {}).items()},
             {str(k): float(v) for k, v in data.get("sender_bias", {}).items()},
+            float(data.get("lexical_weight", LEXICAL_WEIGHT)),
         )
 
 
@@ -353,6 +358,10 @@ class ScorerTrainer:
             np.int64,
         )
         facets = torch.from_numpy(gq.owner)[None, :] == torch.arange(len(gq.goals))[:, None]
+        # The lexical prior's weight, learnt in log space from where it starts.
+        lexical = torch.from_numpy(self._lexical(gq, batch["item_ids"]))
+        log_lex0 = math.log(LEXICAL_WEIGHT)
+        log_lex = torch.tensor(log_lex0, requires_grad=True)
         sources = sorted(set(batch["sources"]))
         senders = sorted({s for s in batch["senders"] if s})
         src_ix = torch.tensor([sources.index(s) for s in batch["sources"]])
@@ -365,7 +374,7 @@ class ScorerTrainer:
         pos_p = np.asarray(pos_w) / np.sum(pos_w)
         neg_p = np.asarray(neg_w) / np.sum(neg_w)
         rng = np.random.default_rng(self.seed)
-        opt = torch.optim.Adam([*model.parameters(), src_bias, snd_bias], lr=self.lr)
+        opt = torch.optim.Adam([*model.parameters(), src_bias, snd_bias, log_lex], lr=self.lr)
         loss_value = math.nan
         for _ in range(self.steps):
             if cancel is not None:
@@ -378,7 +387,10 @@ class ScorerTrainer:
             result = self._score(model, queries, weights, batch, items)
             it = torch.from_numpy(items)
             score = (
-                result.relevance + src_bias[src_ix[it]] + snd_bias[snd_ix[it]] * (snd_ix[it] > 0)
+                result.relevance
+                + src_bias[src_ix[it]]
+                + snd_bias[snd_ix[it]] * (snd_ix[it] > 0)
+                + log_lex.exp() * lexical[it]
             )
             diff = score[torch.from_numpy(inverse[:k])] - score[torch.from_numpy(inverse[k:])]
             rank_loss = torch.nn.functional.softplus(-self.sharpness * diff).mean()
@@ -395,7 +407,7 @@ class ScorerTrainer:
                 )
                 goal_loss = torch.nn.functional.softplus(-self.sharpness * gdiff).mean()
                 rank_loss = rank_loss + GOAL_VOTE_WEIGHT * float(chosen.mean()) * goal_loss
-            reg = (src_bias**2).sum() + (snd_bias**2).sum()
+            reg = (src_bias**2).sum() + (snd_bias**2).sum() + (log_lex - log_lex0) ** 2
             for name, param in model.named_parameters():
                 reg = reg + ((param - init[name]) ** 2).sum()
             loss = rank_loss + self.reg * reg / max(1, len(labels))
@@ -405,8 +417,16 @@ class ScorerTrainer:
         priors = Priors(
             {int(s): float(v) for s, v in zip(sources, src_bias.detach(), strict=True)},
             {s: float(v) for s, v in zip(senders, snd_bias.detach()[1:], strict=True)},
+            float(log_lex.detach().exp()),
         )
         return model.eval(), priors, loss_value
+
+    def _lexical(self, gq: Any, item_ids: Sequence[int]) -> np.ndarray:
+        """[N] each item's lexical prior strength for its best-matching goal."""
+        ids = np.asarray(item_ids, np.int64)
+        if not len(ids):
+            return np.zeros(0, np.float32)
+        return self.ranker.lexical_matrix(gq.goals, ids).max(axis=1).astype(np.float32)
 
     def _pair_loss(
         self, model: Any, priors: Priors, labels: Sequence[Label], unlabeled: np.ndarray
@@ -428,11 +448,15 @@ class ScorerTrainer:
                 batch,
                 np.arange(len(batch["item_ids"])),
             ).relevance.numpy()
-        score = np.asarray(
-            [
-                float(r) + priors.source_bias.get(src, 0.0) + priors.sender_bias.get(snd, 0.0)
-                for r, src, snd in zip(rel, batch["sources"], batch["senders"], strict=True)
-            ]
+        lexical = self._lexical(gq, batch["item_ids"])
+        score = (
+            np.asarray(
+                [
+                    float(r) + priors.source_bias.get(src, 0.0) + priors.sender_bias.get(snd, 0.0)
+                    for r, src, snd in zip(rel, batch["sources"], batch["senders"], strict=True)
+                ]
+            )
+            + priors.lexical_weight * lexical
         )
         y = {x.item_id: x for x in labels}
         ids_ = batch["item_ids"]

@@ -20,13 +20,16 @@ from sqlalchemy import func, select, update
 
 from focusdesk.errors import KnownError
 from focusdesk.progress import CancelToken
+from focusdesk.rank.calibration import Calibrated, Calibrations, GoalCalibration, calibrate
 from focusdesk.rank.candidates import CandidatePass, KeysCache
 from focusdesk.rank.conversations import collapse_conversations, with_threads
 from focusdesk.rank.goal_queries import goal_queries
 from focusdesk.rank.learning import Priors, sender_key
+from focusdesk.rank.lexical import bm25_strengths, lexical_scores
 from focusdesk.rank.priors import Stories
+from focusdesk.rank.proportional import Seating, proportional_order
 from focusdesk.rank.scoring import ChunkLayout, ItemScores, score_items
-from focusdesk.records import RankedItem
+from focusdesk.records import RELEVANCE_BAR, RankedItem
 from focusdesk.settings import Settings
 from focusdesk.store.db import Store
 from focusdesk.store.models import Chunk, Goal, Item, ScorerVersion, Source
@@ -37,6 +40,10 @@ if TYPE_CHECKING:
     from focusdesk.rank.index import VectorIndex
 
 log = logging.getLogger(__name__)
+
+REFERENCE_ITEMS = 5000
+"""Items a goal is calibrated against: every live item up to this many, else an even
+sample of them (scored exactly once per goal, scorer and item set)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,8 @@ class Ranker:
         self._meta: ItemMeta | None = None
         self._keys = KeysCache()
         self._candidate_pass = CandidatePass()
+        self.calibrations = Calibrations()
+        self._lexical: dict[tuple[object, ...], np.ndarray] = {}
 
     @property
     def index(self) -> VectorIndex:
@@ -186,6 +195,7 @@ class Ranker:
         self._scorer = None
         self._priors = None
         self._keys.clear()
+        self.calibrations.clear()
 
     def save_version(
         self,
@@ -251,6 +261,7 @@ class Ranker:
         self._layout_key = None
         self._meta = None
         self._keys.clear()
+        self._lexical.clear()
 
     def active_goals(self, goal_ids: Sequence[int] | None = None) -> list[ActiveGoal]:
         """Active goals with a weight, or just those of ``goal_ids`` (a focus block's)."""
@@ -412,17 +423,114 @@ class Ranker:
                 hint='Add one with: focusdesk goals add "what you are working on"',
             )
         scores, gq = self.score(goals, item_ids=item_ids, cancel=cancel)
-        final, parts, stories = self.apply_priors(scores)
-        heads = np.flatnonzero(stories.story_of[: len(final)] == np.arange(len(final)))
-        order = heads[np.argsort(-final[heads], kind="stable")]
-        # Conversations (focusdesk/rank/conversations.py): one row per thread.
-        order, threads = collapse_conversations(self.store, scores.item_ids, order, conversations)
+        per_goal = self.goal_scores(gq, scores)
+        final, parts, stories = self.apply_priors(scores, per_goal - scores.per_goal)
+        # What the priors add to an item moves it within each of its goals as well.
+        shift = final - scores.relevance - parts.get("lexical", 0.0)
+        calibrated = self.calibrate(gq, scores, per_goal, shift)
+        # The rows: one per story (near-duplicates collapse under their best item), then
+        # one per conversation (focusdesk/rank/conversations.py), under its best message.
+        rows = np.flatnonzero(stories.story_of[: len(final)] == np.arange(len(final)))
+        rows = rows[np.argsort(-final[rows], kind="stable")]
+        rows, threads = collapse_conversations(self.store, scores.item_ids, rows, conversations)
+        seating = self.seat(gq, calibrated, rows, top)
+        order, seat = rows[seating.order], seating.seat
         if top is not None:
-            order = order[:top]
-        return with_threads(self._describe(scores, order, gq, final, parts, stories), threads)
+            order, seat = order[:top], seat[:top]
+        described = self._describe(scores, order, seat, gq, final, parts, stories, calibrated)
+        return with_threads(described, threads)
 
-    def apply_priors(self, scores: ItemScores) -> tuple[np.ndarray, dict[str, np.ndarray], Stories]:
-        """S = R + recency + source + sender − redundancy, with each part kept."""
+    def goal_scores(self, gq: GoalQueries, scores: ItemScores) -> np.ndarray:
+        """[N, G] each goal's relevance with the lexical prior: r_g + w · BM25 strength."""
+        weight = self.priors.lexical_weight
+        out = scores.per_goal.astype(np.float64)
+        if weight == 0 or len(scores.item_ids) == 0:
+            return out
+        return out + weight * self.lexical_matrix(gq.goals, scores.item_ids)
+
+    def lexical_matrix(self, goals: Sequence[ActiveGoal], item_ids: np.ndarray) -> np.ndarray:
+        """[N, G] the lexical prior's strength of each item for each goal, before its weight
+        (``item_ids`` are live items of the layout)."""
+        layout = self.layout()
+        at = np.searchsorted(layout.item_ids, np.asarray(item_ids, np.int64))
+        out = np.zeros((len(item_ids), len(goals)), np.float32)
+        for j, goal in enumerate(goals):
+            out[:, j] = self._lexical_column(goal, layout)[at]
+        return out
+
+    def _lexical_column(self, goal: ActiveGoal, layout: ChunkLayout) -> np.ndarray:
+        """The goal's lexical strength of every item of the layout (cached until the items
+        change: BM25 over the FTS5 index once per goal and item set)."""
+        key = (tuple(goal.queries), self._layout_key)
+        found = self._lexical.get(key)
+        if found is None:
+            if len(self._lexical) > 64:
+                self._lexical.clear()
+            strengths = bm25_strengths(self.store, goal.queries)
+            found = self._lexical[key] = lexical_scores(strengths, layout.item_ids)
+        return found
+
+    def calibrate(
+        self, gq: GoalQueries, scores: ItemScores, per_goal: np.ndarray, shift: np.ndarray
+    ) -> Calibrated:
+        """Each goal's scores calibrated against the profile's own (``calibration.py``);
+        ``shift`` [N] is what the priors add to each item."""
+        fits = self.goal_fits(gq, scores, per_goal)
+        kinds = self._kinds(scores.item_ids)
+        return calibrate(fits, per_goal, kinds, shift)
+
+    def goal_fits(
+        self, gq: GoalQueries, scores: ItemScores, per_goal: np.ndarray
+    ) -> list[GoalCalibration]:
+        """One fit per goal, reused while the goal's queries, the scorer and the items are
+        the same; missing ones are fitted to every live item's score (or an even sample),
+        taken from ``scores`` when they cover every live item."""
+        layout = self.layout()
+        version = (self._scorer_version, self.priors.lexical_weight, self._layout_key)
+        keys = [(tuple(goal.queries), version) for goal in gq.goals]
+        fits = [self.calibrations.get(k) for k in keys]
+        missing = [j for j, fit in enumerate(fits) if fit is None]
+        if missing:
+            if len(scores.item_ids) == len(layout.item_ids):
+                ref_ids, ref = scores.item_ids, per_goal[:, missing]
+            else:
+                ref_ids, ref = self._reference_scores([gq.goals[j] for j in missing])
+            kinds = self._kinds(ref_ids)
+            for n, j in enumerate(missing):
+                fits[j] = self.calibrations.fit(keys[j], ref[:, n], kinds)
+        return [f for f in fits if f is not None]
+
+    def _reference_scores(self, goals: list[ActiveGoal]) -> tuple[np.ndarray, np.ndarray]:
+        """(item ids, [M, G] scores) of every live item, or an even sample of them."""
+        ids = self.layout().item_ids
+        if len(ids) > REFERENCE_ITEMS:
+            ids = ids[np.linspace(0, len(ids) - 1, REFERENCE_ITEMS).astype(np.int64)]
+        scores, gq = self.score(goals, item_ids=ids.tolist())
+        return scores.item_ids, self.goal_scores(gq, scores)
+
+    def _kinds(self, item_ids: np.ndarray) -> list[str]:
+        meta = self.meta()
+        at = np.searchsorted(self.layout().item_ids, np.asarray(item_ids, np.int64))
+        return [meta.kinds[k] for k in at.tolist()]
+
+    def seat(
+        self, gq: GoalQueries, calibrated: Calibrated, rows: np.ndarray, top: int | None
+    ) -> Seating:
+        """The rows' order, shared among the goals in proportion (``proportional.py``)."""
+        weights = np.asarray([g.weight for g in gq.goals], np.float64)
+        return proportional_order(
+            calibrated.probability[rows],
+            calibrated.order[rows],
+            weights,
+            RELEVANCE_BAR,
+            limit=top,
+        )
+
+    def apply_priors(
+        self, scores: ItemScores, lexical: np.ndarray | None = None
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], Stories]:
+        """S = R + lexical + recency + source + sender − redundancy, with each part kept;
+        ``lexical`` [N, G] is each goal's lexical prior (the best goal's counts)."""
         from focusdesk.rank.priors import (
             ages_in_days,
             half_life_days,
@@ -443,6 +551,11 @@ class Ranker:
         rows = np.asarray([pos[int(i)] for i in scores.item_ids], np.int64)
         half = np.asarray([half_life_days(meta.kinds[r], self.settings) for r in rows])
         parts = {
+            "lexical": (
+                lexical[np.arange(n), np.maximum(scores.best_goal, 0)]
+                if lexical is not None and lexical.size
+                else np.zeros(n)
+            ),
             "recency": recency(
                 ages_in_days([meta.dates[r] for r in rows]), half, self.settings.recency_weight
             ),
@@ -483,10 +596,12 @@ class Ranker:
         self,
         scores: ItemScores,
         order: np.ndarray,
+        seat: np.ndarray,
         gq: GoalQueries,
         final: np.ndarray,
         parts: dict[str, np.ndarray],
         stories: Stories,
+        calibrated: Calibrated,
     ) -> list[RankedItem]:
         from focusdesk.rank.passages import passage_text
 
@@ -508,13 +623,14 @@ class Ranker:
                     chunks[c.id] = c
             s.expunge_all()
         ranked: list[RankedItem] = []
-        for i in order:
+        for i, g in zip(order, seat, strict=True):
             iid = int(scores.item_ids[i])
             if iid not in items:
                 continue  # removed while we were scoring
             item, kind, name = items[iid]
-            g = int(scores.best_goal[i])
             f = int(scores.best_facet[i])
+            if f >= 0 and int(gq.owner[f]) != g:
+                f = -1  # the best facet is another goal's than the one the row is shown for
             chunk = chunks.get(int(scores.evidence_chunk[i]))
             evidence, span = "", None
             if chunk is not None:
@@ -549,6 +665,12 @@ class Ranker:
                         goals[j].id: float(scores.goal_relevance[i, j]) for j in range(len(goals))
                     },
                     matched_facet=gq.texts[f] if f >= 0 else None,
+                    calibrated={
+                        goals[j].id: float(calibrated.probability[i, j]) for j in range(len(goals))
+                    },
+                    percentile={
+                        goals[j].id: float(calibrated.percentile[i, j]) for j in range(len(goals))
+                    },
                 )
             )
         return ranked

@@ -90,11 +90,20 @@ class ItemScores:
     best_goal: np.ndarray  # [N] goal index, -1 for none
     best_facet: np.ndarray  # [N] facet index, -1 for none
     evidence_chunk: np.ndarray  # [N] chunk id of the passage attended to most, -1 for none
+    goal_soft: np.ndarray | None = None
+    """[N, G] each goal's own relevance: the soft maximum over its facets alone (what R is
+    when it is the only goal); None where not computed (``goal_relevance`` stands in)."""
 
     @classmethod
     def empty(cls, n_goals: int) -> ItemScores:
         z = np.zeros(0, np.int64)
-        return cls(z, np.zeros(0, np.float32), np.zeros((0, n_goals), np.float32), z, z, z)
+        empty = np.zeros((0, n_goals), np.float32)
+        return cls(z, np.zeros(0, np.float32), empty, z, z, z, empty)
+
+    @property
+    def per_goal(self) -> np.ndarray:
+        """[N, G] each goal's own relevance (``goal_soft``, else the best facet's)."""
+        return self.goal_soft if self.goal_soft is not None else self.goal_relevance
 
 
 def score_items(
@@ -123,6 +132,9 @@ def score_items(
         return ItemScores.empty(n_goals)
     out_rel = np.zeros(n, np.float32)
     out_goal_rel = np.zeros((n, n_goals), np.float32)
+    out_goal_soft = np.zeros((n, n_goals), np.float32)
+    facets_per_goal = np.bincount(facet_owner, minlength=n_goals).astype(np.float32)
+    temp = float(scorer.config.goal_temperature)
     out_goal = np.full(n, -1, np.int64)
     out_facet = np.full(n, -1, np.int64)
     out_evidence = np.full(n, -1, np.int64)
@@ -166,6 +178,19 @@ def score_items(
                 1, owner.expand(len(block), -1), facet_rel.float(), reduce="amax"
             )
             out_goal_rel[block] = per_goal.numpy()
+            # Each goal's soft maximum over its own facets, as score_projected computes R
+            # over all of them: T log Σ exp(r / T) − T log F_g (max-shifted for stability).
+            spread = torch.exp(
+                (facet_rel.float() - per_goal.gather(1, owner.expand(len(block), -1))) / temp
+            )
+            sums = torch.zeros((len(block), n_goals)).scatter_add(
+                1, owner.expand(len(block), -1), spread
+            )
+            out_goal_soft[block] = (
+                per_goal
+                + temp * torch.log(sums)
+                - temp * torch.log(torch.from_numpy(facets_per_goal))
+            ).numpy()
             # Evidence: the passage the best facet attends to most (heads mixed by beta).
             rows_t = torch.arange(len(block))
             att = result.attention[rows_t, torch.from_numpy(best_f)]  # [B, H, C]
@@ -177,4 +202,6 @@ def score_items(
             ev_rows = grid[np.arange(len(block)), ev]
             out_evidence[block] = np.where(has, layout.chunk_ids[ev_rows], -1)
             a = b
-    return ItemScores(layout.item_ids, out_rel, out_goal_rel, out_goal, out_facet, out_evidence)
+    return ItemScores(
+        layout.item_ids, out_rel, out_goal_rel, out_goal, out_facet, out_evidence, out_goal_soft
+    )

@@ -9,8 +9,20 @@ from pathlib import Path
 import pytest
 from fakes import FakeEncoder
 
-from focusdesk.bench.quality import evaluate, format_table, load_labelled_set, plot, run_quality
+from focusdesk.bench.quality import (
+    ABSENT_GOAL,
+    ABSENT_ID,
+    GoalSpec,
+    evaluate,
+    format_joint,
+    format_table,
+    joint_figures,
+    load_labelled_set,
+    plot,
+    run_quality,
+)
 from focusdesk.cli import main
+from focusdesk.rank.metrics import alpha_ndcg_at_k
 
 TOPICS = {
     "rec.gardening": "tomatoes compost soil seeds watering greenhouse",
@@ -158,3 +170,55 @@ def test_cli_explains_a_broken_goals_file(
     assert "each goal needs 'goal'" in capsys.readouterr().err
     assert main([*argv[:-1], str(tmp_path / "missing.json")]) == 1
     assert "is not a file" in capsys.readouterr().err
+
+
+def test_joint_figures_hand_computed() -> None:
+    category = {f"a{n}": "A" for n in range(4)} | {f"b{n}": "B" for n in range(4)}
+    category |= {f"c{n}": "C" for n in range(4)}
+    goals = [
+        GoalSpec("ga", "goal a", {"A": 2, "C": 1}),
+        GoalSpec("gb", "goal b", {"B": 2}),
+    ]
+    # Rows: a0 for ga, c0 for ga (grade 1), b0 for ga (not relevant to ga), one row for
+    # the absent goal, then b1 for gb.
+    shown = [("a0", "ga"), ("c0", "ga"), ("b0", "ga"), ("c1", ABSENT_ID), ("b1", "gb")]
+    f = joint_figures(shown, goals, category)
+    assert f["coverage@10"] == 2
+    assert f["coverage@20"] == 2
+    assert f["goals_with_primary"] == 2
+    assert f["absent_rows@50"] == 1
+    assert f["seats@50"] == {"ga": 3, "gb": 1, ABSENT_ID: 1}
+    # Precision: a0 and c0 serve ga, b1 serves gb; divided by 50.
+    assert f["precision@50"] == pytest.approx(3 / 50)
+    # Proportionality over 50 seats: 1 - (|3/50 - 1/2| + |1/50 - 1/2|) / 2.
+    assert f["proportionality@50"] == pytest.approx(1 - (0.44 + 0.48) / 2)
+    # alpha-nDCG@20 against the greedy ideal over the judged items.
+    relevant = [{"ga"}, {"ga"}, {"gb"}, {"ga"}, {"gb"}]
+    judged = [{"ga"}] * 8 + [{"gb"}] * 4
+    assert f["alpha_ndcg@20"] == pytest.approx(alpha_ndcg_at_k(relevant, judged, 0.5, 20))
+    assert 0.0 < f["alpha_ndcg@20"] < 1.0
+    assert "coverage@20 2/2" in format_joint({**f, "absent_goal": ABSENT_GOAL})
+
+
+def test_joint_run_ranks_every_goal_at_once(
+    labelled: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    mbox, tsv, goals = labelled
+    report = run_quality(
+        mbox,
+        tsv,
+        goals,
+        votes=[0],
+        data_dir=tmp_path / "p",
+        log=lambda *_: None,
+        encoder=FakeEncoder(dim=512),
+        joint=True,
+        absent_goal="Lattice chromodynamics: quarks and gluons",  # (the set has a baking topic)
+    )
+    joint = report.joint
+    assert joint["absent_goal"] == "Lattice chromodynamics: quarks and gluons"
+    assert joint["coverage@10"] == 2  # the old order gave the first goal all of the top 10
+    assert joint["goals_with_primary"] == 2
+    assert set(joint["seats@50"]) == {"garden", "radio", ABSENT_ID}
+    assert 0.0 <= joint["proportionality@50"] <= 1.0
+    assert "all goals at once" in format_table(report)

@@ -128,7 +128,7 @@ def test_too_little_feedback_is_said_plainly(synced: FocusDesk) -> None:
 
 def test_explanations_carry_priors(synced: FocusDesk) -> None:
     top = synced.rank()[0]
-    assert set(top.priors) == {"recency", "source", "sender", "redundancy"}
+    assert set(top.priors) == {"lexical", "recency", "source", "sender", "redundancy"}
     assert top.score == pytest.approx(top.relevance + sum(top.priors.values()), abs=1e-5)
     assert top.matched_facet is not None
 

@@ -6,7 +6,16 @@ import math
 
 import pytest
 
-from focusdesk.rank.metrics import average_precision, dcg_at_k, ndcg_at_k, precision_at_k
+from focusdesk.rank.metrics import (
+    alpha_dcg_at_k,
+    alpha_ndcg_at_k,
+    average_precision,
+    coverage_at_k,
+    dcg_at_k,
+    ndcg_at_k,
+    precision_at_k,
+    proportionality_at_k,
+)
 
 
 def test_dcg_hand_computed() -> None:
@@ -87,3 +96,55 @@ def test_inconsistent_inputs_are_rejected() -> None:
         average_precision([True, True], 1)
     with pytest.raises(ValueError, match="non-negative"):
         ndcg_at_k([-1.0], [1.0])
+
+
+# -- joint metrics (all goals in one list) ---------------------------------------------------
+def test_coverage_counts_each_goal_once_within_k() -> None:
+    ranked = [{"a"}, {"a"}, set(), {"b", "c"}, {"d"}]
+    assert coverage_at_k(ranked, {"a", "b", "c", "d", "e"}, k=3) == 1
+    assert coverage_at_k(ranked, {"a", "b", "c", "d", "e"}, k=4) == 3
+    assert coverage_at_k(ranked, {"a", "b"}, k=10) == 2
+    assert coverage_at_k([], {"a"}, k=10) == 0
+
+
+def test_alpha_dcg_hand_computed() -> None:
+    # alpha 0.5: a second item for the same goal gains half; an item for two goals gains 2.
+    ranked = [{"a"}, {"a"}, {"b"}, set()]
+    assert alpha_dcg_at_k(ranked, 0.5, k=4) == pytest.approx(1 + 0.5 / math.log2(3) + 1 / 2)
+    assert alpha_dcg_at_k([{"a", "b"}, {"a"}], 0.5, k=2) == pytest.approx(2 + 0.5 / math.log2(3))
+    # alpha 0: plain DCG of binary gains counted per goal.
+    assert alpha_dcg_at_k([{"a"}, {"a"}], 0.0, k=2) == pytest.approx(1 + 1 / math.log2(3))
+
+
+def test_alpha_ndcg_hand_computed_against_the_greedy_ideal() -> None:
+    judged = [{"a"}, {"a"}, {"b"}, set()]
+    # Ideal: a, b, a -> 1 + 1/log2(3) + 0.5/2.
+    ideal = 1 + 1 / math.log2(3) + 0.25
+    ranked = [{"a"}, {"a"}, {"b"}, set()]
+    assert alpha_ndcg_at_k(ranked, judged, 0.5, k=4) == pytest.approx(
+        (1 + 0.5 / math.log2(3) + 0.5) / ideal
+    )
+    assert alpha_ndcg_at_k([{"a"}, {"b"}, {"a"}], judged, 0.5, k=4) == pytest.approx(1.0)
+    assert alpha_ndcg_at_k([set(), set()], [set(), set()], 0.5, k=2) == 0.0
+
+
+def test_alpha_ndcg_rewards_diversity_over_repetition() -> None:
+    judged = [{"a"}] * 5 + [{"b"}] * 5
+    repeated = [{"a"}] * 5 + [{"b"}] * 5
+    mixed = [{"a"}, {"b"}] * 5
+    assert alpha_ndcg_at_k(mixed, judged, 0.5, k=10) > alpha_ndcg_at_k(repeated, judged, 0.5, k=10)
+
+
+def test_proportionality_hand_computed() -> None:
+    # k = 6: a holds 3 (0.5), b holds 1 (1/6), one row for an unknown goal, one None.
+    seats = ["a", "a", "a", "b", None, "x"]
+    assert proportionality_at_k(seats, {"a": 1.0, "b": 1.0}, k=6) == pytest.approx(1 - 1 / 6)
+    assert proportionality_at_k(["a", "b"] * 3, {"a": 1.0, "b": 1.0}, k=6) == pytest.approx(1.0)
+    # Weights 2 : 1 -> fair shares 2/3 and 1/3; seats 1/2 and 1/2.
+    assert proportionality_at_k(["a", "b"], {"a": 2.0, "b": 1.0}, k=2) == pytest.approx(
+        1 - 0.5 * (1 / 6 + 1 / 6)
+    )
+    # Every seat to one of two goals: 1 - (0.5 + 0.5) / 2.
+    assert proportionality_at_k(["a"] * 4, {"a": 1.0, "b": 1.0}, k=4) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="weights"):
+        proportionality_at_k(["a"], {}, k=1)
