@@ -12,16 +12,12 @@ from focusdesk.errors import Cancelled, KnownError
 from focusdesk.progress import CancelToken
 from focusdesk.rank.passage_weights import VectorLRU, sentence_vectors
 
-NOTE = """# Garden
-
-Water the tomatoes every morning before work. Prune the roses in March and feed them.
-
-# Sourdough
+# Paragraphs without headings: a note's cleaned text keeps a heading as a plain line,
+# which the chunker packs with the paragraph before it.
+NOTE = """Water the tomatoes every morning before work. Prune the roses in March and feed them.
 
 The sourdough starter lives in the fridge. Bread hydration and oven temperatures for
 sourdough bread decide the crust and the crumb. Buy flour on Saturday.
-
-# Car
 
 Change the oil of the car at ten thousand kilometres. Rotate the tyres in spring.
 """
@@ -36,7 +32,7 @@ def profile(fd: Any, tmp_path: Path) -> Any:
     notes.mkdir()
     (notes / "week.md").write_text(NOTE, encoding="utf-8")
     (notes / "other.md").write_text("# Alps\n\nA tent for the alps in summer.\n", "utf-8")
-    fd.settings.chunk_tokens = 45  # one passage per section
+    fd.settings.chunk_tokens = 35  # one passage per paragraph
     fd.add_source("notes", str(notes))
     fd.sync()
     return fd
