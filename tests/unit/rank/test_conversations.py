@@ -76,8 +76,9 @@ def test_a_thread_is_one_row_ranked_by_its_best_message(fd: FocusDesk, mailbox: 
     assert row.thread_size == 3
     assert {row.item_id, *row.thread_item_ids} == thread
     # The row is the thread's best message: no other message of it scores higher.
-    scores, _gq = fd.ranker.score(fd.ranker.active_goals())
-    final, _parts, _stories = fd.ranker.apply_priors(scores)
+    scores, gq = fd.ranker.score(fd.ranker.active_goals())
+    lexical = fd.ranker.goal_scores(gq, scores) - scores.per_goal  # the lexical prior
+    final, _parts, _stories = fd.ranker.apply_priors(scores, lexical)
     by_id = dict(zip(scores.item_ids.tolist(), final.tolist(), strict=True))
     assert by_id[row.item_id] == max(by_id[i] for i in thread)
     assert row.score == pytest.approx(by_id[row.item_id])
