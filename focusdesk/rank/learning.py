@@ -358,7 +358,9 @@ class ScorerTrainer:
             np.int64,
         )
         facets = torch.from_numpy(gq.owner)[None, :] == torch.arange(len(gq.goals))[:, None]
-        # The lexical prior's weight, learnt in log space from where it starts.
+        # The lexical prior's weight, learnt in log space from where it starts, on the
+        # whole score; the scorer and the affinities learn on their own part, so they do
+        # not bend to make up for the prior (that cost the trained rankings on dev).
         lexical = torch.from_numpy(self._lexical(gq, batch["item_ids"]))
         log_lex0 = math.log(LEXICAL_WEIGHT)
         log_lex = torch.tensor(log_lex0, requires_grad=True)
@@ -387,13 +389,17 @@ class ScorerTrainer:
             result = self._score(model, queries, weights, batch, items)
             it = torch.from_numpy(items)
             score = (
-                result.relevance
-                + src_bias[src_ix[it]]
-                + snd_bias[snd_ix[it]] * (snd_ix[it] > 0)
-                + log_lex.exp() * lexical[it]
+                result.relevance + src_bias[src_ix[it]] + snd_bias[snd_ix[it]] * (snd_ix[it] > 0)
             )
-            diff = score[torch.from_numpy(inverse[:k])] - score[torch.from_numpy(inverse[k:])]
-            rank_loss = torch.nn.functional.softplus(-self.sharpness * diff).mean()
+            pos_at, neg_at = torch.from_numpy(inverse[:k]), torch.from_numpy(inverse[k:])
+            own_loss = torch.nn.functional.softplus(
+                -self.sharpness * (score[pos_at] - score[neg_at])
+            ).mean()
+            rank_loss = own_loss
+            whole = score.detach() + log_lex.exp() * lexical[it]  # only the weight learns here
+            whole_loss = torch.nn.functional.softplus(
+                -self.sharpness * (whole[pos_at] - whole[neg_at])
+            ).mean()
             pair_goal = np.where(goal_ix[draw_p] >= 0, goal_ix[draw_p], goal_ix[draw_n])
             chosen = pair_goal >= 0
             if chosen.any():
@@ -410,10 +416,11 @@ class ScorerTrainer:
             reg = (src_bias**2).sum() + (snd_bias**2).sum() + (log_lex - log_lex0) ** 2
             for name, param in model.named_parameters():
                 reg = reg + ((param - init[name]) ** 2).sum()
-            loss = rank_loss + self.reg * reg / max(1, len(labels))
+            loss = rank_loss + whole_loss + self.reg * reg / max(1, len(labels))
             loss.backward()
             opt.step()
-            loss_value = float(rank_loss.detach())
+            # The pair loss of the whole score (the ranking's), plus the goals' part.
+            loss_value = float((rank_loss - own_loss + whole_loss).detach())
         priors = Priors(
             {int(s): float(v) for s, v in zip(sources, src_bias.detach(), strict=True)},
             {s: float(v) for s, v in zip(senders, snd_bias.detach()[1:], strict=True)},
