@@ -12,8 +12,12 @@ import pytest
 from focusdesk.app import FocusDesk
 from focusdesk.paths import resolve_paths
 from focusdesk.rank.calibration import (
+    EMPIRICAL_ITEMS,
+    SLOPE,
+    Z_BAR,
     Calibrations,
     GoalCalibration,
+    absolute_share,
     calibrate,
     probability,
 )
@@ -110,6 +114,34 @@ def test_fits_are_reused_while_their_key_is_the_same() -> None:
     cache.fit(("goal b", 1), x, None)
     cache.fit(("goal a", 2), x, None)  # the scorer changed: fitted again
     assert cache.fitted == 3
+
+
+def test_a_few_items_are_read_absolutely_and_the_profile_takes_over_as_it_grows() -> None:
+    assert absolute_share(6) == pytest.approx(0.988, abs=1e-3)
+    assert absolute_share(500) == pytest.approx(0.25)
+    assert absolute_share(EMPIRICAL_ITEMS) == 0.0
+    # Six notes: the one about the goal serves it, the rest do not (their own quantiles
+    # would say the second best stands out as far).
+    few = np.asarray([0.70, 0.14, 0.09, 0.07, 0.06, 0.02])
+    p = probability(GoalCalibration.fit(few).logit(few))
+    assert p[0] > 0.99
+    assert p[1:].max() < 0.01
+    # A large profile is calibrated by its own distribution alone: the same log-odds as
+    # with no absolute reading at all.
+    x, _ = _goal_scores(7)
+    fit = GoalCalibration.fit(x)
+    assert fit.absolute == 0.0
+    own = SLOPE * (fit.standing(x) - Z_BAR) + fit.prior_shift
+    np.testing.assert_array_equal(fit.logit(x), own)
+    # A degenerate distribution (nearly every item ties) is read absolutely, whatever its size.
+    ties = np.full(2000, 0.05)
+    ties[:3] = [0.62, 0.55, 0.12]
+    flat = GoalCalibration.fit(ties)
+    assert flat.absolute == 1.0
+    assert (probability(flat.logit(ties)) >= RELEVANCE_BAR).sum() == 2
+    # Between the two, the log-odds stay increasing in the score.
+    mid = np.sort(_goal_scores(8, n=300, relevant=15)[0])
+    assert np.all(np.diff(GoalCalibration.fit(mid).logit(mid)) > 0)
 
 
 SMALL_VAULT = {
