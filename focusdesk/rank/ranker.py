@@ -607,7 +607,12 @@ class Ranker:
 
         goals = gq.goals
         wanted = [int(scores.item_ids[i]) for i in order]
-        chunk_ids = [int(scores.evidence_chunk[i]) for i in order if scores.evidence_chunk[i] >= 0]
+        # Each row's evidence is the passage the goal it is shown for attends to most.
+        evidence_of = [
+            scores.evidence_for(int(i), int(g)) if g >= 0 else int(scores.evidence_chunk[i])
+            for i, g in zip(order, seat, strict=True)
+        ]
+        chunk_ids = [c for c in evidence_of if c >= 0]
         items: dict[int, tuple[Item, str, str]] = {}
         chunks: dict[int, Chunk] = {}
         with self.store.session() as s:
@@ -623,15 +628,13 @@ class Ranker:
                     chunks[c.id] = c
             s.expunge_all()
         ranked: list[RankedItem] = []
-        for i, g in zip(order, seat, strict=True):
+        for i, g, evidence_chunk in zip(order, seat, evidence_of, strict=True):
             iid = int(scores.item_ids[i])
             if iid not in items:
                 continue  # removed while we were scoring
             item, kind, name = items[iid]
-            f = int(scores.best_facet[i])
-            if f >= 0 and int(gq.owner[f]) != g:
-                f = -1  # the best facet is another goal's than the one the row is shown for
-            chunk = chunks.get(int(scores.evidence_chunk[i]))
+            f = scores.facet_for(int(i), int(g)) if g >= 0 else -1
+            chunk = chunks.get(evidence_chunk)
             evidence, span = "", None
             if chunk is not None:
                 if chunk.char_end > chunk.char_start:

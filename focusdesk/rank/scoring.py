@@ -93,12 +93,32 @@ class ItemScores:
     goal_soft: np.ndarray | None = None
     """[N, G] each goal's own relevance: the soft maximum over its facets alone (what R is
     when it is the only goal); None where not computed (``goal_relevance`` stands in)."""
+    goal_facet: np.ndarray | None = None
+    """[N, G] int64 each goal's best facet (index into the facets), for a row shown for a
+    goal other than its best; None where not computed."""
+    goal_evidence: np.ndarray | None = None
+    """[N, G] int64 chunk id of the passage each goal's best facet attends to most, -1 for
+    none; None where not computed."""
 
     @classmethod
     def empty(cls, n_goals: int) -> ItemScores:
         z = np.zeros(0, np.int64)
         empty = np.zeros((0, n_goals), np.float32)
-        return cls(z, np.zeros(0, np.float32), empty, z, z, z, empty)
+        pairs = np.zeros((0, n_goals), np.int64)
+        return cls(z, np.zeros(0, np.float32), empty, z, z, z, empty, pairs, pairs)
+
+    def facet_for(self, i: int, goal: int) -> int:
+        """Item ``i``'s best facet for ``goal`` (its best facet overall where per-goal ones
+        were not computed and ``goal`` is its best goal), -1 for none."""
+        if self.goal_facet is not None:
+            return int(self.goal_facet[i, goal])
+        return int(self.best_facet[i]) if int(self.best_goal[i]) == goal else -1
+
+    def evidence_for(self, i: int, goal: int) -> int:
+        """The chunk id of item ``i``'s evidence passage for ``goal`` (see ``facet_for``)."""
+        if self.goal_evidence is not None:
+            return int(self.goal_evidence[i, goal])
+        return int(self.evidence_chunk[i]) if int(self.best_goal[i]) == goal else -1
 
     @property
     def per_goal(self) -> np.ndarray:
@@ -138,6 +158,9 @@ def score_items(
     out_goal = np.full(n, -1, np.int64)
     out_facet = np.full(n, -1, np.int64)
     out_evidence = np.full(n, -1, np.int64)
+    out_goal_facet = np.full((n, n_goals), -1, np.int64)
+    out_goal_evidence = np.full((n, n_goals), -1, np.int64)
+    goal_columns = [np.flatnonzero(facet_owner == j) for j in range(n_goals)]
     # Goals' facet columns, for "best facet per goal".
     owner = torch.from_numpy(facet_owner.astype(np.int64))
     weights = torch.from_numpy(facet_weights.astype(np.float32))
@@ -191,17 +214,34 @@ def score_items(
                 + temp * torch.log(sums)
                 - temp * torch.log(torch.from_numpy(facets_per_goal))
             ).numpy()
-            # Evidence: the passage the best facet attends to most (heads mixed by beta).
-            rows_t = torch.arange(len(block))
-            att = result.attention[rows_t, torch.from_numpy(best_f)]  # [B, H, C]
-            mixed = torch.einsum("bhc,h->bc", att, result.head_weights).numpy()
+            # Evidence, per goal: the passage the goal's best facet attends to most (heads
+            # mixed by beta); the best goal's is the item's evidence.
+            rel = facet_rel.float().numpy()
+            facets = np.empty((len(block), n_goals), np.int64)
+            for j, cols in enumerate(goal_columns):
+                facets[:, j] = cols[rel[:, cols].argmax(axis=1)]
+            facets[np.arange(len(block)), facet_owner[best_f]] = best_f
+            rows_t = torch.arange(len(block))[:, None]
+            att = result.attention[rows_t, torch.from_numpy(facets)]  # [B, G, H, C]
+            mixed = torch.einsum("bghc,h->bgc", att, result.head_weights).numpy()
             passage = valid & layout.is_passage[grid]
-            mixed = np.where(passage, mixed, -1.0)
-            ev = mixed.argmax(axis=1)
+            mixed = np.where(passage[:, None, :], mixed, -1.0)
+            ev = mixed.argmax(axis=2)  # [B, G]
             has = passage.any(axis=1)
-            ev_rows = grid[np.arange(len(block)), ev]
-            out_evidence[block] = np.where(has, layout.chunk_ids[ev_rows], -1)
+            ev_rows = grid[np.arange(len(block))[:, None], ev]
+            chunk = np.where(has[:, None], layout.chunk_ids[ev_rows], -1)
+            out_goal_facet[block] = facets
+            out_goal_evidence[block] = chunk
+            out_evidence[block] = chunk[np.arange(len(block)), facet_owner[best_f]]
             a = b
     return ItemScores(
-        layout.item_ids, out_rel, out_goal_rel, out_goal, out_facet, out_evidence, out_goal_soft
+        layout.item_ids,
+        out_rel,
+        out_goal_rel,
+        out_goal,
+        out_facet,
+        out_evidence,
+        out_goal_soft,
+        out_goal_facet,
+        out_goal_evidence,
     )

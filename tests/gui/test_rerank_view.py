@@ -13,13 +13,15 @@ from focusdesk.ui.main_window import MainWindow
 
 
 def mixed_notes(root: Path) -> Path:
+    """Thirty notes that serve each goal (firmware, hiring) and thirty that serve neither."""
     root.mkdir()
     for i in range(30):
         (root / f"fw-{i:02d}.md").write_text(
             f"# Firmware release {i}\n\nFirmware release checklist step {i}.\n", encoding="utf-8"
         )
         (root / f"hire-{i:02d}.md").write_text(
-            f"# Hiring round {i}\n\nHiring embedded engineers, interview {i}.\n", encoding="utf-8"
+            f"# Hiring round {i}\n\nHiring embedded engineers: embedded engineers interview {i}.\n",
+            encoding="utf-8",
         )
         (root / f"soup-{i:02d}.md").write_text(
             f"# Soup {i}\n\nLeeks, onions and potatoes {i}.\n", encoding="utf-8"
@@ -60,6 +62,7 @@ def test_a_new_top_is_scrolled_into_view_and_the_selection_stays(
         type_weight(qtbot, window, hiring.id, "4")
     new_top = window.inbox_model.items()[0].item_id
     assert new_top != old_top
+    assert window.inbox_model.items()[0].goal_id == hiring.id  # the heavier goal seats first
     assert window.current_item_id() == selected  # the selection stays
     assert view.rowAt(0) == 0  # and the new #1 is in sight
     assert view.visualRect(window.inbox_model.index(0, 0)).top() >= 0

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from calibrated import calibrate, serve
 from gui_helpers import SIGNAL_TIMEOUT_MS, ranked_window, settle
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
@@ -48,8 +50,18 @@ def fits(view: Any, index: Any, text: str) -> bool:
 
 
 def test_the_review_is_readable_and_does_not_mislead(
-    qtbot: Any, make_window: Any, profile: FocusDesk, tmp_path: Path
+    qtbot: Any,
+    make_window: Any,
+    profile: FocusDesk,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The reply and the signing notes serve the top goal (the fake encoder's relevance is
+    # no cosine a real model would give: the test states what serves).
+    calibrate(
+        monkeypatch,
+        serve("bootloader image signing", REPLY, "Bootloader signing 0", "Bootloader signing 1"),
+    )
     notes = seed(tmp_path / "lists")
     window: MainWindow = ranked_window(
         qtbot, make_window, profile, notes, "bootloader image signing"

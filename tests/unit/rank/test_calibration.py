@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from focusdesk.app import FocusDesk
+from focusdesk.paths import resolve_paths
 from focusdesk.rank.calibration import (
+    EMPIRICAL_ITEMS,
+    SLOPE,
+    Z_BAR,
     Calibrations,
     GoalCalibration,
+    absolute_share,
     calibrate,
     probability,
 )
 from focusdesk.records import RELEVANCE_BAR
+from focusdesk.review.assemble import assemble_review
 
 
 def _goal_scores(seed: int, n: int = 2000, relevant: int = 100) -> tuple[np.ndarray, np.ndarray]:
@@ -103,3 +114,81 @@ def test_fits_are_reused_while_their_key_is_the_same() -> None:
     cache.fit(("goal b", 1), x, None)
     cache.fit(("goal a", 2), x, None)  # the scorer changed: fitted again
     assert cache.fitted == 3
+
+
+def test_a_few_items_are_read_absolutely_and_the_profile_takes_over_as_it_grows() -> None:
+    assert absolute_share(6) == pytest.approx(0.988, abs=1e-3)
+    assert absolute_share(500) == pytest.approx(0.25)
+    assert absolute_share(EMPIRICAL_ITEMS) == 0.0
+    # Six notes: the one about the goal serves it, the rest do not (their own quantiles
+    # would say the second best stands out as far).
+    few = np.asarray([0.70, 0.14, 0.09, 0.07, 0.06, 0.02])
+    p = probability(GoalCalibration.fit(few).logit(few))
+    assert p[0] > 0.99
+    assert p[1:].max() < 0.01
+    # A large profile is calibrated by its own distribution alone: the same log-odds as
+    # with no absolute reading at all.
+    x, _ = _goal_scores(7)
+    fit = GoalCalibration.fit(x)
+    assert fit.absolute == 0.0
+    own = SLOPE * (fit.standing(x) - Z_BAR) + fit.prior_shift
+    np.testing.assert_array_equal(fit.logit(x), own)
+    # A degenerate distribution (nearly every item ties) is read absolutely, whatever its size.
+    ties = np.full(2000, 0.05)
+    ties[:3] = [0.62, 0.55, 0.12]
+    flat = GoalCalibration.fit(ties)
+    assert flat.absolute == 1.0
+    assert (probability(flat.logit(ties)) >= RELEVANCE_BAR).sum() == 2
+    # Between the two, the log-odds stay increasing in the score.
+    mid = np.sort(_goal_scores(8, n=300, relevant=15)[0])
+    assert np.all(np.diff(GoalCalibration.fit(mid).logit(mid)) > 0)
+
+
+SMALL_VAULT = {
+    "Sourdough": "My sourdough starter needs feeding twice a day. Bread hydration at 75 percent "
+    "and an oven at 250 degrees give a good crust.",
+    "Rust": "Read the chapter on ownership and borrowing in the Rust book; write the linked "
+    "list exercise.",
+    "Tomatoes": "Water the tomatoes every morning, prune the side shoots and feed them compost.",
+    "Car": "Change the oil of the car at ten thousand kilometres. Rotate the tyres in spring.",
+    "Taxes": "File the tax return before April; collect the receipts from the accountant.",
+    "Guitar": "Practise barre chords and the pentatonic scale for twenty minutes.",
+}
+BREAD_GOAL = "Bake sourdough bread: starter, hydration and oven temperatures"
+RUST_GOAL = "Learn the Rust programming language"
+
+
+@pytest.fixture
+def small_real(data_dir: Path, tmp_path: Path, real_encoder: object) -> Iterator[FocusDesk]:
+    """A new user's vault of six notes, ranked by the real model."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for title, text in SMALL_VAULT.items():
+        (notes / f"{title}.md").write_text(f"# {title}\n\n{text}\n", encoding="utf-8")
+    fd = FocusDesk(resolve_paths(data_dir), encoder=real_encoder)  # type: ignore[arg-type]
+    fd.add_source("notes", str(notes))
+    fd.add_goal(BREAD_GOAL)
+    fd.add_goal(RUST_GOAL)
+    fd.sync()
+    yield fd
+    fd.close()
+
+
+@pytest.mark.model
+def test_a_small_profile_reads_relevance_absolutely(small_real: FocusDesk) -> None:
+    goals = {g.title: g.id for g in small_real.list_goals()}
+    rows = {r.title: r for r in small_real.rank(None)}
+    # The note about each goal serves it; nothing else serves either goal.
+    assert rows["Sourdough"].serves(goals[BREAD_GOAL])
+    assert rows["Rust"].serves(goals[RUST_GOAL])
+    for title, row in rows.items():
+        if title != "Sourdough":
+            assert row.calibrated[goals[BREAD_GOAL]] < 0.2, title
+        if title != "Rust":
+            assert row.calibrated[goals[RUST_GOAL]] < 0.2, title
+    # So the focus plan and the review have something to show.
+    plan = small_real.focus_plan(60, 3)
+    assert {e.item.title for e in plan} == {"Sourdough", "Rust"}
+    now = datetime.now(UTC)
+    review = assemble_review(small_real, now - timedelta(days=1), now + timedelta(minutes=1))
+    assert {e.title for e in review.ranked_entries()} == {"Sourdough", "Rust"}

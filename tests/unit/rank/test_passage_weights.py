@@ -61,6 +61,41 @@ def test_weights_cover_every_passage_and_point_where_the_ranker_points(profile: 
     assert [p.weight for p in ev.top(3)] == sorted((p.weight for p in ev.passages), reverse=True)
 
 
+def test_a_row_shown_for_another_goal_than_its_best_carries_that_goal_s_evidence(
+    profile: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from focusdesk.rank.proportional import Seating
+    from focusdesk.rank.ranker import Ranker
+
+    for title in (BREAD, GARDEN):
+        profile.add_goal(title)
+    week = next(r for r in profile.rank() if r.title == "Garden")  # week.md
+    best = max(week.goal_scores, key=lambda g: week.goal_scores[g])  # equal weights
+    other = next(g for g in week.goal_scores if g != best)
+    # The proportional seating shows the row for the goal that is not its best.
+    real = Ranker.seat
+
+    def seat(self: Ranker, gq: Any, *args: Any) -> Seating:
+        got = real(self, gq, *args)
+        index = [g.id for g in gq.goals].index(other)
+        return Seating(got.order, np.full_like(got.seat, index), got.votes)
+
+    monkeypatch.setattr(Ranker, "seat", seat)
+    row = next(r for r in profile.rank() if r.item_id == week.item_id)
+    assert row.goal_id == other
+    shaded = profile.explain_item(row.item_id, other).evidence_passage
+    assert shaded is not None
+    assert row.evidence_span == (shaded.start, shaded.end)
+    assert row.evidence == shaded.text.strip()
+    assert row.evidence_span != week.evidence_span  # not the best goal's passage
+    word = {goal_id(profile, BREAD): "sourdough", goal_id(profile, GARDEN): "tomatoes"}
+    assert word[other] in row.evidence
+    assert word[best] not in row.evidence
+    assert word[best] in week.evidence
+    assert row.matched_facet is not None
+    assert row.matched_facet in profile.ranker.active_goals([other])[0].queries
+
+
 def test_the_best_sentence_is_inside_the_evidence_and_matches_the_goal(profile: Any) -> None:
     profile.add_goal(BREAD)
     item = profile.rank()[0]
