@@ -6,6 +6,8 @@ mix); groups come in the order of their first row, so with the default order (th
 the goal with the best row leads, and rows keep their order inside a group. A header's
 count of high-attention items is how many shown rows serve its goal (clear its
 relevance bar), wherever they are seated: an item that serves two goals counts for both.
+A row that clears no goal's bar (the tail of the mix, seated under its best goal) is not
+filed under a goal: it goes to a last group, "Serves no goal".
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from focusdesk.records import RankedItem
+
+NO_GOAL = "Serves no goal"
+"""The name of the last group: rows that clear no goal's relevance bar."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ class GroupHeader:
 
     def tooltip(self, title: str) -> str:
         if self.goal_id is None:
-            return f"{self.rows} items ranked for no goal"
+            return f"{self.rows} items that clear no goal's relevance bar"
         return (
             f"{title}\n{self.rows} items shown for this goal; {self.high} shown items "
             "clear its relevance bar (high attention), some perhaps shown under another goal"
@@ -46,6 +51,16 @@ class GroupHeader:
 def served_goals(item: RankedItem) -> tuple[int, ...]:
     """The goals whose relevance bar ``item`` clears (worked out once per ranking)."""
     return tuple(g for g in item.calibrated if item.serves(g))
+
+
+def group_seat(item: RankedItem) -> int | None:
+    """The goal group ``item``'s row goes under: the goal it is shown for when it clears
+    that goal's bar (or nothing is calibrated), else the goal it serves most surely, else
+    None (the last group: it serves no goal)."""
+    if not item.calibrated or (item.goal_id is not None and item.serves(item.goal_id)):
+        return item.goal_id
+    served = served_goals(item)
+    return max(served, key=lambda g: item.calibrated[g]) if served else None
 
 
 def group_by_goal(

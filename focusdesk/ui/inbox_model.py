@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from focusdesk.records import GoalInfo, RankedItem
 from focusdesk.triage import Vote
 
-from .inbox_groups import GroupHeader, group_by_goal, served_goals
+from .inbox_groups import NO_GOAL, GroupHeader, group_by_goal, group_seat, served_goals
 from .marks import MARK_SIZE, GoalMarks, vote_icon, vote_text
 from .row_flags import read_only_row_flags
 from .style import muted_colour, source_icon
@@ -297,7 +297,7 @@ class InboxModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = prepared.rows
         self._position = prepared.position
-        self._seats = [r.item.goal_id for r in self._rows]
+        self._seats = [group_seat(r.item) for r in self._rows]
         self._served = [r.served for r in self._rows]
         self._visible = self._compute_visible()
         self.endResetModel()
@@ -616,7 +616,7 @@ class InboxModel(QAbstractTableModel):
     def _header_data(self, header: GroupHeader, col: int, role: int) -> Any:
         """A group header: the goal's colour dot, short name and counts, on its tint."""
         goal_id = header.goal_id
-        name = self.goals.names.get(goal_id, "No goal") if goal_id is not None else "No goal"
+        name = self.goals.names.get(goal_id, NO_GOAL) if goal_id is not None else NO_GOAL
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return header.text(name) if col == Column.TITLE else ""
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -7,10 +7,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+from calibrated import calibrate
 from gui_helpers import SIGNAL_TIMEOUT_MS, ranked_window, settle
 from PySide6.QtCore import Qt
 
 from focusdesk.app import FocusDesk
+from focusdesk.ui.inbox_groups import NO_GOAL, group_seat
 from focusdesk.ui.inbox_model import Column
 from focusdesk.ui.main_window import MainWindow
 
@@ -29,6 +32,13 @@ def grouped_notes(root: Path) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each note serves its own goal (a tiny profile's own distribution says little)."""
+    fw = {f"Firmware release {i}": {GOALS[0]: 0.9} for i in range(6)}
+    calibrate(monkeypatch, {**fw, **{f"Hiring round {i}": {GOALS[1]: 0.9} for i in range(6)}})
+
+
 def window_with_goals(qtbot: Any, make_window: Any, profile: FocusDesk, tmp_path: Path) -> Any:
     window = ranked_window(qtbot, make_window, profile, grouped_notes(tmp_path / "n"), *GOALS)
     window.inbox_view.setFocus()
@@ -36,8 +46,9 @@ def window_with_goals(qtbot: Any, make_window: Any, profile: FocusDesk, tmp_path
 
 
 def goal_of_row(window: MainWindow, row: int) -> int | None:
+    """The group the row's item belongs in (the goal it is shown for, when it serves it)."""
     item = window.inbox_model.item_at(row)
-    return item.goal_id if item is not None else None
+    return group_seat(item) if item is not None else None
 
 
 def test_g_groups_the_inbox_by_goal_and_j_k_pass_the_headers_by(
@@ -55,9 +66,13 @@ def test_g_groups_the_inbox_by_goal_and_j_k_pass_the_headers_by(
     assert model.grouped
     assert window.goal_grouping.action.isChecked()
     headers = model.header_rows()
-    assert len(headers) == 2  # one per goal
+    groups = [model.header_at(r).goal_id for r in headers]  # type: ignore[union-attr]
+    # One per goal, then the rows that clear no goal's bar (if any), last.
+    assert set(groups) - {None} == {g.id for g in profile.list_goals()}
+    assert None not in groups[:-1]
     assert window.current_item_id() == selected  # the selection stays on its item
-    names = {g.id: g.short_name for g in profile.list_goals()}
+    names: dict[int | None, str] = {g.id: g.short_name for g in profile.list_goals()}
+    names[None] = NO_GOAL
     for row in headers:
         header = model.header_at(row)
         assert header is not None
@@ -157,7 +172,7 @@ def test_moving_a_goals_weight_regroups_live_and_keeps_the_selection(
     assert len(rankings) == 1
     assert next(g.weight for g in profile.list_goals() if g.id == hiring.id) == 4.0
     # The grouped list is the new ranking, each row under the goal it is now shown for.
-    seat = {i.item_id: i.goal_id for i in ranked.args[0]}
+    seat = {i.item_id: group_seat(i) for i in ranked.args[0]}
     assert model.grouped
     assert {i.item_id for i in model.items()} == set(seat)
     for row in model.header_rows():

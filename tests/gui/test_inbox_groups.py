@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from focusdesk.records import RankedItem
-from focusdesk.ui.inbox_groups import GroupHeader, group_by_goal, served_goals
+from focusdesk.ui.inbox_groups import (
+    NO_GOAL,
+    GroupHeader,
+    group_by_goal,
+    group_seat,
+    served_goals,
+)
 
 
 def item(n: int, seat: int | None, calibrated: dict[int, float] | None = None) -> RankedItem:
@@ -58,4 +64,18 @@ def test_only_the_shown_rows_are_grouped_and_counted() -> None:
 
 def test_header_text() -> None:
     assert GroupHeader(1, 12, 4).text("Firmware v2") == "Firmware v2 · 4 high-attention · 12 items"
-    assert GroupHeader(None, 1, 0).text("No goal") == "No goal · 1 item"
+    assert GroupHeader(None, 1, 0).text(NO_GOAL) == "Serves no goal · 1 item"
+
+
+def test_a_row_that_clears_no_bar_goes_to_the_last_group_not_under_its_seat() -> None:
+    items = [
+        item(0, 1, {1: 0.9}),
+        item(1, 1, {1: 0.2, 2: 0.1}),  # the mix's tail, seated under its best goal
+        item(2, 1, {1: 0.3, 2: 0.8}),  # serves goal 2 only
+        item(3, 2),  # nothing calibrated: its seat
+    ]
+    seats = [group_seat(i) for i in items]
+    assert seats == [1, None, 2, 2]
+    layout, headers = group_by_goal(range(4), seats, [served_goals(i) for i in items])
+    assert layout == [-1, 0, -2, 2, 3, -3, 1]
+    assert [(h.goal_id, h.rows, h.high) for h in headers] == [(1, 1, 1), (2, 2, 1), (None, 1, 0)]

@@ -120,7 +120,7 @@ def grouped_model() -> InboxModel:
         [
             seated(1, 2, {2: 0.9}),
             seated(2, 1, {1: 0.8, 2: 0.6}),
-            seated(3, 2, {2: 0.4}),
+            seated(3, 2, {2: 0.55}),
             seated(4, 1, {1: 0.7}),
         ],
         NOW,
@@ -139,7 +139,7 @@ def test_grouped_rows_have_goal_headers_with_colour_and_counts(qapp: Any) -> Non
     assert model.shown_count() == 4
     assert model.header_rows() == [0, 3]
     assert [model.index(r, Column.TITLE).data() for r in (0, 3)] == [
-        "Hire two · 2 high-attention · 2 items",  # item 2 serves both goals
+        "Hire two · 3 high-attention · 2 items",  # item 2 serves both goals
         "Ship v2 firmware · 2 high-attention · 2 items",
     ]
     assert [i.item_id for i in model.items()] == [1, 3, 2, 4]
