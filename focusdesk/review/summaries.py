@@ -120,30 +120,14 @@ def centrality(vectors: np.ndarray) -> np.ndarray:
 
 
 def goal_relevance(ranker: Ranker, goal_id: int, vectors: np.ndarray) -> np.ndarray:
-    """Each sentence's relevance to the goal: the scorer's r_j, best over the goal's facets.
-
-    Every sentence is scored as a one-chunk item by the ranker's attention scorer
-    (through `focusdesk.rank.scoring`, so nothing here imports torch).
-    """
-    from focusdesk.rank.scoring import ChunkLayout, score_items
+    """Each sentence's relevance to the goal: the scorer's r_j, best over the goal's facets
+    (each sentence scored alone, as the reader's best sentence is: ``sentence_relevance``)."""
+    from focusdesk.rank.passage_weights import sentence_relevance
 
     goals = ranker.active_goals([goal_id])
-    n = len(vectors)
-    if not goals or n == 0:
-        return np.zeros(n, np.float32)
-    gq = ranker.embed_goals(goals)
-    ids = np.arange(n, dtype=np.int64)
-    layout = ChunkLayout.from_rows(ids, ids, ids, np.ones(n, bool))
-    scores = score_items(
-        ranker.scorer,
-        layout,
-        np.asarray(vectors, np.float32),
-        gq.vectors,
-        np.ones(len(gq.vectors), np.float32),
-        gq.owner,
-    )
-    order = np.argsort(scores.item_ids)
-    return np.asarray(scores.goal_relevance[order, 0], np.float32)
+    if not goals or len(vectors) == 0:
+        return np.zeros(len(vectors), np.float32)
+    return sentence_relevance(ranker.scorer, vectors, ranker.embed_goals(goals).vectors)
 
 
 class SummaryCache:
