@@ -48,18 +48,20 @@ def collapse(
 
 
 def conversation_keys(store: Store, item_ids: np.ndarray) -> list[str | None]:
-    """Per item of ``item_ids``: its conversation and state, or None (not mail, no key)."""
-    wanted = [int(i) for i in item_ids]
+    """Per item of ``item_ids``: its conversation and state, or None (not mail, no key).
+
+    One pass over the mail that has a conversation (indexed), not one query per batch of
+    ids: a full ranking asks for every item.
+    """
+    wanted = {int(i) for i in item_ids}
     found: dict[int, str] = {}
     with store.session() as s:
-        for start in range(0, len(wanted), 500):
-            for iid, key, status in s.execute(
-                select(Item.id, Item.thread_key, Item.status).where(
-                    Item.id.in_(wanted[start : start + 500]), Item.thread_key.is_not(None)
-                )
-            ):
+        for iid, key, status in s.execute(
+            select(Item.id, Item.thread_key, Item.status).where(Item.thread_key.is_not(None))
+        ):
+            if iid in wanted:
                 found[int(iid)] = f"{key}/{status_group(str(status))}"
-    return [found.get(i) for i in wanted]
+    return [found.get(int(i)) for i in item_ids]
 
 
 def collapse_conversations(
