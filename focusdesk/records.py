@@ -138,6 +138,9 @@ class RankedItem:
     """How many items (this one included) tell the same story."""
     story_item_ids: tuple[int, ...] = ()
     """The other items of this story, collapsed under this one."""
+    story_titles: tuple[str, ...] = ()
+    """Titles of the first few other items of the story (for the Why panel), read with the
+    ranking so that the UI thread never goes to the store for them."""
     calibrated: dict[int, float] = field(default_factory=dict)
     """Goal id -> probability that this item serves that goal, calibrated against the
     profile's own score distribution for the goal, so that it means the same across goals

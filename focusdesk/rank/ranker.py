@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 REFERENCE_ITEMS = 5000
 """Items a goal is calibrated against: every live item up to this many, else an even
 sample of them (scored exactly once per goal, scorer and item set)."""
+STORY_TITLES = 3
+"""How many of a story's other items each row names (the Why panel shows them)."""
 
 
 @dataclass(frozen=True)
@@ -626,6 +628,16 @@ class Ranker:
             for a in range(0, len(chunk_ids), 500):
                 for c in s.scalars(select(Chunk).where(Chunk.id.in_(chunk_ids[a : a + 500]))):
                     chunks[c.id] = c
+            story_heads = [int(i) for i in order if stories.members.get(int(i))]
+            shown = [
+                int(scores.item_ids[m])
+                for i in story_heads
+                for m in stories.members[i][:STORY_TITLES]
+            ]
+            titles: dict[int, str] = {}
+            for a in range(0, len(shown), 500):
+                rows = s.execute(select(Item.id, Item.title).where(Item.id.in_(shown[a : a + 500])))
+                titles.update({iid: title for iid, title in rows})
             s.expunge_all()
         ranked: list[RankedItem] = []
         for i, g, evidence_chunk in zip(order, seat, evidence_of, strict=True):
@@ -659,6 +671,11 @@ class Ranker:
                     story_size=1 + len(stories.members.get(int(i), [])),
                     story_item_ids=tuple(
                         int(scores.item_ids[m]) for m in stories.members.get(int(i), [])
+                    ),
+                    story_titles=tuple(
+                        t
+                        for m in stories.members.get(int(i), [])[:STORY_TITLES]
+                        if (t := titles.get(int(scores.item_ids[m])))
                     ),
                     goal_id=goals[g].id if g >= 0 else None,
                     goal_title=goals[g].title if g >= 0 else None,

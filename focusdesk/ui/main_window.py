@@ -1025,16 +1025,6 @@ class MainWindow(QMainWindow):
         rect = view.visualRect(index) if index.isValid() else view.viewport().rect()
         return view.viewport().mapToGlobal(rect.bottomLeft())
 
-    def item_title(self, item_id: int) -> str | None:
-        """An item's title (for the stories in the Why panel)."""
-        found = self.inbox_model.find_item(item_id)
-        if found is not None:
-            return found.title
-        try:
-            return self.desk.get_item(item_id).title
-        except KnownError:
-            return None
-
     def goal_titles(self) -> dict[int, str]:
         return {g.id: g.title for g in self.goals_panel.goals()}
 
@@ -1075,7 +1065,6 @@ class MainWindow(QMainWindow):
             self.goal_titles(),
             allow_remote=allowed,
             keep_scroll=same,
-            item_titles=self.item_title,
         )
         self.why_panel.set_vote(self.inbox_model.vote_text(item_id))
         self.passage_weights.request(item_id, ranked.goal_id if ranked is not None else None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -98,10 +97,7 @@ class ReaderPane(QWidget):
         self.showing_formatted = False
         self._choices: dict[int, bool] = {}
         self._failures: dict[str, str] = {}
-        self._shown: tuple[
-            RankedItem | None, dict[int, str], bool, Callable[[int], str | None] | None
-        ]
-        self._shown = (None, {}, False, None)
+        self._shown: tuple[RankedItem | None, dict[int, str], bool] = (None, {}, False)
         self.bar.load_requested.connect(self.remote_load_requested)
         self.bar.always_requested.connect(
             lambda: self.remote_always_requested.emit(self.sender_key or "")
@@ -145,7 +141,6 @@ class ReaderPane(QWidget):
         *,
         allow_remote: bool = False,
         keep_scroll: bool = False,
-        item_titles: Callable[[int], str | None] | None = None,
     ) -> None:
         """Show ``detail``; remote content only when ``allow_remote``, else the bar offers it."""
         if self.detail is None or self.detail.id != detail.id or not allow_remote:
@@ -153,7 +148,7 @@ class ReaderPane(QWidget):
             self._set_notice("")
         self.detail = detail
         self.sender_key = sender_key(detail)
-        self._shown = (ranked, goal_titles, allow_remote, item_titles)
+        self._shown = (ranked, goal_titles, allow_remote)
         bodies = self.bodies = item_bodies(detail)
         formatted = bodies.formatted is not None and self._choices.get(
             detail.id, bodies.prefer_formatted
@@ -173,7 +168,7 @@ class ReaderPane(QWidget):
             self.bar.hide()
         self.format_bar.set_formatted(formatted)
         self.format_bar.setVisible(bodies.can_toggle)
-        self.why.show_item(ranked, goal_titles, item_titles)
+        self.why.show_item(ranked, goal_titles)
 
     def set_weights(self, weights: ItemEvidence) -> None:
         """The shown item's passage weights arrived: shade the reader, list them in Why."""
@@ -194,10 +189,8 @@ class ReaderPane(QWidget):
         if formatted == self.showing_formatted:
             return
         self._choices[self.detail.id] = formatted
-        ranked, goal_titles, allow_remote, item_titles = self._shown
-        self.show_item(
-            self.detail, ranked, goal_titles, allow_remote=allow_remote, item_titles=item_titles
-        )
+        ranked, goal_titles, allow_remote = self._shown
+        self.show_item(self.detail, ranked, goal_titles, allow_remote=allow_remote)
 
     def toggle_format(self) -> None:
         """Switch between formatted and plain text (the V key)."""

@@ -14,7 +14,6 @@ Last, what ranks at all: the learning status in words
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -136,9 +135,8 @@ class WhyPanel(QScrollArea):
         self,
         item: RankedItem | None,
         goal_titles: dict[int, str],
-        item_titles: Callable[[int], str | None] | None = None,
     ) -> None:
-        """Explain ``item``; ``goal_titles`` names its goals, ``item_titles`` its story's items."""
+        """Explain ``item``; ``goal_titles`` names its goals."""
         w = self.weights
         if w is not None and (
             item is None or (w.item_id, w.goal_id) != (item.item_id, item.goal_id)
@@ -215,14 +213,7 @@ class WhyPanel(QScrollArea):
         story = story_size(item)
         if story > 1:
             layout.addSpacing(4)
-            others = [
-                t
-                for t in (
-                    item_titles(i) if item_titles is not None else None
-                    for i in getattr(item, "story_item_ids", ())
-                )
-                if t
-            ]
+            others = getattr(item, "story_titles", ())
             text = f"Story: {story} items say much the same; shown as one."
             if others:
                 text += " Also: " + "; ".join(f"“{_short(t, 60)}”" for t in others[:3])

@@ -129,3 +129,22 @@ def test_a_subset_is_calibrated_against_the_whole_profile(flooded: FocusDesk) ->
     fitted = flooded.ranker.calibrations.fitted
     flooded.rank(10)
     assert flooded.ranker.calibrations.fitted == fitted
+
+
+def test_a_story_row_names_its_first_other_items(fd: FocusDesk, tmp_path: Path) -> None:
+    """The Why panel names a story's other items from the row: no store read on the UI."""
+    root = tmp_path / "copies"
+    root.mkdir()
+    body = " ".join(["firmware bootloader flash update plan"] * 12)
+    titles = [f"Plan copy {n}" for n in range(6)]
+    for n, title in enumerate(titles):
+        (root / f"copy-{n}.md").write_text(f"# {title}\n\n{body}\n")
+    (root / "other.md").write_text("# Lunch\n\ncoffee dentist plumber guitar\n")
+    fd.add_source("notes", str(root))
+    fd.sync()
+    fd.add_goal("firmware bootloader flash update")
+    story = next(r for r in fd.rank(None) if r.story_size > 1)
+    assert story.story_size == 6
+    # The first three of the five others, by title, none of them the row itself.
+    assert len(set(story.story_titles)) == 3
+    assert set(story.story_titles) <= set(titles) - {story.title}
