@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 
 from focusdesk import __version__
+from focusdesk.clock import Clock, SystemClock
 from focusdesk.errors import KnownError, NotFoundError
 from focusdesk.paths import Paths, resolve_paths
 from focusdesk.progress import CancelToken, ProgressCallback, no_progress
@@ -68,9 +69,15 @@ class FocusDesk:
     """One open profile and its services."""
 
     def __init__(
-        self, paths: Paths, settings: Settings | None = None, encoder: Encoder | None = None
+        self,
+        paths: Paths,
+        settings: Settings | None = None,
+        encoder: Encoder | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.paths = paths.ensure()
+        self.clock: Clock = clock or SystemClock()
+        """Where every service reads the time (tests inject their own)."""
         self.settings = settings if settings is not None else load_settings(paths.settings_file)
         self.store = Store(paths.database_url)
         self.passwords = PasswordStore()
@@ -562,7 +569,7 @@ class FocusDesk:
         if self._focus is None:
             from focusdesk.focus.service import FocusService
 
-            self._focus = FocusService.for_desk(self)
+            self._focus = FocusService.for_desk(self, clock=self.clock)
         return self._focus
 
     def review(

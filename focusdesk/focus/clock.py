@@ -1,7 +1,7 @@
-"""The clock the focus services read, and detection of wall-clock jumps.
+"""Detection of wall-clock jumps, for the focus services.
 
-Everything in ``focusdesk.focus`` asks a ``Clock`` for the time instead of calling
-``datetime.now`` itself, so tests can drive it (time-machine moves the wall clock of
+Everything in ``focusdesk.focus`` asks a ``focusdesk.clock.Clock`` for the time instead of
+calling ``datetime.now`` itself, so tests can drive it (time-machine moves the wall clock of
 ``SystemClock``; the monotonic clock is left alone, which is exactly what a machine
 waking from sleep looks like). ``JumpDetector`` compares how far the wall clock and
 the monotonic clock moved between two checks: a difference means the machine slept
@@ -10,32 +10,10 @@ or someone changed the clock, and schedules must be re-evaluated.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
 
-
-class Clock(Protocol):
-    """Where the focus services read the time."""
-
-    def now(self) -> datetime:
-        """The wall-clock time, timezone-aware UTC."""
-        ...
-
-    def monotonic(self) -> float:
-        """Seconds of a clock that never jumps (it may stand still while asleep)."""
-        ...
-
-
-class SystemClock:
-    """The machine's clocks."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def monotonic(self) -> float:
-        return time.monotonic()
+from focusdesk.clock import Clock
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from focusdesk.clock import Clock
 from focusdesk.errors import KnownError, NotFoundError
-from focusdesk.focus.clock import Clock
 from focusdesk.focus.due import Occurrence
 from focusdesk.focus.records import (
     GoalTotals,

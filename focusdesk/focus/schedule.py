@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from focusdesk.clock import Clock
 from focusdesk.errors import KnownError, NotFoundError
-from focusdesk.focus.clock import Clock
 from focusdesk.focus.due import next_block_start, next_sync_at, review_due
 from focusdesk.focus.records import BlockInfo, ScheduleInfo
 from focusdesk.focus.recurrence import (

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from focusdesk.clock import Clock, SystemClock
 from focusdesk.errors import KnownError
-from focusdesk.focus.clock import Clock, ClockJump, SystemClock
+from focusdesk.focus.clock import ClockJump
 from focusdesk.focus.due import Occurrence, decide_block, occurrences
 from focusdesk.focus.planning import DeskPlanner, Planner
 from focusdesk.focus.records import (

@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from focusdesk.focus.clock import Clock
+from focusdesk.clock import Clock
 from focusdesk.focus.records import Overlap, SessionItemView, SessionView
 
 from .style import MutedLabel, heading

@@ -12,8 +12,9 @@ from fakes import FakeEncoder
 from focus_fixtures import add_note, berlin
 
 from focusdesk.app import FocusDesk
+from focusdesk.clock import SystemClock
 from focusdesk.errors import KnownError
-from focusdesk.focus.clock import JumpDetector, SystemClock
+from focusdesk.focus.clock import JumpDetector
 from focusdesk.focus.records import FocusEvent
 from focusdesk.focus.service import FocusService
 from focusdesk.paths import resolve_paths
