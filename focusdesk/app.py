@@ -568,8 +568,27 @@ class FocusDesk:
         """Focus blocks, sessions, schedules and the calendar (built on first use)."""
         if self._focus is None:
             from focusdesk.focus.service import FocusService
+            from focusdesk.triage import snooze_until
 
-            self._focus = FocusService.for_desk(self, clock=self.clock)
+            def plan(
+                minutes: int, top_k: int | None, goal_ids: Sequence[int], now: datetime
+            ) -> list[PlanEntry]:
+                if minutes <= 0:
+                    return []
+                return self.focus_plan(
+                    minutes, top_k or None, goal_ids=list(goal_ids) or None, now=now
+                )
+
+            def tomorrow_morning(now: datetime) -> datetime:
+                return snooze_until("tomorrow", now=now)
+
+            self._focus = FocusService(
+                self.store,
+                plan,
+                clock=self.clock,
+                item_actions=self.triage,
+                snooze_until=tomorrow_morning,
+            )
         return self._focus
 
     def review(

@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from focusdesk.errors import Cancelled, KnownError
 from focusdesk.focus.clock import ClockJump
@@ -27,7 +27,8 @@ from focusdesk.focus.service import FocusService
 from focusdesk.progress import CancelToken
 
 if TYPE_CHECKING:
-    from focusdesk.app import FocusDesk
+    from focusdesk.rank.autolearn import AutoLearner
+    from focusdesk.records import SyncSummary
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,18 @@ MISSED_WHY = {
 }
 LEARN_CHECK = timedelta(seconds=30)
 """How often the runner asks the learning trigger whether to train."""
+
+
+class HeadlessDesk(Protocol):
+    """What the runner uses of a profile (``focusdesk.app.FocusDesk`` is one)."""
+
+    @property
+    def focus(self) -> FocusService: ...
+
+    @property
+    def learning(self) -> AutoLearner: ...
+
+    def sync(self, source_id: int | None = None) -> SyncSummary: ...
 
 
 def describe_event(event: FocusEvent, now: datetime) -> list[str]:
@@ -66,7 +79,7 @@ class HeadlessRunner:
 
     def __init__(
         self,
-        desk: FocusDesk,
+        desk: HeadlessDesk,
         *,
         service: FocusService | None = None,
         out: TextIO | None = None,

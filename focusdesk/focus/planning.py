@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sqlalchemy import or_, select
 
@@ -21,9 +21,6 @@ from focusdesk.rank.allocation import allocate, goal_minutes, round_to_total
 from focusdesk.records import PlanEntry, RankedItem
 from focusdesk.store.db import Store
 from focusdesk.store.models import Item
-
-if TYPE_CHECKING:
-    from focusdesk.app import FocusDesk
 
 
 class Planner(Protocol):
@@ -47,22 +44,6 @@ def unavailable_item_ids(store: Store, now: datetime) -> set[int]:
                     )
                 )
             )
-        )
-
-
-class DeskPlanner:
-    """Plans blocks with a profile's ranker and allocation settings."""
-
-    def __init__(self, desk: FocusDesk) -> None:
-        self.desk = desk
-
-    def __call__(
-        self, minutes: int, top_k: int | None, goal_ids: Sequence[int], now: datetime
-    ) -> list[PlanEntry]:
-        if minutes <= 0:
-            return []
-        return self.desk.focus_plan(
-            minutes, top_k or None, goal_ids=list(goal_ids) or None, now=now
         )
 
 

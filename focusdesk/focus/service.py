@@ -22,7 +22,7 @@ from focusdesk.clock import Clock, SystemClock
 from focusdesk.errors import KnownError
 from focusdesk.focus.clock import ClockJump
 from focusdesk.focus.due import Occurrence, decide_block, occurrences
-from focusdesk.focus.planning import DeskPlanner, Planner
+from focusdesk.focus.planning import Planner
 from focusdesk.focus.records import (
     BlockInfo,
     DueBlock,
@@ -41,7 +41,6 @@ from focusdesk.store.db import Store
 from focusdesk.store.models import BusyTime, FocusBlock, Goal
 
 if TYPE_CHECKING:
-    from focusdesk.app import FocusDesk
     from focusdesk.focus.ics import Busy
 
 log = logging.getLogger(__name__)
@@ -72,23 +71,6 @@ class FocusService:
         self.book = ScheduleBook(store, self.clock, default_timezone or local_zone_name())
         self.runner = SessionRunner(
             store, self.clock, item_actions=item_actions, snooze_until=snooze_until
-        )
-
-    @classmethod
-    def for_desk(cls, desk: FocusDesk, *, clock: Clock | None = None) -> FocusService:
-        """The service of a profile: its ranker plans, its triage marks items done/snoozed."""
-
-        def tomorrow_morning(now: datetime) -> datetime:
-            from focusdesk.triage import snooze_until
-
-            return snooze_until("tomorrow", now=now)
-
-        return cls(
-            desk.store,
-            DeskPlanner(desk),
-            clock=clock,
-            item_actions=desk.triage,
-            snooze_until=tomorrow_morning,
         )
 
     # -- blocks and schedules (the table is the source of truth) --------------------------

@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from sqlalchemy import select
@@ -25,8 +25,13 @@ from focusdesk.review.summaries import Summariser, Summary
 from focusdesk.store.models import Feedback, Item, Source
 
 if TYPE_CHECKING:
-    from focusdesk.app import FocusDesk
+    from collections.abc import Collection, Sequence
+
+    from focusdesk.paths import Paths
     from focusdesk.progress import CancelToken
+    from focusdesk.rank.ranker import Ranker
+    from focusdesk.records import GoalInfo, ItemDetail
+    from focusdesk.store.db import Store
 
 STATE_FILE = "review_state.json"
 SUMMARY_CACHE = "review_summaries.json"
@@ -36,6 +41,33 @@ HIGH_SCORE = 0.5
 """A score at or above this counts as ranking high for signal-to-noise."""
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+class ReviewDesk(Protocol):
+    """What a review reads of a profile (``focusdesk.app.FocusDesk`` is one)."""
+
+    @property
+    def paths(self) -> Paths: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def ranker(self) -> Ranker: ...
+
+    def rank(
+        self,
+        top: int | None = None,
+        *,
+        goal_ids: Sequence[int] | None = None,
+        item_ids: Collection[int] | None = None,
+        cancel: CancelToken | None = None,
+        conversations: bool = True,
+    ) -> list[RankedItem]: ...
+
+    def get_item(self, item_id: int) -> ItemDetail: ...
+
+    def list_goals(self, *, include_inactive: bool = True) -> list[GoalInfo]: ...
 
 
 @dataclass
@@ -136,7 +168,7 @@ def parse_when(text: str, now: datetime, *, end: bool = False) -> datetime:
     return _aware(value)
 
 
-def last_review_at(fd: FocusDesk) -> datetime | None:
+def last_review_at(fd: ReviewDesk) -> datetime | None:
     """When the last review was made (None: never)."""
     try:
         data = json.loads((fd.paths.data_dir / STATE_FILE).read_text("utf-8"))
@@ -145,14 +177,14 @@ def last_review_at(fd: FocusDesk) -> datetime | None:
         return None
 
 
-def mark_reviewed(fd: FocusDesk, when: datetime) -> None:
+def mark_reviewed(fd: ReviewDesk, when: datetime) -> None:
     """Remember ``when`` as the last review time (for ``--since last``)."""
     path = fd.paths.data_dir / STATE_FILE
     path.write_text(json.dumps({"last_review_at": _aware(when).isoformat()}), "utf-8")
 
 
 def resolve_period(
-    fd: FocusDesk, since: str | None, until: str | None, now: datetime | None = None
+    fd: ReviewDesk, since: str | None, until: str | None, now: datetime | None = None
 ) -> tuple[datetime, datetime]:
     """The period: ``since`` (default: since the last review, else one day) to ``until``.
 
@@ -171,7 +203,7 @@ def resolve_period(
 
 
 def assemble_review(
-    fd: FocusDesk,
+    fd: ReviewDesk,
     since: datetime,
     until: datetime,
     *,
@@ -318,7 +350,7 @@ def filed_under(item: RankedItem) -> tuple[int | None, bool]:
     return item.goal_id, False
 
 
-def _top_goal(fd: FocusDesk, goal_ids: list[int] | None) -> int | None:
+def _top_goal(fd: ReviewDesk, goal_ids: list[int] | None) -> int | None:
     """The active goal with the highest weight (of ``goal_ids`` when given)."""
     goals = [
         g
@@ -329,7 +361,7 @@ def _top_goal(fd: FocusDesk, goal_ids: list[int] | None) -> int | None:
 
 
 def review_period(
-    fd: FocusDesk,
+    fd: ReviewDesk,
     since: str | None = None,
     until: str | None = None,
     *,
