@@ -27,6 +27,7 @@ from focusdesk.store.models import Feedback, Item, Source
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
 
+    from focusdesk.clock import Clock
     from focusdesk.paths import Paths
     from focusdesk.progress import CancelToken
     from focusdesk.rank.ranker import Ranker
@@ -48,6 +49,9 @@ class ReviewDesk(Protocol):
 
     @property
     def paths(self) -> Paths: ...
+
+    @property
+    def clock(self) -> Clock: ...
 
     @property
     def store(self) -> Store: ...
@@ -190,7 +194,7 @@ def resolve_period(
 
     With no review before ``until`` (or none at all), "since the last review" is one day.
     """
-    now = _aware(now or datetime.now(UTC))
+    now = _aware(now or fd.clock.now())
     end = parse_when(until, now, end=True) if until else now
     if since is None or since.strip().lower() in ("", "last"):
         last = last_review_at(fd)
