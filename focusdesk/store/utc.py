@@ -21,6 +21,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
+
+STORAGE_FORMAT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+"""The one text format on SQLite (naive UTC, SQLAlchemy's own): text order is time order."""
+
+_parse = datetime.fromisoformat
+
+
+class _SQLiteText(sqlite.DATETIME):
+    """SQLite's DATETIME column, its text handed over as it is (``UTCDateTime`` makes it)."""
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -29,7 +47,12 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_SQLiteText())
+        return super().load_dialect_impl(dialect)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if not isinstance(value, datetime):
@@ -40,9 +63,24 @@ class UTCDateTime(TypeDecorator[datetime]):
                 "give it one (the store keeps instants in UTC)"
             )
         value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        if dialect.name == "sqlite":
+            return STORAGE_FORMAT % (
+                value.year,
+                value.month,
+                value.day,
+                value.hour,
+                value.minute,
+                value.second,
+                value.microsecond,
+            )
+        return value
 
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
+        if isinstance(value, str):
+            try:
+                return _parse(value + "+00:00")  # the one format: naive UTC
+            except ValueError:
+                value = _parse(value)  # written before migration 0007 (an offset, a "T"...)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -163,3 +163,23 @@ def test_the_far_past_and_future_round_trip_in_order(store: Store, source_id: in
     with store.session() as s:
         ordered = s.scalars(select(Item.external_id).order_by(Item.published_at.desc())).all()
     assert ordered == ["last", "now-ish", "epoch", "medieval", "first"]
+
+
+def test_text_written_before_the_one_format_reads_as_its_instant(
+    store: Store, source_id: int
+) -> None:
+    _add(store, source_id, {"old": None, "iso": None, "bare": None})
+    with store.engine.begin() as conn:
+        for ext, raw in (
+            ("old", "2026-06-01 10:00:00-08:00"),
+            ("iso", "2026-06-01T18:00:00"),
+            ("bare", "2026-06-01 18:00"),
+        ):
+            conn.execute(
+                text("UPDATE items SET published_at = :raw WHERE external_id = :ext"),
+                {"raw": raw, "ext": ext},
+            )
+    instant = datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
+    back = _published(store)
+    assert back == {"old": instant, "iso": instant, "bare": instant}
+    assert all(v is not None and v.tzinfo is UTC for v in back.values())
