@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import DateTime, func, select, text
 from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from focusdesk.store import Base, Item, Source, Store
 from focusdesk.store.utc import UTCDateTime
@@ -76,6 +77,18 @@ def test_every_datetime_column_of_every_table_is_the_utc_type() -> None:
         if name in columns and not isinstance(column.type, UTCDateTime)
     ]
     assert not_utc == []
+
+
+def test_a_new_datetime_column_is_the_utc_type_unless_it_says_otherwise() -> None:
+    class Probe(DeclarativeBase):
+        type_annotation_map = Base.type_annotation_map
+
+    class Row(Probe):
+        __tablename__ = "probe"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        at: Mapped[datetime]
+
+    assert isinstance(Row.__table__.c.at.type, UTCDateTime)
 
 
 def test_any_zone_goes_in_and_aware_utc_comes_out(store: Store, source_id: int) -> None:
