@@ -122,13 +122,6 @@ def later_today_available(now: datetime | None = None, tz: tzinfo | None = None)
     return True
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """A stored time as aware UTC (SQLite hands back naive UTC)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 # -- actions ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Vote:
@@ -267,14 +260,14 @@ class Triage:
             item = _get(s, item_id)
             if goal_id is not None and s.get(Goal, goal_id) is None:
                 goal_id = None  # the goal went away meanwhile; the signal still counts
-            before, before_until = item.status, as_utc(item.snoozed_until)
+            before, before_until = item.status, item.snoozed_until
             new_status = STATUS_OF_ACTION.get(action, item.status)
             others: list[tuple[int, str, datetime | None]] = []
             if action in STATUS_OF_ACTION:
                 item.status = new_status
                 item.snoozed_until = until if action == "snooze" else None
                 for other in _conversation(s, item, before):
-                    others.append((other.id, other.status, as_utc(other.snoozed_until)))
+                    others.append((other.id, other.status, other.snoozed_until))
                     other.status = new_status
                     other.snoozed_until = item.snoozed_until
             if action in PIN_ACTIONS:
@@ -355,7 +348,7 @@ class Triage:
         """When the next snoozed item is due (aware UTC), or None."""
         with self.store.session() as s:
             when = s.scalar(select(func.min(Item.snoozed_until)).where(Item.status == "snoozed"))
-        return as_utc(when)
+        return when
 
     def purge_dismissed(self, older_than_days: int, now: datetime | None = None) -> int:
         """Forget the text of items dismissed more than ``older_than_days`` ago.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -416,7 +416,7 @@ class SessionRunner:
                     item_id=r.id,
                     title=r.title or "(untitled)",
                     source_name=r.source.name,
-                    received_at=_aware(r.received_at),
+                    received_at=r.received_at,
                 )
                 for r in rows
             ]
@@ -523,10 +523,6 @@ def _end_pause(row: FocusSession, at: datetime) -> None:
     if row.paused_at is not None:
         row.paused_seconds += max(0.0, (at - row.paused_at).total_seconds())
     row.paused_at = None
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _plan_json(entry: PlanEntry) -> dict[str, Any]:

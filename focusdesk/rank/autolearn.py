@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -67,12 +67,6 @@ class TriggerPolicy:
         return None
 
 
-def _aware(when: datetime | None) -> datetime | None:
-    if when is not None and when.tzinfo is None:
-        return when.replace(tzinfo=UTC)
-    return when
-
-
 def signal_state(store: Store) -> SignalState:
     """Signals recorded after the last training run (or the last "Reset learning")."""
     with store.session() as s:
@@ -83,7 +77,7 @@ def signal_state(store: Store) -> SignalState:
                 func.count(Feedback.id), func.max(Feedback.created_at), func.max(Feedback.id)
             ).where(Feedback.id > upto, Feedback.signal.in_(LEARNABLE))
         ).one()
-    return SignalState(int(count or 0), _aware(latest), int(last_id or upto))
+    return SignalState(int(count or 0), latest, int(last_id or upto))
 
 
 class AutoLearner:

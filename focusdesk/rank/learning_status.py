@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -82,9 +82,7 @@ class LearningStatus:
         else:
             when = "?"
             if self.trained_at is not None:
-                at = self.trained_at
-                at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # stored as UTC
-                when = at.astimezone().strftime("%Y-%m-%d %H:%M")
+                when = self.trained_at.astimezone().strftime("%Y-%m-%d %H:%M")
             out = [
                 f"Learnt version {self.version_id} ranks your items: trained {when} "
                 f"on {self.labels} signals."

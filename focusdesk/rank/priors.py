@@ -40,7 +40,6 @@ def ages_in_days(dates: list[datetime | None], now: datetime | None = None) -> n
     out = np.full(len(dates), np.inf)
     for i, d in enumerate(dates):
         if d is not None:
-            d = d if d.tzinfo else d.replace(tzinfo=UTC)
             out[i] = (now - d).total_seconds() / 86400.0
     return out
 

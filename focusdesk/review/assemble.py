@@ -236,7 +236,7 @@ def assemble_review(
         )
     in_period: dict[int, tuple[str, str, int, str]] = {}
     for r in rows:
-        times = [_aware(t) for t in (r.received_at, r.published_at) if t is not None]
+        times = [t for t in (r.received_at, r.published_at) if t is not None]
         if any(since <= t < until for t in times):
             in_period[r.id] = (r.title, r.status, r.source_id, r.name)
     source_of = {r.id: r.name for r in rows}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -47,10 +47,6 @@ class SourceSignal:
         return self.signal / self.items if self.items else 0.0
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def focus_by_goal(store: Store, since: datetime, until: datetime) -> list[GoalFocus]:
     """Planned and actual focus minutes per goal from the sessions started in the period."""
     totals: dict[int | None, GoalFocus] = {}
@@ -61,7 +57,7 @@ def focus_by_goal(store: Store, since: datetime, until: datetime) -> list[GoalFo
             )
         ).all()
         for sess in sessions:
-            started = _utc(sess.actual_start or sess.planned_start).astimezone()
+            started = (sess.actual_start or sess.planned_start).astimezone()
             day = started.date().isoformat()
             items: list[FocusSessionItem] = list(sess.items)
             for it in items:

@@ -34,7 +34,9 @@ class RawItem:
     author: str | None = None
     url: str | None = None
     published_at: datetime | None = None
-    """Timezone-aware, or None when the source gives no usable date."""
+    """Timezone-aware, or None when the source gives no usable date. A parser reads a
+    date that names no zone as UTC; the store refuses naive datetimes (such an item
+    fails alone, with the reason), it never guesses."""
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -6,7 +6,6 @@ import contextlib
 import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -142,11 +141,6 @@ def _rekey_other_message(entry: RawItem, shas: dict[str, str]) -> None:
         shas.setdefault(entry.external_id, sha)
 
 
-def _in_utc(when: datetime | None) -> datetime | None:
-    """An aware time in UTC: SQLite keeps no offset, so 10:00 -0800 must be stored as 18:00."""
-    return when.astimezone(UTC) if when is not None and when.tzinfo is not None else when
-
-
 def _count_failure(report: SyncReport, ref: str, reason: str) -> None:
     report.failed += 1
     report.failures.append((ref, reason))
@@ -232,7 +226,7 @@ def _upsert(
             title=raw.title,
             author=raw.author,
             url=raw.url,
-            published_at=_in_utc(raw.published_at),
+            published_at=raw.published_at,
             received_at=utcnow(),
             content_hash=digest,
             text=raw.text,
@@ -253,7 +247,7 @@ def _upsert(
             title=raw.title,
             author=raw.author,
             url=raw.url,
-            published_at=_in_utc(raw.published_at),
+            published_at=raw.published_at,
             content_hash=digest,
             text=raw.text,
             body=raw.body,

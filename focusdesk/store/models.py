@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -17,10 +16,11 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from focusdesk.store.utc import UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -31,7 +31,8 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     """Declarative base of every FocusDesk table."""
 
-    type_annotation_map = {dict[str, Any]: JSON}
+    # A ``Mapped[datetime]`` column is an aware UTC instant unless it says otherwise.
+    type_annotation_map = {dict[str, Any]: JSON, datetime: UTCDateTime}
 
 
 SOURCE_KINDS = ("notes", "mbox", "maildir", "imap", "feed")
@@ -51,8 +52,8 @@ class Source(Base):
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     sync_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[Item]] = relationship(
@@ -78,14 +79,14 @@ class Item(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text, default="")  # cleaned text that is ranked
     body: Mapped[str] = mapped_column(Text, default="")  # full text shown in the reader
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default="new")
-    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     vanished: Mapped[bool] = mapped_column(Boolean, default=False)
     chunked_hash: Mapped[str | None] = mapped_column(String(64))
@@ -133,7 +134,7 @@ class Embedding(Base):
     text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     dim: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float16, L2-normalised
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Goal(Base):
@@ -149,7 +150,7 @@ class Goal(Base):
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     colour: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property
     def text(self) -> str:
@@ -167,7 +168,7 @@ class Feedback(Base):
     goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id", ondelete="SET NULL"))
     signal: Mapped[str] = mapped_column(String(16))
     value: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ScorerVersion(Base):
@@ -181,7 +182,7 @@ class ScorerVersion(Base):
     __tablename__ = "scorer_versions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     path: Mapped[str] = mapped_column(Text)
     n_votes: Mapped[int] = mapped_column(Integer)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -190,26 +191,6 @@ class ScorerVersion(Base):
 
 
 # -- focus blocks, schedules and sessions (focusdesk/focus/) ------------------------------
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """An aware UTC datetime on every database (SQLite keeps no offset: stored as naive UTC)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("UTCDateTime needs a timezone-aware datetime")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 FOCUS_SESSION_STATES = ("running", "paused", "ended", "missed")

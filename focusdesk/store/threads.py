@@ -134,12 +134,11 @@ def mail_facts(
     title: str | None,
     when: datetime | None,
 ) -> MailFacts:
-    """The facts of one stored message, however malformed its stored headers."""
+    """The facts of one stored message, however malformed its stored headers
+    (``when`` aware, as the store returns it)."""
     own = own_message_id(message_id)
     parents = tuple(dict.fromkeys(p for p in message_ids(references) + message_ids(in_reply_to)))
     subject, replied = split_subject(title)
-    if when is not None and when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return MailFacts(
         item_id=item_id,
         node=own if own is not None else f"x:{external_id}",

@@ -142,8 +142,6 @@ def format_age(when: datetime | None, now: datetime) -> str:
     """A short age such as "5 min", "3 h", "2 d", "4 wk" or "Mar 2024"."""
     if when is None:
         return "—"
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     seconds = (now - when).total_seconds()
     if seconds < 60:
         return "now"

@@ -20,7 +20,7 @@ Create Date: 2026-12-04
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,12 +42,14 @@ def upgrade() -> None:
 
 
 def _when(value: Any) -> datetime | None:
-    if isinstance(value, datetime) or value is None:
-        return value
+    """A stored time, aware: text without an offset is UTC, as the store wrote it."""
+    if value is None:
+        return None
     try:
-        return datetime.fromisoformat(str(value))
+        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     except ValueError:
         return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _backfill(conn: sa.engine.Connection) -> None:

@@ -32,9 +32,9 @@ def test_a_date_with_an_offset_is_stored_as_utc(fd: FocusDesk, tmp_path: Path) -
     assert fd.sync().reports[0].added == 1
     with fd.store.session() as s:
         stored = s.scalars(select(Item.published_at)).one()
-    assert stored is not None
     # SQLite keeps no offset: what comes back is UTC, 18:00, not the sender's 10:00.
-    assert stored.replace(tzinfo=stored.tzinfo or UTC) == datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
+    assert stored == datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
+    assert stored.tzinfo is UTC
 
 
 def _note(n: int, title: str | None = None, author: str | None = None) -> RawItem:
@@ -45,6 +45,26 @@ def _note(n: int, title: str | None = None, author: str | None = None) -> RawIte
         text=f"The text of note {n}.",
         author=author,
     )
+
+
+def test_an_item_dated_without_a_time_zone_fails_alone_and_says_why(fd: FocusDesk) -> None:
+    # Parsers hand over aware dates (each reads a date without a zone as UTC); the
+    # store never guesses, so a parser that forgot is caught here, not stored hours off.
+    src = fd.add_source("notes", str(Path(__file__).parent))
+    naive = RawItem(
+        external_id="naive.md", kind="note", title="N", text="t", published_at=datetime(2026, 3, 1)
+    )
+    report = SyncReport(source_id=src.id, source_name=src.name)
+    ingest(fd.store, src.id, iter([_note(1), naive, _note(2)]), report, complete=True)
+    assert (report.added, report.failed) == (2, 1)
+    ((ref, reason),) = report.failures
+    assert ref == "naive.md"
+    assert "without a time zone" in reason
+    with fd.store.session() as s:
+        assert s.scalars(select(Item.external_id).order_by(Item.id)).all() == [
+            "note-1.md",
+            "note-2.md",
+        ]
 
 
 def test_one_unstorable_item_fails_alone_and_its_siblings_are_stored(fd: FocusDesk) -> None:
