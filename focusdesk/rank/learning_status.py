@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from focusdesk.rank.learning import Priors
+    from focusdesk.rank.affinities import Priors
 
 NOTABLE_BIAS = 0.01
 """A learnt affinity that moved less than this is not worth a sentence."""
