@@ -100,10 +100,17 @@ class ModelVersions:
     """The profile's learnt versions: their rows in ``scorer_versions`` and their folders
     under ``folder``, for the encoder model ``model_id``."""
 
-    def __init__(self, store: Store, folder: Path | None, model_id: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        folder: Path | None,
+        model_id: Callable[[], str],
+        known_model_id: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.store = store
         self.folder = folder
         self._model_id = model_id
+        self._known_model_id = known_model_id
 
     @property
     def model_id(self) -> str:
@@ -128,8 +135,9 @@ class ModelVersions:
 
     # -- checking and loading --------------------------------------------------------------
     def check(self, version_id: int) -> VersionProblem | None:
-        """Why version ``version_id`` cannot be used, None when it can (no torch needed:
-        the row, the manifest, the encoder model and the checksums)."""
+        """Why version ``version_id`` cannot be used, None when it can as far as is known
+        without torch: the row, the manifest, the checksums, and the encoder model when it
+        is loaded already."""
         try:
             self._read(version_id, with_weights=False)
         except UnusableVersion as exc:
@@ -147,15 +155,20 @@ class ModelVersions:
         def unusable(reason: str) -> UnusableVersion:
             return UnusableVersion(VersionProblem(version_id, reason))
 
+        # Loading compares with the encoder model in use; a check without torch does so
+        # only when the encoder is loaded already (knowing its id may mean loading it).
+        model_id = self.model_id if with_weights else self._known_model_id()
+
+        def other_model(trained_for: object) -> bool:
+            return model_id is not None and trained_for != model_id
+
         row = self._row(version_id)
         if row is None or not row.path:
             raise unusable("the profile has no saved model for it")
         trained_for = row.metrics.get("model_id")
-        if trained_for is not None and trained_for != self.model_id:
+        if trained_for is not None and other_model(trained_for):
             # Projections learnt in another model's vector space mean nothing here.
-            raise unusable(
-                f"it was trained for the encoder model {trained_for}, not {self.model_id}"
-            )
+            raise unusable(f"it was trained for the encoder model {trained_for}, not {model_id}")
         if self.folder is None:
             raise unusable("this profile has no folder for learnt versions")
         path = self.folder / row.path
@@ -174,10 +187,8 @@ class ModelVersions:
             raise unusable(f"its manifest ({path / MANIFEST_FILE}) is damaged") from None
         if version > FORMAT_VERSION:
             raise unusable(f"it was saved by a newer FocusDesk (format {version})")
-        if manifest_model != self.model_id:
-            raise unusable(
-                f"it was trained for the encoder model {manifest_model}, not {self.model_id}"
-            )
+        if other_model(manifest_model):
+            raise unusable(f"it was trained for the encoder model {manifest_model}, not {model_id}")
         content: dict[str, bytes] = {}
         for name in (CONFIG_FILE, WEIGHTS_FILE):
             try:

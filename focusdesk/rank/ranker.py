@@ -101,7 +101,12 @@ class Ranker:
         self._index = index
         self.settings = settings
         self.versions_dir = versions_dir
-        self.versions = ModelVersions(store, versions_dir, lambda: encoder.model_id)
+        self.versions = ModelVersions(
+            store,
+            versions_dir,
+            lambda: encoder.model_id,
+            lambda: encoder.model_id if encoder.loaded else None,
+        )
         self._model: RankingModel | None = None
         self._priors: Priors | None = None
         self._problem: VersionProblem | None = None  # why the active version is not used
