@@ -20,7 +20,7 @@ from typing import Any
 
 import torch  # noqa: TID253
 import torch.nn.functional as F  # noqa: TID253
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import Tensor, nn  # noqa: TID253
 
 CONFIG_FILE = "config.json"
@@ -30,7 +30,7 @@ _NORM_EPS = 1e-12
 
 @dataclass(frozen=True)
 class ScorerConfig:
-    """Hyper-parameters of a `GoalAttentionScorer`; saved as ``config.json``."""
+    """Hyper-parameters of a `GoalAttentionScorer` (in ``RankingModel``'s config)."""
 
     dim: int
     heads: int = 4
@@ -166,7 +166,7 @@ class GoalAttentionScorer(nn.Module):
         return cls(**values)
 
     def get_config_dict(self) -> dict[str, Any]:
-        """The constructor arguments, as written to ``config.json``."""
+        """The constructor arguments (``RankingModel.get_config_dict`` keeps them)."""
         return asdict(self.config)
 
     def reset_parameters(self) -> None:
@@ -286,21 +286,11 @@ class GoalAttentionScorer(nn.Module):
             mask=mask,
         )
 
-    def save(self, folder: str | os.PathLike[str]) -> None:
-        """Write ``config.json`` and ``model.safetensors`` into ``folder`` (created)."""
-        path = Path(folder)
-        path.mkdir(parents=True, exist_ok=True)
-        config_tmp = path / (CONFIG_FILE + ".tmp")
-        config_tmp.write_text(json.dumps(self.get_config_dict(), indent=2), encoding="utf-8")
-        os.replace(config_tmp, path / CONFIG_FILE)
-        tensors = {name: t.detach().cpu().contiguous() for name, t in self.state_dict().items()}
-        weights_tmp = path / (WEIGHTS_FILE + ".tmp")
-        save_file(tensors, str(weights_tmp))
-        os.replace(weights_tmp, path / WEIGHTS_FILE)
-
     @classmethod
     def load(cls, folder: str | os.PathLike[str]) -> GoalAttentionScorer:
-        """Read a scorer written by `save`, on the CPU; the caller moves it with `.to`."""
+        """Read a scorer from ``config.json`` + ``model.safetensors`` in ``folder`` (the
+        layout of versions saved before the one ranking model, ``rank/model_versions.py``),
+        on the CPU; the caller moves it with `.to`."""
         path = Path(folder)
         config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
         model = cls.from_config(config)

@@ -357,21 +357,34 @@ def test_precomputed_keys_give_the_same_scores() -> None:
     _assert_same(from_dirty, cached, atol=0.0)
 
 
-def test_save_load_round_trip(tmp_path: Path) -> None:
+def test_save_load_round_trip() -> None:
+    """Saved as part of the ranking model's file form (``rank/model.py``)."""
+    from focusdesk.rank.model import RankingModel
+
     scorer = GoalAttentionScorer(DIM, heads=4, init_temperature=0.2, goal_temperature=0.1)
     _perturb(scorer, seed=27)
-    scorer.save(tmp_path / "scorer")
-    assert json.loads((tmp_path / "scorer" / "config.json").read_text())["heads"] == 4
-    assert sorted(p.name for p in (tmp_path / "scorer").iterdir()) == [
-        "config.json",
-        "model.safetensors",
-    ]
-    loaded = GoalAttentionScorer.load(tmp_path / "scorer")
+    model = RankingModel.untrained(scorer)
+    assert json.loads(model.config_bytes())["scorer"]["heads"] == 4
+    loaded = RankingModel.from_bytes(model.config_bytes(), model.weights_bytes()).scorer
     assert loaded.config == scorer.config
     goals = _randn(2, DIM, seed=28)
     chunks = _randn(3, 4, DIM, seed=29)
     mask = torch.rand(3, 4, generator=_gen(30)) < 0.7
     _assert_same(_score(loaded, goals, chunks, mask), _score(scorer, goals, chunks, mask), 0.0)
+
+
+def test_a_scorer_saved_before_the_ranking_model_loads() -> None:
+    """``load`` reads the layout of older versions: config.json + model.safetensors."""
+    folder = Path(__file__).parents[2] / "data" / "models" / "legacy_v0001"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json",
+        "model.safetensors",
+        "priors.json",
+    ]
+    loaded = GoalAttentionScorer.load(folder)
+    assert loaded.config == ScorerConfig(64, 4, 0.3, 0.05)
+    assert loaded.proj_q.shape == (64, 64)
+    assert not torch.equal(loaded.proj_q, torch.eye(64))  # the trained values, not a default
 
 
 def test_gradients_reach_every_parameter() -> None:
