@@ -25,9 +25,6 @@ from focusdesk.rank.affinities import Priors
 from focusdesk.rank.attention import GoalAttentionScorer, ScoreResult
 from focusdesk.rank.lexical import LEXICAL_WEIGHT
 
-FORMAT_VERSION = 1
-"""Version of the folder layout and config written by this code (``model_versions.py``)."""
-
 
 class RankingModel(nn.Module):
     """Scorer + affinities + lexical weight: everything a learnt version changes.
@@ -141,7 +138,6 @@ class RankingModel(nn.Module):
     def get_config_dict(self) -> dict[str, Any]:
         """The scorer's hyper-parameters and the affinities' vocabularies (``config.json``)."""
         return {
-            "format_version": FORMAT_VERSION,
             "scorer": self.scorer.get_config_dict(),
             "source_keys": self.source_keys,
             "sender_keys": self.sender_keys,

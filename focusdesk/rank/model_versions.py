@@ -46,7 +46,7 @@ WEIGHTS_FILE = "model.safetensors"
 LEGACY_PRIORS_FILE = "priors.json"
 MANIFEST_FORMAT = "focusdesk-ranking-model"
 FORMAT_VERSION = 1
-"""The layout this code writes and reads (``model.FORMAT_VERSION`` of the config)."""
+"""The folder layout this code writes; a manifest of a later one is not read."""
 TEMP_PREFIX = ".tmp-"
 """Folders being written start with this; one left by a killed process is removed later."""
 UNTRAINED_NOTE = "FocusDesk ranks with the untrained scorer until learning saves a new version."
@@ -231,8 +231,6 @@ class ModelVersions:
         model: RankingModel,
         n_votes: int,
         metrics: Mapping[str, object],
-        *,
-        created: datetime | None = None,
     ) -> int:
         """Save ``model`` as a new version and make it the one in use; its id.
 
@@ -252,8 +250,6 @@ class ModelVersions:
                 accepted=True,
                 active=False,
             )
-            if created is not None:
-                version.created_at = created
             s.add(version)
             s.flush()
             version.path = f"v{version.id:04d}"
