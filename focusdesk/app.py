@@ -685,6 +685,7 @@ class FocusDesk:
             self.scorer_versions(),
             enabled=self.settings.learning_enabled,
             pending=signal_state(self.store).new_signals,
+            problem=self.ranker.model_problem(),
         )
 
     def scorer_versions(self) -> list[dict[str, Any]]:
@@ -749,6 +750,7 @@ class FocusDesk:
             "model_path": str(self.encoder.model_path),
             "model_id": self.encoder.base_model_id,
             "counts": self.counts(),
+            "learning": self.learning_status().lines(),
         }
         if load_model:
             try:

@@ -60,7 +60,9 @@ def run_scorer(fd: FocusDesk, args: argparse.Namespace) -> int:
             payload = {"status": {**asdict(status), "lines": status.lines()}, "runs": versions}
             print(json.dumps(payload, indent=2, default=str))
             return 0
-        for line in fd.learning_status().lines():
+        status = fd.learning_status()
+        unusable = status.problem.version_id if status.problem is not None else None
+        for line in status.lines():
             print(line)
         if versions:
             print("\nTraining runs:")
@@ -70,6 +72,8 @@ def run_scorer(fd: FocusDesk, args: argparse.Namespace) -> int:
                 print(f"{v['id']:>3}  {fmt_time(v['created_at'])}  learning reset")
                 continue
             state = "in use" if v["active"] else ("kept" if v["accepted"] else "not better")
+            if v["id"] == unusable:
+                state = "could not be used"
             print(
                 f"{v['id']:>3}  {fmt_time(v['created_at'])}  {v['labels']:>4} signals  "
                 "held-out pairs ordered correctly "

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch  # noqa: TID253
 import torch.nn.functional as F  # noqa: TID253
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import Tensor, nn  # noqa: TID253
 
 CONFIG_FILE = "config.json"
@@ -30,7 +30,7 @@ _NORM_EPS = 1e-12
 
 @dataclass(frozen=True)
 class ScorerConfig:
-    """Hyper-parameters of a `GoalAttentionScorer`; saved as ``config.json``."""
+    """Hyper-parameters of a `GoalAttentionScorer` (in ``RankingModel``'s config)."""
 
     dim: int
     heads: int = 4
@@ -77,6 +77,13 @@ class ScoreResult:
     """[H] beta = softmax(head logits)."""
     has_chunks: Tensor
     """[B] bool: the item has at least one real chunk."""
+    mask: Tensor
+    """[B, C] bool: the real chunks (False at padding)."""
+
+    def _contribution(self) -> Tensor:
+        """[B, G] w_j * r_j, -inf for goals of weight 0 (they never win)."""
+        active = self.goal_weights != 0
+        return (self.goal_weights * self.goal_relevance).masked_fill(~active, -math.inf)
 
     def best_goal(self) -> Tensor:
         """[B] long: the goal contributing most to the soft maximum, -1 for empty items.
@@ -85,25 +92,47 @@ class ScoreResult:
         maximum's weights softmax(w_j r_j / T) are largest there); ties go to the
         lowest index.
         """
-        active = self.goal_weights != 0
-        contribution = (self.goal_weights * self.goal_relevance).masked_fill(~active, -math.inf)
-        best = contribution.argmax(dim=-1)
+        best = self._contribution().argmax(dim=-1)
         return torch.where(self.has_chunks, best, -1)
 
-    def evidence(self) -> Tensor:
-        """[B] long: the chunk the best goal attends to most, -1 for empty items.
-
-        Argmax over chunks of the best goal's attention averaged over heads with the
-        head weights beta; ties go to the lowest index.
+    def best_in_groups(self, owner: Tensor, n_groups: int) -> Tensor:
+        """[B, n_groups] long: per group of goals (``owner`` [G]: each goal's group, e.g.
+        the facets of one user goal), the goal that contributes most, as in `best_goal`
+        (so the best goal's group gives the best goal); -1 for empty items or groups.
         """
-        batch = self.attention.shape[0]
-        if self.attention.shape[-1] == 0:
-            return torch.full((batch,), -1, dtype=torch.long, device=self.attention.device)
-        best = self.best_goal().clamp_min(0)
-        rows = torch.arange(batch, device=self.attention.device)
-        per_head = self.attention[rows, best]  # [B, H, C]
-        mixed = torch.einsum("bhc,h->bc", per_head, self.head_weights)
-        return torch.where(self.has_chunks, mixed.argmax(dim=-1), -1)
+        contrib = self._contribution()
+        groups = torch.arange(n_groups, device=contrib.device)
+        member = owner.to(contrib.device)[None, :] == groups[:, None]  # [n_groups, G]
+        within = contrib[:, None, :].masked_fill(~member[None], -math.inf)  # [B, n_groups, G]
+        best = within.argmax(dim=-1)
+        found = torch.isfinite(within.amax(dim=-1)) & self.has_chunks[:, None]
+        return torch.where(found, best, -1)
+
+    def evidence(self, goals: Tensor | None = None, allowed: Tensor | None = None) -> Tensor:
+        """The chunk a goal attends to most, -1 where there is none: [B] for ``goals`` [B]
+        (default: `best_goal`), [B, K] for ``goals`` [B, K] (e.g. `best_in_groups`).
+
+        Argmax over chunks of the goal's attention averaged over heads with the head
+        weights beta; ties go to the lowest index. Only real chunks where ``allowed``
+        [B, C] is True (default: every real chunk) can be the evidence; an item with
+        none, or a goal of -1, has none.
+        """
+        if goals is None:
+            goals = self.best_goal()
+        single = goals.ndim == 1
+        picks = goals[:, None] if single else goals  # [B, K]
+        batch, n_chunks = self.attention.shape[0], self.attention.shape[-1]
+        ok = self.mask if allowed is None else self.mask & allowed.to(self.mask.device)
+        if n_chunks == 0:
+            out = torch.full(picks.shape, -1, dtype=torch.long, device=self.attention.device)
+            return out[:, 0] if single else out
+        rows = torch.arange(batch, device=self.attention.device)[:, None]
+        per_head = self.attention[rows, picks.clamp_min(0)]  # [B, K, H, C]
+        mixed = torch.einsum("bkhc,h->bkc", per_head, self.head_weights)
+        mixed = mixed.masked_fill(~ok[:, None, :], -1.0)  # attention is >= 0
+        found = (picks >= 0) & ok.any(dim=-1)[:, None]
+        out = torch.where(found, mixed.argmax(dim=-1), -1)
+        return out[:, 0] if single else out
 
 
 class GoalAttentionScorer(nn.Module):
@@ -137,7 +166,7 @@ class GoalAttentionScorer(nn.Module):
         return cls(**values)
 
     def get_config_dict(self) -> dict[str, Any]:
-        """The constructor arguments, as written to ``config.json``."""
+        """The constructor arguments (``RankingModel.get_config_dict`` keeps them)."""
         return asdict(self.config)
 
     def reset_parameters(self) -> None:
@@ -254,23 +283,14 @@ class GoalAttentionScorer(nn.Module):
             goal_weights=goal_weights,
             head_weights=beta,
             has_chunks=has_chunks,
+            mask=mask,
         )
-
-    def save(self, folder: str | os.PathLike[str]) -> None:
-        """Write ``config.json`` and ``model.safetensors`` into ``folder`` (created)."""
-        path = Path(folder)
-        path.mkdir(parents=True, exist_ok=True)
-        config_tmp = path / (CONFIG_FILE + ".tmp")
-        config_tmp.write_text(json.dumps(self.get_config_dict(), indent=2), encoding="utf-8")
-        os.replace(config_tmp, path / CONFIG_FILE)
-        tensors = {name: t.detach().cpu().contiguous() for name, t in self.state_dict().items()}
-        weights_tmp = path / (WEIGHTS_FILE + ".tmp")
-        save_file(tensors, str(weights_tmp))
-        os.replace(weights_tmp, path / WEIGHTS_FILE)
 
     @classmethod
     def load(cls, folder: str | os.PathLike[str]) -> GoalAttentionScorer:
-        """Read a scorer written by `save`, on the CPU; the caller moves it with `.to`."""
+        """Read a scorer from ``config.json`` + ``model.safetensors`` in ``folder`` (the
+        layout of versions saved before the one ranking model, ``rank/model_versions.py``),
+        on the CPU; the caller moves it with `.to`."""
         path = Path(folder)
         config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
         model = cls.from_config(config)

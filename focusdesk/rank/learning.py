@@ -11,27 +11,61 @@ and used only if it beats the version in use there.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from sqlalchemy import func, select
 
 from focusdesk.progress import CancelToken
+from focusdesk.rank.affinities import Priors
 from focusdesk.rank.lexical import LEXICAL_WEIGHT
+from focusdesk.store.db import Store
 from focusdesk.store.models import Feedback, Item, ScorerVersion, Source
 
 if TYPE_CHECKING:
-    from focusdesk.rank.ranker import Ranker
+    from focusdesk.rank.model import RankingModel
+    from focusdesk.rank.scoring import ChunkLayout
 
 log = logging.getLogger(__name__)
+
+
+class Ranker(Protocol):
+    """What learning needs of the ranker (``rank/ranker.py``): the profile's items and
+    vectors, the goals' queries, the model in use, and where a new version goes."""
+
+    store: Store
+
+    @property
+    def index(self) -> Any: ...
+
+    @property
+    def model(self) -> RankingModel: ...
+
+    @property
+    def priors(self) -> Priors: ...
+
+    def layout(self) -> ChunkLayout: ...
+
+    def item_meta(self, item_ids: Sequence[int]) -> dict[int, tuple[int, str]]: ...
+
+    def lexical_matrix(self, goals: Sequence[Any], item_ids: np.ndarray) -> np.ndarray: ...
+
+    def goal_queries_for_training(self) -> Any: ...
+
+    def untrained_model(self) -> RankingModel: ...
+
+    def save_version(
+        self, model: RankingModel, n_votes: int, metrics: Mapping[str, object]
+    ) -> int: ...
+
+    def record_rejected(self, n_votes: int, metrics: Mapping[str, object]) -> None: ...
+
 
 SIGNAL_LABELS: dict[str, tuple[float, float]] = {
     # signal: (label, weight)
@@ -49,45 +83,6 @@ GOAL_VOTE_WEIGHT = 1.0
 OPEN_DWELL_SECONDS = 20.0
 UNLABELED_WEIGHT = 0.25
 MIN_LABELS = 4
-
-
-@dataclass
-class Priors:
-    """Learned additive affinities: per source and per sender (normalised address), and
-    the weight of the lexical prior (BM25 of the goal's words, ``rank/lexical.py``)."""
-
-    source_bias: dict[int, float] = field(default_factory=dict)
-    sender_bias: dict[str, float] = field(default_factory=dict)
-    lexical_weight: float = LEXICAL_WEIGHT
-
-    def save(self, path: Path) -> None:
-        payload = {
-            "source_bias": {str(k): v for k, v in self.source_bias.items()},
-            "sender_bias": self.sender_bias,
-            "lexical_weight": self.lexical_weight,
-        }
-        path.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> Priors:
-        if not path.exists():
-            return cls()
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(
-            {int(k): float(v) for k, v in data.get("source_bias", {}).items()},
-            {str(k): float(v) for k, v in data.get("sender_bias", {}).items()},
-            float(data.get("lexical_weight", LEXICAL_WEIGHT)),
-        )
-
-
-def sender_key(author: str | None) -> str:
-    """The sender an affinity is kept for: the address in 'Name <addr>', lower-cased."""
-    if not author:
-        return ""
-    text = author.strip()
-    if "<" in text and ">" in text:
-        text = text[text.rindex("<") + 1 : text.rindex(">")]
-    return text.strip().lower()
 
 
 @dataclass(frozen=True)
@@ -222,7 +217,8 @@ class Scores:
 
 
 class ScorerTrainer:
-    """Trains a copy of the ranker's scorer plus priors on the collected labels."""
+    """Trains a new ranking model (scorer, affinities, lexical weight) on the collected
+    labels, and saves it as a version when it does better held out."""
 
     def __init__(
         self,
@@ -321,16 +317,13 @@ class ScorerTrainer:
     # -- training ----------------------------------------------------------------------
     def _fit(
         self, labels: Sequence[Label], unlabeled: np.ndarray, cancel: CancelToken | None
-    ) -> tuple[Any, Priors, float]:
+    ) -> tuple[RankingModel, float]:
+        """A new ranking model trained from the untrained one on ``labels`` (and
+        ``unlabeled`` items as weak negatives), and its last training loss."""
         import torch  # noqa: TID253
 
-        from focusdesk.rank.attention import GoalAttentionScorer
-
-        base = self.ranker.untrained_scorer()
-        model = GoalAttentionScorer.from_config(base.get_config_dict())
-        model.load_state_dict(base.state_dict())
-        model.train()
-        init = {k: v.detach().clone() for k, v in base.state_dict().items()}
+        base = self.ranker.untrained_model()
+        init = {k: v.detach().clone() for k, v in base.scorer.state_dict().items()}
         gq = self.ranker.goal_queries_for_training()
         queries = torch.from_numpy(gq.vectors)
         weights = torch.from_numpy(gq.weights)
@@ -347,7 +340,7 @@ class ScorerTrainer:
                 neg_idx.append(n)
                 neg_w.append(y[iid].weight if iid in y else UNLABELED_WEIGHT)
         if not pos_idx or not neg_idx:
-            return model.eval(), Priors(), math.nan
+            return base.fresh_copy().eval(), math.nan
         # Votes given for one goal also train that goal's own relevance r_g.
         goal_pos = {g.id: n for n, g in enumerate(gq.goals)}
         goal_ix = np.asarray(
@@ -364,19 +357,20 @@ class ScorerTrainer:
         lexical = torch.from_numpy(self._lexical(gq, batch["item_ids"]))
         log_lex0 = math.log(LEXICAL_WEIGHT)
         log_lex = torch.tensor(log_lex0, requires_grad=True)
-        sources = sorted(set(batch["sources"]))
-        senders = sorted({s for s in batch["senders"] if s})
-        src_ix = torch.tensor([sources.index(s) for s in batch["sources"]])
-        snd_ix = torch.tensor([senders.index(s) + 1 if s else 0 for s in batch["senders"]])
-        src_bias = torch.zeros(len(sources), requires_grad=True)
-        snd_bias = torch.zeros(len(senders) + 1, requires_grad=True)
+        # The affinities start at zero for the sources and senders of these items.
+        model = base.fresh_copy(
+            sorted(set(batch["sources"])), sorted({s for s in batch["senders"] if s})
+        )
+        model.train()
+        src_ix = model.source_index(batch["sources"])
+        snd_ix = model.sender_index(batch["senders"])
         # A pair's weight is w_pos * w_neg, so pairs are sampled by drawing the positive
         # and the negative independently, each by its own weight.
         pos_arr, neg_arr = np.asarray(pos_idx), np.asarray(neg_idx)
         pos_p = np.asarray(pos_w) / np.sum(pos_w)
         neg_p = np.asarray(neg_w) / np.sum(neg_w)
         rng = np.random.default_rng(self.seed)
-        opt = torch.optim.Adam([*model.parameters(), src_bias, snd_bias, log_lex], lr=self.lr)
+        opt = torch.optim.Adam([*model.parameters(), log_lex], lr=self.lr)
         loss_value = math.nan
         for _ in range(self.steps):
             if cancel is not None:
@@ -386,11 +380,9 @@ class ScorerTrainer:
             draw_n = rng.choice(neg_arr, size=k, p=neg_p)
             items, inverse = np.unique(np.concatenate([draw_p, draw_n]), return_inverse=True)
             opt.zero_grad()
-            result = self._score(model, queries, weights, batch, items)
+            result = self._score(model.scorer, queries, weights, batch, items)
             it = torch.from_numpy(items)
-            score = (
-                result.relevance + src_bias[src_ix[it]] + snd_bias[snd_ix[it]] * (snd_ix[it] > 0)
-            )
+            score = model.item_score(result.relevance, src_ix[it], snd_ix[it])
             pos_at, neg_at = torch.from_numpy(inverse[:k]), torch.from_numpy(inverse[k:])
             own_loss = torch.nn.functional.softplus(
                 -self.sharpness * (score[pos_at] - score[neg_at])
@@ -413,20 +405,20 @@ class ScorerTrainer:
                 )
                 goal_loss = torch.nn.functional.softplus(-self.sharpness * gdiff).mean()
                 rank_loss = rank_loss + GOAL_VOTE_WEIGHT * float(chosen.mean()) * goal_loss
-            reg = (src_bias**2).sum() + (snd_bias**2).sum() + (log_lex - log_lex0) ** 2
-            for name, param in model.named_parameters():
+            reg = (
+                (model.source_bias**2).sum()
+                + (model.sender_bias**2).sum()
+                + (log_lex - log_lex0) ** 2
+            )
+            for name, param in model.scorer.named_parameters():
                 reg = reg + ((param - init[name]) ** 2).sum()
             loss = rank_loss + whole_loss + self.reg * reg / max(1, len(labels))
             loss.backward()
             opt.step()
             # The pair loss of the whole score (the ranking's), plus the goals' part.
             loss_value = float((rank_loss - own_loss + whole_loss).detach())
-        priors = Priors(
-            {int(s): float(v) for s, v in zip(sources, src_bias.detach(), strict=True)},
-            {s: float(v) for s, v in zip(senders, snd_bias.detach()[1:], strict=True)},
-            float(log_lex.detach().exp()),
-        )
-        return model.eval(), priors, loss_value
+        model.set_lexical_weight(float(log_lex.detach().exp()))
+        return model.eval(), loss_value
 
     def _lexical(self, gq: Any, item_ids: Sequence[int]) -> np.ndarray:
         """[N] each item's lexical prior strength for its best-matching goal."""
@@ -436,20 +428,21 @@ class ScorerTrainer:
         return self.ranker.lexical_matrix(gq.goals, ids).max(axis=1).astype(np.float32)
 
     def _pair_loss(
-        self, model: Any, priors: Priors, labels: Sequence[Label], unlabeled: np.ndarray
+        self, model: RankingModel, labels: Sequence[Label], unlabeled: np.ndarray
     ) -> tuple[float, float]:
-        """Held-out pairwise logistic loss of a scorer (lower is better) and the share of
-        the (weighted) held-out pairs it orders correctly."""
+        """Held-out pairwise logistic loss of a ranking model (lower is better) and the
+        share of the (weighted) held-out pairs it orders correctly."""
         import torch  # noqa: TID253
 
         if not labels:
             return math.nan, math.nan
+        priors = model.priors()
         gq = self.ranker.goal_queries_for_training()
         ids = np.asarray([x.item_id for x in labels] + [int(i) for i in unlabeled], np.int64)
         batch = self._batch(ids)
         with torch.inference_mode():
             rel = self._score(
-                model,
+                model.scorer,
                 torch.from_numpy(gq.vectors),
                 torch.from_numpy(gq.weights),
                 batch,
@@ -508,19 +501,18 @@ class ScorerTrainer:
         half = len(sample) // 2
         train_unl, held_unl = sample[:half], sample[half:]
         train, held = _split(labels, self.seed)
+        current = self.ranker.model
         old_priors = self.ranker.priors
         with torch_threads(TRAIN_THREADS):
-            candidate, cand_priors, train_loss = self._fit(train, train_unl, cancel)
-            current_loss, current_acc = self._pair_loss(
-                self.ranker.scorer, old_priors, held, held_unl
-            )
-            new_loss, new_acc = self._pair_loss(candidate, cand_priors, held, held_unl)
+            candidate, train_loss = self._fit(train, train_unl, cancel)
+            current_loss, current_acc = self._pair_loss(current, held, held_unl)
+            new_loss, new_acc = self._pair_loss(candidate, held, held_unl)
         better = (not math.isnan(new_loss)) and (
             math.isnan(current_loss) or new_loss < current_loss
         )
         with self.ranker.store.session() as s:
             names = {int(i): str(n) for i, n in s.execute(select(Source.id, Source.name)).all()}
-        changes = describe_changes(current_acc, new_acc, old_priors, cand_priors, names)
+        changes = describe_changes(current_acc, new_acc, old_priors, candidate.priors(), names)
         metrics: dict[str, Any] = {
             "held_out_labels": len(held),
             "held_out_loss_current": current_loss,
@@ -541,7 +533,7 @@ class ScorerTrainer:
         if better:
             # The validated candidate itself is used (not a refit on every label), so the
             # next run compares it on held-out items it has never seen.
-            version_id = self.ranker.save_version(candidate, cand_priors, len(labels), metrics)
+            version_id = self.ranker.save_version(candidate, len(labels), metrics)
             said = "; ".join(changes)
             message = (
                 f"Learnt from {len(labels)} labelled items; the new scorer is in use. "

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from focusdesk.rank.learning import Priors
+    from focusdesk.rank.affinities import Priors
+    from focusdesk.rank.model_versions import VersionProblem
 
 NOTABLE_BIAS = 0.01
 """A learnt affinity that moved less than this is not worth a sentence."""
@@ -62,10 +63,17 @@ class LearningStatus:
     changes: list[str] = field(default_factory=list)
     pending_signals: int = 0
     last_run: str = ""
+    problem: VersionProblem | None = None
+    """Why the learnt version in use could not be used (the untrained scorer ranks)."""
 
     def headline(self) -> str:
         """One line for the status bar."""
-        if self.version_id is None:
+        if self.problem is not None:
+            head = (
+                f"Ranking with the untrained scorer: learnt version {self.problem.version_id} "
+                f"could not be used ({self.problem.reason})"
+            )
+        elif self.version_id is None:
             head = "Ranking with the untrained scorer"
         else:
             head = f"Ranking with learnt version {self.version_id} ({self.labels} signals)"
@@ -77,7 +85,9 @@ class LearningStatus:
 
     def lines(self) -> list[str]:
         """Every line, for `scorer status` and the Why panel."""
-        if self.version_id is None:
+        if self.problem is not None:
+            out = [self.problem.message()]
+        elif self.version_id is None:
             out = ["The untrained scorer ranks your items."]
         else:
             when = "?"
@@ -101,9 +111,14 @@ class LearningStatus:
 
 
 def learning_status(
-    versions: Sequence[Mapping[str, Any]], *, enabled: bool, pending: int
+    versions: Sequence[Mapping[str, Any]],
+    *,
+    enabled: bool,
+    pending: int,
+    problem: VersionProblem | None = None,
 ) -> LearningStatus:
-    """The status from the recorded training runs (``FocusDesk.scorer_versions``)."""
+    """The status from the recorded training runs (``FocusDesk.scorer_versions``) and,
+    where the active version could not be used, why (``Ranker.model_problem``)."""
     active = next((v for v in versions if v["active"]), None)
     runs = [v for v in versions if not v["metrics"].get("reset")]
     last = ""
@@ -114,8 +129,8 @@ def learning_status(
             f"({percent(m.get('held_out_accuracy_current', math.nan))} → "
             f"{percent(m.get('held_out_accuracy_new', math.nan))}); kept the one in use."
         )
-    if active is None:
-        return LearningStatus(enabled, None, None, 0, [], pending, last)
+    if active is None or problem is not None:
+        return LearningStatus(enabled, None, None, 0, [], pending, last, problem)
     m = active["metrics"]
     changes = list(m.get("changes") or [])
     return LearningStatus(

@@ -16,28 +16,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from focusdesk.errors import KnownError
 from focusdesk.progress import CancelToken
+from focusdesk.rank.affinities import Priors, sender_key
 from focusdesk.rank.calibration import Calibrated, Calibrations, GoalCalibration, calibrate
 from focusdesk.rank.candidates import CandidatePass, KeysCache
 from focusdesk.rank.conversations import collapse_conversations, with_threads
 from focusdesk.rank.goal_queries import goal_queries
-from focusdesk.rank.learning import Priors, sender_key
 from focusdesk.rank.lexical import bm25_strengths, lexical_scores
+from focusdesk.rank.model_versions import ModelVersions, VersionProblem
 from focusdesk.rank.priors import Stories
 from focusdesk.rank.proportional import Seating, proportional_order
 from focusdesk.rank.scoring import ChunkLayout, ItemScores, score_items
 from focusdesk.records import RELEVANCE_BAR, RankedItem
 from focusdesk.settings import Settings
 from focusdesk.store.db import Store
-from focusdesk.store.models import Chunk, Goal, Item, ScorerVersion, Source
+from focusdesk.store.models import Chunk, Goal, Item, Source
 
 if TYPE_CHECKING:
     from focusdesk.rank.attention import GoalAttentionScorer
     from focusdesk.rank.encoder import Encoder
     from focusdesk.rank.index import VectorIndex
+    from focusdesk.rank.model import RankingModel
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +101,15 @@ class Ranker:
         self._index = index
         self.settings = settings
         self.versions_dir = versions_dir
-        self._scorer: GoalAttentionScorer | None = None
+        self.versions = ModelVersions(
+            store,
+            versions_dir,
+            lambda: encoder.model_id,
+            lambda: encoder.model_id if encoder.loaded else None,
+        )
+        self._model: RankingModel | None = None
         self._priors: Priors | None = None
+        self._problem: VersionProblem | None = None  # why the active version is not used
         self._scorer_version: int | None = None  # the loaded version's id (None: untrained)
         self._active_seen: int | None = None  # the active version's id when it was loaded
         self._layout: ChunkLayout | None = None
@@ -115,146 +124,100 @@ class Ranker:
     def index(self) -> VectorIndex:
         return self._index()
 
-    # -- the scorer and its versions ---------------------------------------------------------
-    def untrained_scorer(self) -> GoalAttentionScorer:
-        """A fresh scorer in its untrained state, configured by the settings."""
+    # -- the ranking model and its versions -------------------------------------------------
+    def untrained_model(self) -> RankingModel:
+        """A fresh ranking model in its untrained state, configured by the settings."""
         from focusdesk.rank.attention import GoalAttentionScorer
+        from focusdesk.rank.model import RankingModel
 
-        return GoalAttentionScorer(
+        scorer = GoalAttentionScorer(
             self.encoder.dim,
             heads=self.settings.heads,
             init_temperature=self.settings.temperature,
             goal_temperature=self.settings.goal_softmax_temperature,
-        ).eval()
+        )
+        return RankingModel.untrained(scorer).eval()
 
-    def _active_version(self) -> ScorerVersion | None:
-        with self.store.session() as s:
-            version = s.scalar(select(ScorerVersion).where(ScorerVersion.active.is_(True)))
+    @property
+    def model(self) -> RankingModel:
+        """The ranking model in use: the active learnt version, else the untrained one
+        (then ``model_problem`` says why a learnt version in use could not be used)."""
+        if self._model is None:
+            from focusdesk.rank.model_versions import UnusableVersion
+
+            version = self.versions.active()
+            self._active_seen = version.id if version else None
+            self._problem = None
+            self._scorer_version = None
             if version is not None:
-                s.expunge(version)
-            return version
+                try:
+                    self._model = self.versions.load(version.id)
+                    self._scorer_version = version.id
+                except UnusableVersion as exc:
+                    self._problem = exc.problem
+                    log.warning("%s", exc.problem.message())
+            if self._model is None:
+                self._model = self.untrained_model()
+            self._priors = self._model.priors()
+        return self._model
 
     @property
     def scorer(self) -> GoalAttentionScorer:
-        """The scorer in use: the active trained version, else the untrained one."""
-        if self._scorer is None:
-            from focusdesk.rank.attention import GoalAttentionScorer
-            from focusdesk.rank.learning import Priors
-
-            version = self._active_version()
-            self._active_seen = version.id if version else None
-            folder = self._version_folder(version.path) if version else None
-            trained_for = version.metrics.get("model_id") if version else None
-            if trained_for is not None and trained_for != self.encoder.model_id:
-                # Projections learnt in another model's vector space mean nothing here.
-                log.warning(
-                    "Scorer version %s was trained for %s, not %s; the untrained scorer is used",
-                    version.path if version else "?",
-                    trained_for,
-                    self.encoder.model_id,
-                )
-            elif folder is not None and (folder / "config.json").exists():
-                try:
-                    self._scorer = GoalAttentionScorer.load(folder).eval()
-                    self._priors = Priors.load(folder / "priors.json")
-                    self._scorer_version = version.id if version else None
-                except Exception:  # a damaged version falls back to the untrained scorer
-                    log.exception("Scorer version %s could not be loaded", folder)
-                    self._scorer = None
-            if self._scorer is None:
-                self._scorer = self.untrained_scorer()
-                self._priors = Priors()
-                self._scorer_version = None
-        return self._scorer
+        """The attention scorer of the model in use."""
+        return self.model.scorer
 
     @property
     def version_in_use(self) -> int | None:
-        """The id of the trained version in use; None for the untrained scorer."""
-        _ = self.scorer
+        """The id of the learnt version in use; None for the untrained model."""
+        _ = self.model
         return self._scorer_version
+
+    def model_problem(self) -> VersionProblem | None:
+        """Why the active learnt version is not the one ranking (None: it is, or none is
+        active). Answered without torch while the model is not loaded."""
+        version = self.versions.active()
+        active = version.id if version is not None else None
+        if self._model is not None and active == self._active_seen:
+            return self._problem
+        return self.versions.check(active) if active is not None else None
 
     def follow_active_version(self) -> None:
         """Pick up a version trained or reset by another process (the CLI beside the app)."""
-        if self._scorer is None:
+        if self._model is None:
             return
-        version = self._active_version()
+        version = self.versions.active()
         active = version.id if version is not None else None
         if active != self._active_seen:  # not the loaded one: a version that failed to load
             self.scorer_changed()  # or did not fit the model is not retried on every rank
 
     @property
     def priors(self) -> Priors:
-        """The learnt source and sender affinities of the scorer in use."""
-        _ = self.scorer
+        """The learnt source and sender affinities of the model in use."""
+        _ = self.model
         assert self._priors is not None
         return self._priors
 
-    def _version_folder(self, rel: str) -> Path | None:
-        return self.versions_dir / rel if self.versions_dir is not None else None
-
     def scorer_changed(self) -> None:
-        """Drop everything derived from the scorer's parameters (after training or reset)."""
-        self._scorer = None
+        """Drop everything derived from the model's parameters (after training or reset)."""
+        self._model = None
         self._priors = None
         self._keys.clear()
         self.calibrations.clear()
 
-    def save_version(
-        self,
-        model: GoalAttentionScorer,
-        priors: Priors,
-        n_votes: int,
-        metrics: Mapping[str, object],
-    ) -> int:
-        """Store a trained scorer as a new version and make it the one in use."""
-        if self.versions_dir is None:
-            raise KnownError("This profile has no folder for trained scorers.")
-        with self.store.session() as s:
-            version = ScorerVersion(
-                path="",
-                n_votes=n_votes,
-                metrics={**metrics, "model_id": self.encoder.model_id},
-                accepted=True,
-                active=False,
-            )
-            s.add(version)
-            s.flush()
-            version.path = f"v{version.id:04d}"
-            folder = self.versions_dir / version.path
-            model.save(folder)
-            priors.save(folder / "priors.json")
-            s.execute(update(ScorerVersion).values(active=False))
-            version.active = True
-            vid = version.id
+    def save_version(self, model: RankingModel, n_votes: int, metrics: Mapping[str, object]) -> int:
+        """Store a trained model as a new version and make it the one in use."""
+        vid = self.versions.save(model, n_votes, metrics)
         self.scorer_changed()
         return vid
 
     def record_rejected(self, n_votes: int, metrics: Mapping[str, object]) -> None:
         """Keep the evaluation of a version that was not better (its weights are dropped)."""
-        with self.store.session() as s:
-            s.add(
-                ScorerVersion(
-                    path="", n_votes=n_votes, metrics=dict(metrics), accepted=False, active=False
-                )
-            )
+        self.versions.record_rejected(n_votes, metrics)
 
     def reset_scorer(self) -> None:
-        """Go back to the untrained scorer and start learning afresh: feedback given so far
+        """Go back to the untrained model and start learning afresh: feedback given so far
         is no longer learnt from (it stays, and trained versions stay on record)."""
-        from focusdesk.store.models import Feedback
-
-        with self.store.session() as s:
-            s.execute(update(ScorerVersion).values(active=False))
-            upto = int(s.scalar(select(func.max(Feedback.id))) or 0)
-            s.add(
-                ScorerVersion(
-                    path="",
-                    n_votes=0,
-                    metrics={"reset": True, "feedback_upto": upto},
-                    accepted=False,
-                    active=False,
-                )
-            )
+        self.versions.reset()
         self.scorer_changed()
 
     def invalidate(self) -> None:

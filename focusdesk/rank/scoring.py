@@ -160,8 +160,6 @@ def score_items(
     out_evidence = np.full(n, -1, np.int64)
     out_goal_facet = np.full((n, n_goals), -1, np.int64)
     out_goal_evidence = np.full((n, n_goals), -1, np.int64)
-    goal_columns = [np.flatnonzero(facet_owner == j) for j in range(n_goals)]
-    # Goals' facet columns, for "best facet per goal".
     owner = torch.from_numpy(facet_owner.astype(np.int64))
     weights = torch.from_numpy(facet_weights.astype(np.float32))
     order = np.argsort(layout.counts, kind="stable")
@@ -190,9 +188,9 @@ def score_items(
                 keys = picked
             result = scorer.score_projected(q, weights, keys, mask)
             facet_rel = result.goal_relevance  # [B, F]
-            # The facet that contributes most to the soft maximum (w * r), and its goal.
-            contrib = (weights * facet_rel).numpy()
-            best_f = contrib.argmax(axis=1)
+            # The facet that contributes most to the soft maximum (w * r), and its goal
+            # (every item of the layout has a chunk, so there is one).
+            best_f = result.best_goal().numpy()
             out_facet[block] = best_f
             out_goal[block] = facet_owner[best_f]
             out_rel[block] = result.relevance.float().numpy()
@@ -214,22 +212,14 @@ def score_items(
                 + temp * torch.log(sums)
                 - temp * torch.log(torch.from_numpy(facets_per_goal))
             ).numpy()
-            # Evidence, per goal: the passage the goal's best facet attends to most (heads
-            # mixed by beta); the best goal's is the item's evidence.
-            rel = facet_rel.float().numpy()
-            facets = np.empty((len(block), n_goals), np.int64)
-            for j, cols in enumerate(goal_columns):
-                facets[:, j] = cols[rel[:, cols].argmax(axis=1)]
-            facets[np.arange(len(block)), facet_owner[best_f]] = best_f
-            rows_t = torch.arange(len(block))[:, None]
-            att = result.attention[rows_t, torch.from_numpy(facets)]  # [B, G, H, C]
-            mixed = torch.einsum("bghc,h->bgc", att, result.head_weights).numpy()
-            passage = valid & layout.is_passage[grid]
-            mixed = np.where(passage[:, None, :], mixed, -1.0)
-            ev = mixed.argmax(axis=2)  # [B, G]
-            has = passage.any(axis=1)
-            ev_rows = grid[np.arange(len(block))[:, None], ev]
-            chunk = np.where(has[:, None], layout.chunk_ids[ev_rows], -1)
+            # Evidence, per goal: the passage (never a document chunk) the goal's best
+            # facet attends to most; the best goal's is the item's evidence.
+            facets_t = result.best_in_groups(owner, n_goals)  # [B, G]
+            passage = torch.from_numpy(layout.is_passage[grid])
+            ev = result.evidence(facets_t, allowed=passage).numpy()  # [B, G]
+            facets = facets_t.numpy()
+            ev_rows = grid[np.arange(len(block))[:, None], np.maximum(ev, 0)]
+            chunk = np.where(ev >= 0, layout.chunk_ids[ev_rows], -1)
             out_goal_facet[block] = facets
             out_goal_evidence[block] = chunk
             out_evidence[block] = chunk[np.arange(len(block)), facet_owner[best_f]]

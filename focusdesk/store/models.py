@@ -172,11 +172,12 @@ class Feedback(Base):
 
 
 class ScorerVersion(Base):
-    """One trained version of the attention scorer and its priors, with its evaluation.
+    """One trained version of the ranking model, with its evaluation.
 
-    The parameters live in ``path`` (config.json + model.safetensors + priors.json,
-    relative to the profile's data dir); ``active`` marks the one the ranker uses
-    (none active = the untrained scorer).
+    The model lives in the folder ``path`` under the profile's ``scorer/`` folder
+    (``rank/model_versions.py``: config.json + model.safetensors + manifest.json; from
+    earlier releases, priors.json instead of the manifest); ``active`` marks the one the
+    ranker uses (none active = the untrained model).
     """
 
     __tablename__ = "scorer_versions"

@@ -197,3 +197,32 @@ def test_learning_waits_for_a_quiet_moment_after_the_windows_own_work(
     now[0] += timedelta(seconds=2)
     with qtbot.waitSignal(window.learning.learning_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         assert window.learning.check() is not None
+
+
+def test_a_learnt_version_that_cannot_be_used_is_said_in_the_status_bar(
+    qtbot: Any, make_window: Any, profile: FocusDesk, vault: Path
+) -> None:
+    import shutil
+
+    profile.add_source("notes", str(vault))
+    profile.add_goal("electronics: battery charger, radio receiver")
+    profile.sync()
+    model = profile.ranker.untrained_model().fresh_copy([1], [])
+    model.set_lexical_weight(0.08)
+    vid = profile.ranker.save_version(model, 6, {})
+    folder = profile.paths.data_dir / "scorer" / f"v{vid:04d}"
+    shutil.rmtree(folder)  # deleted by hand, or lost with a backup restored without it
+    profile.ranker.scorer_changed()
+    window: MainWindow = make_window(profile, show=False)
+    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
+        window.show()
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    assert window.inbox_model.all_items()  # ranked, by the untrained scorer
+    assert window.learning.label.text() == (
+        f"Ranking with the untrained scorer: learnt version {vid} could not be used "
+        f"(its folder {folder} is missing)"
+    )
+    assert window.learning.label.toolTip().startswith(
+        f"Learnt version {vid} could not be used: its folder {folder} is missing. "
+        "FocusDesk ranks with the untrained scorer until learning saves a new version."
+    )

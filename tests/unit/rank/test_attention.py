@@ -266,6 +266,55 @@ def test_evidence_is_argmax_of_best_goal_head_mixed_attention() -> None:
         assert mask[i, evidence[i]]
 
 
+def test_evidence_for_given_goals_among_allowed_chunks() -> None:
+    """The ranker's form (``rank/scoring.py``): a goal per item or several, and only
+    passages allowed (a document chunk scores but is never the evidence)."""
+    scorer = GoalAttentionScorer(DIM, heads=4)
+    basis = _orthonormal(6, seed=40)
+    goals = basis[:3]
+    # Item 0: chunk 0 is goal 1 (not allowed), chunk 1 is goal 2, chunk 2 half goal 1.
+    # Item 1: only a not-allowed chunk. Item 2: no chunk at all.
+    chunks = torch.stack(
+        [
+            torch.stack([goals[1], goals[2], goals[1] + basis[3]]),
+            torch.stack([goals[0], basis[4], basis[5]]),
+            torch.stack([basis[4], basis[4], basis[4]]),
+        ]
+    )
+    mask = torch.tensor([[True, True, True], [True, False, False], [False, False, False]])
+    allowed = torch.tensor([[False, True, True], [False, True, True], [True, True, True]])
+    result = _score(scorer, goals, chunks, mask)
+    # Item 0's best goal is 2 (one chunk is exactly it; goal 1 shares its attention with
+    # the half-matching chunk 2); item 1's real chunk may be evidence when not restricted.
+    assert result.best_goal().tolist() == [2, 0, -1]
+    assert result.evidence().tolist() == [1, 0, -1]
+    picks = torch.tensor([[1, 2], [0, -1], [0, 1]])
+    assert result.evidence(picks, allowed=allowed).tolist() == [[2, 1], [-1, -1], [-1, -1]]
+    # One goal per item is the same as a column of several.
+    assert result.evidence(picks[:, 0], allowed).tolist() == [2, -1, -1]
+    assert torch.equal(result.evidence(result.best_goal()), result.evidence())
+
+
+def test_best_in_groups_is_each_groups_best_goal() -> None:
+    scorer = GoalAttentionScorer(DIM, heads=4)
+    _perturb(scorer, seed=41)
+    goals = _randn(5, DIM, seed=42)
+    weights = torch.tensor([1.0, 1.0, 0.5, 0.5, 0.0])
+    owner = torch.tensor([0, 0, 1, 1, 2])  # group 2 has only a goal of weight 0
+    chunks = _randn(4, 3, DIM, seed=43)
+    mask = torch.ones(4, 3, dtype=torch.bool)
+    mask[3] = False
+    result = _score(scorer, goals, chunks, mask, weights)
+    best = result.best_in_groups(owner, 3)
+    contrib = weights * result.goal_relevance
+    for i in range(3):
+        for g, cols in enumerate(([0, 1], [2, 3])):
+            assert best[i, g] == cols[int(torch.argmax(contrib[i, cols]))]
+        assert best[i, 2] == -1
+        assert best[i, owner[result.best_goal()[i]]] == result.best_goal()[i]
+    assert best[3].tolist() == [-1, -1, -1]
+
+
 def test_matches_scaled_dot_product_attention() -> None:
     """r_{j,h} = <q, sum_c a_c k_c> as DESIGN.md writes it with SDPA."""
     scorer = GoalAttentionScorer(DIM, heads=4)
@@ -308,21 +357,34 @@ def test_precomputed_keys_give_the_same_scores() -> None:
     _assert_same(from_dirty, cached, atol=0.0)
 
 
-def test_save_load_round_trip(tmp_path: Path) -> None:
+def test_save_load_round_trip() -> None:
+    """Saved as part of the ranking model's file form (``rank/model.py``)."""
+    from focusdesk.rank.model import RankingModel
+
     scorer = GoalAttentionScorer(DIM, heads=4, init_temperature=0.2, goal_temperature=0.1)
     _perturb(scorer, seed=27)
-    scorer.save(tmp_path / "scorer")
-    assert json.loads((tmp_path / "scorer" / "config.json").read_text())["heads"] == 4
-    assert sorted(p.name for p in (tmp_path / "scorer").iterdir()) == [
-        "config.json",
-        "model.safetensors",
-    ]
-    loaded = GoalAttentionScorer.load(tmp_path / "scorer")
+    model = RankingModel.untrained(scorer)
+    assert json.loads(model.config_bytes())["scorer"]["heads"] == 4
+    loaded = RankingModel.from_bytes(model.config_bytes(), model.weights_bytes()).scorer
     assert loaded.config == scorer.config
     goals = _randn(2, DIM, seed=28)
     chunks = _randn(3, 4, DIM, seed=29)
     mask = torch.rand(3, 4, generator=_gen(30)) < 0.7
     _assert_same(_score(loaded, goals, chunks, mask), _score(scorer, goals, chunks, mask), 0.0)
+
+
+def test_a_scorer_saved_before_the_ranking_model_loads() -> None:
+    """``load`` reads the layout of older versions: config.json + model.safetensors."""
+    folder = Path(__file__).parents[2] / "data" / "models" / "legacy_v0001"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json",
+        "model.safetensors",
+        "priors.json",
+    ]
+    loaded = GoalAttentionScorer.load(folder)
+    assert loaded.config == ScorerConfig(64, 4, 0.3, 0.05)
+    assert loaded.proj_q.shape == (64, 64)
+    assert not torch.equal(loaded.proj_q, torch.eye(64))  # the trained values, not a default
 
 
 def test_gradients_reach_every_parameter() -> None:

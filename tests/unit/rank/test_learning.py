@@ -14,11 +14,9 @@ from focusdesk.rank.learning import (
     OPEN_DWELL_SECONDS,
     TRAIN_THREADS,
     Label,
-    Priors,
     ScorerTrainer,
     _split,
     collect_labels,
-    sender_key,
     torch_threads,
 )
 
@@ -131,19 +129,6 @@ def test_explanations_carry_priors(synced: FocusDesk) -> None:
     assert set(top.priors) == {"lexical", "recency", "source", "sender", "redundancy"}
     assert top.score == pytest.approx(top.relevance + sum(top.priors.values()), abs=1e-5)
     assert top.matched_facet is not None
-
-
-def test_priors_round_trip(tmp_path: Path) -> None:
-    p = Priors({3: 0.1}, {"ann@example.com": -0.2})
-    p.save(tmp_path / "priors.json")
-    assert Priors.load(tmp_path / "priors.json") == p
-    assert Priors.load(tmp_path / "missing.json") == Priors()
-
-
-def test_sender_key() -> None:
-    assert sender_key("Ann Lee <Ann@Example.com>") == "ann@example.com"
-    assert sender_key("bob@example.org") == "bob@example.org"
-    assert sender_key(None) == ""
 
 
 def test_an_item_stays_on_its_side_of_the_held_out_split_as_votes_come_in() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from focusdesk.rank.learning import Priors
+from focusdesk.rank.affinities import Priors
 from focusdesk.rank.learning_status import describe_changes, learning_status, percent
 
 

@@ -10,7 +10,7 @@ import pytest
 from fakes import FakeEncoder
 
 from focusdesk.app import FocusDesk
-from focusdesk.rank.learning import Priors
+from focusdesk.rank.affinities import Priors
 from focusdesk.rank.lexical import (
     LEXICAL_WEIGHT,
     bm25_strengths,
@@ -133,8 +133,9 @@ def test_the_scorer_learns_as_without_the_lexical_prior(twins: FocusDesk) -> Non
         if not lexical:
             real = trainer._lexical
             trainer._lexical = lambda gq, ids: np.zeros_like(real(gq, ids))  # type: ignore[method-assign]
-        model, priors, _ = trainer._fit(labels, unlabeled, None)
-        return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}, priors
+        model, _ = trainer._fit(labels, unlabeled, None)
+        scorer = model.scorer.state_dict()
+        return {k: v.detach().numpy().copy() for k, v in scorer.items()}, model.priors()
 
     with_prior, priors = fit(True)
     without, priors_without = fit(False)

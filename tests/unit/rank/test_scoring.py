@@ -1,0 +1,77 @@
+"""Array-level scoring: the best goal and the evidence the ranker shows are the
+attention layer's own (``ScoreResult.best_goal`` / ``best_in_groups`` / ``evidence``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from focusdesk.rank.attention import GoalAttentionScorer
+from focusdesk.rank.scoring import ChunkLayout, score_items
+
+DIM = 16
+
+
+def _orthonormal(n: int, seed: int) -> np.ndarray:
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((DIM, DIM)))
+    return q.T[:n].astype(np.float32)
+
+
+def test_score_items_shows_the_attention_layers_best_goal_and_evidence() -> None:
+    scorer = GoalAttentionScorer(DIM, heads=4).eval()
+    with torch.no_grad():
+        for p in scorer.parameters():
+            p.add_(0.2 * torch.randn(p.shape, generator=torch.Generator().manual_seed(1)))
+    rng = np.random.default_rng(2)
+    counts = np.asarray([1, 4, 2, 6, 3])
+    n_chunks = int(counts.sum())
+    vectors = rng.standard_normal((n_chunks, DIM)).astype(np.float32)
+    item_of = np.repeat(np.arange(5), counts) + 100
+    # The first chunk of each item is its document chunk: scored, never evidence.
+    first = np.r_[0, np.cumsum(counts)[:-1]]
+    is_passage = np.ones(n_chunks, bool)
+    is_passage[first] = False
+    layout = ChunkLayout.from_rows(
+        item_of, np.arange(n_chunks) + 1000, np.arange(n_chunks), is_passage
+    )
+    queries = rng.standard_normal((5, DIM)).astype(np.float32)
+    owner = np.asarray([0, 0, 1, 2, 2])
+    weights = np.asarray([1.0, 1.0, 0.6, 0.8, 0.8], np.float32)
+    got = score_items(scorer, layout, vectors, queries, weights, owner)
+
+    for i in range(5):
+        rows = np.arange(layout.starts[i], layout.starts[i] + counts[i])
+        chunk = torch.from_numpy(vectors[layout.rows[rows]])[None]
+        with torch.no_grad():
+            want = scorer(
+                torch.from_numpy(queries),
+                torch.from_numpy(weights),
+                chunk,
+                torch.ones(1, len(rows), dtype=torch.bool),
+            )
+        allowed = torch.from_numpy(is_passage[rows])[None]
+        assert got.best_facet[i] == int(want.best_goal()[0])
+        facets = want.best_in_groups(torch.from_numpy(owner), 3)
+        assert got.goal_facet is not None
+        assert got.goal_evidence is not None
+        assert got.goal_facet[i].tolist() == facets[0].tolist()
+        ev = want.evidence(facets, allowed)[0]
+        ids = layout.chunk_ids[rows]
+        expect = [int(ids[e]) if e >= 0 else -1 for e in ev.tolist()]
+        assert got.goal_evidence[i].tolist() == expect
+        assert got.evidence_chunk[i] == expect[owner[got.best_facet[i]]]
+    assert got.evidence_chunk[0] == -1  # an item with only its document chunk
+
+
+def test_a_document_chunk_equal_to_the_goal_is_never_the_evidence() -> None:
+    scorer = GoalAttentionScorer(DIM, heads=1).eval()
+    basis = _orthonormal(4, seed=3)
+    goal = basis[:1]
+    # Document chunk = the goal; passage 1 half the goal; passage 2 unrelated.
+    vectors = np.stack([goal[0], (goal[0] + basis[1]) / np.sqrt(2), basis[2]])
+    layout = ChunkLayout.from_rows(
+        np.asarray([7, 7, 7]), np.asarray([70, 71, 72]), np.arange(3), np.asarray([0, 1, 1], bool)
+    )
+    got = score_items(scorer, layout, vectors, goal, np.ones(1, np.float32), np.zeros(1, np.int64))
+    assert got.best_goal.tolist() == [0]
+    assert got.evidence_chunk.tolist() == [71]
