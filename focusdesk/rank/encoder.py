@@ -89,6 +89,16 @@ def choose_device(preference: str = "auto") -> DeviceChoice:
     return DeviceChoice("cpu", "no CUDA device found")
 
 
+def _cpu_only_torch() -> bool:
+    """Whether the installed torch is a CPU-only build (read from its metadata, not imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("torch").endswith("+cpu")
+    except PackageNotFoundError:
+        return False
+
+
 def _gpu_name() -> str:
     import torch  # noqa: TID253
 
@@ -147,6 +157,26 @@ class Encoder:
         self.load()
         assert self._backend is not None
         return self.base_model_id + SUFFIX[self._backend.name]
+
+    def expected_model_id(self) -> str | None:
+        """The ``model_id`` that loading would give, worked out without loading torch: from
+        the settings, the CPU's flags and the fidelity verdicts saved on this machine. None
+        when only loading can tell (a torch build that may see a GPU, or a backend whose
+        fidelity was not checked here yet)."""
+        if self._backend is not None:
+            return self.base_model_id + SUFFIX[self._backend.name]
+        if self.preference != "cpu" and not _cpu_only_torch():
+            return None
+        want = candidate(self.backend_preference, cuda=False, flags=cpu_flags())
+        if want.name == FP32:
+            return self.base_model_id
+        verdicts = Verdicts(self.cache_dir / "encoder-verdicts.json" if self.cache_dir else None)
+        verdict = verdicts.get(setup_key(self.base_model_id, want.name))
+        if verdict is None:
+            return None
+        if not verdict.get("ok") and self.enforce:
+            return self.base_model_id  # the check failed here: fp32, as ``_activate`` falls back
+        return self.base_model_id + SUFFIX[want.name]
 
     @property
     def loaded(self) -> bool:

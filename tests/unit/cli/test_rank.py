@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from focusdesk.cli.rank import run
+from focusdesk.rank.stored_ranking import InboxRanking
 from focusdesk.records import RankedItem
 
 
@@ -15,8 +17,8 @@ class Desk:
     def __init__(self, items: list[RankedItem]) -> None:
         self.items = items
 
-    def rank(self, top: int | None) -> list[RankedItem]:
-        return self.items[:top] if top is not None else self.items
+    def inbox(self, *, fresh: bool = False) -> InboxRanking:
+        return InboxRanking(self.items, datetime(2026, 1, 1, tzinfo=UTC), current=True)
 
 
 def ranked(item_id: int, **fields: Any) -> RankedItem:
@@ -41,7 +43,7 @@ def ranked(item_id: int, **fields: Any) -> RankedItem:
 
 def test_text_output_says_the_standing(capsys: pytest.CaptureFixture[str]) -> None:
     desk = Desk([ranked(1, percentile={3: 0.98}, calibrated={3: 0.9}), ranked(2)])
-    args = argparse.Namespace(all=False, top=5, json=False)
+    args = argparse.Namespace(all=False, top=5, json=False, fresh=False)
     assert run(desk, args) == 0  # type: ignore[arg-type]
     out = capsys.readouterr().out.splitlines()
     assert out[2].strip() == "top 2 % for this goal; clears its relevance bar (p = 0.90)"
