@@ -13,9 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from focusdesk.errors import ModelError
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
@@ -39,6 +37,9 @@ from focusdesk.rank.backends import (
     onnx_int8_runner,
     setup_key,
 )
+
+if TYPE_CHECKING:  # numpy is imported where vectors are made: the model id needs none
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -340,6 +341,8 @@ class Encoder:
         cancel: CancelToken | None = None,
     ) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text, in batches that can be cancelled."""
+        import numpy as np
+
         self.load()
         assert self._runner is not None
         if not texts:
@@ -354,6 +357,8 @@ class Encoder:
         progress: ProgressCallback = no_progress,
         cancel: CancelToken | None = None,
     ) -> np.ndarray:
+        import numpy as np
+
         model = self._model  # loaded: _run is called by load() itself (under its lock)
         ids = _token_ids(model, texts)
         n = len(ids)

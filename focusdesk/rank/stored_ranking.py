@@ -1,7 +1,7 @@
 """The last inbox ranking, stored with what it was computed from, and read without torch.
 
 The inbox's ranking (every active goal, every live item, a conversation one row) is
-written after each computation to one JSON file in the profile's cache folder, whole
+written after each computation to one file in the profile's cache folder, whole
 or not at all (a temporary file, then a rename: a process killed while it writes
 leaves the previous ranking in place). Beside the rows it keeps their *basis*, a
 cheap fingerprint of everything the ranking was computed from: the items and chunks
@@ -75,6 +75,9 @@ UNRANKED_SIGNALS = ("open",)
 """Feedback that is part of the basis is every signal but these: reading an item records
 an ``open``, and reading must not make the ranking stale (the ranking learns from
 feedback only through a new scorer version, which is part of the basis too)."""
+INDEX_MANIFEST = "chunks.json"
+"""``focusdesk.rank.index.MANIFEST_FILE``, named here so that reading it needs no numpy
+(a test pins the two together)."""
 CONVERSATION_STATUSES = ("done", "dismissed", "snoozed")
 """Statuses that split a conversation's row (``store.threads.status_group``); new and
 read share one, so reading an item does not change the ranking."""
@@ -141,10 +144,8 @@ def store_basis(store: Store, settings: Settings) -> dict[str, Any]:
 
 def index_manifest(index_dir: Path) -> dict[str, Any] | None:
     """The saved vector index's manifest (model id, count, ids digest), or None."""
-    from focusdesk.rank.index import MANIFEST_FILE
-
     try:
-        manifest = json.loads((index_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        manifest = json.loads((index_dir / INDEX_MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(manifest, dict):
@@ -278,19 +279,19 @@ class StoredRanking:
 def save_ranking(
     path: Path, basis: Mapping[str, Any], computed_at: datetime, items: Iterable[RankedItem]
 ) -> None:
-    """Write a ranking whole or not at all (a temporary file beside it, then a rename)."""
-    payload = {
-        "format": FORMAT_VERSION,
-        "computed_at": computed_at.isoformat(),
-        "basis": dict(basis),
-        "rows": [row_to_json(r) for r in items],
-    }
-    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Write a ranking whole or not at all (a temporary file beside it, then a rename).
+
+    JSON Lines: a header (format, time, basis), then one row per line. Each line is encoded
+    on its own, so a worker writing 10,000 rows never holds the GIL for long (the UI
+    thread keeps painting)."""
+    header = {"format": FORMAT_VERSION, "computed_at": computed_at.isoformat(), "basis": basis}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".inbox-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(_line(header))
+            for item in items:
+                fh.write(_line(row_to_json(item)))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -299,27 +300,32 @@ def save_ranking(
         raise
 
 
+def _line(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def load_ranking(path: Path) -> StoredRanking | None:
     """The ranking stored at ``path``; None when there is none, or it is damaged or of
     another format (it is then never shown: the next ranking replaces it)."""
     try:
-        raw = path.read_bytes()
+        fh = path.open(encoding="utf-8")
     except FileNotFoundError:
         return None
     except OSError as exc:
         log.warning("The stored ranking %s could not be read (%s)", path, exc)
         return None
     try:
-        payload = json.loads(raw)
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
-            log.info("The stored ranking %s is of another format; it is not used", path)
-            return None
-        computed_at = datetime.fromisoformat(payload["computed_at"])
-        basis = payload["basis"]
-        items = [row_from_json(r) for r in payload["rows"]]
-        if not isinstance(basis, dict) or computed_at.tzinfo is None:
-            raise ValueError("no basis or no time zone")
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        with fh:
+            header = json.loads(fh.readline())
+            if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+                log.info("The stored ranking %s is of another format; it is not used", path)
+                return None
+            computed_at = datetime.fromisoformat(header["computed_at"])
+            basis = header["basis"]
+            if not isinstance(basis, dict) or computed_at.tzinfo is None:
+                raise ValueError("no basis or no time zone")
+            items = [row_from_json(json.loads(line)) for line in fh]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         log.warning("The stored ranking %s is damaged (%s); it is not used", path, exc)
         return None
     return StoredRanking(basis, computed_at, items)

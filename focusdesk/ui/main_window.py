@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from focusdesk.app import FocusDesk
 from focusdesk.errors import KnownError
 from focusdesk.progress import Progress
+from focusdesk.rank.stored_ranking import InboxRanking
 from focusdesk.records import RankedItem, SourceInfo, SyncSummary
 from focusdesk.sources.note_links import link_target
 from focusdesk.triage import UndoRecord
@@ -55,11 +56,13 @@ from .goal_grouping import GoalGrouping
 from .goals_panel import GoalsPanel
 from .inbox_filter import FilterBar
 from .inbox_model import (
+    SINCE_STORED,
     Column,
     InboxModel,
     ItemRole,
     PreparedInbox,
     ScoreBarDelegate,
+    moved_rows,
     prepare_inbox,
 )
 from .item_actions import ItemActions
@@ -84,6 +87,9 @@ LIST_INBOX, LIST_SEARCH = 0, 1
 MBOX_FILTER = "Mailbox files (*.mbox *.mbx *.mbs);;All files (*)"
 GOAL_COLUMN_WIDTH = (90, 180)
 """The Goal column fits the goals' short names within these bounds (pixels)."""
+MODEL_LOAD_DELAY_MS = 1500
+"""After a current stored ranking is shown, the model loads this much later (the rows and
+the reader paint first; the model is wanted only for semantic search and the Why panel)."""
 WAKE_CHECK_MS = 60_000
 """How often snoozed items are checked for being due (at most)."""
 
@@ -171,6 +177,12 @@ class MainWindow(QMainWindow):
         self._selected_once = False
         """Whether an inbox item was ever selected (else the first ranking selects the top)."""
         self._rank_generation = 0
+        self._stored_checked = False
+        """Whether the stored ranking was looked at (once, at the first ranking)."""
+        self._shows_ranking = False
+        self._model_ready = False
+        self._stored_positions: dict[int, int] | None = None
+        """Rows of the stored ranking on screen while a fresh one is computed (to mark moves)."""
         self._restore_selection: int | None = None
         self._inbox_before_search: tuple[int | None, int] = (None, 0)
         self._remote_once: set[int] = set()
@@ -778,6 +790,16 @@ class MainWindow(QMainWindow):
         """Whether a ranking finished (so the model and the index are loaded)."""
         return self._ranked_once
 
+    @property
+    def shows_ranking(self) -> bool:
+        """Whether the inbox shows a ranking: the stored one or one computed since."""
+        return self._shows_ranking
+
+    @property
+    def model_ready(self) -> bool:
+        """Whether the model and the index are loaded (semantic search is quick)."""
+        return self._ranked_once or self._model_ready
+
     def request_rank(self) -> None:
         """Re-rank soon (edits within the debounce interval make one ranking)."""
         self._rank_timer.start()
@@ -794,17 +816,84 @@ class MainWindow(QMainWindow):
             self._update_busy()
             return None
         generation = self._rank_generation
+        if not self._stored_checked:
+            self._stored_checked = True
+            return self._show_stored_ranking(generation)
+        return self._run_rank(generation)
 
-        threshold = self.desk.settings.high_attention_score
+    def _prepared(self, items: list[RankedItem]) -> PreparedInbox:
+        """Rows of a ranking with their marks (in a worker: it reads the store)."""
+        prepared = prepare_inbox(items)
+        prepared.high = high_attention(items, self.desk.settings.high_attention_score)
+        prepared.votes = self.desk.triage.votes()
+        prepared.pinned = self.desk.triage.pinned()
+        return prepared
+
+    def _show_stored_ranking(self, generation: int) -> Job:
+        """At start, the stored ranking at once (read without the model); a fresh one is
+        computed in the background only when something it was computed from changed."""
+
+        def work(_p: Any, _c: Any) -> tuple[InboxRanking | None, PreparedInbox | None]:
+            self.desk.triage.wake_due()
+            stored = self.desk.stored_inbox()
+            if stored is None or not stored.items:
+                return stored, None
+            return stored, self._prepared(stored.items)
+
+        def done(result: tuple[InboxRanking | None, PreparedInbox | None]) -> None:
+            if generation != self._rank_generation:
+                return
+            stored, prepared = result
+            if stored is not None and prepared is not None:
+                self._shows_ranking = True
+                self.set_ranked_items(prepared)
+                self._stored_positions = {r.item_id: n for n, r in enumerate(stored.items)}
+            if stored is not None and stored.current and prepared is not None:
+                self._stored_positions = None
+                # The model, for semantic search and the Why panel: in the background, once
+                # the rows are painted (importing torch would hold up the first paint).
+                QTimer.singleShot(MODEL_LOAD_DELAY_MS, self._load_model)
+            else:
+                self._run_rank(generation)
+
+        mine: list[Job] = []  # empty while ``run`` has not returned (an inline pool in tests)
+
+        def finished() -> None:
+            if generation == self._rank_generation and (not mine or self._rank_job is mine[0]):
+                self._rank_job = None
+                self._update_busy()
+                self._update_page()
+                self._schedule_wake()
+
+        job = self.tasks.run(work, name="stored ranking", on_done=done, on_finished=finished)
+        mine.append(job)
+        if not job.done:
+            self._rank_job = job
+        self._update_busy()
+        self._update_page()
+        return job
+
+    def _load_model(self) -> None:
+        """Load the model and the index in the background (the stored ranking did not)."""
+        if self._ranked_once or self._model_ready or not self.isVisible():
+            return
+
+        def work(_p: Any, _c: Any) -> None:
+            self.desk.encoder.load()
+            _ = self.desk.index
+
+        def done(_: object) -> None:
+            self._model_ready = True
+
+        self.tasks.run(work, name="load model", on_done=done, on_error=self.show_status)
+
+    def _run_rank(self, generation: int) -> Job:
+        """Rank now in the background (the inbox's ranking, stored for the next start)."""
 
         def work(_p: Any, cancel: Any) -> tuple[PreparedInbox, list[RankedItem]]:
             self.desk.triage.wake_due()
-            items = self.desk.rank(cancel=cancel)
-            prepared = prepare_inbox(items)
-            prepared.high = high_attention(items, threshold)
-            prepared.votes = self.desk.triage.votes()
-            prepared.pinned = self.desk.triage.pinned()
-            return prepared, items
+            items = self.desk.rank_inbox(cancel=cancel)
+            return self._prepared(items), items
 
         def done(result: tuple[PreparedInbox, list[RankedItem]]) -> None:
             if generation == self._rank_generation:
@@ -812,8 +901,12 @@ class MainWindow(QMainWindow):
                 if not self._ranked_once:
                     self.heap.freeze()  # the model and the index are loaded now
                 self._ranked_once = True
+                self._shows_ranking = True
+                before, self._stored_positions = self._stored_positions, None
                 self.set_ranked_items(prepared)
-                self.rank_did_finish.emit(items)
+                self.rank_did_finish.emit(items)  # (learning clears its own marks here)
+                if before is not None:
+                    self.inbox_model.set_moved(moved_rows(before, items), SINCE_STORED)
 
         def failed(message: str) -> None:
             if generation == self._rank_generation:

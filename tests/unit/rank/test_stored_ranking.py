@@ -141,16 +141,19 @@ def time_passes(fd: FocusDesk, clock: ManualClock) -> None:
     clock.at += MAX_AGE + timedelta(minutes=1)
 
 
+def edit_basis(fd: FocusDesk, key: str, value: object) -> None:
+    header, *rows = fd.ranking_file.read_text().splitlines()
+    data = json.loads(header)
+    data["basis"][key] = value
+    fd.ranking_file.write_text("\n".join([json.dumps(data), *rows]) + "\n")
+
+
 def other_model(fd: FocusDesk, clock: ManualClock) -> None:
-    data = json.loads(fd.ranking_file.read_text())
-    data["basis"]["model_id"] = "another-model:123"
-    fd.ranking_file.write_text(json.dumps(data))
+    edit_basis(fd, "model_id", "another-model:123")
 
 
 def other_schema(fd: FocusDesk, clock: ManualClock) -> None:
-    data = json.loads(fd.ranking_file.read_text())
-    data["basis"]["schema"] = "0001"
-    fd.ranking_file.write_text(json.dumps(data))
+    edit_basis(fd, "schema", "0001")
 
 
 @pytest.mark.parametrize(
@@ -217,6 +220,8 @@ def test_rows_carry_todays_status_and_gone_items_are_dropped(
         b"{not json",
         json.dumps({"format": FORMAT_VERSION + 1, "rows": []}).encode(),
         json.dumps({"format": FORMAT_VERSION, "computed_at": "2026-03-02T09:00:00+00:00"}).encode(),
+        json.dumps({"format": FORMAT_VERSION, "computed_at": "2026-03-02", "basis": {}}).encode(),
+        b'{"format": 1, "computed_at": "2026-03-02T09:00:00+00:00", "basis": {}}\n{"item_id": 1}',
     ],
 )
 def test_a_damaged_or_foreign_file_is_never_shown_and_the_next_ranking_replaces_it(
@@ -235,7 +240,7 @@ def test_whether_it_is_current_is_known_without_the_ml_stack(
 ) -> None:
     """A new process reads the stored ranking and judges it (the real encoder's model id
     from the settings, the CPU and the saved verdicts) without importing torch,
-    sentence-transformers or faiss."""
+    sentence-transformers or faiss, nor even numpy."""
     desk.rank_inbox()
     code = (
         "import sys\n"
@@ -244,7 +249,8 @@ def test_whether_it_is_current_is_known_without_the_ml_stack(
         "stored = fd.stored_inbox()\n"
         "assert stored is not None and stored.items\n"
         "print(stored.current, stored.why_not_current)\n"
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'faiss') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'faiss', 'numpy') "
+        "if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     out = subprocess.run(
@@ -252,3 +258,10 @@ def test_whether_it_is_current_is_known_without_the_ml_stack(
     ).stdout
     assert "HEAVY []" in out
     assert out.startswith("False the model changed")  # the fake encoder's, not the real one
+
+
+def test_the_index_manifest_it_reads_is_the_one_the_index_writes() -> None:
+    from focusdesk.rank.index import MANIFEST_FILE
+    from focusdesk.rank.stored_ranking import INDEX_MANIFEST
+
+    assert INDEX_MANIFEST == MANIFEST_FILE
