@@ -183,6 +183,9 @@ class MainWindow(QMainWindow):
         self._model_ready = False
         self._stored_positions: dict[int, int] | None = None
         """Rows of the stored ranking on screen while a fresh one is computed (to mark moves)."""
+        self._stored: tuple[InboxRanking | None, PreparedInbox | None] | None = None
+        self._stored_wanted: int | None = None
+        """The ranking generation that waits for the stored ranking being read."""
         self._restore_selection: int | None = None
         self._inbox_before_search: tuple[int | None, int] = (None, 0)
         self._remote_once: set[int] = set()
@@ -190,6 +193,13 @@ class MainWindow(QMainWindow):
         self._add_dialog: Any = None
         self._help: Any = None
         self.heap = HeapFreezer()
+        # The stored ranking is read now, while the window is built (no model needed).
+        self._stored_job = self.tasks.run(
+            self._read_stored,
+            name="stored ranking",
+            on_done=self._on_stored_read,
+            on_error=self._on_stored_failed,
+        )
 
         self._rank_timer = QTimer(self)
         self._rank_timer.setSingleShot(True)
@@ -829,49 +839,58 @@ class MainWindow(QMainWindow):
         prepared.pinned = self.desk.triage.pinned()
         return prepared
 
-    def _show_stored_ranking(self, generation: int) -> Job:
+    def _read_stored(self, _p: Any, _c: Any) -> tuple[InboxRanking | None, PreparedInbox | None]:
+        """The stored ranking and its rows (a worker; no model): read while the window is
+        built, so that its rows are ready when it first shows."""
+        self.desk.triage.wake_due()
+        stored = self.desk.stored_inbox()
+        if stored is None or not stored.items:
+            return stored, None
+        return stored, self._prepared(stored.items)
+
+    def _on_stored_read(self, result: tuple[InboxRanking | None, PreparedInbox | None]) -> None:
+        self._stored = result
+        if self._stored_wanted is not None:
+            self._apply_stored()
+
+    def _on_stored_failed(self, message: str) -> None:
+        log.warning("The stored ranking could not be read: %s", message)
+        self._on_stored_read((None, None))
+
+    def _show_stored_ranking(self, generation: int) -> Job | None:
         """At start, the stored ranking at once (read without the model); a fresh one is
         computed in the background only when something it was computed from changed."""
-
-        def work(_p: Any, _c: Any) -> tuple[InboxRanking | None, PreparedInbox | None]:
-            self.desk.triage.wake_due()
-            stored = self.desk.stored_inbox()
-            if stored is None or not stored.items:
-                return stored, None
-            return stored, self._prepared(stored.items)
-
-        def done(result: tuple[InboxRanking | None, PreparedInbox | None]) -> None:
-            if generation != self._rank_generation:
-                return
-            stored, prepared = result
-            if stored is not None and prepared is not None:
-                self._shows_ranking = True
-                self.set_ranked_items(prepared)
-                self._stored_positions = {r.item_id: n for n, r in enumerate(stored.items)}
-            if stored is not None and stored.current and prepared is not None:
-                self._stored_positions = None
-                # The model, for semantic search and the Why panel: in the background, once
-                # the rows are painted (importing torch would hold up the first paint).
-                QTimer.singleShot(MODEL_LOAD_DELAY_MS, self._load_model)
-            else:
-                self._run_rank(generation)
-
-        mine: list[Job] = []  # empty while ``run`` has not returned (an inline pool in tests)
-
-        def finished() -> None:
-            if generation == self._rank_generation and (not mine or self._rank_job is mine[0]):
-                self._rank_job = None
-                self._update_busy()
-                self._update_page()
-                self._schedule_wake()
-
-        job = self.tasks.run(work, name="stored ranking", on_done=done, on_finished=finished)
-        mine.append(job)
-        if not job.done:
-            self._rank_job = job
+        self._stored_wanted = generation
+        if self._stored is not None:
+            self._apply_stored()
+            return self._rank_job
+        if not self._stored_job.done:
+            self._rank_job = self._stored_job
         self._update_busy()
         self._update_page()
-        return job
+        return self._rank_job
+
+    def _apply_stored(self) -> None:
+        generation, self._stored_wanted = self._stored_wanted, None
+        (stored, prepared), self._stored = self._stored or (None, None), (None, None)
+        if self._rank_job is self._stored_job:
+            self._rank_job = None
+        if generation != self._rank_generation:
+            return  # another ranking was asked for meanwhile: that one is shown
+        if stored is not None and prepared is not None:
+            self._shows_ranking = True
+            self.set_ranked_items(prepared)
+            self._stored_positions = {r.item_id: n for n, r in enumerate(stored.items)}
+        if stored is not None and stored.current and prepared is not None:
+            self._stored_positions = None
+            # The model, for semantic search and the Why panel: in the background, once
+            # the rows are painted (importing torch would hold up the first paint).
+            QTimer.singleShot(MODEL_LOAD_DELAY_MS, self._load_model)
+            self._update_busy()
+            self._update_page()
+            self._schedule_wake()
+        else:
+            self._run_rank(generation)
 
     def _load_model(self) -> None:
         """Load the model and the index in the background (the stored ranking did not)."""
