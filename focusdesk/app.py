@@ -491,8 +491,8 @@ class FocusDesk:
             index_manifest(self.paths.index_dir),
         )
         current, why = judge(stored, basis, self.clock.now())
-        items = with_current_statuses(self.store, stored.items)
-        return InboxRanking(items, stored.computed_at, current, why)
+        items, pinned = with_current_statuses(self.store, stored.items)
+        return InboxRanking(items, stored.computed_at, current, why, pinned)
 
     def inbox(self, *, fresh: bool = False, cancel: CancelToken | None = None) -> InboxRanking:
         """The inbox's ranking: the stored one when it is current (no model loaded), else

@@ -831,12 +831,12 @@ class MainWindow(QMainWindow):
             return self._show_stored_ranking(generation)
         return self._run_rank(generation)
 
-    def _prepared(self, items: list[RankedItem]) -> PreparedInbox:
+    def _prepared(self, items: list[RankedItem], pinned: set[int] | None = None) -> PreparedInbox:
         """Rows of a ranking with their marks (in a worker: it reads the store)."""
         prepared = prepare_inbox(items)
         prepared.high = high_attention(items, self.desk.settings.high_attention_score)
         prepared.votes = self.desk.triage.votes()
-        prepared.pinned = self.desk.triage.pinned()
+        prepared.pinned = self.desk.triage.pinned() if pinned is None else pinned
         return prepared
 
     def _read_stored(self, _p: Any, _c: Any) -> tuple[InboxRanking | None, PreparedInbox | None]:
@@ -846,7 +846,8 @@ class MainWindow(QMainWindow):
         stored = self.desk.stored_inbox()
         if stored is None or not stored.items:
             return stored, None
-        return stored, self._prepared(stored.items)
+        pinned = set(stored.pinned) if stored.pinned is not None else None
+        return stored, self._prepared(stored.items, pinned)
 
     def _on_stored_read(self, result: tuple[InboxRanking | None, PreparedInbox | None]) -> None:
         self._stored = result

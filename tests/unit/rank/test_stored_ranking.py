@@ -199,8 +199,9 @@ def test_rows_carry_todays_status_and_gone_items_are_dropped(
     desk: FocusDesk, clock: ManualClock
 ) -> None:
     computed = desk.rank_inbox()
-    done, gone = computed[0].item_id, computed[1].item_id
+    done, gone, pinned = computed[0].item_id, computed[1].item_id, computed[2].item_id
     desk.triage.done(done)
+    desk.triage.pin(pinned)
     with desk.store.session() as s:
         from focusdesk.store.models import Item
 
@@ -210,6 +211,7 @@ def test_rows_carry_todays_status_and_gone_items_are_dropped(
     by_id = {r.item_id: r for r in stored.items}
     assert by_id[done].status == "done"
     assert gone not in by_id
+    assert stored.pinned == {pinned}
     assert len(stored.items) == len(computed) - 1
 
 
