@@ -62,7 +62,8 @@ def ranked():
     # Ranked rows: the stored ranking shown at start, or one computed since.
     if w.shows_ranking and rows > 0 and w.inbox_view.isVisible():
         torch = int("torch" in sys.modules)
-        print(f"RANKED {time.time():.6f} {rows} {torch} {int(w.ranked_once)}", flush=True)
+        cpu = time.process_time()  # this process's CPU seconds so far (all its threads)
+        print(f"RANKED {time.time():.6f} {rows} {torch} {int(w.ranked_once)} {cpu:.3f}", flush=True)
         close()
     elif time.time() - started > limit:
         print(f"NOT-RANKED {time.time():.6f} {rows}", flush=True)
@@ -105,6 +106,7 @@ def measure_once(
         result["ranked_rows"] = float(ranked[2]) if ranked else None
         result["torch_loaded_when_ranked"] = ranked[3] == "1" if ranked else None
         result["computed_when_ranked"] = ranked[4] == "1" if ranked else None
+        result["ranked_cpu_s"] = float(ranked[5]) if ranked else None
     return result
 
 
@@ -158,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         report["ranked_rows"] = runs[-1]["ranked_rows"]
         report["torch_loaded_when_ranked"] = [r["torch_loaded_when_ranked"] for r in runs]
         report["computed_when_ranked"] = [r["computed_when_ranked"] for r in runs]
+        report["ranked_cpu_s"] = [r["ranked_cpu_s"] for r in runs]
         report["ranked_all_s"] = [None if s is None else round(float(s), 3) for s in ranked]
         report["ranked_median_s"] = (
             round(statistics.median(float(s) for s in ranked if s is not None), 3)
@@ -182,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"median {median:.2f} s over {len(runs)} starts "
                     f"(each: {report['ranked_all_s']}, {report['ranked_rows']:.0f} rows; "
                     f"torch loaded then: {report['torch_loaded_when_ranked']}; "
-                    f"computed in this start (not stored): {report['computed_when_ranked']})"
+                    f"computed in this start (not stored): {report['computed_when_ranked']}; "
+                    f"CPU seconds of the process by then: {report['ranked_cpu_s']})"
                     if median is not None
                     else f"not within {args.limit:.0f} s in some starts {report['ranked_all_s']}"
                 )
