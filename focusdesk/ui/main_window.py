@@ -904,6 +904,7 @@ class MainWindow(QMainWindow):
 
         def done(_: object) -> None:
             self._model_ready = True
+            self.heap.freeze()  # the model and the index are loaded now
 
         self.tasks.run(work, name="load model", on_done=done, on_error=self.show_status)
 

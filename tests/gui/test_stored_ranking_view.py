@@ -104,6 +104,10 @@ def test_a_current_stored_ranking_is_shown_without_computing_one(
     assert finished == []  # nothing was ranked
     assert not window.ranked_once
     assert desk._ranker is None  # the ranker (and its scorer) never even built
+    assert not window.model_ready
+    # Then, in the background, the model and the index load (semantic search needs them).
+    qtbot.waitUntil(lambda: window.model_ready, timeout=SIGNAL_TIMEOUT_MS)
+    assert finished == []
 
 
 def test_a_changed_profile_shows_the_stored_rows_then_the_fresh_ones_marking_moves(
