@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from focusdesk.rank.learning_status import LearningStatus
     from focusdesk.rank.passage_weights import ItemEvidence, PassageExplainer
     from focusdesk.rank.ranker import Ranker
+    from focusdesk.rank.stored_ranking import InboxRanking
     from focusdesk.review.assemble import Review
     from focusdesk.search import SearchHit
     from focusdesk.sources.opml import OpmlImport
@@ -440,6 +441,70 @@ class FocusDesk:
             cancel=cancel,
             conversations=conversations,
         )
+
+    # -- the inbox's ranking, stored (focusdesk/rank/stored_ranking.py) ------------------
+    @property
+    def ranking_file(self) -> Path:
+        """Where the last inbox ranking is stored."""
+        from focusdesk.rank.stored_ranking import ranking_file
+
+        return ranking_file(self.paths.cache_dir)
+
+    def rank_inbox(self, *, cancel: CancelToken | None = None) -> list[RankedItem]:
+        """The inbox's ranking (every live item against every active goal, a conversation
+        one row) computed now, and stored with what it was computed from, so that the next
+        start and ``focusdesk rank`` show it at once. The one place a ranking is stored."""
+        from focusdesk.rank.stored_ranking import full_basis, index_manifest, save_ranking
+        from focusdesk.rank.stored_ranking import store_basis as read_basis
+
+        started = self.clock.now()
+        db_part = read_basis(self.store, self.settings)  # before: a change meanwhile shows
+        items = self.rank(cancel=cancel)
+        basis = full_basis(  # the model and the index as the ranking just used them
+            db_part, self.encoder.expected_model_id(), index_manifest(self.paths.index_dir)
+        )
+        try:
+            save_ranking(self.ranking_file, basis, started, items)
+        except OSError as exc:  # a full disk: the ranking is still shown, just not kept
+            log.warning("The inbox ranking could not be stored in %s: %s", self.ranking_file, exc)
+        return items
+
+    def stored_inbox(self) -> InboxRanking | None:
+        """The last stored inbox ranking, its rows checked against the items' statuses now,
+        and whether it is current (None: none stored, or unreadable). Loads no model."""
+        from focusdesk.rank.stored_ranking import (
+            InboxRanking,
+            full_basis,
+            index_manifest,
+            judge,
+            load_ranking,
+            store_basis,
+            with_current_statuses,
+        )
+
+        stored = load_ranking(self.ranking_file)
+        if stored is None:
+            return None
+        basis = full_basis(
+            store_basis(self.store, self.settings),
+            self.encoder.expected_model_id(),
+            index_manifest(self.paths.index_dir),
+        )
+        current, why = judge(stored, basis, self.clock.now())
+        items, pinned = with_current_statuses(self.store, stored.items)
+        return InboxRanking(items, stored.computed_at, current, why, pinned)
+
+    def inbox(self, *, fresh: bool = False, cancel: CancelToken | None = None) -> InboxRanking:
+        """The inbox's ranking: the stored one when it is current (no model loaded), else
+        (or when ``fresh``) computed now and stored."""
+        from focusdesk.rank.stored_ranking import InboxRanking
+
+        if not fresh:
+            stored = self.stored_inbox()
+            if stored is not None and stored.current:
+                return stored
+        started = self.clock.now()
+        return InboxRanking(self.rank_inbox(cancel=cancel), started, True)
 
     def explain_item(
         self, item_id: int, goal_id: int, *, cancel: CancelToken | None = None

@@ -56,6 +56,9 @@ class FakeEncoder:
     def device(self) -> None:
         return None
 
+    def expected_model_id(self) -> str | None:
+        return self.model_id
+
     def load(self) -> FakeEncoder:
         return self
 

@@ -15,13 +15,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rank.add_argument("--top", type=int, default=20, metavar="K", help="how many (default 20)")
     rank.add_argument("--all", action="store_true", help="every item, not just the top K")
     rank.add_argument("--json", action="store_true", help="one JSON object per line")
+    rank.add_argument(
+        "--fresh",
+        action="store_true",
+        help="rank now even when the stored ranking is current (it is then replaced)",
+    )
     rank.set_defaults(handler=run)
 
 
 def run(fd: FocusDesk, args: argparse.Namespace) -> int:
     from focusdesk.rank.standing import item_standing
 
-    ranked = fd.rank(None if args.all else max(0, args.top))
+    # The inbox's ranking: the stored one while nothing it was computed from changed
+    # (shown without loading the model), else computed now and stored for next time.
+    ranked = fd.inbox(fresh=args.fresh).items
+    if not args.all:
+        ranked = ranked[: max(0, args.top)]
     if args.json:
         for r in ranked:
             print(json.dumps(r.to_json(), ensure_ascii=False))

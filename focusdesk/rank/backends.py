@@ -26,11 +26,12 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol
 
 from focusdesk.settings import ENCODER_BACKENDS
+
+if TYPE_CHECKING:  # numpy is imported where vectors are made: choosing a backend needs none
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,8 @@ def candidate(preference: str, *, cuda: bool, flags: set[str]) -> BackendChoice:
 
 def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise cosine of two matrices of vectors."""
+    import numpy as np
+
     na = np.linalg.norm(a, axis=1)
     nb = np.linalg.norm(b, axis=1)
     return np.sum(a * b, axis=1) / np.maximum(na * nb, 1e-12)
@@ -156,6 +159,7 @@ class TorchRunner:
         self.device = str(model.device)
 
     def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        import numpy as np
         import torch  # noqa: TID253 - rank/ is the one place allowed, lazily
 
         features = {
@@ -188,6 +192,8 @@ class OnnxRunner:
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         (hidden,) = self.session.run(
             ["last_hidden_state"],
             {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
@@ -337,5 +343,7 @@ def check_fidelity(
     reference: Sequence[np.ndarray] | np.ndarray, candidate_vectors: np.ndarray
 ) -> tuple[float, float]:
     """(min, mean) cosine of the candidate's vectors to the fp32 reference."""
+    import numpy as np
+
     cos = cosines(np.asarray(reference, np.float32), np.asarray(candidate_vectors, np.float32))
     return float(cos.min()), float(cos.mean())

@@ -13,9 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from focusdesk.errors import ModelError
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
@@ -39,6 +37,9 @@ from focusdesk.rank.backends import (
     onnx_int8_runner,
     setup_key,
 )
+
+if TYPE_CHECKING:  # numpy is imported where vectors are made: the model id needs none
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,16 @@ def choose_device(preference: str = "auto") -> DeviceChoice:
     if cuda:
         return DeviceChoice("cuda", f"CUDA device found ({_gpu_name()})")
     return DeviceChoice("cpu", "no CUDA device found")
+
+
+def _cpu_only_torch() -> bool:
+    """Whether the installed torch is a CPU-only build (read from its metadata, not imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("torch").endswith("+cpu")
+    except PackageNotFoundError:
+        return False
 
 
 def _gpu_name() -> str:
@@ -147,6 +158,26 @@ class Encoder:
         self.load()
         assert self._backend is not None
         return self.base_model_id + SUFFIX[self._backend.name]
+
+    def expected_model_id(self) -> str | None:
+        """The ``model_id`` that loading would give, worked out without loading torch: from
+        the settings, the CPU's flags and the fidelity verdicts saved on this machine. None
+        when only loading can tell (a torch build that may see a GPU, or a backend whose
+        fidelity was not checked here yet)."""
+        if self._backend is not None:
+            return self.base_model_id + SUFFIX[self._backend.name]
+        if self.preference != "cpu" and not _cpu_only_torch():
+            return None
+        want = candidate(self.backend_preference, cuda=False, flags=cpu_flags())
+        if want.name == FP32:
+            return self.base_model_id
+        verdicts = Verdicts(self.cache_dir / "encoder-verdicts.json" if self.cache_dir else None)
+        verdict = verdicts.get(setup_key(self.base_model_id, want.name))
+        if verdict is None:
+            return None
+        if not verdict.get("ok") and self.enforce:
+            return self.base_model_id  # the check failed here: fp32, as ``_activate`` falls back
+        return self.base_model_id + SUFFIX[want.name]
 
     @property
     def loaded(self) -> bool:
@@ -310,6 +341,8 @@ class Encoder:
         cancel: CancelToken | None = None,
     ) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text, in batches that can be cancelled."""
+        import numpy as np
+
         self.load()
         assert self._runner is not None
         if not texts:
@@ -324,6 +357,8 @@ class Encoder:
         progress: ProgressCallback = no_progress,
         cancel: CancelToken | None = None,
     ) -> np.ndarray:
+        import numpy as np
+
         model = self._model  # loaded: _run is called by load() itself (under its lock)
         ids = _token_ids(model, texts)
         n = len(ids)

@@ -244,14 +244,30 @@ PIN_MARK = "📌 "
 """Before the title of a pinned item."""
 
 
+AFTER_LEARNING = "after learning"
+"""Why rows moved: a new learnt version re-ranked them."""
+SINCE_STORED = "since the ranking shown at start"
+"""Why rows moved: the fresh ranking replaced the stored one shown at start."""
+
+
 def moved_mark(places: int) -> str:
-    """The mark before a title that learning moved: '▲ ' up, '▼ ' down, '' not moved."""
-    return "▲ " if places > 0 else ("▼ " if places < 0 else "")
+    """The mark before a title that moved: '▲3 ' up three places, '▼1 ' down one, ''."""
+    return f"▲{places} " if places > 0 else (f"▼{-places} " if places < 0 else "")
 
 
-def moved_text(places: int) -> str:
+def moved_text(places: int, why: str = AFTER_LEARNING) -> str:
     where = "up" if places > 0 else "down"
-    return f"Moved {where} {abs(places)} place{'s' if abs(places) != 1 else ''} after learning"
+    return f"Moved {where} {abs(places)} place{'s' if abs(places) != 1 else ''} {why}"
+
+
+def moved_rows(before: dict[int, int], items: Iterable[RankedItem]) -> dict[int, int]:
+    """Item id → places each item moved up (negative: down) from its row in ``before``
+    (item id → row) to its row in ``items``; items new to the list or in place are left out."""
+    return {
+        item.item_id: before[item.item_id] - n
+        for n, item in enumerate(items)
+        if item.item_id in before and before[item.item_id] != n
+    }
 
 
 class InboxModel(QAbstractTableModel):
@@ -283,7 +299,9 @@ class InboxModel(QAbstractTableModel):
         self._pinned: set[int] = set()
         """Pinned item ids (📌 before the title)."""
         self._moved: dict[int, int] = {}
-        """Item id → places it moved up (negative: down) when learning re-ranked."""
+        """Item id → places it moved up (negative: down) at the last re-rank that marks
+        moves (learning, or the fresh ranking after the stored one); read: unmarked."""
+        self._moved_why = AFTER_LEARNING
 
     # -- content ----------------------------------------------------------------------
     def set_items(self, items: list[RankedItem], now: datetime | None = None) -> None:
@@ -303,8 +321,9 @@ class InboxModel(QAbstractTableModel):
     def clear(self) -> None:
         self.set_prepared(PreparedInbox())
 
-    def set_moved(self, moved: dict[int, int]) -> None:
-        """Mark rows that moved when a new learnt version re-ranked them ({} clears)."""
+    def set_moved(self, moved: dict[int, int], why: str = AFTER_LEARNING) -> None:
+        """Mark rows that moved at a re-rank ({} clears); ``why`` ends their tooltip."""
+        self._moved_why = why
         if moved == self._moved:
             return
         self._moved = dict(moved)
@@ -458,6 +477,7 @@ class InboxModel(QAbstractTableModel):
         pos = self._position.get(item_id)
         if pos is None or self._rows[pos].status == status:
             return
+        self._moved.pop(item_id, None)  # read (or dealt with): its move is no news any more
         old = self._rows[pos]
         item = replace(old.item, status=status)
         self._rows[pos] = replace(
@@ -579,7 +599,8 @@ class InboxModel(QAbstractTableModel):
             if col == Column.TITLE and row.item.item_id in self._pinned:
                 return f"{row.tooltip[col]}\nPinned (P unpins it)"
             if col == Column.TITLE and self._moved.get(row.item.item_id):
-                return f"{row.tooltip[col]}\n{moved_text(self._moved[row.item.item_id])}"
+                moved = moved_text(self._moved[row.item.item_id], self._moved_why)
+                return f"{row.tooltip[col]}\n{moved}"
             return row.tooltip[col]
         if role == SortRole:
             return row.sort[col]

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 
 from focusdesk.progress import CancelToken, ProgressCallback
 
+from .inbox_model import moved_rows
+
 if TYPE_CHECKING:
     from focusdesk.rank.learning import TrainResult
     from focusdesk.rank.learning_status import LearningStatus
@@ -148,11 +150,7 @@ class LearningController(QObject):
         if before is None:
             self.window.inbox_model.set_moved({})
             return
-        moved = {
-            item.item_id: before[item.item_id] - n
-            for n, item in enumerate(items)
-            if item.item_id in before and before[item.item_id] != n
-        }
+        moved = moved_rows(before, items)
         self.window.inbox_model.set_moved(moved)
         self.rows_did_move.emit(moved)
 

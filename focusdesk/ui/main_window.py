@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from focusdesk.app import FocusDesk
 from focusdesk.errors import KnownError
 from focusdesk.progress import Progress
+from focusdesk.rank.stored_ranking import InboxRanking
 from focusdesk.records import RankedItem, SourceInfo, SyncSummary
 from focusdesk.sources.note_links import link_target
 from focusdesk.triage import UndoRecord
@@ -55,11 +56,13 @@ from .goal_grouping import GoalGrouping
 from .goals_panel import GoalsPanel
 from .inbox_filter import FilterBar
 from .inbox_model import (
+    SINCE_STORED,
     Column,
     InboxModel,
     ItemRole,
     PreparedInbox,
     ScoreBarDelegate,
+    moved_rows,
     prepare_inbox,
 )
 from .item_actions import ItemActions
@@ -84,6 +87,9 @@ LIST_INBOX, LIST_SEARCH = 0, 1
 MBOX_FILTER = "Mailbox files (*.mbox *.mbx *.mbs);;All files (*)"
 GOAL_COLUMN_WIDTH = (90, 180)
 """The Goal column fits the goals' short names within these bounds (pixels)."""
+MODEL_LOAD_DELAY_MS = 1500
+"""After a current stored ranking is shown, the model loads this much later (the rows and
+the reader paint first; the model is wanted only for semantic search and the Why panel)."""
 WAKE_CHECK_MS = 60_000
 """How often snoozed items are checked for being due (at most)."""
 
@@ -171,6 +177,15 @@ class MainWindow(QMainWindow):
         self._selected_once = False
         """Whether an inbox item was ever selected (else the first ranking selects the top)."""
         self._rank_generation = 0
+        self._stored_checked = False
+        """Whether the stored ranking was looked at (once, at the first ranking)."""
+        self._shows_ranking = False
+        self._model_ready = False
+        self._stored_positions: dict[int, int] | None = None
+        """Rows of the stored ranking on screen while a fresh one is computed (to mark moves)."""
+        self._stored: tuple[InboxRanking | None, PreparedInbox | None] | None = None
+        self._stored_wanted: int | None = None
+        """The ranking generation that waits for the stored ranking being read."""
         self._restore_selection: int | None = None
         self._inbox_before_search: tuple[int | None, int] = (None, 0)
         self._remote_once: set[int] = set()
@@ -178,6 +193,13 @@ class MainWindow(QMainWindow):
         self._add_dialog: Any = None
         self._help: Any = None
         self.heap = HeapFreezer()
+        # The stored ranking is read now, while the window is built (no model needed).
+        self._stored_job = self.tasks.run(
+            self._read_stored,
+            name="stored ranking",
+            on_done=self._on_stored_read,
+            on_error=self._on_stored_failed,
+        )
 
         self._rank_timer = QTimer(self)
         self._rank_timer.setSingleShot(True)
@@ -778,6 +800,16 @@ class MainWindow(QMainWindow):
         """Whether a ranking finished (so the model and the index are loaded)."""
         return self._ranked_once
 
+    @property
+    def shows_ranking(self) -> bool:
+        """Whether the inbox shows a ranking: the stored one or one computed since."""
+        return self._shows_ranking
+
+    @property
+    def model_ready(self) -> bool:
+        """Whether the model and the index are loaded (semantic search is quick)."""
+        return self._ranked_once or self._model_ready
+
     def request_rank(self) -> None:
         """Re-rank soon (edits within the debounce interval make one ranking)."""
         self._rank_timer.start()
@@ -794,17 +826,95 @@ class MainWindow(QMainWindow):
             self._update_busy()
             return None
         generation = self._rank_generation
+        if not self._stored_checked:
+            self._stored_checked = True
+            return self._show_stored_ranking(generation)
+        return self._run_rank(generation)
 
-        threshold = self.desk.settings.high_attention_score
+    def _prepared(self, items: list[RankedItem], pinned: set[int] | None = None) -> PreparedInbox:
+        """Rows of a ranking with their marks (in a worker: it reads the store)."""
+        prepared = prepare_inbox(items)
+        prepared.high = high_attention(items, self.desk.settings.high_attention_score)
+        prepared.votes = self.desk.triage.votes()
+        prepared.pinned = self.desk.triage.pinned() if pinned is None else pinned
+        return prepared
+
+    def _read_stored(self, _p: Any, _c: Any) -> tuple[InboxRanking | None, PreparedInbox | None]:
+        """The stored ranking and its rows (a worker; no model): read while the window is
+        built, so that its rows are ready when it first shows."""
+        self.desk.triage.wake_due()
+        stored = self.desk.stored_inbox()
+        if stored is None or not stored.items:
+            return stored, None
+        pinned = set(stored.pinned) if stored.pinned is not None else None
+        return stored, self._prepared(stored.items, pinned)
+
+    def _on_stored_read(self, result: tuple[InboxRanking | None, PreparedInbox | None]) -> None:
+        self._stored = result
+        if self._stored_wanted is not None:
+            self._apply_stored()
+
+    def _on_stored_failed(self, message: str) -> None:
+        log.warning("The stored ranking could not be read: %s", message)
+        self._on_stored_read((None, None))
+
+    def _show_stored_ranking(self, generation: int) -> Job | None:
+        """At start, the stored ranking at once (read without the model); a fresh one is
+        computed in the background only when something it was computed from changed."""
+        self._stored_wanted = generation
+        if self._stored is not None:
+            self._apply_stored()
+            return self._rank_job
+        if not self._stored_job.done:
+            self._rank_job = self._stored_job
+        self._update_busy()
+        self._update_page()
+        return self._rank_job
+
+    def _apply_stored(self) -> None:
+        generation, self._stored_wanted = self._stored_wanted, None
+        (stored, prepared), self._stored = self._stored or (None, None), (None, None)
+        if self._rank_job is self._stored_job:
+            self._rank_job = None
+        if generation != self._rank_generation:
+            return  # another ranking was asked for meanwhile: that one is shown
+        if stored is not None and prepared is not None:
+            self._shows_ranking = True
+            self.set_ranked_items(prepared)
+            self._stored_positions = {r.item_id: n for n, r in enumerate(stored.items)}
+        if stored is not None and stored.current and prepared is not None:
+            self._stored_positions = None
+            # The model, for semantic search and the Why panel: in the background, once
+            # the rows are painted (importing torch would hold up the first paint).
+            QTimer.singleShot(MODEL_LOAD_DELAY_MS, self._load_model)
+            self._update_busy()
+            self._update_page()
+            self._schedule_wake()
+        else:
+            self._run_rank(generation)
+
+    def _load_model(self) -> None:
+        """Load the model and the index in the background (the stored ranking did not)."""
+        if self._ranked_once or self._model_ready or not self.isVisible():
+            return
+
+        def work(_p: Any, _c: Any) -> None:
+            self.desk.encoder.load()
+            _ = self.desk.index
+
+        def done(_: object) -> None:
+            self._model_ready = True
+            self.heap.freeze()  # the model and the index are loaded now
+
+        self.tasks.run(work, name="load model", on_done=done, on_error=self.show_status)
+
+    def _run_rank(self, generation: int) -> Job:
+        """Rank now in the background (the inbox's ranking, stored for the next start)."""
 
         def work(_p: Any, cancel: Any) -> tuple[PreparedInbox, list[RankedItem]]:
             self.desk.triage.wake_due()
-            items = self.desk.rank(cancel=cancel)
-            prepared = prepare_inbox(items)
-            prepared.high = high_attention(items, threshold)
-            prepared.votes = self.desk.triage.votes()
-            prepared.pinned = self.desk.triage.pinned()
-            return prepared, items
+            items = self.desk.rank_inbox(cancel=cancel)
+            return self._prepared(items), items
 
         def done(result: tuple[PreparedInbox, list[RankedItem]]) -> None:
             if generation == self._rank_generation:
@@ -812,8 +922,12 @@ class MainWindow(QMainWindow):
                 if not self._ranked_once:
                     self.heap.freeze()  # the model and the index are loaded now
                 self._ranked_once = True
+                self._shows_ranking = True
+                before, self._stored_positions = self._stored_positions, None
                 self.set_ranked_items(prepared)
-                self.rank_did_finish.emit(items)
+                self.rank_did_finish.emit(items)  # (learning clears its own marks here)
+                if before is not None:
+                    self.inbox_model.set_moved(moved_rows(before, items), SINCE_STORED)
 
         def failed(message: str) -> None:
             if generation == self._rank_generation:

@@ -97,7 +97,7 @@ class SearchController(QObject):
             return
         self.bar.status.setText("Searching…")
         desk = self.window.desk
-        semantic = self.window.ranked_once
+        semantic = self.window.model_ready
         pool = self.window.tasks
         if pool.busy or not semantic:
             self._jobs.append(

@@ -110,7 +110,8 @@ def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
     row = window.inbox_model.row_of(some)
     assert row is not None
     shown = window.inbox_model.index(row, 0).data()
-    assert shown.startswith(("▲ ", "▼ "))
+    places = window.inbox_model.moved(some)
+    assert shown.startswith(f"▲{places} " if places > 0 else f"▼{-places} ")  # and how far
 
 
 def test_learning_switched_off_does_not_train(

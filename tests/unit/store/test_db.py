@@ -199,3 +199,33 @@ def test_a_profile_of_the_previous_release_opens_and_keeps_its_data(tmp_path: Pa
     cfg.set_main_option("script_location", str(migrations_dir()))
     assert [version] == ScriptDirectory.from_config(cfg).get_heads()
     assert counts == [1, 3, 6, 2, 1]
+
+
+def test_the_heads_read_from_the_scripts_are_alembics() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from focusdesk.package_data import migrations_dir
+    from focusdesk.store.db import script_heads
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    assert script_heads(migrations_dir()) == set(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def test_a_profile_at_the_newest_schema_opens_without_importing_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    Store(url).close()  # created and migrated
+    code = (
+        "import sys\n"
+        "from focusdesk.store.db import Store\n"
+        f"Store({url!r}).close()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.strip() == "False"
