@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from focusdesk.rank.index import VectorIndex
     from focusdesk.rank.learning import TrainResult
     from focusdesk.rank.learning_status import LearningStatus
+    from focusdesk.rank.model_versions import ModelVersions
     from focusdesk.rank.passage_weights import ItemEvidence, PassageExplainer
     from focusdesk.rank.ranker import Ranker
     from focusdesk.rank.stored_ranking import InboxRanking
@@ -86,6 +87,7 @@ class FocusDesk:
         self._encoder = encoder
         self._index: VectorIndex | None = None
         self._ranker: Ranker | None = None
+        self._model_versions: ModelVersions | None = None
         self._triage: Triage | None = None
         self._focus: FocusService | None = None
         self._learner: AutoLearner | None = None
@@ -180,13 +182,28 @@ class FocusDesk:
             from focusdesk.rank.ranker import Ranker
 
             self._ranker = Ranker(
-                self.store,
-                self.encoder,
-                lambda: self.index,
-                self.settings,
-                versions_dir=self.paths.data_dir / "scorer",
+                self.store, self.encoder, lambda: self.index, self.settings, self.model_versions
             )
         return self._ranker
+
+    @property
+    def model_versions(self) -> ModelVersions:
+        """The learnt ranking-model versions (rows and folders); asking which one is active,
+        or whether it can be used, needs no torch."""
+        if self._model_versions is None:
+            from focusdesk.rank.model_versions import ModelVersions
+
+            def known_model_id() -> str | None:
+                encoder = self._encoder
+                return encoder.model_id if encoder is not None and encoder.loaded else None
+
+            self._model_versions = ModelVersions(
+                self.store,
+                self.paths.data_dir / "scorer",
+                lambda: self.encoder.model_id,
+                known_model_id,
+            )
+        return self._model_versions
 
     # -- sources -------------------------------------------------------------------------
     def add_source(
@@ -750,7 +767,11 @@ class FocusDesk:
             self.scorer_versions(),
             enabled=self.settings.learning_enabled,
             pending=signal_state(self.store).new_signals,
-            problem=self.ranker.model_problem(),
+            problem=(
+                self._ranker.model_problem()
+                if self._ranker is not None
+                else self.model_versions.check_active()
+            ),
         )
 
     def scorer_versions(self) -> list[dict[str, Any]]:

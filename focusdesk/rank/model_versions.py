@@ -144,6 +144,11 @@ class ModelVersions:
             return exc.problem
         return None
 
+    def check_active(self) -> VersionProblem | None:
+        """Why the active version cannot be used (None: it can, or none is active)."""
+        version = self.active()
+        return self.check(version.id) if version is not None else None
+
     def load(self, version_id: int) -> RankingModel:
         """The ranking model of version ``version_id`` (on the CPU, in eval mode). Raises
         ``UnusableVersion`` with the reason when it cannot be used."""

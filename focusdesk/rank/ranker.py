@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -94,19 +93,13 @@ class Ranker:
         encoder: Encoder,
         index: Callable[[], VectorIndex],
         settings: Settings,
-        versions_dir: Path | None = None,
+        versions: ModelVersions,
     ) -> None:
         self.store = store
         self.encoder = encoder
         self._index = index
         self.settings = settings
-        self.versions_dir = versions_dir
-        self.versions = ModelVersions(
-            store,
-            versions_dir,
-            lambda: encoder.model_id,
-            lambda: encoder.model_id if encoder.loaded else None,
-        )
+        self.versions = versions
         self._model: RankingModel | None = None
         self._priors: Priors | None = None
         self._problem: VersionProblem | None = None  # why the active version is not used
