@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from focusdesk.rank.learning import TrainResult
     from focusdesk.rank.learning_status import LearningStatus
     from focusdesk.rank.passage_weights import ItemEvidence, PassageExplainer
-    from focusdesk.rank.ranker import Ranker
+    from focusdesk.rank.ranker import Ranker, Ranking
     from focusdesk.review.assemble import Review
     from focusdesk.search import SearchHit
     from focusdesk.sources.opml import OpmlImport
@@ -184,6 +184,7 @@ class FocusDesk:
                 lambda: self.index,
                 self.settings,
                 versions_dir=self.paths.data_dir / "scorer",
+                clock=self.clock,
             )
         return self._ranker
 
@@ -440,6 +441,20 @@ class FocusDesk:
             cancel=cancel,
             conversations=conversations,
         )
+
+    def ranking(
+        self,
+        *,
+        goal_ids: Sequence[int] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Ranking:
+        """The ranking as arrays (item ids, scores, goals, evidence chunks), no item's
+        fields read: a view describes the rows it shows with ``describe``."""
+        return self.ranker.ranking(goal_ids=goal_ids, cancel=cancel)
+
+    def describe(self, ranking: Ranking, rows: Iterable[int]) -> list[RankedItem]:
+        """The rows at positions ``rows`` of ``ranking`` with the fields a view shows."""
+        return self.ranker.describe(ranking, rows)
 
     def explain_item(
         self, item_id: int, goal_id: int, *, cancel: CancelToken | None = None
