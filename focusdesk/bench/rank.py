@@ -9,7 +9,8 @@ timed, each after one warm-up:
   while nothing they were computed from changed; and the same with the candidates
   scored again (``Ranker.forget_scores`` first: a changed goal, scorer or item set);
 - first page: what a view of 50 rows calls before it can show them
-  (``triage.wake_due``, ``ranking()``, ``triage.votes``, ``triage.pinned``, then
+  (``triage.wake_due``, ``ranking()``, ``triage.votes``, ``triage.pinned`` of the
+  ranked rows, then
   ``describe`` of the first 50 rows: their fields and explanations: goal, evidence,
   priors, goal scores);
 - ``rank()``: every row described (a ``list[RankedItem]``, as ``focus plan`` and the
@@ -285,7 +286,9 @@ def _measure(
             desk.triage.wake_due()
             ranking = desk.ranking()
             desk.triage.votes()
-            desk.triage.pinned()
+            # Which of the ranked rows are pinned: by id (an unindexed scan of every
+            # item's row, text and all, when asked for all of them).
+            desk.triage.pinned(ranking.item_ids.tolist())
             return desk.describe(ranking, range(PAGE))
 
         say(f"timing {config.runs} first pages as a view of {PAGE} rows gets them")
