@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from focusdesk.rank.learning_status import LearningStatus
     from focusdesk.rank.model_versions import ModelVersions
     from focusdesk.rank.passage_weights import ItemEvidence, PassageExplainer
-    from focusdesk.rank.ranker import Ranker
+    from focusdesk.rank.ranker import Ranker, Ranking
     from focusdesk.rank.stored_ranking import InboxRanking
     from focusdesk.review.assemble import Review
     from focusdesk.search import SearchHit
@@ -182,7 +182,12 @@ class FocusDesk:
             from focusdesk.rank.ranker import Ranker
 
             self._ranker = Ranker(
-                self.store, self.encoder, lambda: self.index, self.settings, self.model_versions
+                self.store,
+                self.encoder,
+                lambda: self.index,
+                self.settings,
+                self.model_versions,
+                clock=self.clock,
             )
         return self._ranker
 
@@ -522,6 +527,20 @@ class FocusDesk:
                 return stored
         started = self.clock.now()
         return InboxRanking(self.rank_inbox(cancel=cancel), started, True)
+
+    def ranking(
+        self,
+        *,
+        goal_ids: Sequence[int] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Ranking:
+        """The ranking as arrays (item ids, scores, goals, evidence chunks), no item's
+        fields read: a view describes the rows it shows with ``describe``."""
+        return self.ranker.ranking(goal_ids=goal_ids, cancel=cancel)
+
+    def describe(self, ranking: Ranking, rows: Iterable[int]) -> list[RankedItem]:
+        """The rows at positions ``rows`` of ``ranking`` with the fields a view shows."""
+        return self.ranker.describe(ranking, rows)
 
     def explain_item(
         self, item_id: int, goal_id: int, *, cancel: CancelToken | None = None

@@ -4,12 +4,18 @@ The profile (``bench.profile``: store, chunks, vectors, index files, goals) is o
 with ``FocusDesk.open`` as the app opens it, and the calls the app makes today are
 timed, each after one warm-up:
 
-- full re-rank: ``FocusDesk.rank()`` (``Ranker.rank(None)``), what the inbox and
-  ``focus plan`` call;
-- first page: what the inbox's ranking job calls before it can show a row
-  (``triage.wake_due``, ``rank()``, ``triage.votes``, ``triage.pinned``), its first
-  50 rows carrying their explanations (goal, evidence, priors, goal scores);
-- ``rank(top=50)``: every item scored, only 50 described (``focusdesk rank --top 50``);
+- full re-rank: ``FocusDesk.ranking()``, the ranking as arrays (every row's item id,
+  score, goal, evidence chunk, per-goal relevance), with the candidates' scores reused
+  while nothing they were computed from changed; and the same with the candidates
+  scored again (``Ranker.forget_scores`` first: a changed goal, scorer or item set);
+- first page: what a view of 50 rows calls before it can show them
+  (``triage.wake_due``, ``ranking()``, ``triage.votes``, ``triage.pinned`` of the
+  ranked rows, then
+  ``describe`` of the first 50 rows: their fields and explanations: goal, evidence,
+  priors, goal scores);
+- ``rank()``: every row described (a ``list[RankedItem]``, as ``focus plan`` and the
+  stored ranking use it), and ``rank(top=50)``: only 50 described
+  (``focusdesk rank --top 50``);
 - one Why panel: what the reader calls when an item is selected (``get_item``; the
   explanation itself is the row of the last ranking), over the first page's items;
 - the peak RSS of this process;
@@ -267,19 +273,28 @@ def _measure(
         first_s, ranked = _timed(lambda: desk.rank())
         counts = desk.counts()
 
-        say(f"timing {config.runs} full re-ranks")
-        full = [_timed(lambda: desk.rank())[0] for _ in range(config.runs)]
+        say(f"timing {config.runs} full re-ranks (arrays), then as many with scoring")
+        full = [_timed(lambda: desk.ranking())[0] for _ in range(config.runs)]
+
+        def rescored() -> Any:
+            desk.ranker.forget_scores()
+            return desk.ranking()
+
+        full_rescored = [_timed(rescored)[0] for _ in range(config.runs)]
 
         def inbox_job() -> list[Any]:
             desk.triage.wake_due()
-            rows = desk.rank()
+            ranking = desk.ranking()
             desk.triage.votes()
-            desk.triage.pinned()
-            return rows[:PAGE]
+            # Which of the ranked rows are pinned: by id (an unindexed scan of every
+            # item's row, text and all, when asked for all of them).
+            desk.triage.pinned(ranking.item_ids.tolist())
+            return desk.describe(ranking, range(PAGE))
 
-        say(f"timing {config.runs} first pages as the inbox's ranking job gets them")
+        say(f"timing {config.runs} first pages as a view of {PAGE} rows gets them")
         pages = [_timed(inbox_job) for _ in range(config.runs)]
         page = pages[-1][1]
+        described = [_timed(lambda: desk.rank())[0] for _ in range(config.runs)]
         top50 = [_timed(lambda: desk.rank(PAGE))[0] for _ in range(config.runs)]
 
         say(f"timing the Why panel of each of the first {len(page)} items")
@@ -302,7 +317,9 @@ def _measure(
         "first_rank_s": round(first_s, 3),
         "rows_ranked": len(ranked),
         "full_rerank": ms_summary(full),
+        "full_rerank_rescored": ms_summary(full_rescored),
         "first_page": {**ms_summary([s for s, _ in pages]), "rows": len(page)},
+        "rank_described": ms_summary(described),
         "rank_top50": ms_summary(top50),
         "why_panel": ms_summary(why),
         "recall": recall,
@@ -418,11 +435,13 @@ def format_report(result: dict[str, Any]) -> str:
             f"{ms(result['full_rerank'])}, {result['rows_ranked']:,} rows "
             f"{_verdict(result, 'full_rerank_p50_ms')}",
         ),
+        ("  rescored", f"{ms(result['full_rerank_rescored'])} (candidates scored again)"),
         (
             "first page",
             f"{ms(result['first_page'])}, {result['first_page']['rows']} rows "
             f"{_verdict(result, 'first_page_p50_ms')}",
         ),
+        ("rank()", f"{ms(result['rank_described'])} (every row described)"),
         ("rank(top=50)", ms(result["rank_top50"])),
         ("Why panel", f"{ms(result['why_panel'])} {_verdict(result, 'why_panel_p50_ms')}"),
         (

@@ -10,11 +10,12 @@ entries have no conversation and are never collapsed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from focusdesk.records import RankedItem
 from focusdesk.store.db import Store
@@ -50,17 +51,22 @@ def collapse(
 def conversation_keys(store: Store, item_ids: np.ndarray) -> list[str | None]:
     """Per item of ``item_ids``: its conversation and state, or None (not mail, no key).
 
-    One pass over the mail that has a conversation (indexed), not one query per batch of
-    ids: a full ranking asks for every item.
+    One query whatever the number of ids: they go to SQLite as one JSON array
+    (``json_each``), looked up by primary key, so a ranking of the candidates reads only
+    theirs and a full ranking does not send one query per batch of ids.
     """
-    wanted = {int(i) for i in item_ids}
     found: dict[int, str] = {}
+    if len(item_ids) == 0:
+        return []
+    ids = func.json_each(json.dumps([int(i) for i in item_ids])).table_valued("value")
+    wanted = select(ids.c.value)
     with store.session() as s:
         for iid, key, status in s.execute(
-            select(Item.id, Item.thread_key, Item.status).where(Item.thread_key.is_not(None))
+            select(Item.id, Item.thread_key, Item.status).where(
+                Item.id.in_(wanted), Item.thread_key.is_not(None)
+            )
         ):
-            if iid in wanted:
-                found[int(iid)] = f"{key}/{status_group(str(status))}"
+            found[int(iid)] = f"{key}/{status_group(str(status))}"
     return [found.get(int(i)) for i in item_ids]
 
 

@@ -62,7 +62,7 @@ class VectorIndex:
             index.add_with_ids(vectors, ids)
         self._faiss = index
         self.ids = ids
-        self.vectors = vectors
+        self.vectors = stored_vectors(index, self.dim)  # FAISS's copy: not held twice
         self._pos = {int(i): n for n, i in enumerate(ids.tolist())}
 
     def update(self, add_ids: np.ndarray, add_vectors: np.ndarray, remove_ids: np.ndarray) -> None:
@@ -139,8 +139,7 @@ class VectorIndex:
             if index.ntotal != len(expected_ids):
                 return False
             id_map = faiss.vector_to_array(index.id_map).astype(np.int64)
-            flat = faiss.downcast_index(index.index)
-            vectors = np.asarray(flat.reconstruct_n(0, index.ntotal), dtype=np.float32)
+            vectors = stored_vectors(index, self.dim)
         except Exception as exc:  # a damaged file is rebuilt, never fatal
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
             log.warning(
@@ -154,6 +153,28 @@ class VectorIndex:
         self.vectors = vectors
         self._pos = {int(i): n for n, i in enumerate(id_map.tolist())}
         return True
+
+
+class _Holder:
+    """Exposes a FAISS index's vector storage to numpy and keeps the index alive while
+    an array made from it exists (the array's ``base``)."""
+
+    def __init__(self, view: np.ndarray, owner: Any) -> None:
+        self.__array_interface__ = view.__array_interface__
+        self._owner = owner
+
+
+def stored_vectors(index: Any, dim: int) -> np.ndarray:
+    """The vectors an ``IndexIDMap2(IndexFlatIP)`` holds, as a float32 [n, dim] array over
+    the index's own memory (no copy); the array keeps the index alive."""
+    import faiss  # noqa: TID253
+
+    n = int(index.ntotal)
+    if n == 0:
+        return np.zeros((0, dim), dtype=np.float32)
+    flat: Any = faiss.downcast_index(index.index)
+    view = faiss.rev_swig_ptr(flat.get_xb(), n * dim).reshape(n, dim)
+    return np.asarray(_Holder(view, index))
 
 
 def saved_manifest(folder: Path, model_id: str, expected_ids: np.ndarray) -> dict[str, Any] | None:

@@ -9,8 +9,10 @@ the top of the list is diverse.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 
@@ -34,14 +36,21 @@ def recency(ages_days: np.ndarray, half_lives: np.ndarray, weight: float) -> np.
     return weight * np.exp2(-np.clip(ages_days, 0.0, None) / half_lives)
 
 
-def ages_in_days(dates: list[datetime | None], now: datetime | None = None) -> np.ndarray:
-    """Age of each date in days; an undated item gets an infinite age (no recency)."""
-    now = now or datetime.now(UTC)
-    out = np.full(len(dates), np.inf)
-    for i, d in enumerate(dates):
-        if d is not None:
-            out[i] = (now - d).total_seconds() / 86400.0
-    return out
+def epoch_seconds(date: datetime | None) -> float:
+    """Seconds since the epoch of ``date`` (aware, as the store's dates are); NaN for None."""
+    return math.nan if date is None else date.timestamp()
+
+
+def ages_from_epoch(seconds: np.ndarray, now: datetime) -> np.ndarray:
+    """Age in days at ``now`` of each time in ``seconds`` (``epoch_seconds``); NaN, an
+    undated item, gets an infinite age (no recency)."""
+    ages = (now.timestamp() - np.asarray(seconds, np.float64)) / 86400.0
+    return np.where(np.isnan(ages), np.inf, ages)
+
+
+def ages_in_days(dates: list[datetime | None], now: datetime) -> np.ndarray:
+    """Age of each date in days at ``now``; an undated item gets an infinite age."""
+    return ages_from_epoch(np.asarray([epoch_seconds(d) for d in dates], np.float64), now)
 
 
 @dataclass
@@ -54,11 +63,14 @@ class Stories:
 
 
 def stories_and_redundancy(
-    scores: np.ndarray, doc_vectors: np.ndarray, settings: Settings
+    scores: np.ndarray,
+    doc_vectors: np.ndarray | Callable[[np.ndarray], np.ndarray],
+    settings: Settings,
 ) -> Stories:
     """Collapse near-duplicates into stories and penalise near-repeats.
 
-    ``doc_vectors`` [N, d] are L2-normalised item vectors. Only the best
+    ``doc_vectors`` [N, d] are L2-normalised item vectors, or a function that gives
+    those of some item indices (only they are needed). Only the best
     REDUNDANCY_WINDOW items are compared (the rest keep no penalty).
     """
     n = len(scores)
@@ -68,7 +80,8 @@ def stories_and_redundancy(
     if n < 2:
         return Stories(penalty, story_of, members)
     top = np.argsort(-scores, kind="stable")[:REDUNDANCY_WINDOW]
-    sims = doc_vectors[top] @ doc_vectors[top].T
+    vectors = doc_vectors(top) if callable(doc_vectors) else doc_vectors[top]
+    sims = vectors @ vectors.T
     heads: list[int] = []  # positions in `top`
     span = max(1e-6, 1.0 - settings.redundancy_similarity)
     for a in range(len(top)):

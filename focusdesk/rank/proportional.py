@@ -15,6 +15,7 @@ With one goal this is exactly the order of its calibrated relevance.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,36 +68,50 @@ def proportional_order(
     for j in range(g):
         members = np.flatnonzero(serves[:, j])
         queues.append(members[np.argsort(-logit[members, j], kind="stable")].tolist())
+    # Plain Python over the turns: each is a few comparisons per goal, and numpy's
+    # per-call overhead would be most of the time (the same float64 arithmetic).
+    queue_probability = [probability[q, j].tolist() for j, q in enumerate(queues)]
+    vote = votes.tolist()
     heads = [0] * g
-    seats = np.zeros(g)
+    seats = [0.0] * g
     taken = np.zeros(n, bool)
+    taken_list = [False] * n
     order: list[int] = []
     seat: list[int] = []
-    open_goals = votes > 0
+    open_goals = [v > 0 for v in vote]
     budget = min(n, TURNS) if limit is None else min(n, limit, TURNS)
-    nxt = np.zeros(g)  # the probability of each goal's best remaining item
-    while len(order) < budget and open_goals.any():
-        for j in np.flatnonzero(open_goals).tolist():
-            queue = queues[j]
-            while heads[j] < len(queue) and taken[queue[heads[j]]]:
-                heads[j] += 1
-            if heads[j] >= len(queue):
+    nxt = [0.0] * g  # the probability of each goal's best remaining item
+    while len(order) < budget and any(open_goals):
+        for j in range(g):
+            if not open_goals[j]:
+                continue
+            queue, h = queues[j], heads[j]
+            while h < len(queue) and taken_list[queue[h]]:
+                h += 1
+            heads[j] = h
+            if h >= len(queue):
                 open_goals[j] = False
             else:
-                nxt[j] = probability[queue[heads[j]], j]
-        if not open_goals.any():
+                nxt[j] = queue_probability[j][h]
+        if not any(open_goals):
             break
         # PM-2: the goal with the highest quotient takes the seat; among equal quotients,
         # the one whose best remaining item serves it most surely.
-        quotient = np.where(open_goals, votes / (2.0 * seats + 1.0), -np.inf)
-        tied = open_goals & (quotient >= quotient.max() * (1 - 1e-9))
-        j = int(np.argmax(np.where(tied, nxt, -np.inf)))
+        quotient = [
+            vote[j] / (2.0 * seats[j] + 1.0) if open_goals[j] else -math.inf for j in range(g)
+        ]
+        cut = max(quotient) * (1 - 1e-9)
+        j, surest = -1, -math.inf
+        for k in range(g):
+            if open_goals[k] and quotient[k] >= cut and nxt[k] > surest:
+                j, surest = k, nxt[k]
         item = queues[j][heads[j]]
         heads[j] += 1
-        taken[item] = True
+        taken_list[item] = True
         order.append(item)
         seat.append(j)
         seats[j] += 1.0
+    taken[order] = True
     rest = np.flatnonzero(~taken)
     best = logit[rest].argmax(axis=1)
     rest_key = logit[rest, best]

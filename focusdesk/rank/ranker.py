@@ -9,14 +9,15 @@ item: its score, best goal, the facet that matched and the evidence passage.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from focusdesk.clock import Clock, SystemClock
 from focusdesk.errors import KnownError
 from focusdesk.progress import CancelToken
 from focusdesk.rank.affinities import Priors, sender_key
@@ -26,7 +27,7 @@ from focusdesk.rank.conversations import collapse_conversations, with_threads
 from focusdesk.rank.goal_queries import goal_queries
 from focusdesk.rank.lexical import bm25_strengths, lexical_scores
 from focusdesk.rank.model_versions import ModelVersions, VersionProblem
-from focusdesk.rank.priors import Stories
+from focusdesk.rank.priors import Stories, epoch_seconds
 from focusdesk.rank.proportional import Seating, proportional_order
 from focusdesk.rank.scoring import ChunkLayout, ItemScores, score_items
 from focusdesk.records import RELEVANCE_BAR, RankedItem
@@ -70,7 +71,8 @@ class ItemMeta:
     source_ids: np.ndarray
     kinds: list[str]
     senders: list[str]
-    dates: list[datetime | None]
+    dates: np.ndarray
+    """[N] float64 seconds since the epoch (UTC) of each item's date; NaN: undated."""
 
 
 @dataclass
@@ -84,6 +86,57 @@ class GoalQueries:
     owner: np.ndarray  # [F] goal index
 
 
+@dataclass
+class Ranking:
+    """A ranking as arrays: the rows best first, and for each what explains it.
+
+    ``rows`` index the scored items (``scores``); everything a view shows beyond these
+    figures (title, source, author, date, status, the evidence's text) is read for the
+    rows a view asks for only (``Ranker.describe``).
+    """
+
+    gq: GoalQueries
+    scores: ItemScores
+    """Every scored item's relevance, per-goal relevance, best goal, facets, evidence."""
+    final: np.ndarray  # [N] score: relevance plus the priors
+    parts: dict[str, np.ndarray]  # prior name -> [N] what it added
+    stories: Stories
+    calibrated: Calibrated
+    rows: np.ndarray  # [R] indices into the scored items, best first
+    seat: np.ndarray  # [R] goal index each row is shown for, -1 for none
+    threads: dict[int, tuple[int, ...]]
+    """Row item id -> the other messages of its conversation, collapsed under it."""
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def goals(self) -> list[ActiveGoal]:
+        return self.gq.goals
+
+    @property
+    def item_ids(self) -> np.ndarray:
+        """[R] the rows' item ids, best first."""
+        return self.scores.item_ids[self.rows]
+
+    @property
+    def scores_of_rows(self) -> np.ndarray:
+        """[R] the rows' final scores."""
+        return self.final[self.rows]
+
+    def evidence_chunks(self, positions: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Chunk id of the evidence of the rows at ``positions``: the passage the goal each
+        row is shown for attends to most (its best goal's where it has no seat); -1: none."""
+        at = self.rows[np.asarray(positions, np.int64)]
+        seat = self.seat[np.asarray(positions, np.int64)]
+        sc = self.scores
+        if sc.goal_evidence is not None:
+            per_seat = sc.goal_evidence[at, np.maximum(seat, 0)]
+        else:
+            per_seat = np.where(sc.best_goal[at] == seat, sc.evidence_chunk[at], -1)
+        return np.where(seat >= 0, per_seat, sc.evidence_chunk[at]).astype(np.int64)
+
+
 class Ranker:
     """Ranks items against goals; built once per profile by the composition root."""
 
@@ -94,8 +147,10 @@ class Ranker:
         index: Callable[[], VectorIndex],
         settings: Settings,
         versions: ModelVersions,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
+        self.clock: Clock = clock or SystemClock()
         self.encoder = encoder
         self._index = index
         self.settings = settings
@@ -112,6 +167,8 @@ class Ranker:
         self._candidate_pass = CandidatePass()
         self.calibrations = Calibrations()
         self._lexical: dict[tuple[object, ...], np.ndarray] = {}
+        self._scored: tuple[tuple[object, ...], ItemScores] | None = None
+        """The candidates' scores and what they were computed from (``score``)."""
 
     @property
     def index(self) -> VectorIndex:
@@ -195,6 +252,7 @@ class Ranker:
         self._model = None
         self._priors = None
         self._keys.clear()
+        self._scored = None
         self.calibrations.clear()
 
     def save_version(self, model: RankingModel, n_votes: int, metrics: Mapping[str, object]) -> int:
@@ -220,6 +278,12 @@ class Ranker:
         self._meta = None
         self._keys.clear()
         self._lexical.clear()
+        self._scored = None
+
+    def forget_scores(self) -> None:
+        """Drop the candidates' cached scores: the next ranking scores them again (what a
+        changed goal, scorer or item set does; the benchmark times it)."""
+        self._scored = None
 
     def active_goals(self, goal_ids: Sequence[int] | None = None) -> list[ActiveGoal]:
         """Active goals with a weight, or just those of ``goal_ids`` (a focus block's)."""
@@ -282,7 +346,7 @@ class Ranker:
         layout = self.layout()
         if self._meta is not None:
             return self._meta
-        info: dict[int, tuple[int, str, str, datetime | None]] = {}
+        info: dict[int, tuple[int, str, str, float]] = {}
         with self.store.session() as s:
             for iid, sid, kind, author, published, received in s.execute(
                 select(
@@ -296,23 +360,33 @@ class Ranker:
                 .join(Source, Source.id == Item.source_id)
                 .where(Item.vanished.is_(False))
             ):
-                info[iid] = (sid, kind, sender_key(author), published or received)
+                info[iid] = (sid, kind, sender_key(author), epoch_seconds(published or received))
         ids = [int(i) for i in layout.item_ids]
         self._meta = ItemMeta(
             source_ids=np.asarray([info[i][0] for i in ids], np.int64),
             kinds=[info[i][1] for i in ids],
             senders=[info[i][2] for i in ids],
-            dates=[info[i][3] for i in ids],
+            dates=np.asarray([info[i][3] for i in ids], np.float64),
         )
         return self._meta
 
     def item_meta(self, item_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
         """(source id, sender) of each of these items."""
         meta = self.meta()
-        pos = {int(i): n for n, i in enumerate(self.layout().item_ids)}
+        pos = self._positions(item_ids)
         return {
-            i: (int(meta.source_ids[pos[i]]), meta.senders[pos[i]]) for i in item_ids if i in pos
+            int(i): (int(meta.source_ids[k]), meta.senders[k])
+            for i, k in zip(item_ids, pos.tolist(), strict=True)
+            if k >= 0
         }
+
+    def _positions(self, item_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Each item's position in the layout (whose item ids are sorted); -1: not in it."""
+        ids = self.layout().item_ids
+        wanted = np.asarray(item_ids, np.int64).reshape(-1)
+        at = np.minimum(np.searchsorted(ids, wanted), max(0, len(ids) - 1))
+        found = ids[at] == wanted if len(ids) else np.zeros(len(wanted), bool)
+        return np.where(found, at, -1)
 
     def goal_queries_for_training(self) -> GoalQueries:
         """The active goals' facet queries, as training and evaluation use them."""
@@ -341,18 +415,36 @@ class Ranker:
             layout = layout.subset(np.isin(layout.item_ids, wanted))
         if len(layout.item_ids) == 0:
             return ItemScores.empty(len(goals)), gq
+        scorer = self.scorer
+        key: tuple[object, ...] = (
+            id(scorer),
+            self._scorer_version,
+            self._layout_key,
+            id(index.vectors),
+            id(self._candidate_pass),
+            self._candidate_pass.config,
+            tuple(gq.texts),
+            gq.weights.tobytes(),
+        )
         if item_ids is None:
+            if self._scored is not None and self._scored[0] == key:
+                return self._scored[1], gq  # nothing it was computed from has changed
             layout = self._candidates(layout, gq)
+        # With a candidate pass, only the candidates' few chunks are projected per call:
+        # the projected keys of every chunk would double the vectors' memory.
+        keys = None if self._candidate_pass.needed(index) else self._keys.get(scorer, index.vectors)
         scores = score_items(
-            self.scorer,
+            scorer,
             layout,
             index.vectors,
             gq.vectors,
             gq.weights,
             gq.owner,
-            keys_cache=self._keys.get(self.scorer, index.vectors),
+            keys_cache=keys,
             cancel=cancel,
         )
+        if item_ids is None:
+            self._scored = (key, scores)
         return scores, gq
 
     def _candidates(self, layout: ChunkLayout, gq: GoalQueries) -> ChunkLayout:
@@ -372,7 +464,25 @@ class Ranker:
     ) -> list[RankedItem]:
         """Live items best first, each with score, best goal and evidence passage
         (only ``item_ids``, when given: a period's items for a review); a conversation's
-        messages are one row unless not ``conversations``."""
+        messages are one row unless not ``conversations``. Only the ``top`` rows are
+        described (their fields read from the store), when given."""
+        ranking = self.ranking(
+            top, goal_ids=goal_ids, item_ids=item_ids, cancel=cancel, conversations=conversations
+        )
+        return self.describe(ranking, range(len(ranking) if top is None else top))
+
+    def ranking(
+        self,
+        top: int | None = None,
+        *,
+        goal_ids: Sequence[int] | None = None,
+        item_ids: Collection[int] | None = None,
+        cancel: CancelToken | None = None,
+        conversations: bool = True,
+    ) -> Ranking:
+        """The ranking as arrays (see ``rank``); no item's fields are read. ``top``: only
+        that many rows are seated by turns among the goals (the rest follow by their best
+        goal's order), for a caller that shows no more."""
         self.follow_active_version()
         goals = self.active_goals(goal_ids)
         if not goals:
@@ -392,11 +502,17 @@ class Ranker:
         rows = rows[np.argsort(-final[rows], kind="stable")]
         rows, threads = collapse_conversations(self.store, scores.item_ids, rows, conversations)
         seating = self.seat(gq, calibrated, rows, top)
-        order, seat = rows[seating.order], seating.seat
-        if top is not None:
-            order, seat = order[:top], seat[:top]
-        described = self._describe(scores, order, seat, gq, final, parts, stories, calibrated)
-        return with_threads(described, threads)
+        return Ranking(
+            gq=gq,
+            scores=scores,
+            final=final,
+            parts=parts,
+            stories=stories,
+            calibrated=calibrated,
+            rows=np.asarray(rows[seating.order], np.int64),
+            seat=np.asarray(seating.seat, np.int64),
+            threads=threads,
+        )
 
     def goal_scores(self, gq: GoalQueries, scores: ItemScores) -> np.ndarray:
         """[N, G] each goal's relevance with the lexical prior: r_g + w · BM25 strength."""
@@ -467,9 +583,8 @@ class Ranker:
         return scores.item_ids, self.goal_scores(gq, scores)
 
     def _kinds(self, item_ids: np.ndarray) -> list[str]:
-        meta = self.meta()
-        at = np.searchsorted(self.layout().item_ids, np.asarray(item_ids, np.int64))
-        return [meta.kinds[k] for k in at.tolist()]
+        kinds = self.meta().kinds
+        return [kinds[k] for k in self._positions(item_ids).tolist()]
 
     def seat(
         self, gq: GoalQueries, calibrated: Calibrated, rows: np.ndarray, top: int | None
@@ -490,14 +605,13 @@ class Ranker:
         """S = R + lexical + recency + source + sender − redundancy, with each part kept;
         ``lexical`` [N, G] is each goal's lexical prior (the best goal's counts)."""
         from focusdesk.rank.priors import (
-            ages_in_days,
+            ages_from_epoch,
             half_life_days,
             recency,
             stories_and_redundancy,
         )
 
         n = len(scores.item_ids)
-        layout = self.layout()
         if n == 0:
             return (
                 np.zeros(0, np.float32),
@@ -505,9 +619,9 @@ class Ranker:
                 stories_and_redundancy(np.zeros(0), np.zeros((0, 1)), self.settings),
             )
         meta = self.meta()
-        pos = {int(i): k for k, i in enumerate(layout.item_ids)}
-        rows = np.asarray([pos[int(i)] for i in scores.item_ids], np.int64)
-        half = np.asarray([half_life_days(meta.kinds[r], self.settings) for r in rows])
+        rows = self._positions(scores.item_ids)
+        half = np.asarray([half_life_days(meta.kinds[r], self.settings) for r in rows.tolist()])
+        source_bias, sender_bias = self.priors.source_bias, self.priors.sender_bias
         parts = {
             "lexical": (
                 lexical[np.arange(n), np.maximum(scores.best_goal, 0)]
@@ -515,20 +629,25 @@ class Ranker:
                 else np.zeros(n)
             ),
             "recency": recency(
-                ages_in_days([meta.dates[r] for r in rows]), half, self.settings.recency_weight
+                ages_from_epoch(meta.dates[rows], self.clock.now()),
+                half,
+                self.settings.recency_weight,
             ),
             "source": np.asarray(
-                [self.priors.source_bias.get(int(meta.source_ids[r]), 0.0) for r in rows]
+                [source_bias.get(int(sid), 0.0) for sid in meta.source_ids[rows].tolist()]
             ),
             "sender": np.asarray(
                 [
-                    self.priors.sender_bias.get(meta.senders[r], 0.0) if meta.senders[r] else 0.0
-                    for r in rows
+                    sender_bias.get(meta.senders[r], 0.0) if meta.senders[r] else 0.0
+                    for r in rows.tolist()
                 ]
             ),
         }
         base = scores.relevance + sum(parts.values())
-        stories = stories_and_redundancy(base, self.item_vectors(scores.item_ids), self.settings)
+        item_ids = scores.item_ids
+        stories = stories_and_redundancy(
+            base, lambda idx: self.item_vectors(item_ids[idx]), self.settings
+        )
         parts["redundancy"] = -stories.penalty
         return (base - stories.penalty).astype(np.float32), parts, stories
 
@@ -536,10 +655,8 @@ class Ranker:
         """One normalised vector per item: its document chunk, else its passages' mean."""
         layout = self.layout()
         vectors = self.index.vectors
-        pos = {int(i): k for k, i in enumerate(layout.item_ids)}
         out = np.zeros((len(item_ids), vectors.shape[1]), np.float32)
-        for r, iid in enumerate(item_ids):
-            k = pos[int(iid)]
+        for r, k in enumerate(self._positions(item_ids).tolist()):
             rows = np.arange(layout.starts[k], layout.starts[k] + layout.counts[k])
             doc = rows[~layout.is_passage[rows]]
             v = (
@@ -550,88 +667,63 @@ class Ranker:
             out[r] = v / max(1e-9, float(np.linalg.norm(v)))
         return out
 
-    def _describe(
-        self,
-        scores: ItemScores,
-        order: np.ndarray,
-        seat: np.ndarray,
-        gq: GoalQueries,
-        final: np.ndarray,
-        parts: dict[str, np.ndarray],
-        stories: Stories,
-        calibrated: Calibrated,
-    ) -> list[RankedItem]:
+    def describe(self, ranking: Ranking, rows: Iterable[int]) -> list[RankedItem]:
+        """The rows at positions ``rows`` of ``ranking`` (a page of it), each with the fields
+        a view shows. Only those rows' fields are read: the item's columns, not its text or
+        body, and the evidence passage's own span of the text. Rows whose item was removed
+        since the ranking are left out."""
         from focusdesk.rank.passages import passage_text
 
-        goals = gq.goals
+        picked = [p for p in rows if 0 <= p < len(ranking)]
+        if not picked:
+            return []
+        scores, stories, goals = ranking.scores, ranking.stories, ranking.goals
+        order = ranking.rows[picked]
+        seat = ranking.seat[picked]
         wanted = [int(scores.item_ids[i]) for i in order]
-        # Each row's evidence is the passage the goal it is shown for attends to most.
-        evidence_of = [
-            scores.evidence_for(int(i), int(g)) if g >= 0 else int(scores.evidence_chunk[i])
-            for i, g in zip(order, seat, strict=True)
-        ]
+        evidence_of = ranking.evidence_chunks(picked).tolist()
         chunk_ids = [c for c in evidence_of if c >= 0]
-        items: dict[int, tuple[Item, str, str]] = {}
-        chunks: dict[int, Chunk] = {}
-        with self.store.session() as s:
-            for a in range(0, len(wanted), 500):
-                for item, kind, name in s.execute(
-                    select(Item, Source.kind, Source.name)
-                    .join(Source, Source.id == Item.source_id)
-                    .where(Item.id.in_(wanted[a : a + 500]))
-                ):
-                    items[item.id] = (item, kind, name)
-            for a in range(0, len(chunk_ids), 500):
-                for c in s.scalars(select(Chunk).where(Chunk.id.in_(chunk_ids[a : a + 500]))):
-                    chunks[c.id] = c
-            story_heads = [int(i) for i in order if stories.members.get(int(i))]
-            shown = [
-                int(scores.item_ids[m])
-                for i in story_heads
-                for m in stories.members[i][:STORY_TITLES]
-            ]
-            titles: dict[int, str] = {}
-            for a in range(0, len(shown), 500):
-                rows = s.execute(select(Item.id, Item.title).where(Item.id.in_(shown[a : a + 500])))
-                titles.update({iid: title for iid, title in rows})
-            s.expunge_all()
+        shown = {
+            int(i): [int(scores.item_ids[m]) for m in stories.members.get(int(i), [])]
+            for i in order
+        }
+        fields = _row_fields(
+            self.store, wanted, chunk_ids, [m for ms in shown.values() for m in ms[:STORY_TITLES]]
+        )
         ranked: list[RankedItem] = []
         for i, g, evidence_chunk in zip(order, seat, evidence_of, strict=True):
             iid = int(scores.item_ids[i])
-            if iid not in items:
+            row = fields.items.get(iid)
+            if row is None:
                 continue  # removed while we were scoring
-            item, kind, name = items[iid]
             f = scores.facet_for(int(i), int(g)) if g >= 0 else -1
-            chunk = chunks.get(evidence_chunk)
             evidence, span = "", None
+            chunk = fields.chunks.get(evidence_chunk)
             if chunk is not None:
-                if chunk.char_end > chunk.char_start:
-                    evidence = item.text[chunk.char_start : chunk.char_end].strip()
-                    span = (chunk.char_start, chunk.char_end)
+                start, end, ordinal, passage = chunk
+                if end > start:
+                    evidence, span = passage.strip(), (start, end)
                 else:
-                    evidence = passage_text(item.title, "", 0, 0, chunk.ordinal)
+                    evidence = passage_text(row.title, "", 0, 0, ordinal)
+            members = shown[int(i)]
             ranked.append(
                 RankedItem(
                     item_id=iid,
-                    source_id=item.source_id,
-                    source_kind=kind,
-                    source_name=name,
-                    external_id=item.external_id,
-                    title=item.title,
-                    author=item.author,
-                    published_at=item.published_at,
-                    status=item.status,
-                    score=float(final[i]),
+                    source_id=row.source_id,
+                    source_kind=row.kind,
+                    source_name=row.source_name,
+                    external_id=row.external_id,
+                    title=row.title,
+                    author=row.author,
+                    published_at=row.published_at,
+                    status=row.status,
+                    score=float(ranking.final[i]),
                     relevance=float(scores.relevance[i]),
-                    priors={name: float(v[i]) for name, v in parts.items()},
-                    story_size=1 + len(stories.members.get(int(i), [])),
-                    story_item_ids=tuple(
-                        int(scores.item_ids[m]) for m in stories.members.get(int(i), [])
-                    ),
+                    priors={name: float(v[i]) for name, v in ranking.parts.items()},
+                    story_size=1 + len(members),
+                    story_item_ids=tuple(members),
                     story_titles=tuple(
-                        t
-                        for m in stories.members.get(int(i), [])[:STORY_TITLES]
-                        if (t := titles.get(int(scores.item_ids[m])))
+                        t for m in members[:STORY_TITLES] if (t := fields.titles.get(m))
                     ),
                     goal_id=goals[g].id if g >= 0 else None,
                     goal_title=goals[g].title if g >= 0 else None,
@@ -640,13 +732,86 @@ class Ranker:
                     goal_scores={
                         goals[j].id: float(scores.goal_relevance[i, j]) for j in range(len(goals))
                     },
-                    matched_facet=gq.texts[f] if f >= 0 else None,
+                    matched_facet=ranking.gq.texts[f] if f >= 0 else None,
                     calibrated={
-                        goals[j].id: float(calibrated.probability[i, j]) for j in range(len(goals))
+                        goals[j].id: float(ranking.calibrated.probability[i, j])
+                        for j in range(len(goals))
                     },
                     percentile={
-                        goals[j].id: float(calibrated.percentile[i, j]) for j in range(len(goals))
+                        goals[j].id: float(ranking.calibrated.percentile[i, j])
+                        for j in range(len(goals))
                     },
                 )
             )
-        return ranked
+        return with_threads(ranked, ranking.threads)
+
+
+@dataclass
+class _ItemRow:
+    source_id: int
+    kind: str
+    source_name: str
+    external_id: str
+    title: str
+    author: str | None
+    published_at: datetime | None
+    status: str
+
+
+@dataclass
+class _RowFields:
+    items: dict[int, _ItemRow]
+    chunks: dict[int, tuple[int, int, int, str]]  # chunk id -> start, end, ordinal, passage
+    titles: dict[int, str]
+
+
+BATCH = 500
+"""Ids per ``IN (...)`` query."""
+
+
+def _row_fields(
+    store: Store, item_ids: list[int], chunk_ids: list[int], story_ids: list[int]
+) -> _RowFields:
+    """Column selects for a page of rows: the items' shown fields, each evidence chunk's
+    span with its passage cut out of the text by SQLite, and the story members' titles."""
+    items: dict[int, _ItemRow] = {}
+    chunks: dict[int, tuple[int, int, int, str]] = {}
+    titles: dict[int, str] = {}
+    with store.session() as s:
+        for a in range(0, len(item_ids), BATCH):
+            for r in s.execute(
+                select(
+                    Item.id,
+                    Item.source_id,
+                    Source.kind,
+                    Source.name,
+                    Item.external_id,
+                    Item.title,
+                    Item.author,
+                    Item.published_at,
+                    Item.status,
+                )
+                .join(Source, Source.id == Item.source_id)
+                .where(Item.id.in_(item_ids[a : a + BATCH]))
+            ):
+                items[int(r[0])] = _ItemRow(*r[1:])
+        length = Chunk.char_end - Chunk.char_start
+        for a in range(0, len(chunk_ids), BATCH):
+            for cid, start, end, ordinal, passage in s.execute(
+                select(
+                    Chunk.id,
+                    Chunk.char_start,
+                    Chunk.char_end,
+                    Chunk.ordinal,
+                    func.substr(Item.text, Chunk.char_start + 1, length),
+                )
+                .join(Item, Item.id == Chunk.item_id)
+                .where(Chunk.id.in_(chunk_ids[a : a + BATCH]))
+            ):
+                chunks[int(cid)] = (int(start), int(end), int(ordinal), passage or "")
+        for a in range(0, len(story_ids), BATCH):
+            rows = s.execute(
+                select(Item.id, Item.title).where(Item.id.in_(story_ids[a : a + BATCH]))
+            )
+            titles.update({int(iid): title for iid, title in rows})
+    return _RowFields(items, chunks, titles)

@@ -33,7 +33,13 @@ def test_bench_times_the_apps_calls_on_a_generated_profile(tmp_path: Path) -> No
     assert result["data"]["chunks"] == 200
     assert result["data"]["goals"] == 3
     assert result["rows_ranked"] > PAGE
-    for key in ("full_rerank", "first_page", "rank_top50"):
+    for key in (
+        "full_rerank",
+        "full_rerank_rescored",
+        "first_page",
+        "rank_described",
+        "rank_top50",
+    ):
         assert result[key]["runs"] == 2
         assert 0 < result[key]["p50_ms"] <= result[key]["p90_ms"]
     assert result["first_page"]["rows"] == PAGE

@@ -67,3 +67,32 @@ def test_update_adds_and_removes(tmp_path: Path) -> None:
     assert sorted(idx.ids.tolist()) == [2, 3, 4]
     np.testing.assert_allclose(idx.vectors[idx.positions(np.array([4]))[0]], vecs[3])
     assert idx.positions(np.array([1]))[0] == -1
+
+
+def test_vectors_are_faiss_own_copy_not_a_second_one(tmp_path: Path) -> None:
+    """The index's vectors are a view of what FAISS holds (built or loaded), and stay
+    valid while an array of them is held, whatever the index does next."""
+    import gc
+
+    import faiss
+
+    vecs = _unit(40, 8)
+    ids = np.arange(10, 50)
+    built = VectorIndex(tmp_path, "m", 8)
+    built.replace(ids, vecs)
+    built.save()
+    loaded = VectorIndex(tmp_path, "m", 8)
+    assert loaded.load(ids)
+    for idx in (built, loaded):
+        flat = faiss.downcast_index(idx._faiss.index)
+        storage = faiss.rev_swig_ptr(flat.get_xb(), 1).__array_interface__["data"][0]
+        assert idx.vectors.__array_interface__["data"][0] == storage
+        np.testing.assert_array_equal(idx.vectors, vecs)
+    held = loaded.vectors
+    loaded.replace(ids[:5], vecs[:5])  # the old FAISS index is let go by the index
+    gc.collect()
+    np.testing.assert_array_equal(held, vecs)
+    assert len(loaded.vectors) == 5
+    empty = VectorIndex(tmp_path / "e", "m", 8)
+    empty.replace(np.zeros(0, np.int64), np.zeros((0, 8), np.float32))
+    assert empty.vectors.shape == (0, 8)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +49,19 @@ FILLER = [
 ]
 
 
+class FixedClock:
+    """The app's clock, standing still where the test puts it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.at = now
+
+    def now(self) -> datetime:
+        return self.at
+
+    def monotonic(self) -> float:
+        return 0.0
+
+
 @pytest.fixture
 def fake_encoder() -> FakeEncoder:
     return FakeEncoder(dim=4096)  # no hash collisions: the words decide
@@ -79,6 +94,7 @@ def flooded(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
         (root / f"other-{n}.md").write_text(f"# other {n}\n\n{words} {project()}\n")
     fd.add_source("notes", str(root))
     fd.sync()
+    fd.ranker.clock = FixedClock(datetime.now(UTC))  # the recency prior stands still
     return fd
 
 
@@ -148,3 +164,89 @@ def test_a_story_row_names_its_first_other_items(fd: FocusDesk, tmp_path: Path) 
     # The first three of the five others, by title, none of them the row itself.
     assert len(set(story.story_titles)) == 3
     assert set(story.story_titles) <= set(titles) - {story.title}
+
+
+def test_a_described_page_is_those_rows_of_the_full_list(flooded: FocusDesk) -> None:
+    flooded.add_goal("firmware project: bootloader, flash and update")
+    flooded.add_goal("garden project: tomatoes and compost")
+    full = flooded.rank(None)
+    ranking = flooded.ranking()
+    assert [int(i) for i in ranking.item_ids] == [r.item_id for r in full]
+    assert flooded.describe(ranking, range(10, 25)) == full[10:25]
+    assert flooded.rank(12) == full[:12]
+    # The arrays name each row's evidence chunk, whose span is the described row's.
+    chunks = ranking.evidence_chunks(range(len(ranking)))
+    assert (chunks >= 0).sum() == sum(r.evidence_span is not None for r in full)
+
+
+def test_a_page_reads_only_its_rows_and_never_a_body(flooded: FocusDesk) -> None:
+    """rank(top=N) reads the shown fields of N items; no item's body, nor its text beyond
+    the evidence passage SQLite cuts out of it."""
+    from sqlalchemy import event
+
+    flooded.add_goal("firmware project: bootloader, flash and update")
+    flooded.rank(None)  # the layout, meta and lexical caches are made
+    seen: list[tuple[str, object]] = []
+
+    def record(_c: object, _cur: object, statement: str, params: object, *_a: object) -> None:
+        seen.append((statement, params))
+
+    event.listen(flooded.store.engine, "before_cursor_execute", record)
+    try:
+        page = flooded.rank(7)
+    finally:
+        event.remove(flooded.store.engine, "before_cursor_execute", record)
+    assert len(page) == 7
+    texts = [s for s, _ in seen]
+    assert not [s for s in texts if "items.body" in s]
+    assert not [s for s in texts if re.search(r"(?<!substr\()items\.text\b", s)]
+    # The rows' own fields: one select of exactly the page's items.
+    fields = [p for s, p in seen if "items.external_id" in s]
+    assert len(fields) == 1
+    assert sorted(v for v in fields[0] if isinstance(v, int)) == sorted(r.item_id for r in page)
+
+
+def test_recency_is_read_from_the_apps_clock(data_dir: Path, tmp_path: Path) -> None:
+    from focusdesk.paths import resolve_paths
+
+    root = tmp_path / "notes"
+    root.mkdir()
+    (root / "a.md").write_text("# Flash\n\nfirmware bootloader flash update\n")
+    clock = FixedClock(datetime(2030, 1, 1, tzinfo=UTC))
+    desk = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(dim=256), clock=clock)
+    try:
+        desk.add_source("notes", str(root))
+        desk.sync()
+        desk.add_goal("firmware bootloader flash update")
+        published = desk.rank(None)[0].published_at
+        assert published is not None
+        dated = published if published.tzinfo else published.replace(tzinfo=UTC)
+        half = desk.settings.half_life_notes_days
+        weight = desk.settings.recency_weight
+        for days in (0.0, half, 3 * half):
+            clock.at = dated + timedelta(days=days)
+            row = desk.rank(None)[0]
+            assert row.priors["recency"] == pytest.approx(weight * 2 ** (-days / half))
+    finally:
+        desk.close()
+
+
+def test_scores_are_reused_until_what_they_came_from_changes(flooded: FocusDesk) -> None:
+    import focusdesk.rank.ranker as ranker_module
+
+    calls = []
+    real = ranker_module.score_items
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    flooded.add_goal("firmware project: bootloader, flash and update")
+    first = flooded.rank(None)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ranker_module, "score_items", counting)
+        assert flooded.rank(None) == first
+        assert calls == []  # nothing changed: the scores are reused
+        garden = flooded.add_goal("garden project: tomatoes and compost").id
+        assert any(r.goal_id == garden for r in flooded.rank(None))
+        assert calls  # a new goal: scored again
