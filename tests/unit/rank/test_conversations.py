@@ -138,6 +138,7 @@ def test_rank_json_and_text_show_the_count(
         all = True
         top = 20
         json = True
+        fresh = False
 
     assert rank_cli.run(fd, Args()) == 0  # type: ignore[arg-type]
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
