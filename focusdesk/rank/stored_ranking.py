@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
@@ -78,6 +79,10 @@ feedback only through a new scorer version, which is part of the basis too)."""
 INDEX_MANIFEST = "chunks.json"
 """``focusdesk.rank.index.MANIFEST_FILE``, named here so that reading it needs no numpy
 (a test pins the two together)."""
+STALE_TEMP_SECONDS = 3600.0
+"""A temporary ranking file this much older than its last write was left by a process
+killed while writing; the next save removes it (a younger one may be another process's
+write in progress: the app and the CLI can both rank)."""
 CONVERSATION_STATUSES = ("done", "dismissed", "snoozed")
 """Statuses that split a conversation's row (``store.threads.status_group``); new and
 read share one, so reading an item does not change the ranking."""
@@ -290,6 +295,7 @@ def save_ranking(
     thread keeps painting)."""
     header = {"format": FORMAT_VERSION, "computed_at": computed_at.isoformat(), "basis": basis}
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".inbox-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -302,6 +308,17 @@ def save_ranking(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Remove temporary files that killed writers left behind (file times are wall time)."""
+    now = time.time()
+    for temp in folder.glob(".inbox-*.tmp"):
+        try:
+            if now - temp.stat().st_mtime > STALE_TEMP_SECONDS:
+                temp.unlink()
+        except OSError:  # gone meanwhile, or not ours to remove: harmless either way
+            continue
 
 
 def _line(value: Mapping[str, Any]) -> str:

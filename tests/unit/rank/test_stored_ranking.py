@@ -4,6 +4,7 @@ from changed, rows checked against today's statuses, damage and other formats ne
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -267,3 +268,19 @@ def test_the_index_manifest_it_reads_is_the_one_the_index_writes() -> None:
     from focusdesk.rank.stored_ranking import INDEX_MANIFEST
 
     assert INDEX_MANIFEST == MANIFEST_FILE
+
+
+def test_a_temporary_file_left_by_a_killed_writer_is_removed_by_the_next_save(
+    desk: FocusDesk,
+) -> None:
+    folder = desk.ranking_file.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    left = folder / ".inbox-killed.tmp"  # a writer killed an hour and a half ago
+    left.write_text('{"format": 1', encoding="utf-8")
+    os.utime(left, (left.stat().st_atime, left.stat().st_mtime - 5400))
+    writing = folder / ".inbox-writing.tmp"  # another process writing right now
+    writing.write_text('{"format": 1', encoding="utf-8")
+    desk.inbox(fresh=True)
+    assert not left.exists()
+    assert writing.exists()
+    assert load_ranking(desk.ranking_file) is not None
