@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +95,16 @@ class FakeEncoder:
         self.encoded += len(texts)
         progress(Progress("encode", len(texts), len(texts)))
         return out
+
+
+class ManualClock:
+    """A ``focusdesk.clock.Clock`` that stands still until a test moves ``at`` by hand."""
+
+    def __init__(self, at: datetime | None = None) -> None:
+        self.at = at or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def monotonic(self) -> float:
+        return self.at.timestamp()

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import FakeEncoder
+from fakes import FakeEncoder, ManualClock
 from gui_helpers import NOTES, SIGNAL_TIMEOUT_MS
 from PySide6.QtCore import Qt
 
@@ -24,17 +23,6 @@ MORE = {
     "battery.md": "# Battery soak\n\nThe battery soak test of the firmware release.\n",
     "garden.md": "# Garden\n\nCompost the tomatoes and water the beans.\n",
 }
-
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-    def monotonic(self) -> float:
-        return self.at.timestamp()
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fakes import FakeEncoder
+from fakes import FakeEncoder, ManualClock
 
 from focusdesk.app import FocusDesk
 from focusdesk.paths import resolve_paths
@@ -31,19 +31,6 @@ NOTES = {
     "soup.md": "# Soup\n\nA recipe for lentil soup with cumin and lemon.",
     "garden.md": "# Garden\n\nCompost the tomatoes and water the beans.",
 }
-
-
-class ManualClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-    def monotonic(self) -> float:
-        return self.at.timestamp()
 
 
 @pytest.fixture

@@ -205,23 +205,13 @@ def test_filed_under_the_seat_the_best_goal_served_or_counted_as_weak() -> None:
     assert filed_under(ranked(2, {})) == (2, True)  # ranked without calibration
 
 
-class FixedClock:
-    """The desk's clock, stopped at ``NOW``."""
-
-    def now(self) -> datetime:
-        return NOW
-
-    def monotonic(self) -> float:
-        return 0.0
-
-
 def test_the_default_period_ends_at_the_desks_clock(data_dir: Path) -> None:
-    from fakes import FakeEncoder
+    from fakes import FakeEncoder, ManualClock
 
     from focusdesk.app import FocusDesk
     from focusdesk.paths import resolve_paths
 
-    desk = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(), clock=FixedClock())  # type: ignore[arg-type]
+    desk = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(), clock=ManualClock(NOW))  # type: ignore[arg-type]
     try:
         assert resolve_period(desk, None, None) == (NOW - timedelta(days=1), NOW)
         assert resolve_period(desk, "7d", None) == (NOW - timedelta(days=7), NOW)
