@@ -51,7 +51,7 @@ from focusdesk.store.threads import thread_messages
 if TYPE_CHECKING:
     from focusdesk.focus.service import FocusService
     from focusdesk.rank.autolearn import AutoLearner
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
     from focusdesk.rank.index import VectorIndex
     from focusdesk.rank.learning import TrainResult
     from focusdesk.rank.learning_status import LearningStatus
@@ -109,9 +109,9 @@ class FocusDesk:
     def encoder(self) -> Encoder:
         """The sentence encoder; importing it does not load torch, encoding does."""
         if self._encoder is None:
-            from focusdesk.rank.encoder import Encoder
+            from focusdesk.rank.encoder import Encoder as SentenceEncoder
 
-            self._encoder = Encoder(
+            self._encoder = SentenceEncoder(
                 self.settings.model_path or None,
                 self.settings.device,
                 self.settings.encode_batch_size,

@@ -23,7 +23,7 @@ from focusdesk.store.ingest import ingest, ingester_state, mark_vanished, with_f
 from focusdesk.store.models import Source, utcnow
 
 if TYPE_CHECKING:
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
     from focusdesk.sources.credentials import PasswordStore
 
 log = logging.getLogger(__name__)

@@ -53,7 +53,7 @@ from focusdesk.store.models import Chunk, Embedding, Goal, Item, Source
 
 if TYPE_CHECKING:
     from focusdesk.app import FocusDesk
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
 
 GENERATOR_VERSION = 2
 """Raised whenever what is generated changes, so older profiles are regenerated."""

@@ -52,7 +52,7 @@ from focusdesk.bench.profile import ProfileSpec, ensure_profile
 from focusdesk.errors import KnownError
 
 if TYPE_CHECKING:
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
 
 PAGE = 50
 """Rows the inbox shows first."""

@@ -34,7 +34,7 @@ from focusdesk.cli import run as run_verb
 from focusdesk.errors import Cancelled, KnownError
 
 if TYPE_CHECKING:
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
 
 log = logging.getLogger("focusdesk")
 
