@@ -8,45 +8,38 @@ profiles and they are independent.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from focusdesk import __version__
 from focusdesk.clock import Clock, SystemClock
-from focusdesk.errors import KnownError, NotFoundError
+from focusdesk.errors import KnownError
+from focusdesk.goals import GoalsService
+from focusdesk.items import ItemsService
 from focusdesk.paths import Paths, resolve_paths
-from focusdesk.progress import CancelToken, ProgressCallback, no_progress
+from focusdesk.progress import CancelToken
 from focusdesk.records import (
-    GoalInfo,
-    ItemDetail,
     PlanEntry,
     RankedItem,
-    SourceInfo,
     SyncSummary,
 )
 from focusdesk.settings import Settings, load_settings, save_settings
 from focusdesk.sources.credentials import PasswordStore
-from focusdesk.sources.registry import check_new_source
 from focusdesk.store.db import Store
-from focusdesk.store.ingest import failed_count, stored_failures
 from focusdesk.store.models import (
-    FEEDBACK_SIGNALS,
     Chunk,
     Embedding,
-    Feedback,
     Goal,
     Item,
     ScorerVersion,
     Source,
     utcnow,
 )
-from focusdesk.store.threads import thread_messages
+from focusdesk.sync import SourcesService
 
 if TYPE_CHECKING:
     from focusdesk.focus.service import FocusService
@@ -61,7 +54,6 @@ if TYPE_CHECKING:
     from focusdesk.rank.stored_ranking import InboxRanking
     from focusdesk.review.assemble import Review
     from focusdesk.search import SearchHit
-    from focusdesk.sources.opml import OpmlImport
     from focusdesk.triage import Triage
 
 log = logging.getLogger(__name__)
@@ -82,8 +74,6 @@ class FocusDesk:
         """Where every service reads the time (tests inject their own)."""
         self.settings = settings if settings is not None else load_settings(paths.settings_file)
         self.store = Store(paths.database_url)
-        self.passwords = PasswordStore()
-        """Mail passwords (keyring, else memory); set ``passwords.provider`` to ask the user."""
         self._encoder = encoder
         self._index: VectorIndex | None = None
         self._ranker: Ranker | None = None
@@ -92,6 +82,19 @@ class FocusDesk:
         self._focus: FocusService | None = None
         self._learner: AutoLearner | None = None
         self._explainer: PassageExplainer | None = None
+        self.sources = SourcesService(
+            self.store,
+            self.settings,
+            PasswordStore(),
+            lambda: self.encoder,
+            after_sync=self._after_sync,
+            after_remove=self._after_remove,
+        )
+        """Sources, their passwords (``sources.passwords``: keyring, else memory; set its
+        ``provider`` to ask the user) and OPML feed lists, and sync."""
+        self.goals = GoalsService(self.store)
+        self.items = ItemsService(self.store)
+        """One item's detail, linked notes, feedback (done, dismiss, snooze: ``triage``)."""
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, encoder: Encoder | None = None) -> FocusDesk:
@@ -210,155 +213,7 @@ class FocusDesk:
             )
         return self._model_versions
 
-    # -- sources -------------------------------------------------------------------------
-    def add_source(
-        self, kind: str, uri: str, name: str | None = None, config: dict[str, Any] | None = None
-    ) -> SourceInfo:
-        """Check and add a source; it is read on the next sync."""
-        norm, default_name = check_new_source(kind, uri)
-        with self.store.session() as s:
-            dup = s.scalar(select(Source.id).where(Source.kind == kind, Source.uri == norm))
-            if dup is not None:
-                raise KnownError(f"That {kind} source is already added (id {dup}).")
-            src = Source(
-                kind=kind, uri=norm, name=name or default_name, config=config or {}, sync_state={}
-            )
-            s.add(src)
-            s.flush()
-            sid = src.id
-        return self.get_source(sid)
-
-    def get_source(self, source_id: int) -> SourceInfo:
-        for info in self.list_sources():
-            if info.id == source_id:
-                return info
-        raise NotFoundError(f"There is no source with id {source_id}.")
-
-    def list_sources(self) -> list[SourceInfo]:
-        with self.store.session() as s:
-            counts = dict(
-                s.execute(
-                    select(Item.source_id, func.count(Item.id))
-                    .where(Item.vanished.is_(False))
-                    .group_by(Item.source_id)
-                ).all()
-            )
-            return [
-                SourceInfo(
-                    id=src.id,
-                    kind=src.kind,
-                    name=src.name,
-                    uri=src.uri,
-                    enabled=src.enabled,
-                    item_count=int(counts.get(src.id, 0)),
-                    last_sync_at=src.last_sync_at,
-                    last_error=src.last_error,
-                    failed=failed_count(src.sync_state),
-                    failures=tuple(stored_failures(src.sync_state)),
-                )
-                for src in s.scalars(select(Source).order_by(Source.id))
-            ]
-
-    def remove_source(self, source_id: int) -> None:
-        """Remove a source and every item it brought in."""
-        with self.store.session() as s:
-            src = s.get(Source, source_id)
-            if src is None:
-                raise NotFoundError(f"There is no source with id {source_id}.")
-            if src.kind == "imap":
-                self._forget_imap_password(s, src)
-            s.delete(src)
-        if self._index is not None:
-            self.refresh_index()
-        if self._ranker is not None:
-            self._ranker.invalidate()
-
-    def set_source_password(self, source_id: int, password: str) -> bool:
-        """Save an IMAP source's password (system keyring, else memory for this run).
-
-        Returns True when it is kept in the system keyring, False when only in memory.
-        """
-        from focusdesk.sources.imap import account_from_source
-
-        with self.store.session() as s:
-            src = s.get(Source, source_id)
-            if src is None:
-                raise NotFoundError(f"There is no source with id {source_id}.")
-            if src.kind != "imap":
-                raise KnownError(f"Source {source_id} is not an IMAP account: it has no password.")
-            account = account_from_source(src.uri, dict(src.config))
-        if not password:
-            raise KnownError("The password is empty.")
-        return self.passwords.set(account.user, account.host, account.port, password)
-
-    def _forget_imap_password(self, s: Any, src: Source) -> None:
-        """Delete a removed IMAP source's password unless another source uses the account."""
-        from focusdesk.sources.imap import account_from_source
-
-        try:
-            account = account_from_source(src.uri, dict(src.config))
-            others = s.scalars(
-                select(Source).where(Source.kind == "imap", Source.id != src.id)
-            ).all()
-            for other in others:
-                o = account_from_source(other.uri, dict(other.config))
-                if (o.user, o.host, o.port) == (account.user, account.host, account.port):
-                    return
-        except KnownError:
-            return
-        self.passwords.delete(account.user, account.host, account.port)
-
-    # -- feeds (OPML) --------------------------------------------------------------------
-    def import_opml(self, path: str | Path, *, allow_local: bool = False) -> OpmlImport:
-        """Add every web feed of an OPML file not already added (local file feeds too when
-        ``allow_local``); its folders become groups."""
-        from focusdesk.sources.opml import import_feeds, read_opml
-
-        return import_feeds(
-            read_opml(path),
-            lambda uri, name, config: self.add_source("feed", uri, name=name, config=config),
-            allow_local=allow_local,
-        )
-
-    def export_opml(self, path: str | Path, *, title: str = "FocusDesk feeds") -> int:
-        """Write every feed source to an OPML file, grouped by folder; returns the count."""
-        from focusdesk.sources.opml import export_feeds, write_opml
-
-        with self.store.session() as s:
-            rows = [
-                (src.name, src.uri, dict(src.config))
-                for src in s.scalars(
-                    select(Source).where(Source.kind == "feed").order_by(Source.id)
-                )
-            ]
-        target = Path(path).expanduser()
-        try:
-            target.write_bytes(write_opml(export_feeds(rows), title=title))
-        except OSError as exc:
-            raise KnownError(f"{target} could not be written: {exc.strerror or exc}.") from None
-        return len(rows)
-
-    # -- sync ----------------------------------------------------------------------------
-    def sync(
-        self,
-        source_id: int | None = None,
-        *,
-        progress: ProgressCallback = no_progress,
-        cancel: CancelToken | None = None,
-    ) -> SyncSummary:
-        """Read sources, then chunk, encode and index what changed."""
-        from focusdesk.sync import run_sync
-
-        summary = run_sync(
-            self.store,
-            self.encoder,
-            source_id=source_id,
-            max_tokens=self.settings.chunk_tokens,
-            max_chunks=self.settings.max_chunks_per_item,
-            progress=progress,
-            cancel=cancel,
-            passwords=self.passwords,
-        )
+    def _after_sync(self, summary: SyncSummary) -> None:
         if (
             summary.changed
             or summary.chunks_encoded
@@ -369,82 +224,14 @@ class FocusDesk:
             self.refresh_index()
             if self._ranker is not None:
                 self._ranker.invalidate()
-        return summary
 
-    # -- goals ---------------------------------------------------------------------------
-    def add_goal(
-        self, title: str, weight: float = 1.0, description: str = "", name: str | None = None
-    ) -> GoalInfo:
-        title = title.strip()
-        if not title:
-            raise KnownError("A goal needs some text.")
-        _check_weight(weight)
-        with self.store.session() as s:
-            goal = Goal(
-                title=title,
-                description=description.strip(),
-                weight=weight,
-                active=True,
-                name=_check_goal_name(name),
-            )
-            s.add(goal)
-            s.flush()
-            return _goal_info(goal)
+    def _after_remove(self) -> None:
+        if self._index is not None:
+            self.refresh_index()
+        if self._ranker is not None:
+            self._ranker.invalidate()
 
-    def update_goal(
-        self,
-        goal_id: int,
-        *,
-        title: str | None = None,
-        weight: float | None = None,
-        description: str | None = None,
-        active: bool | None = None,
-        name: str | None = None,
-    ) -> GoalInfo:
-        """Change a goal; ``name=""`` clears its short name (the first clause is shown)."""
-        with self.store.session() as s:
-            goal = s.get(Goal, goal_id)
-            if goal is None:
-                raise NotFoundError(f"There is no goal with id {goal_id}.")
-            before = f"{goal.title} {goal.description or ''}"
-            if title is not None:
-                if not title.strip():
-                    raise KnownError("A goal needs some text.")
-                goal.title = title.strip()
-            if weight is not None:
-                _check_weight(weight)
-                goal.weight = weight
-            if description is not None:
-                goal.description = description.strip()
-            if active is not None:
-                goal.active = active
-            if name is not None:
-                goal.name = _check_goal_name(name)
-            restarted = substantially_changed(before, f"{goal.title} {goal.description or ''}")
-            if restarted:
-                # Votes given for what the goal was no longer train what it is now; they
-                # still count for the goals as a whole.
-                s.execute(update(Feedback).where(Feedback.goal_id == goal_id).values(goal_id=None))
-            info = _goal_info(goal)
-        if restarted:
-            log.info("Goal %s changed substantially: its own learning starts afresh", goal_id)
-        return replace(info, learning_restarted=restarted)
-
-    def list_goals(self, *, include_inactive: bool = True) -> list[GoalInfo]:
-        with self.store.session() as s:
-            stmt = select(Goal).order_by(Goal.id)
-            if not include_inactive:
-                stmt = stmt.where(Goal.active.is_(True))
-            return [_goal_info(g) for g in s.scalars(stmt)]
-
-    def remove_goal(self, goal_id: int) -> None:
-        with self.store.session() as s:
-            goal = s.get(Goal, goal_id)
-            if goal is None:
-                raise NotFoundError(f"There is no goal with id {goal_id}.")
-            s.delete(goal)
-
-    # -- ranking and items ---------------------------------------------------------------
+    # -- ranking ---------------------------------------------------------------------------
     def rank(
         self,
         top: int | None = None,
@@ -589,71 +376,6 @@ class FocusDesk:
             floor_minutes=self.settings.focus_floor_minutes,
         )
 
-    def get_item(self, item_id: int) -> ItemDetail:
-        with self.store.session() as s:
-            item = s.get(Item, item_id)
-            if item is None:
-                raise NotFoundError(f"There is no item with id {item_id}.")
-            return ItemDetail(
-                id=item.id,
-                source_name=item.source.name,
-                source_kind=item.source.kind,
-                kind=item.kind,
-                title=item.title,
-                author=item.author,
-                url=item.url,
-                published_at=item.published_at,
-                body=item.body,
-                text=item.text,
-                status=item.status,
-                meta=dict(item.meta),
-                thread=thread_messages(s, item),
-            )
-
-    def find_linked_note(self, item_id: int, target: str) -> int | None:
-        """The note that a link in note ``item_id`` names (same vault), or None if none does.
-
-        ``target`` is a wikilink's note name or a relative Markdown link (Obsidian's rules,
-        see ``sources.note_links``).
-        """
-        from focusdesk.sources.note_links import NoteRef, resolve_note_link
-
-        with self.store.session() as s:
-            item = s.get(Item, item_id)
-            if item is None:
-                raise NotFoundError(f"There is no item with id {item_id}.")
-            rows = s.execute(
-                select(Item.id, Item.external_id, Item.title).where(
-                    Item.source_id == item.source_id,
-                    Item.kind == "note",
-                    Item.vanished.is_(False),
-                )
-            ).all()
-            here = item.external_id
-        found = resolve_note_link(target, here, (NoteRef(i, p, t) for i, p, t in rows))
-        return found.item_id if found is not None else None
-
-    def record_feedback(
-        self,
-        item_id: int,
-        signal: str,
-        *,
-        goal_id: int | None = None,
-        value: float | None = None,
-    ) -> None:
-        """Record a vote (up/down) or an implicit signal (open with dwell seconds as
-        ``value``, done, dismiss, snooze) about an item; the scorer learns from these."""
-        if signal not in FEEDBACK_SIGNALS:
-            raise KnownError(
-                f"Unknown feedback {signal!r}; use one of {', '.join(FEEDBACK_SIGNALS)}."
-            )
-        with self.store.session() as s:
-            if s.get(Item, item_id) is None:
-                raise NotFoundError(f"There is no item with id {item_id}.")
-            if goal_id is not None and s.get(Goal, goal_id) is None:
-                raise NotFoundError(f"There is no goal with id {goal_id}.")
-            s.add(Feedback(item_id=item_id, goal_id=goal_id, signal=signal, value=value))
-
     # -- triage and search ---------------------------------------------------------------
     @property
     def triage(self) -> Triage:
@@ -728,15 +450,6 @@ class FocusDesk:
             index=(lambda: self.index) if semantic else None,
             cancel=cancel,
         )
-
-    def set_source_enabled(self, source_id: int, enabled: bool) -> SourceInfo:
-        """Switch a source on or off; a disabled source is skipped by a full sync."""
-        with self.store.session() as s:
-            src = s.get(Source, source_id)
-            if src is None:
-                raise NotFoundError(f"There is no source with id {source_id}.")
-            src.enabled = enabled
-        return self.get_source(source_id)
 
     @property
     def training_lock_file(self) -> Path:
@@ -880,49 +593,3 @@ def _empty(dim: int) -> Any:
     import numpy as np
 
     return np.zeros((0, dim), dtype=np.float32)
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
-
-
-def substantially_changed(before: str, after: str) -> bool:
-    """True when a goal's text kept less than half of its words (Jaccard < 0.5): a new
-    goal in all but id, whose own learning should start afresh."""
-    a, b = _words(before), _words(after)
-    if not a and not b:
-        return False
-    return len(a & b) / len(a | b) < 0.5
-
-
-def _check_weight(weight: float) -> None:
-    if not (0.0 <= weight <= 10.0):
-        raise KnownError(f"A goal's weight must be between 0 and 10 (got {weight}).")
-
-
-def _goal_info(goal: Goal) -> GoalInfo:
-    return GoalInfo(
-        id=goal.id,
-        title=goal.title,
-        description=goal.description or "",
-        weight=float(goal.weight),
-        active=bool(goal.active),
-        name=goal.name,
-        colour=goal.colour,
-    )
-
-
-GOAL_NAME_CHARS = 80
-
-
-def _check_goal_name(name: str | None) -> str | None:
-    """A goal's short name, tidied; None (or blank) for none."""
-    if name is None or not name.strip():
-        return None
-    name = " ".join(name.split())
-    if len(name) > GOAL_NAME_CHARS:
-        raise KnownError(
-            f"A goal's short name can be at most {GOAL_NAME_CHARS} characters.",
-            hint="The goal's full sentence goes in its title.",
-        )
-    return name

@@ -35,9 +35,9 @@ def main() -> int:
     shutil.copytree(args.profile_dir, work / "p")
     fd = FocusDesk(resolve_paths(work / "p"))
     try:
-        for g in fd.list_goals():
-            fd.remove_goal(g.id)
-        fd.add_goal(args.goal)
+        for g in fd.goals.all():
+            fd.goals.remove(g.id)
+        fd.goals.add(args.goal)
         ranked = fd.rank()
         if len(ranked) < args.signals:
             raise SystemExit(f"the profile has {len(ranked)} items, fewer than {args.signals}")

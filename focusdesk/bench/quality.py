@@ -229,16 +229,16 @@ def run_quality(
     fd.settings.learning_enabled = True  # measured as the app learns by default
     report = QualityReport(votes=sorted(set(votes) | {0}))
     try:
-        sources = fd.list_sources()
+        sources = fd.sources.all()
         if not sources:
-            fd.add_source("mbox", str(mbox), name="bench")
+            fd.sources.add("mbox", str(mbox), name="bench")
         elif [(src.kind, src.uri) for src in sources] != [("mbox", str(mbox.resolve()))]:
             raise LabelledSetError(
                 f"the profile in {data_dir} holds other sources than {mbox}; "
                 "give an empty folder or one made by this benchmark for this mbox"
             )
         t0 = time.perf_counter()
-        summary = fd.sync()
+        summary = fd.sources.sync()
         seconds = time.perf_counter() - t0
         added = summary.total("added")
         report.meta["sync_seconds"] = round(seconds, 1)
@@ -256,8 +256,8 @@ def run_quality(
                 f"{report.meta['passages_per_second']} passages/s on {report.meta['device']}"
             )
         log(line + ")")
-        for g in fd.list_goals():
-            fd.remove_goal(g.id)
+        for g in fd.goals.all():
+            fd.goals.remove(g.id)
         for spec in goals:
             report.per_goal[spec.id] = _run_goal(fd, spec, category, report.votes, log)
         _reset_learning(fd)
@@ -290,13 +290,13 @@ def run_joint(
     added: dict[int, str] = {}
     try:
         for spec in goals:
-            added[fd.add_goal(spec.text, weight=spec.weight).id] = spec.id
+            added[fd.goals.add(spec.text, weight=spec.weight).id] = spec.id
         if absent_goal and absent_goal.strip():
-            added[fd.add_goal(absent_goal).id] = ABSENT_ID
+            added[fd.goals.add(absent_goal).id] = ABSENT_ID
         rows = fd.rank(None)
     finally:
         for goal_id in added:
-            fd.remove_goal(goal_id)
+            fd.goals.remove(goal_id)
     shown = [(r.external_id, added.get(r.goal_id) if r.goal_id is not None else None) for r in rows]
     figures = joint_figures(shown, goals, category)
     figures["absent_goal"] = absent_goal if absent_goal and absent_goal.strip() else None
@@ -379,7 +379,7 @@ def _run_goal(
     same items, those not voted on.
     """
     _reset_learning(fd)
-    goal = fd.add_goal(spec.text)
+    goal = fd.goals.add(spec.text)
     out: dict[str, dict[str, float]] = {}
     now = datetime(2026, 1, 1, tzinfo=UTC)
     try:
@@ -410,7 +410,7 @@ def _run_goal(
                     break
                 for ext in shown:
                     up = spec.labels.get(category.get(ext, ""), 0) > 0
-                    fd.record_feedback(by_ext[ext], "up" if up else "down")
+                    fd.items.record_feedback(by_ext[ext], "up" if up else "down")
                     voted.add(ext)
                     now += timedelta(seconds=READ_SECONDS)
                     learn(now)
@@ -430,7 +430,7 @@ def _run_goal(
                 "runs": float(len(train_seconds)),
             }
     finally:
-        fd.remove_goal(goal.id)
+        fd.goals.remove(goal.id)
     line = "  ".join(
         f"{k}={v['ndcg@10']:.3f}/{v['p@10']:.2f}/{v['ap@100']:.3f}"
         for k, v in out.items()

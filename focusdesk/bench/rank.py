@@ -298,8 +298,8 @@ def _measure(
         top50 = [_timed(lambda: desk.rank(PAGE))[0] for _ in range(config.runs)]
 
         say(f"timing the Why panel of each of the first {len(page)} items")
-        desk.get_item(page[0].item_id)  # warm-up
-        why = [_timed(partial(desk.get_item, r.item_id))[0] for r in page]
+        desk.items.get(page[0].item_id)  # warm-up
+        why = [_timed(partial(desk.items.get, r.item_id))[0] for r in page]
         rss_timed = peak_rss_mb()
         recall = _recall(desk)
         data = {

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_feedback(fd: FocusDesk, args: argparse.Namespace) -> int:
     from focusdesk.rank.train_lock import TrainingBusy
 
-    fd.record_feedback(args.item, args.vote, goal_id=args.goal)
+    fd.items.record_feedback(args.item, args.vote, goal_id=args.goal)
     print(f"Recorded: item {args.item} voted {args.vote}.")
     if not args.no_train:
         try:

@@ -28,7 +28,7 @@ from focusdesk.progress import CancelToken
 
 if TYPE_CHECKING:
     from focusdesk.rank.autolearn import AutoLearner
-    from focusdesk.records import SyncSummary
+    from focusdesk.sync import SourcesService
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ class HeadlessDesk(Protocol):
     @property
     def learning(self) -> AutoLearner: ...
 
-    def sync(self, source_id: int | None = None) -> SyncSummary: ...
+    @property
+    def sources(self) -> SourcesService: ...
 
 
 def describe_event(event: FocusEvent, now: datetime) -> list[str]:
@@ -190,7 +191,7 @@ class HeadlessRunner:
     def _sync(self, info: ScheduleInfo) -> None:
         if info.source_id is None or not self.service.claim_schedule(info.id):
             return
-        summary = self.desk.sync(info.source_id)
+        summary = self.desk.sources.sync(info.source_id)
         for r in summary.reports:
             if r.error:
                 self.say(f"Sync of {r.source_name} failed: {r.error}")

@@ -28,10 +28,11 @@ if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
 
     from focusdesk.clock import Clock
+    from focusdesk.goals import GoalsService
+    from focusdesk.items import ItemsService
     from focusdesk.paths import Paths
     from focusdesk.progress import CancelToken
     from focusdesk.rank.ranker import Ranker
-    from focusdesk.records import GoalInfo, ItemDetail
     from focusdesk.store.db import Store
 
 STATE_FILE = "review_state.json"
@@ -69,9 +70,11 @@ class ReviewDesk(Protocol):
         conversations: bool = True,
     ) -> list[RankedItem]: ...
 
-    def get_item(self, item_id: int) -> ItemDetail: ...
+    @property
+    def items(self) -> ItemsService: ...
 
-    def list_goals(self, *, include_inactive: bool = True) -> list[GoalInfo]: ...
+    @property
+    def goals(self) -> GoalsService: ...
 
 
 @dataclass
@@ -273,7 +276,7 @@ def assemble_review(
         group.total += 1
         if len(group.entries) >= per_goal:
             continue
-        detail = fd.get_item(rk.item_id)
+        detail = fd.items.get(rk.item_id)
         summary = summariser.summarise(rk.item_id, detail.text, rk.goal_id, rk.evidence_span)
         sources = tuple(dict.fromkeys(source_of.get(m, "?") for m in members))
         group.entries.append(
@@ -358,7 +361,7 @@ def _top_goal(fd: ReviewDesk, goal_ids: list[int] | None) -> int | None:
     """The active goal with the highest weight (of ``goal_ids`` when given)."""
     goals = [
         g
-        for g in fd.list_goals(include_inactive=False)
+        for g in fd.goals.all(include_inactive=False)
         if g.weight > 0 and (goal_ids is None or g.id in goal_ids)
     ]
     return max(goals, key=lambda g: (g.weight, -g.id)).id if goals else None

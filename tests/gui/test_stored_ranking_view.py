@@ -46,9 +46,9 @@ def stored(data_dir: Path, tmp_path: Path) -> tuple[Path, ManualClock, list[int]
         (vault / name).write_text(text, encoding="utf-8")
     clock = ManualClock()
     desk = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(), clock=clock)  # type: ignore[arg-type]
-    desk.add_source("notes", str(vault))
-    desk.sync()
-    desk.add_goal("firmware release plan")
+    desk.sources.add("notes", str(vault))
+    desk.sources.sync()
+    desk.goals.add("firmware release plan")
     order = [r.item_id for r in desk.rank_inbox()]
     desk.close()
     return data_dir, clock, order

@@ -34,13 +34,13 @@ def _profile(tmp_path: Path) -> tuple[Path, int]:
     data = tmp_path / "profile"
     fd = FocusDesk(resolve_paths(data), encoder=FakeEncoder())
     try:
-        fd.add_source("notes", str(root))
-        fd.sync()
-        fd.add_goal("electronics: battery charger, radio receiver")
+        fd.sources.add("notes", str(root))
+        fd.sources.sync()
+        fd.goals.add("electronics: battery charger, radio receiver")
         ranked = fd.rank()
         for topic, vote in (("radio", "up"), ("battery", "down")):
             for iid in [r.item_id for r in ranked if r.title.startswith(topic)][:4]:
-                fd.record_feedback(iid, vote)
+                fd.items.record_feedback(iid, vote)
         result = fd.train_scorer()
         assert result.accepted, result.message
         assert result.version_id is not None
@@ -58,7 +58,7 @@ def _vote(data: Path, votes: dict[str, str]) -> None:
         for r in fd.rank():
             topic = r.title.split()[0]
             if topic in votes:
-                fd.record_feedback(r.item_id, votes[topic])
+                fd.items.record_feedback(r.item_id, votes[topic])
     finally:
         fd.close()
 

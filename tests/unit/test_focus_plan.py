@@ -36,9 +36,9 @@ given)."""
 def test_plan_gives_the_best_items_the_most_minutes(
     fd: FocusDesk, vault: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal(OTA_GOAL)
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add(OTA_GOAL)
     calibrate(monkeypatch, FIRMWARE)
     plan = fd.focus_plan(60, 3)
     assert len(plan) == 3
@@ -53,10 +53,10 @@ def test_plan_gives_the_best_items_the_most_minutes(
 def test_plan_for_one_goal_ranks_against_that_goal_only(
     fd: FocusDesk, vault: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal(OTA_GOAL)
-    soup = fd.add_goal("leek soup recipes")
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add(OTA_GOAL)
+    soup = fd.goals.add("leek soup recipes")
     calibrate(monkeypatch, {**FIRMWARE, **serve("leek soup recipes", "Soup")})
     plan = fd.focus_plan(30, 1, goal_ids=[soup.id])
     assert plan[0].item.title == "Soup"
@@ -75,9 +75,9 @@ def test_plan_leaves_out_what_is_done_dismissed_or_snoozed(
 
     from focusdesk.store.models import utcnow
 
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal(OTA_GOAL)
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add(OTA_GOAL)
     calibrate(monkeypatch, FIRMWARE)
     first = [e.item for e in fd.focus_plan(60, 3)]
     assert len(first) == 3
@@ -98,11 +98,11 @@ def test_plan_shares_the_block_among_goals_and_the_cli_says_so(
 
     from focusdesk.cli.focus import run
 
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    ota = fd.add_goal(OTA_GOAL)
-    soup = fd.add_goal("leek soup recipes")
-    fd.add_goal("learning to bake sourdough bread")  # nothing serves it
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    ota = fd.goals.add(OTA_GOAL)
+    soup = fd.goals.add("leek soup recipes")
+    fd.goals.add("learning to bake sourdough bread")  # nothing serves it
     calibrate(monkeypatch, {**serve(OTA_GOAL, "OTA", "BLE"), **serve("leek soup recipes", "Soup")})
     plan = fd.focus_plan(60, 5)
     minutes = {g: sum(e.minutes for e in plan if e.item.goal_id == g) for g in (ota.id, soup.id)}
@@ -124,9 +124,9 @@ def test_cli_plan_says_when_nothing_clears_the_bar(
 
     from focusdesk.cli.focus import run
 
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal("learning to bake sourdough bread")
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add("learning to bake sourdough bread")
     calibrate(monkeypatch, {})
     assert fd.focus_plan(60) == []
     run(fd, argparse.Namespace(action="plan", minutes=60, top=None, goals=None, json=False))

@@ -29,8 +29,8 @@ def items(fd: FocusDesk, tmp_path: Path) -> list[int]:
         "soup.md": "# Soup\n\nLeek soup.",
     }.items():
         (root / name).write_text(text)
-    fd.add_source("notes", str(root))
-    fd.sync()
+    fd.sources.add("notes", str(root))
+    fd.sources.sync()
     with fd.store.session() as s:
         return list(s.scalars(select(Item.id).order_by(Item.title)))
 
@@ -109,7 +109,7 @@ def test_done_dismiss_and_snooze_record_their_feedback_in_the_same_step(
     fd: FocusDesk, items: list[int]
 ) -> None:
     firmware, hiring, soup = items
-    goal = fd.add_goal("firmware")
+    goal = fd.goals.add("firmware")
     fd.triage.done(firmware, goal_id=goal.id)
     fd.triage.dismiss(soup)
     until = datetime.now(UTC) + timedelta(hours=5)
@@ -223,7 +223,7 @@ def test_old_dismissals_lose_their_text_but_stay_dismissed_through_a_sync(
         assert soup_item is not None
         assert (soup_item.text, soup_item.body, soup_item.status) == ("", "", "dismissed")
         assert s.scalars(select(Chunk).where(Chunk.item_id == soup)).first() is None
-    summary = fd.sync()
+    summary = fd.sources.sync()
     assert summary.total("added") == 0
     assert summary.items_chunked == 0  # the purged items are not chunked again
     assert status(fd, soup)[0] == "dismissed"
@@ -235,7 +235,7 @@ def test_the_vote_that_stands_is_the_last_and_undo_takes_it_back(
 ) -> None:
     from focusdesk.triage import Vote
 
-    goal = fd.add_goal("firmware")
+    goal = fd.goals.add("firmware")
     a, b = items[0], items[1]
     assert fd.triage.votes() == {}
     fd.triage.vote(a, "up", goal_id=goal.id)
@@ -253,7 +253,7 @@ def test_pin_and_an_early_unsnooze_are_signals_and_unpin_takes_the_pin_back(
     from focusdesk.rank.learning import collect_labels
 
     firmware, hiring, soup = items
-    fd.add_goal("firmware release")
+    fd.goals.add("firmware release")
     fd.triage.pin(firmware)
     fd.triage.pin(firmware)  # already pinned: nothing more
     fd.triage.snooze(hiring, datetime.now(UTC) + timedelta(days=1))

@@ -111,7 +111,7 @@ def test_profile_opens_and_ranks_with_the_saved_index(profile: Path) -> None:
         for row in ranked:
             assert row.goal_id is not None
             assert row.evidence
-            detail = desk.get_item(row.item_id)
+            detail = desk.items.get(row.item_id)
             assert row.evidence_span is not None
             start, end = row.evidence_span
             assert detail.text[start:end].strip() == row.evidence

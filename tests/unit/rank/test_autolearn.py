@@ -41,9 +41,9 @@ def synced(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
             (root / f"{topic}-{n}.md").write_text(
                 f"---\ntitle: {topic} note {n}\n---\n{words} note {n} {topic}\n"
             )
-    fd.add_source("notes", str(root))
-    fd.sync()
-    fd.add_goal("electronics: battery charger, radio receiver")
+    fd.sources.add("notes", str(root))
+    fd.sources.sync()
+    fd.goals.add("electronics: battery charger, radio receiver")
     fd.settings.learn_after_signals = 6
     fd.settings.learn_quiet_seconds = 120
     return fd
@@ -54,9 +54,9 @@ def _vote(fd: FocusDesk, n_up: int, n_down: int) -> None:
     radio = [r.item_id for r in ranked if r.title.startswith("radio")]
     battery = [r.item_id for r in ranked if r.title.startswith("battery")]
     for iid in radio[:n_up]:
-        fd.record_feedback(iid, "up")
+        fd.items.record_feedback(iid, "up")
     for iid in battery[:n_down]:
-        fd.record_feedback(iid, "down")
+        fd.items.record_feedback(iid, "down")
 
 
 def test_the_learner_trains_when_due_and_not_again_for_the_same_signals(

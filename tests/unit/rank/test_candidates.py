@@ -269,9 +269,9 @@ def test_ranking_uses_the_cached_keys_and_drops_them_when_told(
         ]
     ):
         (vault / f"{n}.md").write_text(text)
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal("OTA firmware updates for the sensor")
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add("OTA firmware updates for the sensor")
     projections: list[int] = []
     real = cand.project_all_keys
 
@@ -335,9 +335,9 @@ def test_ranking_given_items_scores_exactly_those_past_the_candidate_pass(
     }
     for name, text in texts.items():
         (vault / f"{name}.md").write_text(text)
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal("OTA firmware updates for the sensor")
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add("OTA firmware updates for the sensor")
     ids = {r.title: r.item_id for r in fd.rank(None)}
     # A candidate net so narrow that the unrelated notes fall through it.
     fd.ranker._candidate_pass = CandidatePass(

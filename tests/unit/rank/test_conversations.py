@@ -52,10 +52,10 @@ def mailbox(fd: FocusDesk, tmp_path: Path) -> Path:
     notes = tmp_path / "vault"
     notes.mkdir()
     (notes / "power.md").write_text("# Re: Firmware power budget\n\nMy notes on the budget.\n")
-    fd.add_source("mbox", str(mbox))
-    fd.add_source("notes", str(notes))
-    fd.add_goal("Ship the low-power firmware for the sensor board")
-    fd.sync()
+    fd.sources.add("mbox", str(mbox))
+    fd.sources.add("notes", str(notes))
+    fd.goals.add("Ship the low-power firmware for the sensor board")
+    fd.sources.sync()
     return mbox
 
 
@@ -102,7 +102,7 @@ def test_done_on_a_conversation_is_gone_until_a_new_message_comes(
     with mailbox.open("a") as f:  # a new reply arrives in the finished conversation
         f.write(_message("<r3@x>", "Re: Firmware power budget", "One more thing: the "
                          "bootloader needs the low power flag too.", 3, irt="<r1@x>"))  # fmt: skip
-    fd.sync()
+    fd.sources.sync()
     new = _ids(fd)["<r3@x>"]
     back = [r for r in _rows(fd) if r.status == "new" and r.source_kind == "mbox"]
     assert [(r.item_id, r.thread_size) for r in back if r.item_id == new] == [(new, 1)]

@@ -32,9 +32,9 @@ def desk(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
     for topic in ("battery charger", "radio antenna", "garden compost"):
         for n in range(3):
             (root / f"{topic.split()[0]}-{n}.md").write_text(f"{topic} note {n}\n")
-    fd.add_source("notes", str(root))
-    fd.sync()
-    fd.add_goal("electronics: battery charger, radio antenna")
+    fd.sources.add("notes", str(root))
+    fd.sources.sync()
+    fd.goals.add("electronics: battery charger, radio antenna")
     return fd
 
 

@@ -33,21 +33,21 @@ def profile(fd: Any, tmp_path: Path) -> Any:
     (notes / "week.md").write_text(NOTE, encoding="utf-8")
     (notes / "other.md").write_text("# Alps\n\nA tent for the alps in summer.\n", "utf-8")
     fd.settings.chunk_tokens = 35  # one passage per paragraph
-    fd.add_source("notes", str(notes))
-    fd.sync()
+    fd.sources.add("notes", str(notes))
+    fd.sources.sync()
     return fd
 
 
 def goal_id(fd: Any, title: str) -> int:
-    return next(g.id for g in fd.list_goals() if g.title == title)
+    return next(g.id for g in fd.goals.all() if g.title == title)
 
 
 def test_weights_cover_every_passage_and_point_where_the_ranker_points(profile: Any) -> None:
     for title in (BREAD, OTHER):
-        profile.add_goal(title)
+        profile.goals.add(title)
     item = next(r for r in profile.rank() if r.goal_title == BREAD)
     ev = profile.explain_item(item.item_id, item.goal_id)
-    text = profile.get_item(item.item_id).text
+    text = profile.items.get(item.item_id).text
     assert [p.ordinal for p in ev.passages] == [0, 1, 2]
     assert sum(p.weight for p in ev.passages) == pytest.approx(1.0)
     for p in ev.passages:
@@ -68,7 +68,7 @@ def test_a_row_shown_for_another_goal_than_its_best_carries_that_goal_s_evidence
     from focusdesk.rank.ranker import Ranker
 
     for title in (BREAD, GARDEN):
-        profile.add_goal(title)
+        profile.goals.add(title)
     week = next(r for r in profile.rank() if r.title == "week")  # week.md, no heading
     best = max(week.goal_scores, key=lambda g: week.goal_scores[g])  # equal weights
     other = next(g for g in week.goal_scores if g != best)
@@ -97,7 +97,7 @@ def test_a_row_shown_for_another_goal_than_its_best_carries_that_goal_s_evidence
 
 
 def test_the_best_sentence_is_inside_the_evidence_and_matches_the_goal(profile: Any) -> None:
-    profile.add_goal(BREAD)
+    profile.goals.add(BREAD)
     item = profile.rank()[0]
     ev = profile.explain_item(item.item_id, goal_id(profile, BREAD))
     assert ev.sentence is not None
@@ -112,7 +112,7 @@ def test_the_best_sentence_is_inside_the_evidence_and_matches_the_goal(profile: 
 
 def test_another_goal_shades_another_passage(profile: Any) -> None:
     for title in (BREAD, GARDEN):
-        profile.add_goal(title)
+        profile.goals.add(title)
     item_id = next(r.item_id for r in profile.rank() if r.goal_title in (BREAD, GARDEN))
     bread = profile.explain_item(item_id, goal_id(profile, BREAD))
     garden = profile.explain_item(item_id, goal_id(profile, GARDEN))
@@ -126,7 +126,7 @@ def test_another_goal_shades_another_passage(profile: Any) -> None:
 def test_sentences_are_encoded_once_then_come_from_the_cache(
     profile: Any, fake_encoder: Any
 ) -> None:
-    profile.add_goal(BREAD)
+    profile.goals.add(BREAD)
     item = profile.rank()[0]
     gid = goal_id(profile, BREAD)
     before = fake_encoder.encoded
@@ -171,7 +171,7 @@ def test_vector_lru_keeps_the_most_recent(fake_encoder: Any) -> None:
 
 
 def test_cancelled_before_encoding(profile: Any, fake_encoder: Any) -> None:
-    profile.add_goal(BREAD)
+    profile.goals.add(BREAD)
     item = profile.rank()[0]
     token = CancelToken()
     token.cancel()
@@ -182,7 +182,7 @@ def test_cancelled_before_encoding(profile: Any, fake_encoder: Any) -> None:
 
 
 def test_gone_items_and_goals_are_said_in_words(profile: Any) -> None:
-    profile.add_goal(BREAD)
+    profile.goals.add(BREAD)
     item = profile.rank()[0]
     with pytest.raises(KnownError, match="no longer in the profile"):
         profile.explain_item(10_000, goal_id(profile, BREAD))
@@ -197,9 +197,9 @@ def test_an_item_not_encoded_yet_has_no_weights(fd: Any, tmp_path: Path) -> None
     notes.mkdir()
     (notes / "week.md").write_text(NOTE, encoding="utf-8")
     fd.settings.chunk_tokens = 45
-    fd.add_source("notes", str(notes))
-    fd.sync()
-    fd.add_goal(BREAD)
+    fd.sources.add("notes", str(notes))
+    fd.sources.sync()
+    fd.goals.add(BREAD)
     item = fd.rank()[0]
     with fd.store.session() as s:
         s.query(Embedding).delete()
@@ -226,9 +226,9 @@ def test_the_real_model_marks_the_sentence_about_the_goal(
             "closes early on Saturdays.\n",
             encoding="utf-8",
         )
-        desk.add_source("notes", str(notes))
-        desk.sync()
-        desk.add_goal("I'm learning to bake sourdough bread: starters, hydration and ovens.")
+        desk.sources.add("notes", str(notes))
+        desk.sources.sync()
+        desk.goals.add("I'm learning to bake sourdough bread: starters, hydration and ovens.")
         item = desk.rank()[0]
         assert item.goal_id is not None
         ev = desk.explain_item(item.item_id, item.goal_id)

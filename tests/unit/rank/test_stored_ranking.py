@@ -58,10 +58,10 @@ def desk(data_dir: Path, tmp_path: Path, clock: ManualClock) -> FocusDesk:
     for name, text in NOTES.items():
         (vault / name).write_text(text, encoding="utf-8")
     fd = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(), clock=clock)  # type: ignore[arg-type]
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal("firmware bootloader flash")
-    fd.add_goal("lentil soup recipe", weight=0.5)
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add("firmware bootloader flash")
+    fd.goals.add("lentil soup recipe", weight=0.5)
     yield fd
     fd.close()
 
@@ -96,21 +96,21 @@ def test_inbox_uses_the_stored_ranking_only_while_it_is_current(
     assert calls == []
     other.inbox(fresh=True)
     assert len(calls) == 1
-    other.add_goal("compost tomatoes")
+    other.goals.add("compost tomatoes")
     other.inbox()
     assert len(calls) == 2
 
 
 def change_goal_weight(fd: FocusDesk, clock: ManualClock) -> None:
-    fd.update_goal(fd.list_goals()[0].id, weight=2.0)
+    fd.goals.update(fd.goals.all()[0].id, weight=2.0)
 
 
 def add_goal(fd: FocusDesk, clock: ManualClock) -> None:
-    fd.add_goal("garden beans")
+    fd.goals.add("garden beans")
 
 
 def give_feedback(fd: FocusDesk, clock: ManualClock) -> None:
-    fd.record_feedback(fd.rank(None)[0].item_id, "up")
+    fd.items.record_feedback(fd.rank(None)[0].item_id, "up")
 
 
 def mark_done(fd: FocusDesk, clock: ManualClock) -> None:
@@ -127,15 +127,15 @@ def new_scorer_version(fd: FocusDesk, clock: ManualClock) -> None:
 
 
 def add_note(fd: FocusDesk, clock: ManualClock) -> None:
-    source = fd.list_sources()[0]
+    source = fd.sources.all()[0]
     (Path(source.uri) / "more.md").write_text("# More firmware\n\nflash the bootloader again")
-    fd.sync()
+    fd.sources.sync()
 
 
 def remove_note(fd: FocusDesk, clock: ManualClock) -> None:
-    source = fd.list_sources()[0]
+    source = fd.sources.all()[0]
     (Path(source.uri) / "garden.md").unlink()
-    fd.sync()
+    fd.sources.sync()
 
 
 def time_passes(fd: FocusDesk, clock: ManualClock) -> None:
