@@ -8,7 +8,7 @@ profiles and they are independent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +22,9 @@ from focusdesk.goals import GoalsService
 from focusdesk.items import ItemsService
 from focusdesk.paths import Paths, resolve_paths
 from focusdesk.progress import CancelToken
+from focusdesk.rank.service import RankingService
 from focusdesk.records import (
     PlanEntry,
-    RankedItem,
     SyncSummary,
 )
 from focusdesk.settings import Settings, load_settings, save_settings
@@ -49,9 +49,7 @@ if TYPE_CHECKING:
     from focusdesk.rank.learning import TrainResult
     from focusdesk.rank.learning_status import LearningStatus
     from focusdesk.rank.model_versions import ModelVersions
-    from focusdesk.rank.passage_weights import ItemEvidence, PassageExplainer
-    from focusdesk.rank.ranker import Ranker, Ranking
-    from focusdesk.rank.stored_ranking import InboxRanking
+    from focusdesk.rank.ranker import Ranker
     from focusdesk.review.assemble import Review
     from focusdesk.search import SearchHit
     from focusdesk.triage import Triage
@@ -81,7 +79,6 @@ class FocusDesk:
         self._triage: Triage | None = None
         self._focus: FocusService | None = None
         self._learner: AutoLearner | None = None
-        self._explainer: PassageExplainer | None = None
         self.sources = SourcesService(
             self.store,
             self.settings,
@@ -94,6 +91,16 @@ class FocusDesk:
         ``provider`` to ask the user) and OPML feed lists, and sync."""
         self.goals = GoalsService(self.store)
         self.items = ItemsService(self.store)
+        self.ranking = RankingService(
+            self.store,
+            self.settings,
+            self.clock,
+            cache_dir=self.paths.cache_dir,
+            index_dir=self.paths.index_dir,
+            encoder=lambda: self.encoder,
+            ranker=lambda: self.ranker,
+        )
+        """Ranking, the stored inbox ranking, one item's explanation (no model until used)."""
         """One item's detail, linked notes, feedback (done, dismiss, snooze: ``triage``)."""
 
     @classmethod
@@ -232,114 +239,6 @@ class FocusDesk:
             self._ranker.invalidate()
 
     # -- ranking ---------------------------------------------------------------------------
-    def rank(
-        self,
-        top: int | None = None,
-        *,
-        goal_ids: Sequence[int] | None = None,
-        item_ids: Collection[int] | None = None,
-        cancel: CancelToken | None = None,
-        conversations: bool = True,
-    ) -> list[RankedItem]:
-        """Every live item (or only ``item_ids``) scored against the active goals (or
-        ``goal_ids``), best first; each conversation one row unless not ``conversations``."""
-        return self.ranker.rank(
-            top=top,
-            goal_ids=goal_ids,
-            item_ids=item_ids,
-            cancel=cancel,
-            conversations=conversations,
-        )
-
-    # -- the inbox's ranking, stored (focusdesk/rank/stored_ranking.py) ------------------
-    @property
-    def ranking_file(self) -> Path:
-        """Where the last inbox ranking is stored."""
-        from focusdesk.rank.stored_ranking import ranking_file
-
-        return ranking_file(self.paths.cache_dir)
-
-    def rank_inbox(self, *, cancel: CancelToken | None = None) -> list[RankedItem]:
-        """The inbox's ranking (every live item against every active goal, a conversation
-        one row) computed now, and stored with what it was computed from, so that the next
-        start and ``focusdesk rank`` show it at once. The one place a ranking is stored."""
-        from focusdesk.rank.stored_ranking import full_basis, index_manifest, save_ranking
-        from focusdesk.rank.stored_ranking import store_basis as read_basis
-
-        started = self.clock.now()
-        db_part = read_basis(self.store, self.settings)  # before: a change meanwhile shows
-        items = self.rank(cancel=cancel)
-        basis = full_basis(  # the model and the index as the ranking just used them
-            db_part, self.encoder.expected_model_id(), index_manifest(self.paths.index_dir)
-        )
-        try:
-            save_ranking(self.ranking_file, basis, started, items)
-        except OSError as exc:  # a full disk: the ranking is still shown, just not kept
-            log.warning("The inbox ranking could not be stored in %s: %s", self.ranking_file, exc)
-        return items
-
-    def stored_inbox(self) -> InboxRanking | None:
-        """The last stored inbox ranking, its rows checked against the items' statuses now,
-        and whether it is current (None: none stored, or unreadable). Loads no model."""
-        from focusdesk.rank.stored_ranking import (
-            InboxRanking,
-            full_basis,
-            index_manifest,
-            judge,
-            load_ranking,
-            store_basis,
-            with_current_statuses,
-        )
-
-        stored = load_ranking(self.ranking_file)
-        if stored is None:
-            return None
-        basis = full_basis(
-            store_basis(self.store, self.settings),
-            self.encoder.expected_model_id(),
-            index_manifest(self.paths.index_dir),
-        )
-        current, why = judge(stored, basis, self.clock.now())
-        items, pinned = with_current_statuses(self.store, stored.items)
-        return InboxRanking(items, stored.computed_at, current, why, pinned)
-
-    def inbox(self, *, fresh: bool = False, cancel: CancelToken | None = None) -> InboxRanking:
-        """The inbox's ranking: the stored one when it is current (no model loaded), else
-        (or when ``fresh``) computed now and stored."""
-        from focusdesk.rank.stored_ranking import InboxRanking
-
-        if not fresh:
-            stored = self.stored_inbox()
-            if stored is not None and stored.current:
-                return stored
-        started = self.clock.now()
-        return InboxRanking(self.rank_inbox(cancel=cancel), started, True)
-
-    def ranking(
-        self,
-        *,
-        goal_ids: Sequence[int] | None = None,
-        cancel: CancelToken | None = None,
-    ) -> Ranking:
-        """The ranking as arrays (item ids, scores, goals, evidence chunks), no item's
-        fields read: a view describes the rows it shows with ``describe``."""
-        return self.ranker.ranking(goal_ids=goal_ids, cancel=cancel)
-
-    def describe(self, ranking: Ranking, rows: Iterable[int]) -> list[RankedItem]:
-        """The rows at positions ``rows`` of ``ranking`` with the fields a view shows."""
-        return self.ranker.describe(ranking, rows)
-
-    def explain_item(
-        self, item_id: int, goal_id: int, *, cancel: CancelToken | None = None
-    ) -> ItemEvidence:
-        """Each passage's attention weight for ``goal_id`` and the best sentence of the
-        evidence passage (sentence vectors computed on demand and cached)."""
-        if self._explainer is None:
-            from focusdesk.rank.passage_weights import PassageExplainer
-
-            self._explainer = PassageExplainer(self.ranker)
-        return self._explainer.explain(item_id, goal_id, cancel=cancel)
-
     def focus_plan(
         self,
         minutes: int,

@@ -38,7 +38,7 @@ def main() -> int:
         for g in fd.goals.all():
             fd.goals.remove(g.id)
         fd.goals.add(args.goal)
-        ranked = fd.rank()
+        ranked = fd.ranking.rank()
         if len(ranked) < args.signals:
             raise SystemExit(f"the profile has {len(ranked)} items, fewer than {args.signals}")
         kinds = [("up", None), ("down", None), ("done", None), ("dismiss", None)]

@@ -47,7 +47,7 @@ def main() -> int:
         review = fd.review("1970-01-01", goal_ids=[gid], per_goal=TOP, mark=False)
         dt = time.perf_counter() - t0
         entries = review.ranked_entries()[:TOP]
-        ranked = fd.rank(TOP, goal_ids=[gid])
+        ranked = fd.ranking.rank(TOP, goal_ids=[gid])
 
         def relevant(item_id: int, labels: dict[str, int] = goal["labels"]) -> bool:
             return labels.get(group_of.get(external.get(item_id, ""), ""), 0) > 0

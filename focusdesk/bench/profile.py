@@ -198,7 +198,7 @@ def _generate(
         writer.goals()
         say("building the vector index and ranking once, as the app does")
         _ = desk.index
-        desk.rank(top=1)
+        desk.ranking.rank(top=1)
     finally:
         desk.close()
     (folder / MARKER_FILE).write_text(

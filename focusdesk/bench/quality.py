@@ -191,7 +191,7 @@ def ranked_external_ids(fd: FocusDesk) -> list[str]:
     Every message keeps its own place: the labels grade messages, and a conversation
     shown as one row hides its other messages rather than moving them up.
     """
-    ranked = fd.rank(None, conversations=False)
+    ranked = fd.ranking.rank(None, conversations=False)
     ext = _external_id_map(fd)
     out: list[str] = []
     for r in ranked:
@@ -293,7 +293,7 @@ def run_joint(
             added[fd.goals.add(spec.text, weight=spec.weight).id] = spec.id
         if absent_goal and absent_goal.strip():
             added[fd.goals.add(absent_goal).id] = ABSENT_ID
-        rows = fd.rank(None)
+        rows = fd.ranking.rank(None)
     finally:
         for goal_id in added:
             fd.goals.remove(goal_id)

@@ -270,32 +270,32 @@ def _measure(
     open_s, desk = _timed(lambda: FocusDesk.open(folder, encoder))
     try:
         say("warming up: the first rank loads the model, the index and the projected keys")
-        first_s, ranked = _timed(lambda: desk.rank())
+        first_s, ranked = _timed(lambda: desk.ranking.rank())
         counts = desk.counts()
 
         say(f"timing {config.runs} full re-ranks (arrays), then as many with scoring")
-        full = [_timed(lambda: desk.ranking())[0] for _ in range(config.runs)]
+        full = [_timed(lambda: desk.ranking.arrays())[0] for _ in range(config.runs)]
 
         def rescored() -> Any:
             desk.ranker.forget_scores()
-            return desk.ranking()
+            return desk.ranking.arrays()
 
         full_rescored = [_timed(rescored)[0] for _ in range(config.runs)]
 
         def inbox_job() -> list[Any]:
             desk.triage.wake_due()
-            ranking = desk.ranking()
+            ranking = desk.ranking.arrays()
             desk.triage.votes()
             # Which of the ranked rows are pinned: by id (an unindexed scan of every
             # item's row, text and all, when asked for all of them).
             desk.triage.pinned(ranking.item_ids.tolist())
-            return desk.describe(ranking, range(PAGE))
+            return desk.ranking.describe(ranking, range(PAGE))
 
         say(f"timing {config.runs} first pages as a view of {PAGE} rows gets them")
         pages = [_timed(inbox_job) for _ in range(config.runs)]
         page = pages[-1][1]
-        described = [_timed(lambda: desk.rank())[0] for _ in range(config.runs)]
-        top50 = [_timed(lambda: desk.rank(PAGE))[0] for _ in range(config.runs)]
+        described = [_timed(lambda: desk.ranking.rank())[0] for _ in range(config.runs)]
+        top50 = [_timed(lambda: desk.ranking.rank(PAGE))[0] for _ in range(config.runs)]
 
         say(f"timing the Why panel of each of the first {len(page)} items")
         desk.items.get(page[0].item_id)  # warm-up

@@ -25,14 +25,13 @@ from focusdesk.review.summaries import Summariser, Summary
 from focusdesk.store.models import Feedback, Item, Source
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Sequence
-
     from focusdesk.clock import Clock
     from focusdesk.goals import GoalsService
     from focusdesk.items import ItemsService
     from focusdesk.paths import Paths
     from focusdesk.progress import CancelToken
     from focusdesk.rank.ranker import Ranker
+    from focusdesk.rank.service import RankingService
     from focusdesk.store.db import Store
 
 STATE_FILE = "review_state.json"
@@ -60,15 +59,8 @@ class ReviewDesk(Protocol):
     @property
     def ranker(self) -> Ranker: ...
 
-    def rank(
-        self,
-        top: int | None = None,
-        *,
-        goal_ids: Sequence[int] | None = None,
-        item_ids: Collection[int] | None = None,
-        cancel: CancelToken | None = None,
-        conversations: bool = True,
-    ) -> list[RankedItem]: ...
+    @property
+    def ranking(self) -> RankingService: ...
 
     @property
     def items(self) -> ItemsService: ...
@@ -248,7 +240,7 @@ def assemble_review(
     has_goals = bool(fd.ranker.active_goals(goal_ids))
     if has_goals and in_period:
         # Exactly the period's items, however large the profile (no candidate pass).
-        ranked = fd.rank(None, goal_ids=goal_ids, item_ids=set(in_period), cancel=cancel)
+        ranked = fd.ranking.rank(None, goal_ids=goal_ids, item_ids=set(in_period), cancel=cancel)
 
     # Stories and conversations: a head stands for its members; it is in the period when
     # any member is.

@@ -408,7 +408,9 @@ class MainWindow(QMainWindow):
         self.reader_pane.remote_always_requested.connect(self.always_load_remote_content)
         self.reader_pane.note_link_activated.connect(self.open_linked_note)
         self.passage_weights = PassageWeightsLoader(
-            self.tasks, lambda i, g, cancel: self.desk.explain_item(i, g, cancel=cancel), self
+            self.tasks,
+            lambda i, g, cancel: self.desk.ranking.explain_item(i, g, cancel=cancel),
+            self,
         )
         self.passage_weights.weights_did_arrive.connect(self.reader_pane.set_weights)
         self.passage_weights.weights_did_fail.connect(self.reader_pane.weights_did_fail)
@@ -841,7 +843,7 @@ class MainWindow(QMainWindow):
         """The stored ranking and its rows (a worker; no model): read while the window is
         built, so that its rows are ready when it first shows."""
         self.desk.triage.wake_due()
-        stored = self.desk.stored_inbox()
+        stored = self.desk.ranking.stored_inbox()
         if stored is None or not stored.items:
             return stored, None
         pinned = set(stored.pinned) if stored.pinned is not None else None
@@ -911,7 +913,7 @@ class MainWindow(QMainWindow):
 
         def work(_p: Any, cancel: Any) -> tuple[PreparedInbox, list[RankedItem]]:
             self.desk.triage.wake_due()
-            items = self.desk.rank_inbox(cancel=cancel)
+            items = self.desk.ranking.rank_inbox(cancel=cancel)
             return self._prepared(items), items
 
         def done(result: tuple[PreparedInbox, list[RankedItem]]) -> None:

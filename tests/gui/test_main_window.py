@@ -127,7 +127,7 @@ def test_selecting_a_row_shows_body_with_evidence_highlighted(
     with qtbot.waitSignal(window.item_did_open, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.keyClick(view, Qt.Key.Key_Down)
     assert reader.item_id == window.current_item().item_id  # type: ignore[union-attr]
-    assert reader.item_id != profile.rank()[0].item_id
+    assert reader.item_id != profile.ranking.rank()[0].item_id
 
 
 def test_reweighting_a_goal_reranks_and_keeps_the_selection(
@@ -142,7 +142,7 @@ def test_reweighting_a_goal_reranks_and_keeps_the_selection(
         "hiring embedded engineers",
     )
     firmware, hiring = profile.goals.all()
-    soup_id = next(i.item_id for i in profile.rank() if i.title == "Leek soup")
+    soup_id = next(i.item_id for i in profile.ranking.rank() if i.title == "Leek soup")
     assert window.select_item(soup_id)
 
     panel = window.goals_panel

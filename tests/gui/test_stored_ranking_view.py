@@ -49,7 +49,7 @@ def stored(data_dir: Path, tmp_path: Path) -> tuple[Path, ManualClock, list[int]
     desk.sources.add("notes", str(vault))
     desk.sources.sync()
     desk.goals.add("firmware release plan")
-    order = [r.item_id for r in desk.rank_inbox()]
+    order = [r.item_id for r in desk.ranking.rank_inbox()]
     desk.close()
     return data_dir, clock, order
 
@@ -120,10 +120,10 @@ def test_a_changed_profile_shows_the_stored_rows_then_the_fresh_ones_marking_mov
     data_dir, clock, order = stored
     desk = open_desk(data_dir, clock)
     # The stored rows in another order, and something they were computed from changed.
-    header, *rows = desk.ranking_file.read_text(encoding="utf-8").splitlines()
+    header, *rows = desk.ranking.ranking_file.read_text(encoding="utf-8").splitlines()
     basis = json.loads(header)
     basis["basis"]["feedback"] = -1
-    desk.ranking_file.write_text("\n".join([json.dumps(basis), *rows[::-1]]) + "\n")
+    desk.ranking.ranking_file.write_text("\n".join([json.dumps(basis), *rows[::-1]]) + "\n")
     window: MainWindow = make_window(desk, show=False)
     seen = shown_rankings(window, monkeypatch)
     window.show()

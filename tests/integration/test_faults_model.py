@@ -37,7 +37,7 @@ def _profile(tmp_path: Path) -> tuple[Path, int]:
         fd.sources.add("notes", str(root))
         fd.sources.sync()
         fd.goals.add("electronics: battery charger, radio receiver")
-        ranked = fd.rank()
+        ranked = fd.ranking.rank()
         for topic, vote in (("radio", "up"), ("battery", "down")):
             for iid in [r.item_id for r in ranked if r.title.startswith(topic)][:4]:
                 fd.items.record_feedback(iid, vote)
@@ -55,7 +55,7 @@ def _vote(data: Path, votes: dict[str, str]) -> None:
     """Vote every item of each topic."""
     fd = FocusDesk(resolve_paths(data), encoder=FakeEncoder())
     try:
-        for r in fd.rank():
+        for r in fd.ranking.rank():
             topic = r.title.split()[0]
             if topic in votes:
                 fd.items.record_feedback(r.item_id, votes[topic])
@@ -66,7 +66,7 @@ def _vote(data: Path, votes: dict[str, str]) -> None:
 def _in_use(data: Path) -> tuple[int | None, object, dict[int, float]]:
     fd = FocusDesk(resolve_paths(data), encoder=FakeEncoder())
     try:
-        relevance = {r.item_id: round(r.relevance, 5) for r in fd.rank()}
+        relevance = {r.item_id: round(r.relevance, 5) for r in fd.ranking.rank()}
         return fd.ranker.version_in_use, fd.ranker.model_problem(), relevance
     finally:
         fd.close()

@@ -59,14 +59,14 @@ def test_changed_and_deleted_files_propagate(fd: FocusDesk, tmp_path: Path) -> N
     summary = fd.sources.sync()
     r = summary.reports[0]
     assert (r.added, r.updated, r.removed) == (0, 1, 1)
-    titles = [x.title for x in fd.rank()]
+    titles = [x.title for x in fd.ranking.rank()]
     assert len(titles) == 2
     assert "hiring" not in " ".join(titles).lower()
     assert len(fd.index) == fd.counts()["chunks"]
     # The deleted note comes back when the file does.
     (vault / "hiring.txt").write_text("Interview embedded engineers for the firmware team.\n")
     assert fd.sources.sync().reports[0].added == 1
-    assert len(fd.rank()) == 3
+    assert len(fd.ranking.rank()) == 3
 
 
 def test_the_notes_folder_is_never_written(fd: FocusDesk, tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_ranking_puts_the_relevant_note_first(fd: FocusDesk, tmp_path: Path) -> 
     fd.sources.add("notes", str(_vault(tmp_path / "vault")))
     fd.sources.sync()
     fd.goals.add("firmware release with low power BLE and OTA updates")
-    ranked = fd.rank()
+    ranked = fd.ranking.rank()
     assert ranked[0].title == "Firmware release"
     assert ranked[0].goal_title.startswith("firmware release")
     assert "BLE" in ranked[0].evidence
@@ -106,7 +106,7 @@ def test_ranking_puts_the_relevant_note_first(fd: FocusDesk, tmp_path: Path) -> 
 
 def test_rank_without_goals_is_a_clear_error(fd: FocusDesk) -> None:
     with pytest.raises(KnownError, match="no active goals"):
-        fd.rank()
+        fd.ranking.rank()
 
 
 def test_index_on_disk_is_rebuilt_when_it_disagrees(fd: FocusDesk, tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ def test_an_edited_note_is_ranked_on_its_new_text(fd: FocusDesk, tmp_path: Path)
     ids, vectors = load_vectors(fd.store, fd.index.model_id)
     assert set(ids.tolist()) - old_ids, "the edited note's passages got fresh ids"
     np.testing.assert_allclose(fd.index.vectors[fd.index.positions(ids)], vectors, atol=1e-3)
-    top = fd.rank()[0]
+    top = fd.ranking.rank()[0]
     assert top.title == "Bicycle"
     assert "derailleur" in (top.evidence or "")
 

@@ -93,7 +93,7 @@ def test_headless_learns_when_the_trigger_says_so(
     out = Output()
     assert HeadlessRunner(desk, out=out).run(once=True) == 0
     assert "labelled items" not in out.getvalue()  # no signals yet: no run
-    ranked = desk.rank()
+    ranked = desk.ranking.rank()
     for n, item in enumerate(ranked):
         desk.items.record_feedback(item.item_id, "up" if n < 2 else "down")
     out = Output()

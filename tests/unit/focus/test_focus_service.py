@@ -439,7 +439,7 @@ def test_items_arriving_during_a_block_are_held_and_released_at_its_end(
     desk.sources.sync()
     held = svc.held_items()
     assert [h.title for h in held] == ["RC1 blocker"]
-    assert desk.rank()  # ranked as usual meanwhile
+    assert desk.ranking.rank()  # ranked as usual meanwhile
     clock.move_to(berlin(2026, 11, 23, 10, 30))
     (ended,) = svc.tick().events
     assert ended.summary is not None

@@ -50,7 +50,7 @@ def synced(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
 
 
 def _vote(fd: FocusDesk, n_up: int, n_down: int) -> None:
-    ranked = fd.rank()
+    ranked = fd.ranking.rank()
     radio = [r.item_id for r in ranked if r.title.startswith("radio")]
     battery = [r.item_id for r in ranked if r.title.startswith("battery")]
     for iid in radio[:n_up]:
@@ -158,7 +158,7 @@ def test_the_cli_says_what_learning_did_and_respects_the_lock(
     assert "Learnt version 1 ranks your items" in out
     assert "on 6 signals" in out
     assert "Held-out pairs ordered correctly:" in out
-    item = synced.rank()[0].item_id
+    item = synced.ranking.rank()[0].item_id
     with training_lock(synced.training_lock_file):  # the app is training right now
         assert main(["--data-dir", data, "feedback", str(item), "up"]) == 0
         out = capsys.readouterr().out

@@ -177,7 +177,7 @@ def small_real(data_dir: Path, tmp_path: Path, real_encoder: object) -> Iterator
 @pytest.mark.model
 def test_a_small_profile_reads_relevance_absolutely(small_real: FocusDesk) -> None:
     goals = {g.title: g.id for g in small_real.goals.all()}
-    rows = {r.title: r for r in small_real.rank(None)}
+    rows = {r.title: r for r in small_real.ranking.rank(None)}
     # The note about each goal serves it; nothing else serves either goal.
     assert rows["Sourdough"].serves(goals[BREAD_GOAL])
     assert rows["Rust"].serves(goals[RUST_GOAL])

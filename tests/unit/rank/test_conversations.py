@@ -65,7 +65,7 @@ def _ids(fd: FocusDesk) -> dict[str, int]:
 
 
 def _rows(fd: FocusDesk) -> list[RankedItem]:
-    return fd.rank(None)
+    return fd.ranking.rank(None)
 
 
 def test_a_thread_is_one_row_ranked_by_its_best_message(fd: FocusDesk, mailbox: Path) -> None:
@@ -76,7 +76,7 @@ def test_a_thread_is_one_row_ranked_by_its_best_message(fd: FocusDesk, mailbox: 
     assert row.thread_size == 3
     assert {row.item_id, *row.thread_item_ids} == thread
     # The row is the thread's best message: no other message of it scores higher.
-    by_id = {r.item_id: r.score for r in fd.rank(None, conversations=False)}
+    by_id = {r.item_id: r.score for r in fd.ranking.rank(None, conversations=False)}
     assert thread <= by_id.keys()  # each message is its own row without the collapse
     assert by_id[row.item_id] == max(by_id[i] for i in thread)
     assert row.score == pytest.approx(by_id[row.item_id])

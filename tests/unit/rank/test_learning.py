@@ -44,12 +44,12 @@ def synced(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
 
 
 def _items(fd: FocusDesk, topic: str) -> list[int]:
-    return [r.item_id for r in fd.rank() if r.title.startswith(topic)]
+    return [r.item_id for r in fd.ranking.rank() if r.title.startswith(topic)]
 
 
 def _relevance(fd: FocusDesk) -> dict[int, float]:
     """Each item's relevance (not the score: the recency prior moves with the clock)."""
-    return {r.item_id: round(r.relevance, 4) for r in fd.rank()}
+    return {r.item_id: round(r.relevance, 4) for r in fd.ranking.rank()}
 
 
 def test_labels_prefer_the_latest_explicit_vote(synced: FocusDesk) -> None:
@@ -74,7 +74,7 @@ def test_training_on_votes_moves_the_voted_topic_up(synced: FocusDesk) -> None:
         synced.items.record_feedback(iid, "down")
     result = synced.train_scorer()
     assert result.accepted, result.message
-    ranked = synced.rank()
+    ranked = synced.ranking.rank()
     positions = {r.item_id: n for n, r in enumerate(ranked)}
     # The unvoted radio notes now rank above every battery note: the scorer generalised
     # from the votes, it did not just memorise them.
@@ -125,7 +125,7 @@ def test_too_little_feedback_is_said_plainly(synced: FocusDesk) -> None:
 
 
 def test_explanations_carry_priors(synced: FocusDesk) -> None:
-    top = synced.rank()[0]
+    top = synced.ranking.rank()[0]
     assert set(top.priors) == {"lexical", "recency", "source", "sender", "redundancy"}
     assert top.score == pytest.approx(top.relevance + sum(top.priors.values()), abs=1e-5)
     assert top.matched_facet is not None
@@ -173,7 +173,7 @@ def test_a_version_trained_for_another_model_is_not_used(synced: FocusDesk) -> N
     synced.ranker.scorer_changed()
     assert _relevance(synced) == untrained
     scorer = synced.ranker.scorer
-    synced.rank()
+    synced.ranking.rank()
     assert synced.ranker.scorer is scorer  # decided once, not reloaded on every rank
 
 
@@ -216,7 +216,7 @@ def test_a_vote_on_an_item_deleted_later_is_not_learnt_from(
     (other / "gone.md").write_text("radio receiver antenna, soon deleted\n")
     src = synced.sources.add("notes", str(other))
     synced.sources.sync()
-    gone = next(r.item_id for r in synced.rank() if r.title.startswith("gone"))
+    gone = next(r.item_id for r in synced.ranking.rank() if r.title.startswith("gone"))
     synced.items.record_feedback(gone, "up")
     for iid in radio[:3]:
         synced.items.record_feedback(iid, "up")
@@ -258,7 +258,7 @@ def test_a_vote_for_a_goal_trains_that_goal_more(synced: FocusDesk, tmp_path: Pa
         assert any(x.goal_id == goal_id for x in collect_labels(synced.ranker))
         result = synced.train_scorer()
         assert result.accepted, result.message
-        only = {r.item_id: r.relevance for r in synced.rank(goal_ids=[radio_goal.id])}
+        only = {r.item_id: r.relevance for r in synced.ranking.rank(goal_ids=[radio_goal.id])}
         return min(only[i] for i in radio[4:]) - max(only[i] for i in battery[4:])
 
     assert margin(radio_goal.id) > margin(None)

@@ -49,7 +49,7 @@ def _model(fd: FocusDesk, seed: int = 3) -> RankingModel:
 
 
 def _relevance(fd: FocusDesk) -> dict[int, float]:
-    return {r.item_id: round(r.relevance, 5) for r in fd.rank()}
+    return {r.item_id: round(r.relevance, 5) for r in fd.ranking.rank()}
 
 
 def _folder(fd: FocusDesk, vid: int) -> Path:
@@ -189,7 +189,7 @@ def test_a_version_saved_before_the_one_ranking_model_still_loads(desk: FocusDes
         assert torch.equal(desk.ranker.scorer.state_dict()[name], value), name
     assert desk.ranker.priors == Priors.load(LEGACY / "priors.json")
     assert desk.ranker.priors == Priors({1: 0.125, 2: -0.0625}, {"lena@example.org": 0.25}, 0.0875)
-    assert desk.rank()
+    assert desk.ranking.rank()
     assert desk.learning_status().headline() == f"Ranking with learnt version {vid} (9 signals)"
 
 

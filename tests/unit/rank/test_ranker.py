@@ -102,12 +102,12 @@ def test_a_goal_that_floods_the_scores_shares_the_top(flooded: FocusDesk) -> Non
     firmware = flooded.goals.add("firmware project: bootloader, flash and update").id
     garden = flooded.goals.add("garden project: tomatoes and compost").id
     absent = flooded.goals.add("lattice chromodynamics project: quarks and gluons").id
-    top = flooded.rank(10)
+    top = flooded.ranking.rank(10)
     shown = [r.goal_id for r in top]
     # Before, the 40 firmware notes took every row of the top 10.
     assert shown.count(garden) >= 4
     assert shown.count(firmware) >= 4
-    assert absent not in [r.goal_id for r in flooded.rank(30)]
+    assert absent not in [r.goal_id for r in flooded.ranking.rank(30)]
     for row in top:
         # The row is shown for a goal it serves, and says so for every goal.
         assert row.goal_id is not None
@@ -122,7 +122,7 @@ def test_a_goal_that_floods_the_scores_shares_the_top(flooded: FocusDesk) -> Non
 def test_one_goal_is_ranked_by_its_own_relevance(flooded: FocusDesk) -> None:
     flooded.goals.add("firmware project: bootloader, flash and update")
     garden = flooded.goals.add("garden project: tomatoes and compost").id
-    rows = flooded.rank(None, goal_ids=[garden])
+    rows = flooded.ranking.rank(None, goal_ids=[garden])
     assert [r.title.split()[0] for r in rows[:12]] == ["garden"] * 12
     assert all(r.goal_id == garden for r in rows)
     # The order is that of the score (relevance plus priors) within one goal.
@@ -133,17 +133,17 @@ def test_one_goal_is_ranked_by_its_own_relevance(flooded: FocusDesk) -> None:
 def test_a_subset_is_calibrated_against_the_whole_profile(flooded: FocusDesk) -> None:
     flooded.goals.add("firmware project: bootloader, flash and update")
     flooded.goals.add("garden project: tomatoes and compost")
-    whole = {r.item_id: r for r in flooded.rank(None)}
+    whole = {r.item_id: r for r in flooded.ranking.rank(None)}
     some = sorted(whole)[::7]  # a review's period: a few items
     flooded.ranker.calibrations.clear()  # fitted afresh, from the subset's call
-    part = flooded.rank(None, item_ids=set(some))
+    part = flooded.ranking.rank(None, item_ids=set(some))
     assert {r.item_id for r in part} <= set(some)
     for row in part:
         assert row.calibrated == pytest.approx(whole[row.item_id].calibrated)
         assert row.percentile == pytest.approx(whole[row.item_id].percentile)
     # The fits were reused: nothing about the goals or the items changed.
     fitted = flooded.ranker.calibrations.fitted
-    flooded.rank(10)
+    flooded.ranking.rank(10)
     assert flooded.ranker.calibrations.fitted == fitted
 
 
@@ -159,7 +159,7 @@ def test_a_story_row_names_its_first_other_items(fd: FocusDesk, tmp_path: Path) 
     fd.sources.add("notes", str(root))
     fd.sources.sync()
     fd.goals.add("firmware bootloader flash update")
-    story = next(r for r in fd.rank(None) if r.story_size > 1)
+    story = next(r for r in fd.ranking.rank(None) if r.story_size > 1)
     assert story.story_size == 6
     # The first three of the five others, by title, none of them the row itself.
     assert len(set(story.story_titles)) == 3
@@ -169,11 +169,11 @@ def test_a_story_row_names_its_first_other_items(fd: FocusDesk, tmp_path: Path) 
 def test_a_described_page_is_those_rows_of_the_full_list(flooded: FocusDesk) -> None:
     flooded.goals.add("firmware project: bootloader, flash and update")
     flooded.goals.add("garden project: tomatoes and compost")
-    full = flooded.rank(None)
-    ranking = flooded.ranking()
+    full = flooded.ranking.rank(None)
+    ranking = flooded.ranking.arrays()
     assert [int(i) for i in ranking.item_ids] == [r.item_id for r in full]
-    assert flooded.describe(ranking, range(10, 25)) == full[10:25]
-    assert flooded.rank(12) == full[:12]
+    assert flooded.ranking.describe(ranking, range(10, 25)) == full[10:25]
+    assert flooded.ranking.rank(12) == full[:12]
     # The arrays name each row's evidence chunk, whose span is the described row's.
     chunks = ranking.evidence_chunks(range(len(ranking)))
     assert (chunks >= 0).sum() == sum(r.evidence_span is not None for r in full)
@@ -185,7 +185,7 @@ def test_a_page_reads_only_its_rows_and_never_a_body(flooded: FocusDesk) -> None
     from sqlalchemy import event
 
     flooded.goals.add("firmware project: bootloader, flash and update")
-    flooded.rank(None)  # the layout, meta and lexical caches are made
+    flooded.ranking.rank(None)  # the layout, meta and lexical caches are made
     seen: list[tuple[str, object]] = []
 
     def record(_c: object, _cur: object, statement: str, params: object, *_a: object) -> None:
@@ -193,7 +193,7 @@ def test_a_page_reads_only_its_rows_and_never_a_body(flooded: FocusDesk) -> None
 
     event.listen(flooded.store.engine, "before_cursor_execute", record)
     try:
-        page = flooded.rank(7)
+        page = flooded.ranking.rank(7)
     finally:
         event.remove(flooded.store.engine, "before_cursor_execute", record)
     assert len(page) == 7
@@ -218,14 +218,14 @@ def test_recency_is_read_from_the_apps_clock(data_dir: Path, tmp_path: Path) -> 
         desk.sources.add("notes", str(root))
         desk.sources.sync()
         desk.goals.add("firmware bootloader flash update")
-        published = desk.rank(None)[0].published_at
+        published = desk.ranking.rank(None)[0].published_at
         assert published is not None
         dated = published if published.tzinfo else published.replace(tzinfo=UTC)
         half = desk.settings.half_life_notes_days
         weight = desk.settings.recency_weight
         for days in (0.0, half, 3 * half):
             clock.at = dated + timedelta(days=days)
-            row = desk.rank(None)[0]
+            row = desk.ranking.rank(None)[0]
             assert row.priors["recency"] == pytest.approx(weight * 2 ** (-days / half))
     finally:
         desk.close()
@@ -242,11 +242,11 @@ def test_scores_are_reused_until_what_they_came_from_changes(flooded: FocusDesk)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     flooded.goals.add("firmware project: bootloader, flash and update")
-    first = flooded.rank(None)
+    first = flooded.ranking.rank(None)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ranker_module, "score_items", counting)
-        assert flooded.rank(None) == first
+        assert flooded.ranking.rank(None) == first
         assert calls == []  # nothing changed: the scores are reused
         garden = flooded.goals.add("garden project: tomatoes and compost").id
-        assert any(r.goal_id == garden for r in flooded.rank(None))
+        assert any(r.goal_id == garden for r in flooded.ranking.rank(None))
         assert calls  # a new goal: scored again
