@@ -1,7 +1,11 @@
 """The composition root: builds a profile's services in a fixed order, without Qt.
 
 ``FocusDesk`` is what the CLI and the desktop UI both drive: settings → store →
-encoder (lazy) → vector index (lazy) → ranker. It holds no global state; open two
+encoder (lazy) → vector index (lazy) → ranker, and the application services built on
+them, each with its dependencies handed in here and nowhere else: ``sources`` (sources,
+passwords, OPML, sync; ``focusdesk.sync``), ``goals`` (``focusdesk.goals``), ``items``
+(``focusdesk.items``), ``triage``, ``ranking`` (``focusdesk.rank.service``), ``focus``
+(``focusdesk.focus.service``) and ``review``. It holds no global state; open two
 profiles and they are independent.
 """
 

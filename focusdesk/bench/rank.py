@@ -4,7 +4,7 @@ The profile (``bench.profile``: store, chunks, vectors, index files, goals) is o
 with ``FocusDesk.open`` as the app opens it, and the calls the app makes today are
 timed, each after one warm-up:
 
-- full re-rank: ``FocusDesk.ranking()``, the ranking as arrays (every row's item id,
+- full re-rank: ``FocusDesk.ranking.arrays()``, the ranking as arrays (every row's item id,
   score, goal, evidence chunk, per-goal relevance), with the candidates' scores reused
   while nothing they were computed from changed; and the same with the candidates
   scored again (``Ranker.forget_scores`` first: a changed goal, scorer or item set);
