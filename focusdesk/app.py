@@ -26,6 +26,7 @@ from focusdesk.goals import GoalsService
 from focusdesk.items import ItemsService
 from focusdesk.paths import Paths, resolve_paths
 from focusdesk.progress import CancelToken
+from focusdesk.rank.learning_service import LearningService
 from focusdesk.rank.service import RankingService
 from focusdesk.records import (
     PlanEntry,
@@ -39,7 +40,6 @@ from focusdesk.store.models import (
     Embedding,
     Goal,
     Item,
-    ScorerVersion,
     Source,
     utcnow,
 )
@@ -47,11 +47,8 @@ from focusdesk.sync import SourcesService
 
 if TYPE_CHECKING:
     from focusdesk.focus.service import FocusService
-    from focusdesk.rank.autolearn import AutoLearner
     from focusdesk.rank.encoding import Encoder
     from focusdesk.rank.index import VectorIndex
-    from focusdesk.rank.learning import TrainResult
-    from focusdesk.rank.learning_status import LearningStatus
     from focusdesk.rank.model_versions import ModelVersions
     from focusdesk.rank.ranker import Ranker
     from focusdesk.review.assemble import Review
@@ -82,7 +79,6 @@ class FocusDesk:
         self._model_versions: ModelVersions | None = None
         self._triage: Triage | None = None
         self._focus: FocusService | None = None
-        self._learner: AutoLearner | None = None
         self.sources = SourcesService(
             self.store,
             self.settings,
@@ -105,6 +101,15 @@ class FocusDesk:
             ranker=lambda: self.ranker,
         )
         """Ranking, the stored inbox ranking, one item's explanation (no model until used)."""
+        self.learning = LearningService(
+            self.store,
+            self.settings,
+            self.paths.data_dir / "scorer",
+            ranker=lambda: self.ranker,
+            built_ranker=lambda: self._ranker,
+            model_versions=lambda: self.model_versions,
+        )
+        """Training, reset, background learning (``learning.auto``) and the learning status."""
         """One item's detail, linked notes, feedback (done, dismiss, snooze: ``triage``)."""
 
     @classmethod
@@ -354,76 +359,6 @@ class FocusDesk:
             cancel=cancel,
         )
 
-    @property
-    def training_lock_file(self) -> Path:
-        """The profile's lock: one training run at a time across processes."""
-        return self.paths.data_dir / "scorer" / "train.lock"
-
-    def train_scorer(self, cancel: CancelToken | None = None, *, wait: bool = False) -> TrainResult:
-        """Learn from all feedback; the new version is used only if it is better held out.
-
-        Raises ``TrainingBusy`` when another process trains this profile (unless ``wait``).
-        """
-        from focusdesk.rank.learning import ScorerTrainer
-        from focusdesk.rank.train_lock import training_lock
-
-        with training_lock(self.training_lock_file, wait=wait):
-            self.ranker.follow_active_version()
-            return ScorerTrainer(self.ranker).train(cancel)
-
-    def reset_scorer(self) -> None:
-        """ "Reset learning": the untrained scorer again, and feedback given so far is not
-        learnt from any more (trained versions stay on record). Waits for a running
-        training run to end."""
-        from focusdesk.rank.train_lock import training_lock
-
-        with training_lock(self.training_lock_file, wait=True):
-            self.ranker.reset_scorer()
-        if self._learner is not None:
-            self._learner.forget()
-
-    @property
-    def learning(self) -> AutoLearner:
-        """Background learning: the trigger policy (from the settings) and the trainer."""
-        if self._learner is None:
-            from focusdesk.rank.autolearn import AutoLearner, TriggerPolicy
-
-            self._learner = AutoLearner(
-                self.store, self.train_scorer, lambda: TriggerPolicy.from_settings(self.settings)
-            )
-        return self._learner
-
-    def learning_status(self) -> LearningStatus:
-        """Which scorer ranks now, on how many signals, what it changed, what is pending."""
-        from focusdesk.rank.autolearn import signal_state
-        from focusdesk.rank.learning_status import learning_status
-
-        return learning_status(
-            self.scorer_versions(),
-            enabled=self.settings.learning_enabled,
-            pending=signal_state(self.store).new_signals,
-            problem=(
-                self._ranker.model_problem()
-                if self._ranker is not None
-                else self.model_versions.check_active()
-            ),
-        )
-
-    def scorer_versions(self) -> list[dict[str, Any]]:
-        """Every training run: when, on how many labels, held-out figures, used or not."""
-        with self.store.session() as s:
-            return [
-                {
-                    "id": v.id,
-                    "created_at": v.created_at,
-                    "labels": v.n_votes,
-                    "accepted": v.accepted,
-                    "active": v.active,
-                    "metrics": dict(v.metrics),
-                }
-                for v in s.scalars(select(ScorerVersion).order_by(ScorerVersion.id))
-            ]
-
     def counts(self) -> dict[str, int]:
         """How many sources, live items, chunks, cached vectors and goals the profile has."""
         with self.store.session() as s:
@@ -471,7 +406,7 @@ class FocusDesk:
             "model_path": str(self.encoder.model_path),
             "model_id": self.encoder.base_model_id,
             "counts": self.counts(),
-            "learning": self.learning_status().lines(),
+            "learning": self.learning.status().lines(),
         }
         if load_model:
             try:

@@ -5,7 +5,7 @@
 DIR is a profile with a synced source (e.g. the one `focusdesk bench quality
 --profile-dir DIR` keeps). The script copies it, adds a goal, records N signals on
 distinct items (up, down, done, dismiss and long opens, drawn from the items' ranking so
-that about a third are positive), then times ``FocusDesk.train_scorer`` (the trainer
+that about a third are positive), then times ``FocusDesk.learning.train`` (the trainer
 the app, `run --headless` and the CLI run) and prints the seconds with the load average.
 """
 
@@ -50,7 +50,7 @@ def main() -> int:
                     signal, value = "open", (60.0 if top else None)
                 s.add(Feedback(item_id=item.item_id, signal=signal, value=value))
         t0, c0 = time.perf_counter(), time.process_time()
-        result = fd.train_scorer()
+        result = fd.learning.train()
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         load = os.getloadavg()
         print(result.message)

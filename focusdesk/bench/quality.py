@@ -204,7 +204,7 @@ def _reset_learning(fd: FocusDesk) -> None:
     with fd.store.session() as s:
         s.execute(delete(Feedback))
         s.execute(delete(ScorerVersion))
-    fd.reset_scorer()
+    fd.learning.reset()
 
 
 def run_quality(
@@ -372,7 +372,7 @@ def _run_goal(
 ) -> dict[str, dict[str, float]]:
     """One goal: baselines, then votes given as a user would, learnt from as the app does.
 
-    Learning goes through the app's own trigger (``fd.learning``: after enough new
+    Learning goes through the app's own trigger (``fd.learning.auto``: after enough new
     signals, or a quiet moment) and trainer, on a simulated clock: each vote takes
     ``READ_SECONDS``; before each measurement the user pauses long enough for the quiet
     moment. At every vote count, the trained and the untrained scorer are judged on the
@@ -396,7 +396,7 @@ def _run_goal(
 
         def learn(at: datetime) -> None:
             nonlocal ranking
-            result = fd.learning.run_if_due(at)
+            result = fd.learning.auto.run_if_due(at)
             if result is None:
                 return
             train_seconds.append(float(result.metrics.get("seconds", 0.0)))

@@ -27,7 +27,7 @@ from focusdesk.focus.service import FocusService
 from focusdesk.progress import CancelToken
 
 if TYPE_CHECKING:
-    from focusdesk.rank.autolearn import AutoLearner
+    from focusdesk.rank.learning_service import LearningService
     from focusdesk.sync import SourcesService
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class HeadlessDesk(Protocol):
     def focus(self) -> FocusService: ...
 
     @property
-    def learning(self) -> AutoLearner: ...
+    def learning(self) -> LearningService: ...
 
     @property
     def sources(self) -> SourcesService: ...
@@ -213,7 +213,7 @@ class HeadlessRunner:
     def learn(self) -> None:
         """Train when the learning trigger says so (new signals, or a quiet moment)."""
         try:
-            result = self.desk.learning.run_if_due(self.service.clock.now(), self._cancel)
+            result = self.desk.learning.auto.run_if_due(self.service.clock.now(), self._cancel)
         except Cancelled:
             self.say("Learning stopped; the scorer in use is kept.")
             return

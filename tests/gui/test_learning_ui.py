@@ -128,7 +128,7 @@ def test_learning_switched_off_does_not_train(
     profile.items.record_feedback(item.item_id, "up")
     assert window.learning.check() is None
     qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
-    assert profile.scorer_versions() == []
+    assert profile.learning.versions() == []
     assert "learning is off" in window.learning.label.text()
 
 

@@ -41,7 +41,7 @@ def _profile(tmp_path: Path) -> tuple[Path, int]:
         for topic, vote in (("radio", "up"), ("battery", "down")):
             for iid in [r.item_id for r in ranked if r.title.startswith(topic)][:4]:
                 fd.items.record_feedback(iid, vote)
-        result = fd.train_scorer()
+        result = fd.learning.train()
         assert result.accepted, result.message
         assert result.version_id is not None
     finally:

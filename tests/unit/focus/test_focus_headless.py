@@ -99,6 +99,6 @@ def test_headless_learns_when_the_trigger_says_so(
     out = Output()
     assert HeadlessRunner(desk, out=out).run(once=True) == 0
     assert "labelled items" in out.getvalue()  # "Learnt from 5 …" or "… the one in use kept"
-    runs = desk.scorer_versions()
+    runs = desk.learning.versions()
     assert len(runs) == 1
     assert runs[0]["labels"] == len(ranked)

@@ -72,14 +72,14 @@ def test_training_on_votes_moves_the_voted_topic_up(synced: FocusDesk) -> None:
         synced.items.record_feedback(iid, "up")
     for iid in battery[:5]:
         synced.items.record_feedback(iid, "down")
-    result = synced.train_scorer()
+    result = synced.learning.train()
     assert result.accepted, result.message
     ranked = synced.ranking.rank()
     positions = {r.item_id: n for n, r in enumerate(ranked)}
     # The unvoted radio notes now rank above every battery note: the scorer generalised
     # from the votes, it did not just memorise them.
     assert max(positions[i] for i in radio[5:]) < min(positions[i] for i in battery)
-    versions = synced.scorer_versions()
+    versions = synced.learning.versions()
     assert versions[-1]["active"]
     assert (
         versions[-1]["metrics"]["held_out_loss_new"]
@@ -94,10 +94,10 @@ def test_reset_returns_to_the_untrained_scorer(synced: FocusDesk) -> None:
         synced.items.record_feedback(iid, "up")
     for iid in _items(synced, "battery")[:5]:
         synced.items.record_feedback(iid, "down")
-    assert synced.train_scorer().accepted
-    synced.reset_scorer()
+    assert synced.learning.train().accepted
+    synced.learning.reset()
     assert _relevance(synced) == before
-    assert not any(v["active"] for v in synced.scorer_versions())
+    assert not any(v["active"] for v in synced.learning.versions())
 
 
 def test_a_version_that_is_not_better_is_not_used(
@@ -110,16 +110,16 @@ def test_a_version_that_is_not_better_is_not_used(
     losses = iter([(0.2, 0.8), (0.5, 0.6)])  # current, new: the new one is worse held out
     monkeypatch.setattr(ScorerTrainer, "_pair_loss", lambda *a, **k: next(losses))
     before = _relevance(synced)
-    result = synced.train_scorer()
+    result = synced.learning.train()
     assert not result.accepted
     assert "kept" in result.message
     assert _relevance(synced) == before
-    assert synced.scorer_versions()[-1]["accepted"] is False
+    assert synced.learning.versions()[-1]["accepted"] is False
 
 
 def test_too_little_feedback_is_said_plainly(synced: FocusDesk) -> None:
     synced.items.record_feedback(_items(synced, "radio")[0], "up")
-    result = synced.train_scorer()
+    result = synced.learning.train()
     assert not result.accepted
     assert "Not enough feedback" in result.message
 
@@ -151,7 +151,7 @@ def _train_radio_over_battery(fd: FocusDesk) -> None:
         fd.items.record_feedback(iid, "up")
     for iid in _items(fd, "battery")[:5]:
         fd.items.record_feedback(iid, "down")
-    assert fd.train_scorer().accepted
+    assert fd.learning.train().accepted
 
 
 def test_a_version_trained_for_another_model_is_not_used(synced: FocusDesk) -> None:
@@ -184,7 +184,7 @@ def test_a_reset_made_by_another_process_is_followed(synced: FocusDesk) -> None:
     assert trained != untrained
     cli = FocusDesk(synced.paths, encoder=synced.encoder)  # `focusdesk scorer reset`
     try:
-        cli.reset_scorer()
+        cli.learning.reset()
     finally:
         cli.close()
     assert _relevance(synced) == untrained
@@ -202,7 +202,7 @@ def test_contradictory_votes_train_on_the_last_word(synced: FocusDesk) -> None:
         synced.items.record_feedback(iid, "down")  # changed my mind
     labels = {x.item_id: x.label for x in collect_labels(synced.ranker)}
     assert all(labels[i] == -1.0 for i in battery[:4])
-    result = synced.train_scorer()
+    result = synced.learning.train()
     assert result.accepted, result.message
     assert result.n_labels == 8
 
@@ -224,7 +224,7 @@ def test_a_vote_on_an_item_deleted_later_is_not_learnt_from(
         synced.items.record_feedback(iid, "down")
     synced.sources.remove(src.id)  # the item and its vote go
     assert gone not in {x.item_id for x in collect_labels(synced.ranker)}
-    result = synced.train_scorer()
+    result = synced.learning.train()
     assert result.n_labels == 6
     assert result.accepted, result.message
 
@@ -240,7 +240,7 @@ def test_votes_for_a_removed_goal_count_for_all_goals(synced: FocusDesk) -> None
     labels = collect_labels(synced.ranker)
     assert len(labels) == 8
     assert all(x.goal_id is None for x in labels)
-    assert synced.train_scorer().accepted
+    assert synced.learning.train().accepted
 
 
 def test_a_vote_for_a_goal_trains_that_goal_more(synced: FocusDesk, tmp_path: Path) -> None:
@@ -249,14 +249,14 @@ def test_a_vote_for_a_goal_trains_that_goal_more(synced: FocusDesk, tmp_path: Pa
     radio_goal = synced.goals.add("radio receiver and antenna tuning")
 
     def margin(goal_id: int | None) -> float:
-        synced.reset_scorer()
+        synced.learning.reset()
         radio, battery = _items(synced, "radio"), _items(synced, "battery")
         for iid in radio[:4]:
             synced.items.record_feedback(iid, "up", goal_id=goal_id)
         for iid in battery[:4]:
             synced.items.record_feedback(iid, "down", goal_id=goal_id)
         assert any(x.goal_id == goal_id for x in collect_labels(synced.ranker))
-        result = synced.train_scorer()
+        result = synced.learning.train()
         assert result.accepted, result.message
         only = {r.item_id: r.relevance for r in synced.ranking.rank(goal_ids=[radio_goal.id])}
         return min(only[i] for i in radio[4:]) - max(only[i] for i in battery[4:])
@@ -300,7 +300,7 @@ def test_killing_the_process_during_training_keeps_the_version_in_use(
         "    def raise_if_cancelled(self):\n"
         "        print('training', flush=True); time.sleep(0.2)\n"
         "fd = FocusDesk(resolve_paths(sys.argv[1]), encoder=FakeEncoder())\n"
-        "fd.train_scorer(Slow())\n"
+        "fd.learning.train(Slow())\n"
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", script, str(synced.paths.data_dir), str(Path(__file__).parents[2])],
@@ -314,8 +314,8 @@ def test_killing_the_process_during_training_keeps_the_version_in_use(
     synced.ranker.follow_active_version()
     assert synced.ranker.version_in_use == in_use
     assert _relevance(synced) == before
-    assert synced.learning_status().version_id == in_use
-    assert synced.train_scorer().n_labels == labelled  # the lock went with the process
+    assert synced.learning.status().version_id == in_use
+    assert synced.learning.train().n_labels == labelled  # the lock went with the process
 
 
 def test_scoring_in_buckets_of_similar_chunk_counts_equals_one_padded_batch() -> None:
@@ -375,7 +375,7 @@ def test_training_runs_on_one_torch_thread_and_gives_the_others_back(
     monkeypatch.setattr(ScorerTrainer, "_fit", spy)
     torch.set_num_threads(2)
     try:
-        synced.train_scorer()
+        synced.learning.train()
         assert seen == [TRAIN_THREADS] == [1]
         assert torch.get_num_threads() == 2
         with pytest.raises(RuntimeError), torch_threads(1):

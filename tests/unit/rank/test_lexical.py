@@ -108,7 +108,7 @@ def test_the_lexical_weight_is_learnt_from_votes(twins: FocusDesk) -> None:
         twins.items.record_feedback(iid, "up")
     for iid in twin:
         twins.items.record_feedback(iid, "down")
-    result = twins.train_scorer()
+    result = twins.learning.train()
     assert result.accepted, result.message
     # Only the words tell the voted items apart: their weight grew.
     assert twins.ranker.priors.lexical_weight > 1.5 * LEXICAL_WEIGHT

@@ -153,7 +153,7 @@ def test_a_version_that_cannot_be_used_falls_back_to_the_untrained_model_and_say
         assert _relevance(desk) == untrained
     assert desk.ranker.version_in_use is None
     assert message in caplog.text
-    status = desk.learning_status()
+    status = desk.learning.status()
     assert status.version_id is None
     assert status.headline() == (
         f"Ranking with the untrained scorer: learnt version {vid} could not be used ({reason})"
@@ -163,7 +163,7 @@ def test_a_version_that_cannot_be_used_falls_back_to_the_untrained_model_and_say
     # Learning goes on from the untrained model: the next version is used.
     again = desk.ranker.save_version(_model(desk, seed=5), 13, {})
     assert desk.ranker.version_in_use == again
-    assert desk.learning_status().problem is None
+    assert desk.learning.status().problem is None
 
 
 def test_a_version_saved_before_the_one_ranking_model_still_loads(desk: FocusDesk) -> None:
@@ -190,7 +190,7 @@ def test_a_version_saved_before_the_one_ranking_model_still_loads(desk: FocusDes
     assert desk.ranker.priors == Priors.load(LEGACY / "priors.json")
     assert desk.ranker.priors == Priors({1: 0.125, 2: -0.0625}, {"lena@example.org": 0.25}, 0.0875)
     assert desk.ranking.rank()
-    assert desk.learning_status().headline() == f"Ranking with learnt version {vid} (9 signals)"
+    assert desk.learning.status().headline() == f"Ranking with learnt version {vid} (9 signals)"
 
 
 def test_a_legacy_version_with_a_missing_file_falls_back_and_says_why(desk: FocusDesk) -> None:
