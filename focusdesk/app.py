@@ -41,7 +41,6 @@ from focusdesk.store.models import (
     Goal,
     Item,
     Source,
-    utcnow,
 )
 from focusdesk.sync import SourcesService
 
@@ -272,7 +271,7 @@ class FocusDesk:
             raise KnownError("A focus block needs at least one minute.")
         k = top if top is not None else self.settings.focus_top_k
         ranked = self.ranker.rank(None, goal_ids=goal_ids, cancel=cancel)
-        skip = unavailable_item_ids(self.store, now or utcnow())
+        skip = unavailable_item_ids(self.store, now or self.clock.now())
         ranked = [r for r in ranked if r.item_id not in skip]
         goals = [PlanGoal(g.id, g.title, g.weight) for g in self.ranker.active_goals(goal_ids)]
         return plan_by_goal(
@@ -291,7 +290,7 @@ class FocusDesk:
         if self._triage is None:
             from focusdesk.triage import Triage
 
-            self._triage = Triage(self.store)
+            self._triage = Triage(self.store, self.clock)
         return self._triage
 
     @property

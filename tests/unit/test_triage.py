@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from focusdesk.app import FocusDesk
 from focusdesk.errors import KnownError, NotFoundError
@@ -271,3 +271,50 @@ def test_pin_and_an_early_unsnooze_are_signals_and_unpin_takes_the_pin_back(
     assert labels[hiring] == 1.0  # the un-snooze outweighs the snooze
     fd.triage.pin(firmware, False)
     assert firmware not in {x.item_id for x in collect_labels(fd.ranker)}
+
+
+class FixedClock:
+    """A clock stopped at ``at`` (years before the wall clock)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def monotonic(self) -> float:
+        return 0.0
+
+
+PAST = datetime(2020, 1, 1, 12, tzinfo=UTC)
+
+
+def test_snoozing_reads_the_desks_clock_not_the_wall_clock(
+    fd: FocusDesk, items: list[int], fake_encoder: object
+) -> None:
+    _, hiring, _ = items
+    desk = FocusDesk(fd.paths, encoder=fake_encoder, clock=FixedClock(PAST))  # type: ignore[arg-type]
+    try:
+        desk.triage.snooze(hiring, PAST + timedelta(hours=5))  # long past by the wall clock
+        assert signals(desk)[-1] == (hiring, "snooze", 5.0)
+        assert status(desk, hiring) == ("snoozed", PAST + timedelta(hours=5))
+    finally:
+        desk.close()
+
+
+def test_a_focus_plan_leaves_out_what_is_snoozed_by_the_desks_clock(
+    fd: FocusDesk, items: list[int], fake_encoder: object
+) -> None:
+    firmware, _, _ = items
+    fd.goals.add("Ship the firmware release")
+    fd.triage.snooze(firmware, datetime.now(UTC) + timedelta(days=1))
+    with fd.store.session() as s:  # snoozed until a time long past by the wall clock
+        s.execute(
+            update(Item).where(Item.id == firmware).values(snoozed_until=PAST + timedelta(days=1))
+        )
+    assert firmware in {e.item.item_id for e in fd.focus_plan(30)}  # the wall clock: awake again
+    desk = FocusDesk(fd.paths, encoder=fake_encoder, clock=FixedClock(PAST))  # type: ignore[arg-type]
+    try:
+        assert firmware not in {e.item.item_id for e in desk.focus_plan(30)}
+    finally:
+        desk.close()
