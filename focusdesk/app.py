@@ -83,6 +83,7 @@ class FocusDesk:
             self.settings,
             PasswordStore(),
             lambda: self.encoder,
+            self.clock,
             after_sync=self._after_sync,
             after_remove=self._after_remove,
         )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from focusdesk.clock import Clock, SystemClock
 from focusdesk.errors import Cancelled, DatabaseError, KnownError, NotFoundError
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
 from focusdesk.records import SourceInfo, SyncReport, SyncSummary
@@ -29,7 +30,7 @@ from focusdesk.store.ingest import (
     stored_failures,
     with_failures,
 )
-from focusdesk.store.models import Item, Source, utcnow
+from focusdesk.store.models import Item, Source
 
 if TYPE_CHECKING:
     from focusdesk.rank.encoding import Encoder
@@ -47,8 +48,10 @@ def sync_source(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     passwords: PasswordStore | None = None,
+    clock: Clock | None = None,
 ) -> SyncReport:
-    """Read one source into the store; errors end up in the report and on the source."""
+    """Read one source into the store; errors end up in the report and on the source (a
+    sync that succeeds is dated by ``clock``, the system clock by default)."""
     with store.session() as s:
         src = s.get(Source, source_id)
         if src is None:
@@ -103,7 +106,7 @@ def sync_source(
             new_state = state
             if report.error is None:
                 new_state = result.state if not result.unchanged else state
-                src.last_sync_at = utcnow()
+                src.last_sync_at = (clock or SystemClock()).now()
             elif isinstance(kept_state, dict):
                 new_state = kept_state
             # The items that failed stay listed on the source until a full read succeeds.
@@ -122,6 +125,7 @@ def run_sync(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     passwords: PasswordStore | None = None,
+    clock: Clock | None = None,
 ) -> SyncSummary:
     """Sync one source (or every enabled one); what changed is chunked and encoded while
     the sources are still being read (``focusdesk.rank.pipeline``)."""
@@ -148,7 +152,9 @@ def run_sync(
 
         for sid in ids:
             summary.reports.append(
-                sync_source(store, sid, progress=reading, cancel=cancel, passwords=passwords)
+                sync_source(
+                    store, sid, progress=reading, cancel=cancel, passwords=passwords, clock=clock
+                )
             )
 
     done = encode_while_reading(
@@ -181,6 +187,7 @@ class SourcesService:
         settings: Settings,
         passwords: PasswordStore,
         encoder: Callable[[], Encoder],
+        clock: Clock,
         *,
         after_sync: Callable[[SyncSummary], None],
         after_remove: Callable[[], None],
@@ -189,6 +196,7 @@ class SourcesService:
         self.settings = settings
         self.passwords = passwords
         self._encoder = encoder
+        self.clock = clock
         self._after_sync = after_sync
         self._after_remove = after_remove
 
@@ -332,6 +340,7 @@ class SourcesService:
             progress=progress,
             cancel=cancel,
             passwords=self.passwords,
+            clock=self.clock,
         )
         self._after_sync(summary)
         return summary

@@ -228,3 +228,28 @@ def test_a_database_error_while_reading_stops_the_sync(
         fd.sources.sync()
     assert fd.sources.get(second.id).last_sync_at is None
     assert fd.sources.get(first.id).last_error is None
+
+
+def test_a_sync_is_dated_by_the_desks_clock(
+    fd: FocusDesk, tmp_path: Path, fake_encoder: object
+) -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2020, 1, 1, 12, tzinfo=UTC)
+
+    class Stopped:
+        def now(self) -> datetime:
+            return at
+
+        def monotonic(self) -> float:
+            return 0.0
+
+    desk = FocusDesk(fd.paths, encoder=fake_encoder, clock=Stopped())  # type: ignore[arg-type]
+    try:
+        src = desk.sources.add("notes", str(_vault(tmp_path / "vault")))
+        desk.sources.sync()
+        synced_at = desk.sources.get(src.id).last_sync_at
+        assert synced_at is not None
+        assert synced_at.replace(tzinfo=UTC) == at
+    finally:
+        desk.close()
