@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import delete, text
@@ -48,6 +48,9 @@ from focusdesk.rank.metrics import (
     proportionality_at_k,
 )
 from focusdesk.store.models import Feedback, ScorerVersion
+
+if TYPE_CHECKING:
+    from focusdesk.rank.encoding import Encoder
 
 METRICS = ("ndcg@10", "p@10", "ap@100")
 ABSENT_GOAL = "I'm learning to bake sourdough bread: starters, hydration and oven temperatures."
@@ -215,7 +218,7 @@ def run_quality(
     votes: list[int],
     data_dir: Path | None = None,
     log: Any = print,
-    encoder: Any = None,
+    encoder: Encoder | None = None,
     joint: bool = False,
     absent_goal: str | None = ABSENT_GOAL,
 ) -> QualityReport:

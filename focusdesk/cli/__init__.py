@@ -101,6 +101,7 @@ def main(argv: Sequence[str] | None = None, *, encoder: Encoder | None = None) -
                 return int(args.handler(fd, args))
             finally:
                 fd.close()
+        args.encoder = encoder  # a verb that opens profiles of its own (a benchmark) uses it
         return int(args.handler(args))
     except KnownError as exc:
         print(f"focusdesk: {exc.user_text()}", file=sys.stderr)
