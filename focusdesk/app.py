@@ -45,6 +45,7 @@ from focusdesk.store.models import (
 from focusdesk.sync import SourcesService
 
 if TYPE_CHECKING:
+    from focusdesk.focus.planning import FocusPlanner
     from focusdesk.focus.service import FocusService
     from focusdesk.rank.encoding import Encoder
     from focusdesk.rank.index import VectorIndex
@@ -78,6 +79,7 @@ class FocusDesk:
         self._model_versions: ModelVersions | None = None
         self._triage: Triage | None = None
         self._focus: FocusService | None = None
+        self._planner: FocusPlanner | None = None
         self.sources = SourcesService(
             self.store,
             self.settings,
@@ -247,42 +249,15 @@ class FocusDesk:
         if self._ranker is not None:
             self._ranker.invalidate()
 
-    # -- ranking ---------------------------------------------------------------------------
-    def focus_plan(
-        self,
-        minutes: int,
-        top: int | None = None,
-        *,
-        goal_ids: Sequence[int] | None = None,
-        cancel: CancelToken | None = None,
-        now: datetime | None = None,
-    ) -> list[PlanEntry]:
-        """The top items for a focus block of ``minutes`` and each one's minutes.
+    # -- focus -----------------------------------------------------------------------------
+    @property
+    def planner(self) -> FocusPlanner:
+        """Focus blocks' plans over the ranking (built on first use: it needs numpy)."""
+        if self._planner is None:
+            from focusdesk.focus.planning import FocusPlanner
 
-        Items done, dismissed or snoozed beyond ``now`` are left out, as a block would.
-
-        The minutes are shared among the goals in proportion to weight x demand (how
-        many items serve each), then within a goal as pi = softmax(. / T) (T = the
-        allocation temperature setting) over its top items, with a floor per item
-        (``focus.planning.plan_by_goal``).
-        """
-        from focusdesk.focus.planning import PlanGoal, plan_by_goal, unavailable_item_ids
-
-        if minutes <= 0:
-            raise KnownError("A focus block needs at least one minute.")
-        k = top if top is not None else self.settings.focus_top_k
-        ranked = self.ranker.rank(None, goal_ids=goal_ids, cancel=cancel)
-        skip = unavailable_item_ids(self.store, now or self.clock.now())
-        ranked = [r for r in ranked if r.item_id not in skip]
-        goals = [PlanGoal(g.id, g.title, g.weight) for g in self.ranker.active_goals(goal_ids)]
-        return plan_by_goal(
-            ranked,
-            goals,
-            minutes,
-            top_k=k,
-            temperature=self.settings.allocation_temperature,
-            floor_minutes=self.settings.focus_floor_minutes,
-        )
+            self._planner = FocusPlanner(self.store, self.settings, self.clock, lambda: self.ranker)
+        return self._planner
 
     # -- triage and search ---------------------------------------------------------------
     @property
@@ -306,7 +281,7 @@ class FocusDesk:
             ) -> list[PlanEntry]:
                 if minutes <= 0:
                     return []
-                return self.focus_plan(
+                return self.planner.plan(
                     minutes, top_k or None, goal_ids=list(goal_ids) or None, now=now
                 )
 

@@ -119,7 +119,7 @@ def test_the_focus_window_shows_exactly_the_planned_items(
     assert fw.isVisible()
     assert not window.isVisible()  # the inbox and everything else are hidden
 
-    expected = desk.focus_plan(60, 3)
+    expected = desk.planner.plan(60, 3)
     assert shown_rows(fw, PlanColumn.TITLE) == [e.item.title for e in expected]
     assert shown_rows(fw, PlanColumn.PLANNED) == [f"{e.minutes} min" for e in expected]
     assert [i.item_id for i in session.items] == [e.item.item_id for e in expected]

@@ -312,9 +312,9 @@ def test_a_focus_plan_leaves_out_what_is_snoozed_by_the_desks_clock(
         s.execute(
             update(Item).where(Item.id == firmware).values(snoozed_until=PAST + timedelta(days=1))
         )
-    assert firmware in {e.item.item_id for e in fd.focus_plan(30)}  # the wall clock: awake again
+    assert firmware in {e.item.item_id for e in fd.planner.plan(30)}  # the wall clock: awake again
     desk = FocusDesk(fd.paths, encoder=fake_encoder, clock=FixedClock(PAST))  # type: ignore[arg-type]
     try:
-        assert firmware not in {e.item.item_id for e in desk.focus_plan(30)}
+        assert firmware not in {e.item.item_id for e in desk.planner.plan(30)}
     finally:
         desk.close()

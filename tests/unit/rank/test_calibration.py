@@ -187,7 +187,7 @@ def test_a_small_profile_reads_relevance_absolutely(small_real: FocusDesk) -> No
         if title != "Rust":
             assert row.calibrated[goals[RUST_GOAL]] < 0.2, title
     # So the focus plan and the review have something to show.
-    plan = small_real.focus_plan(60, 3)
+    plan = small_real.planner.plan(60, 3)
     assert {e.item.title for e in plan} == {"Sourdough", "Rust"}
     now = datetime.now(UTC)
     review = assemble_review(small_real, now - timedelta(days=1), now + timedelta(minutes=1))
