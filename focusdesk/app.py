@@ -4,8 +4,9 @@
 encoder (lazy) → vector index (lazy) → ranker, and the application services built on
 them, each with its dependencies handed in here and nowhere else: ``sources`` (sources,
 passwords, OPML, sync; ``focusdesk.sync``), ``goals`` (``focusdesk.goals``), ``items``
-(``focusdesk.items``), ``triage``, ``ranking`` (``focusdesk.rank.service``), ``focus``
-(``focusdesk.focus.service``) and ``review``. It holds no global state; open two
+(``focusdesk.items``), ``triage``, ``ranking`` (``focusdesk.rank.service``),
+``learning`` (``focusdesk.rank.learning_service``), ``planner`` (``focusdesk.focus.planning``),
+``focus`` (``focusdesk.focus.service``) and ``review``. It holds no global state; open two
 profiles and they are independent.
 """
 
