@@ -1,67 +1,59 @@
 """The composition root: builds a profile's services in a fixed order, without Qt.
 
 ``FocusDesk`` is what the CLI and the desktop UI both drive: settings → store →
-encoder (lazy) → vector index (lazy) → ranker. It holds no global state; open two
+encoder (lazy) → vector index (lazy) → ranker, and the application services built on
+them, each with its dependencies handed in here and nowhere else: ``sources`` (sources,
+passwords, OPML, sync; ``focusdesk.sync``), ``goals`` (``focusdesk.goals``), ``items``
+(``focusdesk.items``), ``triage``, ``ranking`` (``focusdesk.rank.service``),
+``learning`` (``focusdesk.rank.learning_service``), ``planner`` (``focusdesk.focus.planning``),
+``focus`` (``focusdesk.focus.service``) and ``review``. It holds no global state; open two
 profiles and they are independent.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from focusdesk import __version__
 from focusdesk.clock import Clock, SystemClock
-from focusdesk.errors import KnownError, NotFoundError
+from focusdesk.errors import KnownError
+from focusdesk.goals import GoalsService
+from focusdesk.items import ItemsService
 from focusdesk.paths import Paths, resolve_paths
-from focusdesk.progress import CancelToken, ProgressCallback, no_progress
+from focusdesk.progress import CancelToken
+from focusdesk.rank.learning_service import LearningService
+from focusdesk.rank.service import RankingService
 from focusdesk.records import (
-    GoalInfo,
-    ItemDetail,
     PlanEntry,
-    RankedItem,
-    SourceInfo,
     SyncSummary,
 )
 from focusdesk.settings import Settings, load_settings, save_settings
 from focusdesk.sources.credentials import PasswordStore
-from focusdesk.sources.registry import check_new_source
 from focusdesk.store.db import Store
-from focusdesk.store.ingest import failed_count, stored_failures
 from focusdesk.store.models import (
-    FEEDBACK_SIGNALS,
     Chunk,
     Embedding,
-    Feedback,
     Goal,
     Item,
-    ScorerVersion,
     Source,
-    utcnow,
 )
-from focusdesk.store.threads import thread_messages
+from focusdesk.sync import SourcesService
 
 if TYPE_CHECKING:
+    from focusdesk.focus.planning import FocusPlanner
     from focusdesk.focus.service import FocusService
-    from focusdesk.rank.autolearn import AutoLearner
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
     from focusdesk.rank.index import VectorIndex
-    from focusdesk.rank.learning import TrainResult
-    from focusdesk.rank.learning_status import LearningStatus
     from focusdesk.rank.model_versions import ModelVersions
-    from focusdesk.rank.passage_weights import ItemEvidence, PassageExplainer
-    from focusdesk.rank.ranker import Ranker, Ranking
-    from focusdesk.rank.stored_ranking import InboxRanking
+    from focusdesk.rank.ranker import Ranker
     from focusdesk.review.assemble import Review
     from focusdesk.search import SearchHit
-    from focusdesk.sources.opml import OpmlImport
     from focusdesk.triage import Triage
 
 log = logging.getLogger(__name__)
@@ -82,16 +74,46 @@ class FocusDesk:
         """Where every service reads the time (tests inject their own)."""
         self.settings = settings if settings is not None else load_settings(paths.settings_file)
         self.store = Store(paths.database_url)
-        self.passwords = PasswordStore()
-        """Mail passwords (keyring, else memory); set ``passwords.provider`` to ask the user."""
         self._encoder = encoder
         self._index: VectorIndex | None = None
         self._ranker: Ranker | None = None
         self._model_versions: ModelVersions | None = None
         self._triage: Triage | None = None
         self._focus: FocusService | None = None
-        self._learner: AutoLearner | None = None
-        self._explainer: PassageExplainer | None = None
+        self._planner: FocusPlanner | None = None
+        self.sources = SourcesService(
+            self.store,
+            self.settings,
+            PasswordStore(),
+            lambda: self.encoder,
+            self.clock,
+            after_sync=self._after_sync,
+            after_remove=self._after_remove,
+        )
+        """Sources, their passwords (``sources.passwords``: keyring, else memory; set its
+        ``provider`` to ask the user) and OPML feed lists, and sync."""
+        self.goals = GoalsService(self.store)
+        self.items = ItemsService(self.store)
+        self.ranking = RankingService(
+            self.store,
+            self.settings,
+            self.clock,
+            cache_dir=self.paths.cache_dir,
+            index_dir=self.paths.index_dir,
+            encoder=lambda: self.encoder,
+            ranker=lambda: self.ranker,
+        )
+        """Ranking, the stored inbox ranking, one item's explanation (no model until used)."""
+        self.learning = LearningService(
+            self.store,
+            self.settings,
+            self.paths.data_dir / "scorer",
+            ranker=lambda: self.ranker,
+            built_ranker=lambda: self._ranker,
+            model_versions=lambda: self.model_versions,
+        )
+        """Training, reset, background learning (``learning.auto``) and the learning status."""
+        """One item's detail, linked notes, feedback (done, dismiss, snooze: ``triage``)."""
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, encoder: Encoder | None = None) -> FocusDesk:
@@ -109,9 +131,9 @@ class FocusDesk:
     def encoder(self) -> Encoder:
         """The sentence encoder; importing it does not load torch, encoding does."""
         if self._encoder is None:
-            from focusdesk.rank.encoder import Encoder
+            from focusdesk.rank.encoder import Encoder as SentenceEncoder
 
-            self._encoder = Encoder(
+            self._encoder = SentenceEncoder(
                 self.settings.model_path or None,
                 self.settings.device,
                 self.settings.encode_batch_size,
@@ -210,155 +232,7 @@ class FocusDesk:
             )
         return self._model_versions
 
-    # -- sources -------------------------------------------------------------------------
-    def add_source(
-        self, kind: str, uri: str, name: str | None = None, config: dict[str, Any] | None = None
-    ) -> SourceInfo:
-        """Check and add a source; it is read on the next sync."""
-        norm, default_name = check_new_source(kind, uri)
-        with self.store.session() as s:
-            dup = s.scalar(select(Source.id).where(Source.kind == kind, Source.uri == norm))
-            if dup is not None:
-                raise KnownError(f"That {kind} source is already added (id {dup}).")
-            src = Source(
-                kind=kind, uri=norm, name=name or default_name, config=config or {}, sync_state={}
-            )
-            s.add(src)
-            s.flush()
-            sid = src.id
-        return self.get_source(sid)
-
-    def get_source(self, source_id: int) -> SourceInfo:
-        for info in self.list_sources():
-            if info.id == source_id:
-                return info
-        raise NotFoundError(f"There is no source with id {source_id}.")
-
-    def list_sources(self) -> list[SourceInfo]:
-        with self.store.session() as s:
-            counts = dict(
-                s.execute(
-                    select(Item.source_id, func.count(Item.id))
-                    .where(Item.vanished.is_(False))
-                    .group_by(Item.source_id)
-                ).all()
-            )
-            return [
-                SourceInfo(
-                    id=src.id,
-                    kind=src.kind,
-                    name=src.name,
-                    uri=src.uri,
-                    enabled=src.enabled,
-                    item_count=int(counts.get(src.id, 0)),
-                    last_sync_at=src.last_sync_at,
-                    last_error=src.last_error,
-                    failed=failed_count(src.sync_state),
-                    failures=tuple(stored_failures(src.sync_state)),
-                )
-                for src in s.scalars(select(Source).order_by(Source.id))
-            ]
-
-    def remove_source(self, source_id: int) -> None:
-        """Remove a source and every item it brought in."""
-        with self.store.session() as s:
-            src = s.get(Source, source_id)
-            if src is None:
-                raise NotFoundError(f"There is no source with id {source_id}.")
-            if src.kind == "imap":
-                self._forget_imap_password(s, src)
-            s.delete(src)
-        if self._index is not None:
-            self.refresh_index()
-        if self._ranker is not None:
-            self._ranker.invalidate()
-
-    def set_source_password(self, source_id: int, password: str) -> bool:
-        """Save an IMAP source's password (system keyring, else memory for this run).
-
-        Returns True when it is kept in the system keyring, False when only in memory.
-        """
-        from focusdesk.sources.imap import account_from_source
-
-        with self.store.session() as s:
-            src = s.get(Source, source_id)
-            if src is None:
-                raise NotFoundError(f"There is no source with id {source_id}.")
-            if src.kind != "imap":
-                raise KnownError(f"Source {source_id} is not an IMAP account: it has no password.")
-            account = account_from_source(src.uri, dict(src.config))
-        if not password:
-            raise KnownError("The password is empty.")
-        return self.passwords.set(account.user, account.host, account.port, password)
-
-    def _forget_imap_password(self, s: Any, src: Source) -> None:
-        """Delete a removed IMAP source's password unless another source uses the account."""
-        from focusdesk.sources.imap import account_from_source
-
-        try:
-            account = account_from_source(src.uri, dict(src.config))
-            others = s.scalars(
-                select(Source).where(Source.kind == "imap", Source.id != src.id)
-            ).all()
-            for other in others:
-                o = account_from_source(other.uri, dict(other.config))
-                if (o.user, o.host, o.port) == (account.user, account.host, account.port):
-                    return
-        except KnownError:
-            return
-        self.passwords.delete(account.user, account.host, account.port)
-
-    # -- feeds (OPML) --------------------------------------------------------------------
-    def import_opml(self, path: str | Path, *, allow_local: bool = False) -> OpmlImport:
-        """Add every web feed of an OPML file not already added (local file feeds too when
-        ``allow_local``); its folders become groups."""
-        from focusdesk.sources.opml import import_feeds, read_opml
-
-        return import_feeds(
-            read_opml(path),
-            lambda uri, name, config: self.add_source("feed", uri, name=name, config=config),
-            allow_local=allow_local,
-        )
-
-    def export_opml(self, path: str | Path, *, title: str = "FocusDesk feeds") -> int:
-        """Write every feed source to an OPML file, grouped by folder; returns the count."""
-        from focusdesk.sources.opml import export_feeds, write_opml
-
-        with self.store.session() as s:
-            rows = [
-                (src.name, src.uri, dict(src.config))
-                for src in s.scalars(
-                    select(Source).where(Source.kind == "feed").order_by(Source.id)
-                )
-            ]
-        target = Path(path).expanduser()
-        try:
-            target.write_bytes(write_opml(export_feeds(rows), title=title))
-        except OSError as exc:
-            raise KnownError(f"{target} could not be written: {exc.strerror or exc}.") from None
-        return len(rows)
-
-    # -- sync ----------------------------------------------------------------------------
-    def sync(
-        self,
-        source_id: int | None = None,
-        *,
-        progress: ProgressCallback = no_progress,
-        cancel: CancelToken | None = None,
-    ) -> SyncSummary:
-        """Read sources, then chunk, encode and index what changed."""
-        from focusdesk.sync import run_sync
-
-        summary = run_sync(
-            self.store,
-            self.encoder,
-            source_id=source_id,
-            max_tokens=self.settings.chunk_tokens,
-            max_chunks=self.settings.max_chunks_per_item,
-            progress=progress,
-            cancel=cancel,
-            passwords=self.passwords,
-        )
+    def _after_sync(self, summary: SyncSummary) -> None:
         if (
             summary.changed
             or summary.chunks_encoded
@@ -369,290 +243,22 @@ class FocusDesk:
             self.refresh_index()
             if self._ranker is not None:
                 self._ranker.invalidate()
-        return summary
 
-    # -- goals ---------------------------------------------------------------------------
-    def add_goal(
-        self, title: str, weight: float = 1.0, description: str = "", name: str | None = None
-    ) -> GoalInfo:
-        title = title.strip()
-        if not title:
-            raise KnownError("A goal needs some text.")
-        _check_weight(weight)
-        with self.store.session() as s:
-            goal = Goal(
-                title=title,
-                description=description.strip(),
-                weight=weight,
-                active=True,
-                name=_check_goal_name(name),
-            )
-            s.add(goal)
-            s.flush()
-            return _goal_info(goal)
+    def _after_remove(self) -> None:
+        if self._index is not None:
+            self.refresh_index()
+        if self._ranker is not None:
+            self._ranker.invalidate()
 
-    def update_goal(
-        self,
-        goal_id: int,
-        *,
-        title: str | None = None,
-        weight: float | None = None,
-        description: str | None = None,
-        active: bool | None = None,
-        name: str | None = None,
-    ) -> GoalInfo:
-        """Change a goal; ``name=""`` clears its short name (the first clause is shown)."""
-        with self.store.session() as s:
-            goal = s.get(Goal, goal_id)
-            if goal is None:
-                raise NotFoundError(f"There is no goal with id {goal_id}.")
-            before = f"{goal.title} {goal.description or ''}"
-            if title is not None:
-                if not title.strip():
-                    raise KnownError("A goal needs some text.")
-                goal.title = title.strip()
-            if weight is not None:
-                _check_weight(weight)
-                goal.weight = weight
-            if description is not None:
-                goal.description = description.strip()
-            if active is not None:
-                goal.active = active
-            if name is not None:
-                goal.name = _check_goal_name(name)
-            restarted = substantially_changed(before, f"{goal.title} {goal.description or ''}")
-            if restarted:
-                # Votes given for what the goal was no longer train what it is now; they
-                # still count for the goals as a whole.
-                s.execute(update(Feedback).where(Feedback.goal_id == goal_id).values(goal_id=None))
-            info = _goal_info(goal)
-        if restarted:
-            log.info("Goal %s changed substantially: its own learning starts afresh", goal_id)
-        return replace(info, learning_restarted=restarted)
-
-    def list_goals(self, *, include_inactive: bool = True) -> list[GoalInfo]:
-        with self.store.session() as s:
-            stmt = select(Goal).order_by(Goal.id)
-            if not include_inactive:
-                stmt = stmt.where(Goal.active.is_(True))
-            return [_goal_info(g) for g in s.scalars(stmt)]
-
-    def remove_goal(self, goal_id: int) -> None:
-        with self.store.session() as s:
-            goal = s.get(Goal, goal_id)
-            if goal is None:
-                raise NotFoundError(f"There is no goal with id {goal_id}.")
-            s.delete(goal)
-
-    # -- ranking and items ---------------------------------------------------------------
-    def rank(
-        self,
-        top: int | None = None,
-        *,
-        goal_ids: Sequence[int] | None = None,
-        item_ids: Collection[int] | None = None,
-        cancel: CancelToken | None = None,
-        conversations: bool = True,
-    ) -> list[RankedItem]:
-        """Every live item (or only ``item_ids``) scored against the active goals (or
-        ``goal_ids``), best first; each conversation one row unless not ``conversations``."""
-        return self.ranker.rank(
-            top=top,
-            goal_ids=goal_ids,
-            item_ids=item_ids,
-            cancel=cancel,
-            conversations=conversations,
-        )
-
-    # -- the inbox's ranking, stored (focusdesk/rank/stored_ranking.py) ------------------
+    # -- focus -----------------------------------------------------------------------------
     @property
-    def ranking_file(self) -> Path:
-        """Where the last inbox ranking is stored."""
-        from focusdesk.rank.stored_ranking import ranking_file
+    def planner(self) -> FocusPlanner:
+        """Focus blocks' plans over the ranking (built on first use: it needs numpy)."""
+        if self._planner is None:
+            from focusdesk.focus.planning import FocusPlanner
 
-        return ranking_file(self.paths.cache_dir)
-
-    def rank_inbox(self, *, cancel: CancelToken | None = None) -> list[RankedItem]:
-        """The inbox's ranking (every live item against every active goal, a conversation
-        one row) computed now, and stored with what it was computed from, so that the next
-        start and ``focusdesk rank`` show it at once. The one place a ranking is stored."""
-        from focusdesk.rank.stored_ranking import full_basis, index_manifest, save_ranking
-        from focusdesk.rank.stored_ranking import store_basis as read_basis
-
-        started = self.clock.now()
-        db_part = read_basis(self.store, self.settings)  # before: a change meanwhile shows
-        items = self.rank(cancel=cancel)
-        basis = full_basis(  # the model and the index as the ranking just used them
-            db_part, self.encoder.expected_model_id(), index_manifest(self.paths.index_dir)
-        )
-        try:
-            save_ranking(self.ranking_file, basis, started, items)
-        except OSError as exc:  # a full disk: the ranking is still shown, just not kept
-            log.warning("The inbox ranking could not be stored in %s: %s", self.ranking_file, exc)
-        return items
-
-    def stored_inbox(self) -> InboxRanking | None:
-        """The last stored inbox ranking, its rows checked against the items' statuses now,
-        and whether it is current (None: none stored, or unreadable). Loads no model."""
-        from focusdesk.rank.stored_ranking import (
-            InboxRanking,
-            full_basis,
-            index_manifest,
-            judge,
-            load_ranking,
-            store_basis,
-            with_current_statuses,
-        )
-
-        stored = load_ranking(self.ranking_file)
-        if stored is None:
-            return None
-        basis = full_basis(
-            store_basis(self.store, self.settings),
-            self.encoder.expected_model_id(),
-            index_manifest(self.paths.index_dir),
-        )
-        current, why = judge(stored, basis, self.clock.now())
-        items, pinned = with_current_statuses(self.store, stored.items)
-        return InboxRanking(items, stored.computed_at, current, why, pinned)
-
-    def inbox(self, *, fresh: bool = False, cancel: CancelToken | None = None) -> InboxRanking:
-        """The inbox's ranking: the stored one when it is current (no model loaded), else
-        (or when ``fresh``) computed now and stored."""
-        from focusdesk.rank.stored_ranking import InboxRanking
-
-        if not fresh:
-            stored = self.stored_inbox()
-            if stored is not None and stored.current:
-                return stored
-        started = self.clock.now()
-        return InboxRanking(self.rank_inbox(cancel=cancel), started, True)
-
-    def ranking(
-        self,
-        *,
-        goal_ids: Sequence[int] | None = None,
-        cancel: CancelToken | None = None,
-    ) -> Ranking:
-        """The ranking as arrays (item ids, scores, goals, evidence chunks), no item's
-        fields read: a view describes the rows it shows with ``describe``."""
-        return self.ranker.ranking(goal_ids=goal_ids, cancel=cancel)
-
-    def describe(self, ranking: Ranking, rows: Iterable[int]) -> list[RankedItem]:
-        """The rows at positions ``rows`` of ``ranking`` with the fields a view shows."""
-        return self.ranker.describe(ranking, rows)
-
-    def explain_item(
-        self, item_id: int, goal_id: int, *, cancel: CancelToken | None = None
-    ) -> ItemEvidence:
-        """Each passage's attention weight for ``goal_id`` and the best sentence of the
-        evidence passage (sentence vectors computed on demand and cached)."""
-        if self._explainer is None:
-            from focusdesk.rank.passage_weights import PassageExplainer
-
-            self._explainer = PassageExplainer(self.ranker)
-        return self._explainer.explain(item_id, goal_id, cancel=cancel)
-
-    def focus_plan(
-        self,
-        minutes: int,
-        top: int | None = None,
-        *,
-        goal_ids: Sequence[int] | None = None,
-        cancel: CancelToken | None = None,
-        now: datetime | None = None,
-    ) -> list[PlanEntry]:
-        """The top items for a focus block of ``minutes`` and each one's minutes.
-
-        Items done, dismissed or snoozed beyond ``now`` are left out, as a block would.
-
-        The minutes are shared among the goals in proportion to weight x demand (how
-        many items serve each), then within a goal as pi = softmax(. / T) (T = the
-        allocation temperature setting) over its top items, with a floor per item
-        (``focus.planning.plan_by_goal``).
-        """
-        from focusdesk.focus.planning import PlanGoal, plan_by_goal, unavailable_item_ids
-
-        if minutes <= 0:
-            raise KnownError("A focus block needs at least one minute.")
-        k = top if top is not None else self.settings.focus_top_k
-        ranked = self.ranker.rank(None, goal_ids=goal_ids, cancel=cancel)
-        skip = unavailable_item_ids(self.store, now or utcnow())
-        ranked = [r for r in ranked if r.item_id not in skip]
-        goals = [PlanGoal(g.id, g.title, g.weight) for g in self.ranker.active_goals(goal_ids)]
-        return plan_by_goal(
-            ranked,
-            goals,
-            minutes,
-            top_k=k,
-            temperature=self.settings.allocation_temperature,
-            floor_minutes=self.settings.focus_floor_minutes,
-        )
-
-    def get_item(self, item_id: int) -> ItemDetail:
-        with self.store.session() as s:
-            item = s.get(Item, item_id)
-            if item is None:
-                raise NotFoundError(f"There is no item with id {item_id}.")
-            return ItemDetail(
-                id=item.id,
-                source_name=item.source.name,
-                source_kind=item.source.kind,
-                kind=item.kind,
-                title=item.title,
-                author=item.author,
-                url=item.url,
-                published_at=item.published_at,
-                body=item.body,
-                text=item.text,
-                status=item.status,
-                meta=dict(item.meta),
-                thread=thread_messages(s, item),
-            )
-
-    def find_linked_note(self, item_id: int, target: str) -> int | None:
-        """The note that a link in note ``item_id`` names (same vault), or None if none does.
-
-        ``target`` is a wikilink's note name or a relative Markdown link (Obsidian's rules,
-        see ``sources.note_links``).
-        """
-        from focusdesk.sources.note_links import NoteRef, resolve_note_link
-
-        with self.store.session() as s:
-            item = s.get(Item, item_id)
-            if item is None:
-                raise NotFoundError(f"There is no item with id {item_id}.")
-            rows = s.execute(
-                select(Item.id, Item.external_id, Item.title).where(
-                    Item.source_id == item.source_id,
-                    Item.kind == "note",
-                    Item.vanished.is_(False),
-                )
-            ).all()
-            here = item.external_id
-        found = resolve_note_link(target, here, (NoteRef(i, p, t) for i, p, t in rows))
-        return found.item_id if found is not None else None
-
-    def record_feedback(
-        self,
-        item_id: int,
-        signal: str,
-        *,
-        goal_id: int | None = None,
-        value: float | None = None,
-    ) -> None:
-        """Record a vote (up/down) or an implicit signal (open with dwell seconds as
-        ``value``, done, dismiss, snooze) about an item; the scorer learns from these."""
-        if signal not in FEEDBACK_SIGNALS:
-            raise KnownError(
-                f"Unknown feedback {signal!r}; use one of {', '.join(FEEDBACK_SIGNALS)}."
-            )
-        with self.store.session() as s:
-            if s.get(Item, item_id) is None:
-                raise NotFoundError(f"There is no item with id {item_id}.")
-            if goal_id is not None and s.get(Goal, goal_id) is None:
-                raise NotFoundError(f"There is no goal with id {goal_id}.")
-            s.add(Feedback(item_id=item_id, goal_id=goal_id, signal=signal, value=value))
+            self._planner = FocusPlanner(self.store, self.settings, self.clock, lambda: self.ranker)
+        return self._planner
 
     # -- triage and search ---------------------------------------------------------------
     @property
@@ -661,7 +267,7 @@ class FocusDesk:
         if self._triage is None:
             from focusdesk.triage import Triage
 
-            self._triage = Triage(self.store)
+            self._triage = Triage(self.store, self.clock)
         return self._triage
 
     @property
@@ -676,7 +282,7 @@ class FocusDesk:
             ) -> list[PlanEntry]:
                 if minutes <= 0:
                     return []
-                return self.focus_plan(
+                return self.planner.plan(
                     minutes, top_k or None, goal_ids=list(goal_ids) or None, now=now
                 )
 
@@ -729,85 +335,6 @@ class FocusDesk:
             cancel=cancel,
         )
 
-    def set_source_enabled(self, source_id: int, enabled: bool) -> SourceInfo:
-        """Switch a source on or off; a disabled source is skipped by a full sync."""
-        with self.store.session() as s:
-            src = s.get(Source, source_id)
-            if src is None:
-                raise NotFoundError(f"There is no source with id {source_id}.")
-            src.enabled = enabled
-        return self.get_source(source_id)
-
-    @property
-    def training_lock_file(self) -> Path:
-        """The profile's lock: one training run at a time across processes."""
-        return self.paths.data_dir / "scorer" / "train.lock"
-
-    def train_scorer(self, cancel: CancelToken | None = None, *, wait: bool = False) -> TrainResult:
-        """Learn from all feedback; the new version is used only if it is better held out.
-
-        Raises ``TrainingBusy`` when another process trains this profile (unless ``wait``).
-        """
-        from focusdesk.rank.learning import ScorerTrainer
-        from focusdesk.rank.train_lock import training_lock
-
-        with training_lock(self.training_lock_file, wait=wait):
-            self.ranker.follow_active_version()
-            return ScorerTrainer(self.ranker).train(cancel)
-
-    def reset_scorer(self) -> None:
-        """ "Reset learning": the untrained scorer again, and feedback given so far is not
-        learnt from any more (trained versions stay on record). Waits for a running
-        training run to end."""
-        from focusdesk.rank.train_lock import training_lock
-
-        with training_lock(self.training_lock_file, wait=True):
-            self.ranker.reset_scorer()
-        if self._learner is not None:
-            self._learner.forget()
-
-    @property
-    def learning(self) -> AutoLearner:
-        """Background learning: the trigger policy (from the settings) and the trainer."""
-        if self._learner is None:
-            from focusdesk.rank.autolearn import AutoLearner, TriggerPolicy
-
-            self._learner = AutoLearner(
-                self.store, self.train_scorer, lambda: TriggerPolicy.from_settings(self.settings)
-            )
-        return self._learner
-
-    def learning_status(self) -> LearningStatus:
-        """Which scorer ranks now, on how many signals, what it changed, what is pending."""
-        from focusdesk.rank.autolearn import signal_state
-        from focusdesk.rank.learning_status import learning_status
-
-        return learning_status(
-            self.scorer_versions(),
-            enabled=self.settings.learning_enabled,
-            pending=signal_state(self.store).new_signals,
-            problem=(
-                self._ranker.model_problem()
-                if self._ranker is not None
-                else self.model_versions.check_active()
-            ),
-        )
-
-    def scorer_versions(self) -> list[dict[str, Any]]:
-        """Every training run: when, on how many labels, held-out figures, used or not."""
-        with self.store.session() as s:
-            return [
-                {
-                    "id": v.id,
-                    "created_at": v.created_at,
-                    "labels": v.n_votes,
-                    "accepted": v.accepted,
-                    "active": v.active,
-                    "metrics": dict(v.metrics),
-                }
-                for v in s.scalars(select(ScorerVersion).order_by(ScorerVersion.id))
-            ]
-
     def counts(self) -> dict[str, int]:
         """How many sources, live items, chunks, cached vectors and goals the profile has."""
         with self.store.session() as s:
@@ -855,7 +382,7 @@ class FocusDesk:
             "model_path": str(self.encoder.model_path),
             "model_id": self.encoder.base_model_id,
             "counts": self.counts(),
-            "learning": self.learning_status().lines(),
+            "learning": self.learning.status().lines(),
         }
         if load_model:
             try:
@@ -880,49 +407,3 @@ def _empty(dim: int) -> Any:
     import numpy as np
 
     return np.zeros((0, dim), dtype=np.float32)
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
-
-
-def substantially_changed(before: str, after: str) -> bool:
-    """True when a goal's text kept less than half of its words (Jaccard < 0.5): a new
-    goal in all but id, whose own learning should start afresh."""
-    a, b = _words(before), _words(after)
-    if not a and not b:
-        return False
-    return len(a & b) / len(a | b) < 0.5
-
-
-def _check_weight(weight: float) -> None:
-    if not (0.0 <= weight <= 10.0):
-        raise KnownError(f"A goal's weight must be between 0 and 10 (got {weight}).")
-
-
-def _goal_info(goal: Goal) -> GoalInfo:
-    return GoalInfo(
-        id=goal.id,
-        title=goal.title,
-        description=goal.description or "",
-        weight=float(goal.weight),
-        active=bool(goal.active),
-        name=goal.name,
-        colour=goal.colour,
-    )
-
-
-GOAL_NAME_CHARS = 80
-
-
-def _check_goal_name(name: str | None) -> str | None:
-    """A goal's short name, tidied; None (or blank) for none."""
-    if name is None or not name.strip():
-        return None
-    name = " ".join(name.split())
-    if len(name) > GOAL_NAME_CHARS:
-        raise KnownError(
-            f"A goal's short name can be at most {GOAL_NAME_CHARS} characters.",
-            hint="The goal's full sentence goes in its title.",
-        )
-    return name

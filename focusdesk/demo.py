@@ -22,12 +22,12 @@ def seed_demo(fd: FocusDesk, demo_dir: Path | None = None) -> bool:
     from focusdesk.package_data import demo_dir as shipped_demo_dir
 
     demo_dir = demo_dir or shipped_demo_dir()
-    if fd.list_sources() or fd.list_goals():
+    if fd.sources.all() or fd.goals.all():
         return False
-    fd.add_source("notes", str(demo_dir / "notes"), name="Demo notes")
-    fd.add_source("mbox", str(demo_dir / "inbox.mbox"), name="Demo inbox")
+    fd.sources.add("notes", str(demo_dir / "notes"), name="Demo notes")
+    fd.sources.add("mbox", str(demo_dir / "inbox.mbox"), name="Demo inbox")
     for goal in json.loads((demo_dir / "goals.json").read_text(encoding="utf-8")):
-        fd.add_goal(
+        fd.goals.add(
             goal["title"],
             weight=float(goal.get("weight", 1.0)),
             description=goal.get("description", ""),

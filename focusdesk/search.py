@@ -25,7 +25,7 @@ from focusdesk.store.db import Store
 from focusdesk.store.models import Chunk, Item, Source
 
 if TYPE_CHECKING:
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
     from focusdesk.rank.index import VectorIndex
 
 log = logging.getLogger(__name__)

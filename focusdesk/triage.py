@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from focusdesk.clock import Clock, SystemClock
 from focusdesk.errors import KnownError, NotFoundError
 from focusdesk.store.db import Store
 from focusdesk.store.models import Chunk, Feedback, Goal, Item
@@ -163,8 +164,10 @@ class UndoRecord:
 class Triage:
     """Status changes of items, their feedback, and the undo of the last action."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock | None = None) -> None:
         self.store = store
+        self.clock: Clock = clock or SystemClock()
+        """Where snoozing, waking and purging read the time."""
         self._lock = threading.Lock()
         self._last: UndoRecord | None = None
 
@@ -199,7 +202,7 @@ class Triage:
         if until.tzinfo is None:
             raise ValueError("until must be timezone-aware")
         until = until.astimezone(UTC)
-        hours = (until - datetime.now(UTC)).total_seconds() / 3600
+        hours = (until - self.clock.now()).total_seconds() / 3600
         if hours <= 0:
             raise KnownError("Pick a time in the future to snooze until.")
         return self._act("snooze", item_id, goal_id=goal_id, until=until, value=round(hours, 3))
@@ -325,7 +328,7 @@ class Triage:
     # -- snoozes and retention ----------------------------------------------------------
     def wake_due(self, now: datetime | None = None) -> list[int]:
         """Snoozed items whose time has come become new again; returns their ids."""
-        now = (now or datetime.now(UTC)).astimezone(UTC)
+        now = (now or self.clock.now()).astimezone(UTC)
         with self.store.session() as s:
             ids = list(
                 s.scalars(
@@ -359,7 +362,7 @@ class Triage:
         """
         if older_than_days <= 0:
             return 0
-        cutoff = (now or datetime.now(UTC)).astimezone(UTC) - timedelta(days=older_than_days)
+        cutoff = (now or self.clock.now()).astimezone(UTC) - timedelta(days=older_than_days)
         last_dismiss = (
             select(Feedback.item_id, func.max(Feedback.created_at).label("at"))
             .where(Feedback.signal == "dismiss")

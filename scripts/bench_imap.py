@@ -52,9 +52,9 @@ def bench_imap(mbox: Path) -> None:
         uri, config = server.source(user)
         fd = FocusDesk.open(profile)
         try:
-            fd.passwords.set(user.name, server.host, config["port"], user.password)
+            fd.sources.passwords.set(user.name, server.host, config["port"], user.password)
             # Fetch + parse only (no store), for the breakdown.
-            ingester = ImapIngester(account_from_source(uri, config), fd.passwords)
+            ingester = ImapIngester(account_from_source(uri, config), fd.sources.passwords)
             started = time.perf_counter()
             n = sum(1 for r in ingester.scan({}) if isinstance(r, RawItem))
             scan_s = time.perf_counter() - started
@@ -62,16 +62,16 @@ def bench_imap(mbox: Path) -> None:
                 f"fetch+parse: {n} messages in {scan_s:.2f} s = {n / scan_s:.0f} msg/s "
                 f"({ingester.stats.fetch_commands} FETCH commands)"
             )
-            sid = fd.add_source("imap", uri, config=config).id
+            sid = fd.sources.add("imap", uri, config=config).id
             started = time.perf_counter()
-            report = sync_source(fd.store, sid, passwords=fd.passwords)
+            report = sync_source(fd.store, sid, passwords=fd.sources.passwords)
             sync_s = time.perf_counter() - started
             print(
                 f"fetch+store (sync_source): {report.added} added, {report.failed} failed in "
                 f"{sync_s:.2f} s = {report.added / sync_s:.0f} msg/s"
             )
             started = time.perf_counter()
-            again = sync_source(fd.store, sid, passwords=fd.passwords)
+            again = sync_source(fd.store, sid, passwords=fd.sources.passwords)
             print(
                 f"incremental re-sync, nothing new: {again.added} added in "
                 f"{time.perf_counter() - started:.2f} s"

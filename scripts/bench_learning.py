@@ -5,7 +5,7 @@
 DIR is a profile with a synced source (e.g. the one `focusdesk bench quality
 --profile-dir DIR` keeps). The script copies it, adds a goal, records N signals on
 distinct items (up, down, done, dismiss and long opens, drawn from the items' ranking so
-that about a third are positive), then times ``FocusDesk.train_scorer`` (the trainer
+that about a third are positive), then times ``FocusDesk.learning.train`` (the trainer
 the app, `run --headless` and the CLI run) and prints the seconds with the load average.
 """
 
@@ -35,10 +35,10 @@ def main() -> int:
     shutil.copytree(args.profile_dir, work / "p")
     fd = FocusDesk(resolve_paths(work / "p"))
     try:
-        for g in fd.list_goals():
-            fd.remove_goal(g.id)
-        fd.add_goal(args.goal)
-        ranked = fd.rank()
+        for g in fd.goals.all():
+            fd.goals.remove(g.id)
+        fd.goals.add(args.goal)
+        ranked = fd.ranking.rank()
         if len(ranked) < args.signals:
             raise SystemExit(f"the profile has {len(ranked)} items, fewer than {args.signals}")
         kinds = [("up", None), ("down", None), ("done", None), ("dismiss", None)]
@@ -50,7 +50,7 @@ def main() -> int:
                     signal, value = "open", (60.0 if top else None)
                 s.add(Feedback(item_id=item.item_id, signal=signal, value=value))
         t0, c0 = time.perf_counter(), time.process_time()
-        result = fd.train_scorer()
+        result = fd.learning.train()
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         load = os.getloadavg()
         print(result.message)

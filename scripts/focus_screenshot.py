@@ -91,11 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         desk = FocusDesk.open(Path(tmp) / "demo-profile")
         seed_demo(desk)
         log.info("syncing the demo profile with the real encoder…")
-        desk.sync()
+        desk.sources.sync()
         later = Path(tmp) / "later-notes"
         later.mkdir()
-        desk.add_source("notes", str(later), name="Team notes")
-        firmware = desk.list_goals()[0]
+        desk.sources.add("notes", str(later), name="Team notes")
+        firmware = desk.goals.all()[0]
         ics = Path(tmp) / "meetings.ics"
         ics.write_text(MEETING, encoding="utf-8")
         desk.focus.import_busy(ics)
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             "# BLE stack 5.4.1 hotfix\n\nThe vendor fixed the reconnect storm on iOS 18.\n",
             encoding="utf-8",
         )
-        desk.sync()  # arrives during the block: held until it ends
+        desk.sources.sync()  # arrives during the block: held until it ends
         clock.move_to(START + timedelta(minutes=23, seconds=17))
         desk.close()
 

@@ -42,12 +42,12 @@ def main() -> int:
     print(f"{'goal':<16} {'review@10':>9} {'rank@10':>8} {'seconds':>8}")
     total_review = total_rank = 0
     for goal in spec["goals"]:
-        gid = fd.add_goal(goal["goal"]).id
+        gid = fd.goals.add(goal["goal"]).id
         t0 = time.perf_counter()
         review = fd.review("1970-01-01", goal_ids=[gid], per_goal=TOP, mark=False)
         dt = time.perf_counter() - t0
         entries = review.ranked_entries()[:TOP]
-        ranked = fd.rank(TOP, goal_ids=[gid])
+        ranked = fd.ranking.rank(TOP, goal_ids=[gid])
 
         def relevant(item_id: int, labels: dict[str, int] = goal["labels"]) -> bool:
             return labels.get(group_of.get(external.get(item_id, ""), ""), 0) > 0
@@ -62,7 +62,7 @@ def main() -> int:
             e = entries[0]
             print(f"    first: {e.title[:70]!r}")
             print(f"    summary: {e.summary.text[:200]!r}")
-        fd.update_goal(gid, active=False)
+        fd.goals.update(gid, active=False)
     n = len(spec["goals"])
     print(f"{'mean':<16} {total_review / n:>9.1f} {total_rank / n:>8.1f}")
     fd.close()

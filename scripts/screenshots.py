@@ -326,11 +326,11 @@ def build_demo_profile(root: Path) -> Path:
     feed.write_text(FEED, encoding="utf-8")
     desk = FocusDesk.open(root)
     try:
-        desk.add_source("notes", str(DEMO / "notes"), name="Notes")
-        desk.add_source("mbox", str(DEMO / "inbox.mbox"), name="Inbox")
-        desk.add_source("feed", str(feed), name="Low Power Weekly", config={"group": "News"})
+        desk.sources.add("notes", str(DEMO / "notes"), name="Notes")
+        desk.sources.add("mbox", str(DEMO / "inbox.mbox"), name="Inbox")
+        desk.sources.add("feed", str(feed), name="Low Power Weekly", config={"group": "News"})
         for goal in json.loads((DEMO / "goals.json").read_text(encoding="utf-8")):
-            desk.add_goal(
+            desk.goals.add(
                 goal["title"],
                 weight=float(goal.get("weight", 1.0)),
                 description=goal.get("description", ""),
@@ -416,7 +416,7 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     # A source whose file went away, so the sources manager has an error to show.
     gone = tmp / "old-newsletter.xml"
     gone.write_text(FEED, encoding="utf-8")
-    broken = desk.add_source("feed", str(gone), name="Old newsletter", config={"group": "News"})
+    broken = desk.sources.add("feed", str(gone), name="Old newsletter", config={"group": "News"})
     gone.unlink()
     window.refresh_sources()
     window.start_sync(broken.id)
@@ -460,7 +460,7 @@ def shoot_goals(out: Path, tmp: Path, timeout_s: float) -> None:
     wait_for(window.sync_did_finish, timeout_s)
     wait_for(window.rank_did_finish, timeout_s)
     items = window.inbox_model.items()
-    names = {g.id: g.short_name for g in desk.list_goals()}
+    names = {g.id: g.short_name for g in desk.goals.all()}
     for top in (20, 60):
         seats = Counter(names.get(i.goal_id, "no goal") for i in items[:top])
         kinds = Counter(i.source_kind for i in items[:top])
@@ -519,10 +519,10 @@ def build_reader_profile(root: Path, vault: Path | None = None) -> Path:
     mbox = write_newsletter_mbox(root.parent / "newsletter.mbox")
     desk = FocusDesk.open(root)
     try:
-        desk.add_source("notes", str(notes), name="Notes")
-        desk.add_source("mbox", str(mbox), name="Newsletters")
+        desk.sources.add("notes", str(notes), name="Notes")
+        desk.sources.add("mbox", str(mbox), name="Newsletters")
         for goal in json.loads((DEMO / "goals.json").read_text(encoding="utf-8")):
-            desk.add_goal(goal["title"], weight=float(goal.get("weight", 1.0)))
+            desk.goals.add(goal["title"], weight=float(goal.get("weight", 1.0)))
     finally:
         desk.close()
     return root

@@ -33,10 +33,10 @@ def make_vault(root: Path) -> Path:
 
 def seed(desk: FocusDesk, vault: Path) -> list[int]:
     """Add the vault, sync it, add two goals; the goal ids."""
-    desk.add_source("notes", str(vault), name="Notes")
-    desk.sync()
-    firmware = desk.add_goal("Ship the sensor firmware: OTA updates, BLE, sleep current")
-    hiring = desk.add_goal("Hire embedded firmware engineers: interview loop")
+    desk.sources.add("notes", str(vault), name="Notes")
+    desk.sources.sync()
+    firmware = desk.goals.add("Ship the sensor firmware: OTA updates, BLE, sleep current")
+    hiring = desk.goals.add("Hire embedded firmware engineers: interview loop")
     return [firmware.id, hiring.id]
 
 

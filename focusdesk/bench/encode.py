@@ -177,9 +177,9 @@ def run_encode_bench(
             log(f"round {n + 1} of {rounds}: syncing the first {messages} messages of {mbox}")
             fd = FocusDesk(resolve_paths(folder / f"profile-{n}"), encoder=chosen)
             try:
-                fd.add_source("mbox", str(small), name="bench")
+                fd.sources.add("mbox", str(small), name="bench")
                 t0 = time.perf_counter()
-                summary = fd.sync()
+                summary = fd.sources.sync()
                 sync_times.append(time.perf_counter() - t0)
                 if not texts:
                     texts = stored_passages(fd)

@@ -53,7 +53,7 @@ from focusdesk.store.models import Chunk, Embedding, Goal, Item, Source
 
 if TYPE_CHECKING:
     from focusdesk.app import FocusDesk
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
 
 GENERATOR_VERSION = 2
 """Raised whenever what is generated changes, so older profiles are regenerated."""
@@ -198,7 +198,7 @@ def _generate(
         writer.goals()
         say("building the vector index and ranking once, as the app does")
         _ = desk.index
-        desk.rank(top=1)
+        desk.ranking.rank(top=1)
     finally:
         desk.close()
     (folder / MARKER_FILE).write_text(

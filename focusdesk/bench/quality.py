@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import delete, text
@@ -48,6 +48,9 @@ from focusdesk.rank.metrics import (
     proportionality_at_k,
 )
 from focusdesk.store.models import Feedback, ScorerVersion
+
+if TYPE_CHECKING:
+    from focusdesk.rank.encoding import Encoder
 
 METRICS = ("ndcg@10", "p@10", "ap@100")
 ABSENT_GOAL = "I'm learning to bake sourdough bread: starters, hydration and oven temperatures."
@@ -191,7 +194,7 @@ def ranked_external_ids(fd: FocusDesk) -> list[str]:
     Every message keeps its own place: the labels grade messages, and a conversation
     shown as one row hides its other messages rather than moving them up.
     """
-    ranked = fd.rank(None, conversations=False)
+    ranked = fd.ranking.rank(None, conversations=False)
     ext = _external_id_map(fd)
     out: list[str] = []
     for r in ranked:
@@ -204,7 +207,7 @@ def _reset_learning(fd: FocusDesk) -> None:
     with fd.store.session() as s:
         s.execute(delete(Feedback))
         s.execute(delete(ScorerVersion))
-    fd.reset_scorer()
+    fd.learning.reset()
 
 
 def run_quality(
@@ -215,7 +218,7 @@ def run_quality(
     votes: list[int],
     data_dir: Path | None = None,
     log: Any = print,
-    encoder: Any = None,
+    encoder: Encoder | None = None,
     joint: bool = False,
     absent_goal: str | None = ABSENT_GOAL,
 ) -> QualityReport:
@@ -229,16 +232,16 @@ def run_quality(
     fd.settings.learning_enabled = True  # measured as the app learns by default
     report = QualityReport(votes=sorted(set(votes) | {0}))
     try:
-        sources = fd.list_sources()
+        sources = fd.sources.all()
         if not sources:
-            fd.add_source("mbox", str(mbox), name="bench")
+            fd.sources.add("mbox", str(mbox), name="bench")
         elif [(src.kind, src.uri) for src in sources] != [("mbox", str(mbox.resolve()))]:
             raise LabelledSetError(
                 f"the profile in {data_dir} holds other sources than {mbox}; "
                 "give an empty folder or one made by this benchmark for this mbox"
             )
         t0 = time.perf_counter()
-        summary = fd.sync()
+        summary = fd.sources.sync()
         seconds = time.perf_counter() - t0
         added = summary.total("added")
         report.meta["sync_seconds"] = round(seconds, 1)
@@ -256,8 +259,8 @@ def run_quality(
                 f"{report.meta['passages_per_second']} passages/s on {report.meta['device']}"
             )
         log(line + ")")
-        for g in fd.list_goals():
-            fd.remove_goal(g.id)
+        for g in fd.goals.all():
+            fd.goals.remove(g.id)
         for spec in goals:
             report.per_goal[spec.id] = _run_goal(fd, spec, category, report.votes, log)
         _reset_learning(fd)
@@ -290,13 +293,13 @@ def run_joint(
     added: dict[int, str] = {}
     try:
         for spec in goals:
-            added[fd.add_goal(spec.text, weight=spec.weight).id] = spec.id
+            added[fd.goals.add(spec.text, weight=spec.weight).id] = spec.id
         if absent_goal and absent_goal.strip():
-            added[fd.add_goal(absent_goal).id] = ABSENT_ID
-        rows = fd.rank(None)
+            added[fd.goals.add(absent_goal).id] = ABSENT_ID
+        rows = fd.ranking.rank(None)
     finally:
         for goal_id in added:
-            fd.remove_goal(goal_id)
+            fd.goals.remove(goal_id)
     shown = [(r.external_id, added.get(r.goal_id) if r.goal_id is not None else None) for r in rows]
     figures = joint_figures(shown, goals, category)
     figures["absent_goal"] = absent_goal if absent_goal and absent_goal.strip() else None
@@ -372,14 +375,14 @@ def _run_goal(
 ) -> dict[str, dict[str, float]]:
     """One goal: baselines, then votes given as a user would, learnt from as the app does.
 
-    Learning goes through the app's own trigger (``fd.learning``: after enough new
+    Learning goes through the app's own trigger (``fd.learning.auto``: after enough new
     signals, or a quiet moment) and trainer, on a simulated clock: each vote takes
     ``READ_SECONDS``; before each measurement the user pauses long enough for the quiet
     moment. At every vote count, the trained and the untrained scorer are judged on the
     same items, those not voted on.
     """
     _reset_learning(fd)
-    goal = fd.add_goal(spec.text)
+    goal = fd.goals.add(spec.text)
     out: dict[str, dict[str, float]] = {}
     now = datetime(2026, 1, 1, tzinfo=UTC)
     try:
@@ -396,7 +399,7 @@ def _run_goal(
 
         def learn(at: datetime) -> None:
             nonlocal ranking
-            result = fd.learning.run_if_due(at)
+            result = fd.learning.auto.run_if_due(at)
             if result is None:
                 return
             train_seconds.append(float(result.metrics.get("seconds", 0.0)))
@@ -410,7 +413,7 @@ def _run_goal(
                     break
                 for ext in shown:
                     up = spec.labels.get(category.get(ext, ""), 0) > 0
-                    fd.record_feedback(by_ext[ext], "up" if up else "down")
+                    fd.items.record_feedback(by_ext[ext], "up" if up else "down")
                     voted.add(ext)
                     now += timedelta(seconds=READ_SECONDS)
                     learn(now)
@@ -430,7 +433,7 @@ def _run_goal(
                 "runs": float(len(train_seconds)),
             }
     finally:
-        fd.remove_goal(goal.id)
+        fd.goals.remove(goal.id)
     line = "  ".join(
         f"{k}={v['ndcg@10']:.3f}/{v['p@10']:.2f}/{v['ap@100']:.3f}"
         for k, v in out.items()

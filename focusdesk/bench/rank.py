@@ -4,7 +4,7 @@ The profile (``bench.profile``: store, chunks, vectors, index files, goals) is o
 with ``FocusDesk.open`` as the app opens it, and the calls the app makes today are
 timed, each after one warm-up:
 
-- full re-rank: ``FocusDesk.ranking()``, the ranking as arrays (every row's item id,
+- full re-rank: ``FocusDesk.ranking.arrays()``, the ranking as arrays (every row's item id,
   score, goal, evidence chunk, per-goal relevance), with the candidates' scores reused
   while nothing they were computed from changed; and the same with the candidates
   scored again (``Ranker.forget_scores`` first: a changed goal, scorer or item set);
@@ -52,7 +52,7 @@ from focusdesk.bench.profile import ProfileSpec, ensure_profile
 from focusdesk.errors import KnownError
 
 if TYPE_CHECKING:
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
 
 PAGE = 50
 """Rows the inbox shows first."""
@@ -270,36 +270,36 @@ def _measure(
     open_s, desk = _timed(lambda: FocusDesk.open(folder, encoder))
     try:
         say("warming up: the first rank loads the model, the index and the projected keys")
-        first_s, ranked = _timed(lambda: desk.rank())
+        first_s, ranked = _timed(lambda: desk.ranking.rank())
         counts = desk.counts()
 
         say(f"timing {config.runs} full re-ranks (arrays), then as many with scoring")
-        full = [_timed(lambda: desk.ranking())[0] for _ in range(config.runs)]
+        full = [_timed(lambda: desk.ranking.arrays())[0] for _ in range(config.runs)]
 
         def rescored() -> Any:
             desk.ranker.forget_scores()
-            return desk.ranking()
+            return desk.ranking.arrays()
 
         full_rescored = [_timed(rescored)[0] for _ in range(config.runs)]
 
         def inbox_job() -> list[Any]:
             desk.triage.wake_due()
-            ranking = desk.ranking()
+            ranking = desk.ranking.arrays()
             desk.triage.votes()
             # Which of the ranked rows are pinned: by id (an unindexed scan of every
             # item's row, text and all, when asked for all of them).
             desk.triage.pinned(ranking.item_ids.tolist())
-            return desk.describe(ranking, range(PAGE))
+            return desk.ranking.describe(ranking, range(PAGE))
 
         say(f"timing {config.runs} first pages as a view of {PAGE} rows gets them")
         pages = [_timed(inbox_job) for _ in range(config.runs)]
         page = pages[-1][1]
-        described = [_timed(lambda: desk.rank())[0] for _ in range(config.runs)]
-        top50 = [_timed(lambda: desk.rank(PAGE))[0] for _ in range(config.runs)]
+        described = [_timed(lambda: desk.ranking.rank())[0] for _ in range(config.runs)]
+        top50 = [_timed(lambda: desk.ranking.rank(PAGE))[0] for _ in range(config.runs)]
 
         say(f"timing the Why panel of each of the first {len(page)} items")
-        desk.get_item(page[0].item_id)  # warm-up
-        why = [_timed(partial(desk.get_item, r.item_id))[0] for r in page]
+        desk.items.get(page[0].item_id)  # warm-up
+        why = [_timed(partial(desk.items.get, r.item_id))[0] for r in page]
         rss_timed = peak_rss_mb()
         recall = _recall(desk)
         data = {

@@ -34,7 +34,7 @@ from focusdesk.cli import run as run_verb
 from focusdesk.errors import Cancelled, KnownError
 
 if TYPE_CHECKING:
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
 
 log = logging.getLogger("focusdesk")
 
@@ -101,6 +101,7 @@ def main(argv: Sequence[str] | None = None, *, encoder: Encoder | None = None) -
                 return int(args.handler(fd, args))
             finally:
                 fd.close()
+        args.encoder = encoder  # a verb that opens profiles of its own (a benchmark) uses it
         return int(args.handler(args))
     except KnownError as exc:
         print(f"focusdesk: {exc.user_text()}", file=sys.stderr)

@@ -205,6 +205,7 @@ def run_quality(args: argparse.Namespace) -> int:
             log=lambda line: print(line, file=sys.stderr),
             joint=args.joint,
             absent_goal=ABSENT_GOAL if args.absent_goal is None else args.absent_goal,
+            encoder=getattr(args, "encoder", None),
         )
     except LabelledSetError as exc:
         raise KnownError(f"bench quality: {exc}") from None

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         seed_demo(fd)
         if args.no_window:
-            print_summary(fd.sync(progress=progress_bar()))
+            print_summary(fd.sources.sync(progress=progress_bar()))
             return 0
     finally:
         fd.close()

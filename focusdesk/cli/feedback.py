@@ -37,11 +37,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_feedback(fd: FocusDesk, args: argparse.Namespace) -> int:
     from focusdesk.rank.train_lock import TrainingBusy
 
-    fd.record_feedback(args.item, args.vote, goal_id=args.goal)
+    fd.items.record_feedback(args.item, args.vote, goal_id=args.goal)
     print(f"Recorded: item {args.item} voted {args.vote}.")
     if not args.no_train:
         try:
-            print(fd.train_scorer().message)
+            print(fd.learning.train().message)
         except TrainingBusy as exc:  # the app or the headless runner is learning now
             print(exc.user_text())
     return 0
@@ -49,18 +49,18 @@ def run_feedback(fd: FocusDesk, args: argparse.Namespace) -> int:
 
 def run_scorer(fd: FocusDesk, args: argparse.Namespace) -> int:
     if args.action == "train":
-        print(fd.train_scorer().message)
+        print(fd.learning.train().message)
     elif args.action == "reset":
-        fd.reset_scorer()
+        fd.learning.reset()
         print("The untrained scorer is in use again; trained versions stay on record.")
     else:
-        versions = fd.scorer_versions()
+        versions = fd.learning.versions()
         if args.json:
-            status = fd.learning_status()
+            status = fd.learning.status()
             payload = {"status": {**asdict(status), "lines": status.lines()}, "runs": versions}
             print(json.dumps(payload, indent=2, default=str))
             return 0
-        status = fd.learning_status()
+        status = fd.learning.status()
         unusable = status.problem.version_id if status.problem is not None else None
         for line in status.lines():
             print(line)

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(fd: FocusDesk, args: argparse.Namespace) -> int:
     if args.action == "import-opml":
-        report = fd.import_opml(args.file, allow_local=args.allow_local_files)
+        report = fd.sources.import_opml(args.file, allow_local=args.allow_local_files)
         for info in report.added:
             print(f"Added feed source {info.id}: {info.name} ({info.uri})")
         for title, reason in report.skipped:
@@ -39,7 +39,7 @@ def run(fd: FocusDesk, args: argparse.Namespace) -> int:
             "Run `focusdesk sync` to read them."
         )
     else:
-        count = fd.export_opml(args.file)
+        count = fd.sources.export_opml(args.file)
         print(f"Wrote {count} feeds to {args.file}.")
     return 0
 
@@ -71,7 +71,7 @@ def add_feed(fd: FocusDesk, uri: str, *, name: str | None, group: str | None) ->
             title = info.title
         if info.html_url:
             config["html_url"] = info.html_url  # the site, for OPML export
-    added = fd.add_source("feed", target, name=title, config=config)
+    added = fd.sources.add("feed", target, name=title, config=config)
     group_note = f" in {config['group']}" if config.get("group") else ""
     print(
         f"Added feed source {added.id}: {added.name} ({added.uri}){group_note}. "

@@ -42,7 +42,7 @@ def run(fd: FocusDesk, args: argparse.Namespace) -> int:
 def _plan(fd: FocusDesk, args: argparse.Namespace) -> int:
     from focusdesk.focus.planning import minutes_by_goal
 
-    plan = fd.focus_plan(args.minutes, args.top, goal_ids=args.goals)
+    plan = fd.planner.plan(args.minutes, args.top, goal_ids=args.goals)
     if args.json:
         for entry in plan:
             print(json.dumps(entry.to_json(), ensure_ascii=False))

@@ -26,10 +26,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(fd: FocusDesk, args: argparse.Namespace) -> int:
     if args.action == "add":
-        g = fd.add_goal(args.text, weight=args.weight, name=args.name)
+        g = fd.goals.add(args.text, weight=args.weight, name=args.name)
         print(f"Added goal {g.id}: {g.title} (weight {g.weight:g})")
     elif args.action == "list":
-        goals = fd.list_goals()
+        goals = fd.goals.all()
         if not goals:
             print('No goals yet. Add one with `focusdesk goals add "what you are working on"`.')
         for g in goals:
@@ -37,6 +37,6 @@ def run(fd: FocusDesk, args: argparse.Namespace) -> int:
             named = f"  [{g.name}]" if g.name else ""
             print(f"{g.id:>3}  weight {g.weight:<4g} {g.title}{named}{state}")
     else:
-        fd.remove_goal(args.id)
+        fd.goals.remove(args.id)
         print(f"Removed goal {args.id}.")
     return 0

@@ -28,7 +28,7 @@ def run(fd: FocusDesk, args: argparse.Namespace) -> int:
 
     # The inbox's ranking: the stored one while nothing it was computed from changed
     # (shown without loading the model), else computed now and stored for next time.
-    ranked = fd.inbox(fresh=args.fresh).items
+    ranked = fd.ranking.inbox(fresh=args.fresh).items
     if not args.all:
         ranked = ranked[: max(0, args.top)]
     if args.json:

@@ -47,13 +47,13 @@ def run(fd: FocusDesk, args: argparse.Namespace) -> int:
 
         raise KnownError(f"`sources add {args.kind}` needs a PATH.")
     if args.action == "add":
-        info = fd.add_source(args.kind, args.path, name=args.name)
+        info = fd.sources.add(args.kind, args.path, name=args.name)
         print(
             f"Added {info.kind} source {info.id}: {info.name} ({info.uri}). "
             "Run `focusdesk sync` to read it."
         )
     elif args.action == "list":
-        infos = fd.list_sources()
+        infos = fd.sources.all()
         if not infos:
             print(
                 "No sources yet. Add one with `focusdesk sources add notes PATH` "
@@ -74,7 +74,7 @@ def run(fd: FocusDesk, args: argparse.Namespace) -> int:
                 if i.failed > 5:
                     print(f"       … and {i.failed - 5} more (`focusdesk -v sync` logs each)")
     else:
-        fd.remove_source(args.id)
+        fd.sources.remove(args.id)
         print(f"Removed source {args.id} and its items.")
     return 0
 
@@ -126,7 +126,7 @@ def _read_password(args: argparse.Namespace, prompt: str) -> str | None:
 
 def _report_password(fd: FocusDesk, saved: bool) -> None:
     if saved:
-        print(f"The password is saved in the system keyring ({fd.passwords.backend_name}).")
+        print(f"The password is saved in the system keyring ({fd.sources.passwords.backend_name}).")
     else:
         print(
             "No system keyring is available, so the password is not kept: "
@@ -150,7 +150,7 @@ def _add_imap(fd: FocusDesk, args: argparse.Namespace) -> int:
         folders=args.folders,
         cafile=args.cafile,
     )
-    info = fd.add_source("imap", uri, name=args.name, config=config)
+    info = fd.sources.add("imap", uri, name=args.name, config=config)
     folders = ", ".join(config["folders"])
     print(f"Added imap source {info.id}: {info.name} ({info.uri}), folders {folders}.")
     password = _read_password(args, f"IMAP password for {config['user']}@{config['host']}: ")
@@ -160,7 +160,7 @@ def _add_imap(fd: FocusDesk, args: argparse.Namespace) -> int:
             f"`focusdesk sources password {info.id}`."
         )
         return 0
-    _report_password(fd, fd.set_source_password(info.id, password))
+    _report_password(fd, fd.sources.set_password(info.id, password))
     print("Run `focusdesk sync` to read it.")
     return 0
 
@@ -168,11 +168,11 @@ def _add_imap(fd: FocusDesk, args: argparse.Namespace) -> int:
 def _set_password(fd: FocusDesk, args: argparse.Namespace) -> int:
     from focusdesk.errors import KnownError
 
-    info = fd.get_source(args.id)
+    info = fd.sources.get(args.id)
     if info.kind != "imap":
         raise KnownError(f"Source {args.id} is not an IMAP account: it has no password.")
     password = _read_password(args, f"IMAP password for {info.name}: ")
     if password is None:
         raise KnownError("No password given (type it in a terminal, or use --password-stdin).")
-    _report_password(fd, fd.set_source_password(args.id, password))
+    _report_password(fd, fd.sources.set_password(args.id, password))
     return 0

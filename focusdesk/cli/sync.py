@@ -22,14 +22,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(fd: FocusDesk, args: argparse.Namespace) -> int:
     from focusdesk.progress import no_progress
 
-    if sys.stdin.isatty() and fd.passwords.provider is None:
+    if sys.stdin.isatty() and fd.sources.passwords.provider is None:
         # An IMAP source without a known password asks once per run (getpass, no echo).
         from focusdesk.sources.credentials import terminal_password_provider
 
-        fd.passwords.provider = terminal_password_provider()
+        fd.sources.passwords.provider = terminal_password_provider()
     bar = no_progress if args.no_progress or not sys.stderr.isatty() else progress_bar()
     try:
-        summary = fd.sync(args.source, progress=bar)
+        summary = fd.sources.sync(args.source, progress=bar)
     finally:
         close = getattr(bar, "close", None)
         if close:

@@ -27,8 +27,8 @@ from focusdesk.focus.service import FocusService
 from focusdesk.progress import CancelToken
 
 if TYPE_CHECKING:
-    from focusdesk.rank.autolearn import AutoLearner
-    from focusdesk.records import SyncSummary
+    from focusdesk.rank.learning_service import LearningService
+    from focusdesk.sync import SourcesService
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +47,10 @@ class HeadlessDesk(Protocol):
     def focus(self) -> FocusService: ...
 
     @property
-    def learning(self) -> AutoLearner: ...
+    def learning(self) -> LearningService: ...
 
-    def sync(self, source_id: int | None = None) -> SyncSummary: ...
+    @property
+    def sources(self) -> SourcesService: ...
 
 
 def describe_event(event: FocusEvent, now: datetime) -> list[str]:
@@ -190,7 +191,7 @@ class HeadlessRunner:
     def _sync(self, info: ScheduleInfo) -> None:
         if info.source_id is None or not self.service.claim_schedule(info.id):
             return
-        summary = self.desk.sync(info.source_id)
+        summary = self.desk.sources.sync(info.source_id)
         for r in summary.reports:
             if r.error:
                 self.say(f"Sync of {r.source_name} failed: {r.error}")
@@ -212,7 +213,7 @@ class HeadlessRunner:
     def learn(self) -> None:
         """Train when the learning trigger says so (new signals, or a quiet moment)."""
         try:
-            result = self.desk.learning.run_if_due(self.service.clock.now(), self._cancel)
+            result = self.desk.learning.auto.run_if_due(self.service.clock.now(), self._cancel)
         except Cancelled:
             self.say("Learning stopped; the scorer in use is kept.")
             return

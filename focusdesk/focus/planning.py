@@ -1,6 +1,6 @@
 """The plan of a block: the top items for its goals and their minutes.
 
-The same attention allocation as ``FocusDesk.focus_plan`` over the items that still
+The same attention allocation as ``FocusPlanner.plan`` over the items that still
 want attention: done, dismissed and still-snoozed items are left out. With several
 goals the block is shared first among the goals, in proportion to weight x demand
 (how many items clear each goal's relevance bar): a goal nothing serves gets no
@@ -13,14 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import or_, select
 
+from focusdesk.errors import KnownError
 from focusdesk.rank.allocation import allocate, goal_minutes, round_to_total
 from focusdesk.records import PlanEntry, RankedItem
 from focusdesk.store.db import Store
 from focusdesk.store.models import Item
+
+if TYPE_CHECKING:
+    from focusdesk.clock import Clock
+    from focusdesk.progress import CancelToken
+    from focusdesk.rank.ranker import Ranker
+    from focusdesk.settings import Settings
 
 
 class Planner(Protocol):
@@ -179,3 +186,50 @@ def minutes_by_goal(plan: Sequence[PlanEntry]) -> list[tuple[str, int, int]]:
         minutes[title] = minutes.get(title, 0) + e.minutes
         items[title] = items.get(title, 0) + 1
     return sorted(((t, minutes[t], items[t]) for t in minutes), key=lambda r: -r[1])
+
+
+class FocusPlanner:
+    """Plans a focus block over the ranking: which items, and how many minutes each."""
+
+    def __init__(
+        self, store: Store, settings: Settings, clock: Clock, ranker: Callable[[], Ranker]
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self._ranker = ranker
+
+    def plan(
+        self,
+        minutes: int,
+        top: int | None = None,
+        *,
+        goal_ids: Sequence[int] | None = None,
+        cancel: CancelToken | None = None,
+        now: datetime | None = None,
+    ) -> list[PlanEntry]:
+        """The top items for a focus block of ``minutes`` and each one's minutes.
+
+        Items done, dismissed or snoozed beyond ``now`` are left out, as a block would.
+
+        The minutes are shared among the goals in proportion to weight x demand (how
+        many items serve each), then within a goal as pi = softmax(. / T) (T = the
+        allocation temperature setting) over its top items, with a floor per item
+        (``focus.planning.plan_by_goal``).
+        """
+        if minutes <= 0:
+            raise KnownError("A focus block needs at least one minute.")
+        k = top if top is not None else self.settings.focus_top_k
+        ranker = self._ranker()
+        ranked = ranker.rank(None, goal_ids=goal_ids, cancel=cancel)
+        skip = unavailable_item_ids(self.store, now or self.clock.now())
+        ranked = [r for r in ranked if r.item_id not in skip]
+        goals = [PlanGoal(g.id, g.title, g.weight) for g in ranker.active_goals(goal_ids)]
+        return plan_by_goal(
+            ranked,
+            goals,
+            minutes,
+            top_k=k,
+            temperature=self.settings.allocation_temperature,
+            floor_minutes=self.settings.focus_floor_minutes,
+        )

@@ -117,7 +117,7 @@ def learning_status(
     pending: int,
     problem: VersionProblem | None = None,
 ) -> LearningStatus:
-    """The status from the recorded training runs (``FocusDesk.scorer_versions``) and,
+    """The status from the recorded training runs (``FocusDesk.learning.versions``) and,
     where the active version could not be used, why (``Ranker.model_problem``)."""
     active = next((v for v in versions if v["active"]), None)
     runs = [v for v in versions if not v["metrics"].get("reset")]

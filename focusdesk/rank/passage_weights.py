@@ -32,7 +32,7 @@ from focusdesk.store.models import Chunk, Item
 
 if TYPE_CHECKING:
     from focusdesk.rank.attention import GoalAttentionScorer
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
     from focusdesk.rank.ranker import Ranker
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from focusdesk.store.db import Store
 from focusdesk.store.models import Chunk, Embedding, Item
 
 if TYPE_CHECKING:
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ from focusdesk.rank.passages import (
 from focusdesk.store.db import Store
 
 if TYPE_CHECKING:
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
 
 log = logging.getLogger(__name__)
 

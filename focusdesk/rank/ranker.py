@@ -37,7 +37,7 @@ from focusdesk.store.models import Chunk, Goal, Item, Source
 
 if TYPE_CHECKING:
     from focusdesk.rank.attention import GoalAttentionScorer
-    from focusdesk.rank.encoder import Encoder
+    from focusdesk.rank.encoding import Encoder
     from focusdesk.rank.index import VectorIndex
     from focusdesk.rank.model import RankingModel
 

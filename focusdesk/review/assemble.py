@@ -25,13 +25,13 @@ from focusdesk.review.summaries import Summariser, Summary
 from focusdesk.store.models import Feedback, Item, Source
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Sequence
-
     from focusdesk.clock import Clock
+    from focusdesk.goals import GoalsService
+    from focusdesk.items import ItemsService
     from focusdesk.paths import Paths
     from focusdesk.progress import CancelToken
     from focusdesk.rank.ranker import Ranker
-    from focusdesk.records import GoalInfo, ItemDetail
+    from focusdesk.rank.service import RankingService
     from focusdesk.store.db import Store
 
 STATE_FILE = "review_state.json"
@@ -59,19 +59,14 @@ class ReviewDesk(Protocol):
     @property
     def ranker(self) -> Ranker: ...
 
-    def rank(
-        self,
-        top: int | None = None,
-        *,
-        goal_ids: Sequence[int] | None = None,
-        item_ids: Collection[int] | None = None,
-        cancel: CancelToken | None = None,
-        conversations: bool = True,
-    ) -> list[RankedItem]: ...
+    @property
+    def ranking(self) -> RankingService: ...
 
-    def get_item(self, item_id: int) -> ItemDetail: ...
+    @property
+    def items(self) -> ItemsService: ...
 
-    def list_goals(self, *, include_inactive: bool = True) -> list[GoalInfo]: ...
+    @property
+    def goals(self) -> GoalsService: ...
 
 
 @dataclass
@@ -245,7 +240,7 @@ def assemble_review(
     has_goals = bool(fd.ranker.active_goals(goal_ids))
     if has_goals and in_period:
         # Exactly the period's items, however large the profile (no candidate pass).
-        ranked = fd.rank(None, goal_ids=goal_ids, item_ids=set(in_period), cancel=cancel)
+        ranked = fd.ranking.rank(None, goal_ids=goal_ids, item_ids=set(in_period), cancel=cancel)
 
     # Stories and conversations: a head stands for its members; it is in the period when
     # any member is.
@@ -273,7 +268,7 @@ def assemble_review(
         group.total += 1
         if len(group.entries) >= per_goal:
             continue
-        detail = fd.get_item(rk.item_id)
+        detail = fd.items.get(rk.item_id)
         summary = summariser.summarise(rk.item_id, detail.text, rk.goal_id, rk.evidence_span)
         sources = tuple(dict.fromkeys(source_of.get(m, "?") for m in members))
         group.entries.append(
@@ -358,7 +353,7 @@ def _top_goal(fd: ReviewDesk, goal_ids: list[int] | None) -> int | None:
     """The active goal with the highest weight (of ``goal_ids`` when given)."""
     goals = [
         g
-        for g in fd.list_goals(include_inactive=False)
+        for g in fd.goals.all(include_inactive=False)
         if g.weight > 0 and (goal_ids is None or g.id in goal_ids)
     ]
     return max(goals, key=lambda g: (g.weight, -g.id)).id if goals else None

@@ -83,7 +83,7 @@ class FeedRetryLater(SourceError):
 
 @dataclass(frozen=True)
 class FeedSourceSpec:
-    """A checked feed source, ready for ``FocusDesk.add_source("feed", ...)``."""
+    """A checked feed source, ready for ``FocusDesk.sources.add("feed", ...)``."""
 
     uri: str
     name: str

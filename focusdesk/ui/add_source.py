@@ -2,7 +2,7 @@
 feed, IMAP account), with "Test connection" for IMAP run in the background.
 
 The dialog collects and checks what the user typed; the window adds the source (by
-calling ``FocusDesk.add_source`` in the worker) and saves an IMAP password through
+calling ``FocusDesk.sources.add`` in the worker) and saves an IMAP password through
 the profile's ``PasswordStore`` (the system keyring, else memory for this run).
 """
 

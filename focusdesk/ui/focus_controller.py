@@ -340,7 +340,7 @@ class FocusController(QObject):
         return self.focus_window
 
     def _item_text(self, item_id: int) -> str:
-        return self.desk.get_item(item_id).text
+        return self.desk.items.get(item_id).text
 
     def show_block(self, session: SessionView) -> None:
         """Open the focus window on ``session`` and hide everything else."""
@@ -438,7 +438,7 @@ class FocusController(QObject):
             return
         settings = self.window.ui_settings
         dialog = StartFocusDialog(
-            self.desk.list_goals(include_inactive=False),
+            self.desk.goals.all(include_inactive=False),
             minutes=_int(settings.value("focus/minutes", 90), 90),
             top_k=self.desk.settings.focus_top_k,
             full_screen=_truthy(settings.value("focus/full_screen", False)),

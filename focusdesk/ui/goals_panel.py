@@ -242,7 +242,7 @@ class GoalsPanel(QWidget):
     # -- reading --------------------------------------------------------------------
     def reload(self) -> None:
         """Read the goals from the store (a small read; fine on the UI thread)."""
-        self.model.set_goals(self.desk.list_goals())
+        self.model.set_goals(self.desk.goals.all())
         self._update_buttons()
 
     def goals(self) -> list[GoalInfo]:
@@ -282,7 +282,7 @@ class GoalsPanel(QWidget):
             self.goals_did_change.emit()
 
         self._run(
-            lambda _p, _c: self.desk.add_goal(title, weight=weight, description=description),
+            lambda _p, _c: self.desk.goals.add(title, weight=weight, description=description),
             done,
             f"add goal {title!r}",
         )
@@ -326,7 +326,7 @@ class GoalsPanel(QWidget):
         def done(_: object) -> None:
             self.goals_did_change.emit()
 
-        self._run(lambda _p, _c: self.desk.remove_goal(goal_id), done, f"remove goal {goal_id}")
+        self._run(lambda _p, _c: self.desk.goals.remove(goal_id), done, f"remove goal {goal_id}")
         return True
 
     def _write_changes(self, goal_id: int, changes: dict[str, Any]) -> None:
@@ -337,7 +337,9 @@ class GoalsPanel(QWidget):
                 self.goal_learning_did_restart.emit(goal.title)
 
         self._run(
-            lambda _p, _c: self.desk.update_goal(goal_id, **changes), done, f"update goal {goal_id}"
+            lambda _p, _c: self.desk.goals.update(goal_id, **changes),
+            done,
+            f"update goal {goal_id}",
         )
 
     def _run(self, fn: Callable[[Any, Any], Any], done: Callable[[Any], None], name: str) -> None:

@@ -308,7 +308,7 @@ class ItemActions(QObject):
             window.show_status("Select an item to open.")
             return None
         try:
-            detail = self.desk.get_item(item_id)
+            detail = self.desk.items.get(item_id)
         except Exception as exc:  # a KnownError: the item went away
             window.show_status(str(exc))
             return None

@@ -1,7 +1,7 @@
 """Learning in the desktop app: train in the background when the trigger says so, show
 which version ranks and what it changed, re-rank and mark the rows that moved.
 
-The decision is the core's (``FocusDesk.learning``: the same trigger policy as
+The decision is the core's (``FocusDesk.learning.auto``: the same trigger policy as
 ``run --headless`` and the quality benchmark); this controller only asks it now and
 then, through the window's task manager (never on the UI thread, one task at a time,
 so training never overlaps a sync or a ranking), and shows the outcome.
@@ -99,12 +99,12 @@ class LearningController(QObject):
             (now - self._last_work).total_seconds() < self.quiet_after_s
         ):
             return None  # the window was just working: wait for a quiet moment
-        learner = self.desk.learning
+        learner = self.desk.learning.auto
         cancel = CancelToken()
 
         def work(_p: ProgressCallback, token: CancelToken) -> tuple[Any, LearningStatus]:
             result = learner.run_if_due(now, token)
-            return result, self.desk.learning_status()
+            return result, self.desk.learning.status()
 
         self._cancel = cancel
         self._job = self.window.tasks.run(
@@ -158,7 +158,7 @@ class LearningController(QObject):
     def refresh_status(self) -> None:
         """Read the learning status in the background and show it."""
         self.window.tasks.run(
-            lambda _p, _c: self.desk.learning_status(),
+            lambda _p, _c: self.desk.learning.status(),
             on_done=self._show,
             on_error=self.window.show_status,
             name="learning status",
@@ -209,8 +209,8 @@ class LearningController(QObject):
             self.window.start_rank()
 
         def work(_p: ProgressCallback, _c: CancelToken) -> LearningStatus:
-            self.desk.reset_scorer()
-            return self.desk.learning_status()
+            self.desk.learning.reset()
+            return self.desk.learning.status()
 
         return self.window.tasks.run(
             work, on_done=done, on_error=self.window.show_status, name="reset learning"

@@ -408,7 +408,9 @@ class MainWindow(QMainWindow):
         self.reader_pane.remote_always_requested.connect(self.always_load_remote_content)
         self.reader_pane.note_link_activated.connect(self.open_linked_note)
         self.passage_weights = PassageWeightsLoader(
-            self.tasks, lambda i, g, cancel: self.desk.explain_item(i, g, cancel=cancel), self
+            self.tasks,
+            lambda i, g, cancel: self.desk.ranking.explain_item(i, g, cancel=cancel),
+            self,
         )
         self.passage_weights.weights_did_arrive.connect(self.reader_pane.set_weights)
         self.passage_weights.weights_did_fail.connect(self.reader_pane.weights_did_fail)
@@ -547,7 +549,7 @@ class MainWindow(QMainWindow):
     # -- sources ----------------------------------------------------------------------
     def refresh_sources(self) -> None:
         """Re-read the source list (a small read, fine on the UI thread)."""
-        self._sources = self.desk.list_sources()
+        self._sources = self.desk.sources.all()
         self.sources_panel.set_sources(self._sources)
         self.filter_bar.set_sources(self._sources)
         if self._sources_dialog is not None:
@@ -640,9 +642,9 @@ class MainWindow(QMainWindow):
         """
 
         def work(_p: Any, _c: Any) -> SourceInfo:
-            info = self.desk.add_source(kind, path, name, config)
+            info = self.desk.sources.add(kind, path, name, config)
             if password and kind == "imap":
-                self.desk.set_source_password(info.id, password)
+                self.desk.sources.set_password(info.id, password)
             return info
 
         def done(info: SourceInfo) -> None:
@@ -671,7 +673,7 @@ class MainWindow(QMainWindow):
             self.start_rank()
 
         self.tasks.run(
-            lambda _p, _c: self.desk.remove_source(source_id),
+            lambda _p, _c: self.desk.sources.remove(source_id),
             on_done=done,
             on_error=self.show_status,
             name="remove source",
@@ -684,7 +686,7 @@ class MainWindow(QMainWindow):
             self.source_did_change.emit(info)
 
         self.tasks.run(
-            lambda _p, _c: self.desk.set_source_enabled(source_id, enabled),
+            lambda _p, _c: self.desk.sources.set_enabled(source_id, enabled),
             on_done=done,
             on_error=self.show_status,
             name="enable source",
@@ -726,7 +728,7 @@ class MainWindow(QMainWindow):
         retention = self.desk.settings.dismissed_retention_days
 
         def work(progress: Any, cancel: Any) -> SyncSummary:
-            summary = self.desk.sync(source_id, progress=progress, cancel=cancel)
+            summary = self.desk.sources.sync(source_id, progress=progress, cancel=cancel)
             if self.desk.triage.purge_dismissed(retention):
                 self.desk.refresh_index()  # their passages are gone from the index too
             return summary
@@ -751,9 +753,7 @@ class MainWindow(QMainWindow):
 
     def _install_password_prompter(self) -> None:
         """Mail passwords that are not known are asked for in a dialog."""
-        passwords = getattr(self.desk, "passwords", None)
-        if passwords is None:
-            return
+        passwords = self.desk.sources.passwords
         if getattr(self, "password_prompter", None) is None:
             from .password_prompt import PasswordPrompter
 
@@ -843,7 +843,7 @@ class MainWindow(QMainWindow):
         """The stored ranking and its rows (a worker; no model): read while the window is
         built, so that its rows are ready when it first shows."""
         self.desk.triage.wake_due()
-        stored = self.desk.stored_inbox()
+        stored = self.desk.ranking.stored_inbox()
         if stored is None or not stored.items:
             return stored, None
         pinned = set(stored.pinned) if stored.pinned is not None else None
@@ -913,7 +913,7 @@ class MainWindow(QMainWindow):
 
         def work(_p: Any, cancel: Any) -> tuple[PreparedInbox, list[RankedItem]]:
             self.desk.triage.wake_due()
-            items = self.desk.rank_inbox(cancel=cancel)
+            items = self.desk.ranking.rank_inbox(cancel=cancel)
             return self._prepared(items), items
 
         def done(result: tuple[PreparedInbox, list[RankedItem]]) -> None:
@@ -1164,7 +1164,7 @@ class MainWindow(QMainWindow):
     def show_item(self, item_id: int) -> None:
         """Show an item in the reader, with its ranking when it has one."""
         try:
-            detail = self.desk.get_item(item_id)
+            detail = self.desk.items.get(item_id)
         except KnownError as exc:
             self.reader_pane.show_placeholder(exc.user_text())
             return
@@ -1193,7 +1193,7 @@ class MainWindow(QMainWindow):
         if item_id is None or not note:
             return
         try:
-            found = self.desk.find_linked_note(item_id, note)
+            found = self.desk.items.find_linked_note(item_id, note)
         except KnownError as exc:
             self.show_status(exc.user_text())
             return

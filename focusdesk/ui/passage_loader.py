@@ -1,7 +1,7 @@
 """Fetches the shown item's passage weights in the background, one request at a time.
 
 The reader asks for the weights of the item it shows, for the goal its row is shown
-for; the work (``FocusDesk.explain_item``: sentence vectors on demand) runs on the
+for; the work (``FocusDesk.ranking.explain_item``: sentence vectors on demand) runs on the
 window's task runner, so it never blocks the UI and never overlaps the encoder's other
 users. A request starts after a short pause (`REQUEST_DELAY_MS`), so that items flicked
 past with J/K are not weighed; moving to another item cancels the previous request.

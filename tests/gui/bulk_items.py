@@ -28,7 +28,7 @@ def add_generated_items(desk: Any, n: int, *, name: str = "Generated", seed: int
     """
     folder = desk.paths.data_dir / "generated-notes"
     folder.mkdir(parents=True, exist_ok=True)
-    source = desk.add_source("notes", str(folder), name=name)
+    source = desk.sources.add("notes", str(folder), name=name)
     encoder = desk.encoder
     topics = encoder.encode(list(TOPICS))
     rng = np.random.default_rng(seed)

@@ -61,9 +61,9 @@ class BlockingEncoder(FakeEncoder):
 
 def ranked_window(qtbot: Any, make_window: Any, desk: Any, notes: Any, *goals: str) -> Any:
     """A shown window on a synced, ranked profile with the ``notes`` folder and ``goals``."""
-    desk.add_source("notes", str(notes))
+    desk.sources.add("notes", str(notes))
     for goal in goals:
-        desk.add_goal(goal)
+        desk.goals.add(goal)
     window = make_window(desk, show=False)
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.show()  # never synced: the window syncs, then ranks, by itself

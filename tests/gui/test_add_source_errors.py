@@ -50,7 +50,7 @@ def test_a_missing_folder_is_an_inline_error_and_nothing_typed_is_lost(
     assert dialog.notes_path.text() == str(missing)  # what was typed is kept
     assert dialog.name_edit.text() == "My vault"
     assert modal == []  # no modal message on top
-    assert profile.list_sources() == []
+    assert profile.sources.all() == []
 
     # Correct the path in the same dialog: it is added and the dialog closes.
     dialog.notes_path.edit.clear()
@@ -58,4 +58,4 @@ def test_a_missing_folder_is_an_inline_error_and_nothing_typed_is_lost(
     with qtbot.waitSignal(window.source_did_add, timeout=SIGNAL_TIMEOUT_MS):
         click_add(qtbot, dialog)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=SIGNAL_TIMEOUT_MS)
-    assert [s.name for s in profile.list_sources()] == ["My vault"]
+    assert [s.name for s in profile.sources.all()] == ["My vault"]

@@ -120,7 +120,7 @@ def test_sources_manager_shows_status_and_acts(
 ) -> None:
     missing = tmp_path / "gone.mbox"
     missing.write_text("From a@b Mon Jan  1 00:00:00 2024\nSubject: x\n\nx\n")
-    broken = profile.add_source("mbox", str(missing), name="Old mail")
+    broken = profile.sources.add("mbox", str(missing), name="Old mail")
     missing.unlink()
     window: MainWindow = ranked_window(qtbot, make_window, profile, notes_dir, "firmware")
     qtbot.keyClick(
@@ -145,16 +145,16 @@ def test_sources_manager_shows_status_and_acts(
     # Disable, then enable again.
     with qtbot.waitSignal(window.source_did_change, timeout=SIGNAL_TIMEOUT_MS):
         dialog.enable_button.click()
-    assert profile.get_source(broken.id).enabled is False
+    assert profile.sources.get(broken.id).enabled is False
     assert model.index(model.row_of(broken.id) or 0, Col.STATUS).data() == "Disabled"
     assert dialog.enable_button.text() == "&Enable"
     assert not dialog.sync_button.isEnabled()
     with qtbot.waitSignal(window.source_did_change, timeout=SIGNAL_TIMEOUT_MS):
         dialog.enable_button.click()
-    assert profile.get_source(broken.id).enabled is True
+    assert profile.sources.get(broken.id).enabled is True
 
     # Sync now syncs that one source.
-    notes = next(s for s in profile.list_sources() if s.name == "notes")
+    notes = next(s for s in profile.sources.all() if s.name == "notes")
     dialog.select_source(notes.id)
     with qtbot.waitSignal(window.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS) as synced:
         dialog.sync_button.click()
@@ -166,11 +166,11 @@ def test_sources_manager_shows_status_and_acts(
     dialog.select_source(broken.id)
     dialog.remove_button.click()
     settle(qtbot, window)
-    assert len(profile.list_sources()) == 2
+    assert len(profile.sources.all()) == 2
     answers[0] = QMessageBox.StandardButton.Yes
     with qtbot.waitSignal(window.source_did_remove, timeout=SIGNAL_TIMEOUT_MS):
         dialog.remove_button.click()
-    assert [s.name for s in profile.list_sources()] == ["notes"]
+    assert [s.name for s in profile.sources.all()] == ["notes"]
     assert model.rowCount() == 1
 
 
@@ -194,7 +194,7 @@ def test_add_source_dialog_adds_a_notes_folder_and_reads_it(
     dialog.name_edit.setText("My vault")
     with qtbot.waitSignal(window.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         ok(dialog)
-    assert [(s.kind, s.name, s.item_count) for s in profile.list_sources()] == [
+    assert [(s.kind, s.name, s.item_count) for s in profile.sources.all()] == [
         ("notes", "My vault", 3)
     ]
 
@@ -279,7 +279,7 @@ def test_an_imap_account_is_added_with_its_password_kept(
 ) -> None:
     from focusdesk.sources.credentials import PasswordStore
 
-    profile.passwords = PasswordStore(use_keyring=False)
+    profile.sources.passwords = PasswordStore(use_keyring=False)
     window: MainWindow = make_window(profile)
     monkeypatch.setattr(window, "start_sync", lambda *a, **k: None)  # no server to read
     dialog = window.open_add_source("imap")
@@ -290,7 +290,7 @@ def test_an_imap_account_is_added_with_its_password_kept(
         ok(dialog)
     info = added.args[0]
     assert (info.kind, info.name) == ("imap", "me@imap.example.org")
-    assert profile.passwords.get("me", "imap.example.org", 993) == "pw"
+    assert profile.sources.passwords.get("me", "imap.example.org", 993) == "pw"
 
 
 # -- goals editor ----------------------------------------------------------------------------------
@@ -299,12 +299,12 @@ def test_goals_can_be_archived_and_restored(
 ) -> None:
     window: MainWindow = ranked_window(qtbot, make_window, profile, notes_dir, "firmware", "soup")
     panel = window.goals_panel
-    firmware = profile.list_goals()[0]
+    firmware = profile.goals.all()[0]
     panel.select_goal(firmware.id)
     assert panel.archive_button.text() == "Arc&hive"
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS) as ranked:
         panel.archive_button.click()
-    assert profile.list_goals()[0].active is False
+    assert profile.goals.all()[0].active is False
     assert {i.goal_title for i in ranked.args[0]} == {"soup"}
     assert panel.archive_button.text() == "Rest&ore"
     goals = [
@@ -314,4 +314,4 @@ def test_goals_can_be_archived_and_restored(
     assert goals == ["All goals", "soup"]
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         panel.archive_button.click()
-    assert profile.list_goals()[0].active is True
+    assert profile.goals.all()[0].active is True

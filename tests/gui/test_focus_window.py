@@ -119,7 +119,7 @@ def test_the_focus_window_shows_exactly_the_planned_items(
     assert fw.isVisible()
     assert not window.isVisible()  # the inbox and everything else are hidden
 
-    expected = desk.focus_plan(60, 3)
+    expected = desk.planner.plan(60, 3)
     assert shown_rows(fw, PlanColumn.TITLE) == [e.item.title for e in expected]
     assert shown_rows(fw, PlanColumn.PLANNED) == [f"{e.minutes} min" for e in expected]
     assert [i.item_id for i in session.items] == [e.item.item_id for e in expected]
@@ -163,8 +163,8 @@ def test_done_skip_snooze_and_a_note(
     assert s.current_item_id is None
     assert fw.item_title.text() == "Every planned item is dealt with."
     assert not fw.done_button.isEnabled()
-    assert desk.get_item(ids[0]).status == "done"
-    assert desk.get_item(ids[2]).status == "snoozed"
+    assert desk.items.get(ids[0]).status == "done"
+    assert desk.items.get(ids[2]).status == "snoozed"
     stored = desk.focus.current()
     assert stored is not None
     assert [i.outcome for i in stored.items] == ["done", "skipped", "snoozed", "done"]
@@ -222,7 +222,7 @@ def test_plus_and_minus_vote_for_the_blocks_goal_and_x_extends(
 ) -> None:
     window = started_window(qtbot, make_window, desk)
     controller = window.focus_controller
-    firmware = next(g.id for g in desk.list_goals() if g.title.startswith("Ship"))
+    firmware = next(g.id for g in desk.goals.all() if g.title.startswith("Ship"))
     session = start_block(qtbot, controller, minutes=30, top_k=2, goal_ids=(firmware,))
     fw = controller.focus_window
     assert fw is not None
@@ -245,7 +245,7 @@ def test_a_vote_in_a_block_of_several_goals_is_for_no_goal(
 ) -> None:
     window = started_window(qtbot, make_window, desk)
     controller = window.focus_controller
-    goals = tuple(g.id for g in desk.list_goals())
+    goals = tuple(g.id for g in desk.goals.all())
     assert len(goals) == 2
     session = start_block(qtbot, controller, minutes=30, top_k=2, goal_ids=goals)
     fw = controller.focus_window
@@ -281,7 +281,7 @@ def test_ending_early_asks_once_then_the_inbox_returns_with_summary_and_held_ite
 
     clock.move_to(berlin(2026, 11, 23, 8, 20))
     add_note(vault, "rc1.md", "# RC1 blocker\n\nOTA rollback fails on the RC1 build.")
-    desk.sync()  # arrives during the block: ranked as usual, not announced
+    desk.sources.sync()  # arrives during the block: ranked as usual, not announced
     question.append("yes")
     with qtbot.waitSignal(controller.block_did_end, timeout=SIGNAL_TIMEOUT_MS) as blocker:
         qtbot.mouseClick(fw.end_button, Qt.MouseButton.LeftButton)
@@ -408,7 +408,7 @@ def test_start_dialog_picks_goals_and_length(qtbot: Any, make_window: Any, desk:
     assert dialog.isVisible()
     dialog.minutes_spin.setValue(25)
     dialog.goals_list.item(0).setCheckState(Qt.CheckState.Unchecked)
-    hiring = desk.list_goals()[1]
+    hiring = desk.goals.all()[1]
     with qtbot.waitSignal(controller.block_did_start, timeout=SIGNAL_TIMEOUT_MS) as blocker:
         dialog.accept()
     session = blocker.args[0]

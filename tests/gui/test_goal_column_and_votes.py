@@ -72,7 +72,7 @@ def test_a_short_name_set_in_the_goal_editor_shows_in_the_inbox(
     from focusdesk.ui.goals_panel import GoalDialog
 
     panel = window.goals_panel
-    firmware = profile.list_goals()[0]
+    firmware = profile.goals.all()[0]
     panel.select_goal(firmware.id)
     qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
     dialog = panel.findChild(GoalDialog)
@@ -81,7 +81,7 @@ def test_a_short_name_set_in_the_goal_editor_shows_in_the_inbox(
     qtbot.keyClicks(dialog.name_edit, "Firmware v2")
     with qtbot.waitSignal(panel.goals_did_change, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)
-    assert profile.list_goals()[0].name == "Firmware v2"
+    assert profile.goals.all()[0].name == "Firmware v2"
     model = window.inbox_model
     row = next(r for r, it in enumerate(model.items()) if it.goal_id == firmware.id)
     assert model.index(row, Column.GOAL).data() == "Firmware v2"

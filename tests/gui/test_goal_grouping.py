@@ -68,10 +68,10 @@ def test_g_groups_the_inbox_by_goal_and_j_k_pass_the_headers_by(
     headers = model.header_rows()
     groups = [model.header_at(r).goal_id for r in headers]  # type: ignore[union-attr]
     # One per goal, then the rows that clear no goal's bar (if any), last.
-    assert set(groups) - {None} == {g.id for g in profile.list_goals()}
+    assert set(groups) - {None} == {g.id for g in profile.goals.all()}
     assert None not in groups[:-1]
     assert window.current_item_id() == selected  # the selection stays on its item
-    names: dict[int | None, str] = {g.id: g.short_name for g in profile.list_goals()}
+    names: dict[int | None, str] = {g.id: g.short_name for g in profile.goals.all()}
     names[None] = NO_GOAL
     for row in headers:
         header = model.header_at(row)
@@ -135,7 +135,7 @@ def test_headers_count_the_items_that_serve_each_goal(
 ) -> None:
     window = window_with_goals(qtbot, make_window, profile, tmp_path)
     items = window.inbox_model.all_items()
-    goals = {g.title: g.id for g in profile.list_goals()}
+    goals = {g.title: g.id for g in profile.goals.all()}
     hiring, firmware = goals["hiring embedded engineers"], goals["firmware release checklist"]
     # Calibrated relevance as the ranker gives it (issue 13): three hiring rounds serve
     # hiring, one release serves firmware, wherever the ranker seated them.
@@ -157,7 +157,7 @@ def test_moving_a_goals_weight_regroups_live_and_keeps_the_selection(
     window = window_with_goals(qtbot, make_window, profile, tmp_path)
     window.goal_grouping.set_grouped(True)
     model = window.inbox_model
-    hiring = next(g for g in profile.list_goals() if g.title.startswith("hiring"))
+    hiring = next(g for g in profile.goals.all() if g.title.startswith("hiring"))
     window.select_row(model.header_rows()[1] + 2)
     selected = window.current_item_id()
     spin = window.goals_panel.weight_editor(hiring.id)
@@ -170,7 +170,7 @@ def test_moving_a_goals_weight_regroups_live_and_keeps_the_selection(
             spin.setValue(value)
     settle(qtbot, window)
     assert len(rankings) == 1
-    assert next(g.weight for g in profile.list_goals() if g.id == hiring.id) == 4.0
+    assert next(g.weight for g in profile.goals.all() if g.id == hiring.id) == 4.0
     # The grouped list is the new ranking, each row under the goal it is now shown for.
     seat = {i.item_id: group_seat(i) for i in ranked.args[0]}
     assert model.grouped

@@ -133,7 +133,7 @@ def test_ui_thread_never_stalls_during_a_big_sync_and_reranks(
     monkeypatch: pytest.MonkeyPatch,
     warm_ml_stack: None,
 ) -> None:
-    firmware = profile.add_goal("firmware release plan")
+    firmware = profile.goals.add("firmware release plan")
     window: MainWindow = make_window(profile)
     beat = Heartbeat(lambda: window.tasks.busy)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(many_notes))
@@ -173,7 +173,7 @@ def test_the_heartbeat_fails_when_the_work_runs_on_the_ui_thread(
 ) -> None:
     """Negative control: the same window, its pool made to run tasks inline, stalls."""
     notes = write_notes(tmp_path / "few", 600)
-    profile.add_goal("firmware release plan")
+    profile.goals.add("firmware release plan")
     window: MainWindow = make_window(profile)
     monkeypatch.setattr(window.tasks, "_pool", InlinePool())
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(notes))
@@ -209,7 +209,7 @@ def test_ui_thread_never_stalls_during_triage_of_a_big_inbox(
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
-    profile.add_goal("firmware release plan")
+    profile.goals.add("firmware release plan")
     add_generated_items(profile, TRIAGE_ITEMS)
     window: MainWindow = make_window(profile, show=False)
     with qtbot.waitSignal(window.rank_did_finish, timeout=120_000):

@@ -34,8 +34,8 @@ def test_a_conversation_row_shows_its_count_and_the_reader_its_messages(
 ) -> None:
     mbox = tmp_path / "in.mbox"
     mbox.write_text(MBOX)
-    profile.add_source("mbox", str(mbox))
-    profile.add_goal("Ship the low-power firmware for the sensor board")
+    profile.sources.add("mbox", str(mbox))
+    profile.goals.add("Ship the low-power firmware for the sensor board")
     window = make_window(profile, show=False)
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.show()

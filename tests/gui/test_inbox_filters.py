@@ -120,7 +120,7 @@ def test_filter_bar_drives_the_inbox(
         "When do we ship the firmware release?\n",
         encoding="utf-8",
     )
-    profile.add_source("mbox", str(mbox))
+    profile.sources.add("mbox", str(mbox))
     window: MainWindow = ranked_window(
         qtbot, make_window, profile, notes_dir, "firmware release", "leek soup"
     )

@@ -222,8 +222,8 @@ def test_o_on_mail_writes_a_reply_and_on_a_feed_opens_the_browser(
         "Please review the firmware release slides.\n",
         encoding="utf-8",
     )
-    profile.add_source("mbox", str(mbox))
-    profile.add_goal("firmware release")
+    profile.sources.add("mbox", str(mbox))
+    profile.goals.add("firmware release")
     window = make_window(profile, show=False)
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.show()
@@ -242,7 +242,7 @@ def test_o_on_mail_writes_a_reply_and_on_a_feed_opens_the_browser(
     assert QUrl.fromPercentEncoding(query["subject"].encode()) == "Re: Board deck & firmware"
     assert QUrl.fromPercentEncoding(query["In-Reply-To"].encode()) == "<m1@example.com>"
 
-    detail = profile.get_item(window.current_item_id() or 0)
+    detail = profile.items.get(window.current_item_id() or 0)
     feed = replace(detail, source_kind="feed", kind="feed", author=None)
     web = item_actions.original_url(replace(feed, url="https://example.org/post"))
     assert web is not None

@@ -56,8 +56,8 @@ def _positions(window: MainWindow) -> dict[str, int]:
 def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
     qtbot: Any, make_window: Any, profile: FocusDesk, vault: Path
 ) -> None:
-    profile.add_source("notes", str(vault))
-    profile.add_goal("electronics: battery charger, radio receiver")
+    profile.sources.add("notes", str(vault))
+    profile.goals.add("electronics: battery charger, radio receiver")
     profile.settings.learn_after_signals = 8
     profile.settings.learn_quiet_seconds = 10**6  # only the count triggers, never the clock
     window: MainWindow = make_window(profile, show=False)
@@ -117,18 +117,18 @@ def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
 def test_learning_switched_off_does_not_train(
     qtbot: Any, make_window: Any, profile: FocusDesk, vault: Path
 ) -> None:
-    profile.add_source("notes", str(vault))
-    profile.add_goal("electronics: battery charger, radio receiver")
+    profile.sources.add("notes", str(vault))
+    profile.goals.add("electronics: battery charger, radio receiver")
     profile.settings.learn_after_signals = 1
     window: MainWindow = make_window(profile, show=False)
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
     window.apply_settings({"learning_enabled": False})
     item = window.inbox_model.all_items()[0]
-    profile.record_feedback(item.item_id, "up")
+    profile.items.record_feedback(item.item_id, "up")
     assert window.learning.check() is None
     qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
-    assert profile.scorer_versions() == []
+    assert profile.learning.versions() == []
     assert "learning is off" in window.learning.label.text()
 
 
@@ -141,8 +141,8 @@ def test_the_ui_thread_never_stalls_while_1000_signals_train(
     from focusdesk.store.models import Feedback
 
     notes = write_notes(tmp_path / "many", 1500)
-    profile.add_source("notes", str(notes))
-    profile.add_goal("firmware release plan")
+    profile.sources.add("notes", str(notes))
+    profile.goals.add("firmware release plan")
     profile.settings.learn_after_signals = 1000
     window: MainWindow = make_window(profile, show=False)
     window.learning.timer.stop()  # asked by hand below
@@ -177,8 +177,8 @@ def test_learning_waits_for_a_quiet_moment_after_the_windows_own_work(
 
     from focusdesk.ui.learning_controller import QUIET_AFTER_WORK_S
 
-    profile.add_source("notes", str(vault))
-    profile.add_goal("electronics: battery charger, radio receiver")
+    profile.sources.add("notes", str(vault))
+    profile.goals.add("electronics: battery charger, radio receiver")
     profile.settings.learn_after_signals = 1
     window: MainWindow = make_window(profile, show=False)
     window.learning.timer.stop()  # asked by hand below
@@ -205,9 +205,9 @@ def test_a_learnt_version_that_cannot_be_used_is_said_in_the_status_bar(
 ) -> None:
     import shutil
 
-    profile.add_source("notes", str(vault))
-    profile.add_goal("electronics: battery charger, radio receiver")
-    profile.sync()
+    profile.sources.add("notes", str(vault))
+    profile.goals.add("electronics: battery charger, radio receiver")
+    profile.sources.sync()
     model = profile.ranker.untrained_model().fresh_copy([1], [])
     model.set_lexical_weight(0.08)
     vid = profile.ranker.save_version(model, 6, {})

@@ -42,9 +42,9 @@ def ranked_window(
     qtbot: Any, make_window: Any, desk: FocusDesk, notes: Path, *goals: str
 ) -> MainWindow:
     """A window on a synced, ranked profile with ``notes`` and ``goals``."""
-    desk.add_source("notes", str(notes))
+    desk.sources.add("notes", str(notes))
     for goal in goals:
-        desk.add_goal(goal)
+        desk.goals.add(goal)
     window = make_window(desk, show=False)
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.show()  # never synced: the window syncs, then ranks, by itself
@@ -127,7 +127,7 @@ def test_selecting_a_row_shows_body_with_evidence_highlighted(
     with qtbot.waitSignal(window.item_did_open, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.keyClick(view, Qt.Key.Key_Down)
     assert reader.item_id == window.current_item().item_id  # type: ignore[union-attr]
-    assert reader.item_id != profile.rank()[0].item_id
+    assert reader.item_id != profile.ranking.rank()[0].item_id
 
 
 def test_reweighting_a_goal_reranks_and_keeps_the_selection(
@@ -141,8 +141,8 @@ def test_reweighting_a_goal_reranks_and_keeps_the_selection(
         "firmware release checklist",
         "hiring embedded engineers",
     )
-    firmware, hiring = profile.list_goals()
-    soup_id = next(i.item_id for i in profile.rank() if i.title == "Leek soup")
+    firmware, hiring = profile.goals.all()
+    soup_id = next(i.item_id for i in profile.ranking.rank() if i.title == "Leek soup")
     assert window.select_item(soup_id)
 
     panel = window.goals_panel
@@ -151,13 +151,13 @@ def test_reweighting_a_goal_reranks_and_keeps_the_selection(
     assert titles(window)[0] == "Hiring embedded engineers"
     assert window.selected_item_id() == soup_id
     assert window.reader.item_id == soup_id
-    assert profile.list_goals()[0].weight == 0.0
+    assert profile.goals.all()[0].weight == 0.0
 
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         panel.weight_editor(firmware.id).setValue(2.5)
         panel.weight_editor(hiring.id).setValue(0.0)
     assert titles(window)[0] == "Firmware release plan"
-    assert [g.weight for g in profile.list_goals()] == [2.5, 0.0]
+    assert [g.weight for g in profile.goals.all()] == [2.5, 0.0]
     assert window.selected_item_id() == soup_id
 
 
@@ -165,13 +165,13 @@ def test_switching_every_goal_off_shows_add_a_goal(
     qtbot: Any, make_window: Any, profile: FocusDesk, notes_dir: Path
 ) -> None:
     window = ranked_window(qtbot, make_window, profile, notes_dir, "firmware release")
-    goal = profile.list_goals()[0]
+    goal = profile.goals.all()[0]
     index = window.goals_panel.model.index(0, 0)
     with qtbot.waitSignal(window.goals_panel.goals_did_change, timeout=SIGNAL_TIMEOUT_MS):
         window.goals_panel.model.setData(
             index, Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole
         )
-    assert profile.list_goals()[0].active is False
+    assert profile.goals.all()[0].active is False
     qtbot.waitUntil(lambda: window.stack.currentIndex() == EMPTY_PAGE, timeout=SIGNAL_TIMEOUT_MS)
     assert window.empty_state.reason is EmptyReason.NO_GOALS
 
@@ -204,7 +204,7 @@ def test_renaming_a_goal_inline_is_saved(
     panel = window.goals_panel
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         panel.model.setData(panel.model.index(0, 0), "hiring embedded engineers")
-    assert profile.list_goals()[0].title == "hiring embedded engineers"
+    assert profile.goals.all()[0].title == "hiring embedded engineers"
     assert titles(window)[0] == "Hiring embedded engineers"
 
 
@@ -225,17 +225,17 @@ def test_removing_a_goal_asks_first(
 
     monkeypatch.setattr(QMessageBox, "question", question)
     panel = window.goals_panel
-    panel.select_goal(profile.list_goals()[0].id)
+    panel.select_goal(profile.goals.all()[0].id)
     qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     assert len(asked) == 1
     assert "firmware" in asked[0]
-    assert len(profile.list_goals()) == 2  # "No" keeps it
+    assert len(profile.goals.all()) == 2  # "No" keeps it
 
     answer[0] = QMessageBox.StandardButton.Yes
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     assert len(asked) == 2
-    assert [g.title for g in profile.list_goals()] == ["hiring"]
+    assert [g.title for g in profile.goals.all()] == ["hiring"]
     assert [g.title for g in panel.goals()] == ["hiring"]
     assert {window.inbox_view.model().index(r, Column.GOAL).data() for r in range(3)} == {"hiring"}
 
@@ -245,9 +245,9 @@ def test_sync_error_is_shown_without_crashing(
 ) -> None:
     mbox = tmp_path / "inbox.mbox"
     mbox.write_text("From a@example.com Mon Jan  1 00:00:00 2024\nSubject: hi\n\nhello\n")
-    bad = profile.add_source("mbox", str(mbox))
-    profile.add_source("notes", str(notes_dir))
-    profile.add_goal("firmware release")
+    bad = profile.sources.add("mbox", str(mbox))
+    profile.sources.add("notes", str(notes_dir))
+    profile.goals.add("firmware release")
     mbox.unlink()
     window = make_window(profile, show=False)
     with qtbot.waitSignal(window.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS) as synced:
@@ -271,8 +271,8 @@ def test_cancel_stops_a_running_sync(
     blocking_encoder: BlockingEncoder,
     notes_dir: Path,
 ) -> None:
-    blocking_profile.add_source("notes", str(notes_dir))
-    blocking_profile.add_goal("firmware")
+    blocking_profile.sources.add("notes", str(notes_dir))
+    blocking_profile.goals.add("firmware")
     window = make_window(blocking_profile)
     # The source was never read: the window starts a sync by itself.
     qtbot.waitUntil(blocking_encoder.started.is_set, timeout=SIGNAL_TIMEOUT_MS)
@@ -349,7 +349,7 @@ def test_edit_dialog_changes_title_and_description(
 
     window = ranked_window(qtbot, make_window, profile, notes_dir, "soup")
     panel = window.goals_panel
-    panel.select_goal(profile.list_goals()[0].id)
+    panel.select_goal(profile.goals.all()[0].id)
     qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
     dialog = panel.findChild(GoalDialog)
     assert dialog is not None
@@ -358,7 +358,7 @@ def test_edit_dialog_changes_title_and_description(
     dialog.description_edit.setPlainText("interview loop, take-home exercise")
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         dialog.accept()
-    goal = profile.list_goals()[0]
+    goal = profile.goals.all()[0]
     assert (goal.title, goal.description) == (
         "Hire embedded engineers",
         "interview loop, take-home exercise",
@@ -379,7 +379,7 @@ def test_removing_a_source_asks_and_forgets_its_items(
     sources.view.setCurrentIndex(sources.model.index(0))
     with qtbot.waitSignal(window.source_did_remove, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.mouseClick(sources.remove_button, Qt.MouseButton.LeftButton)
-    assert profile.list_sources() == []
+    assert profile.sources.all() == []
     assert window.stack.currentIndex() == EMPTY_PAGE
     assert window.empty_state.reason is EmptyReason.NO_SOURCES
     assert window.inbox_model.rowCount() == 0

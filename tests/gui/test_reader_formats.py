@@ -93,7 +93,7 @@ def closed_port_url() -> str:
 
 def synced_window(qtbot: Any, make_window: Any, desk: FocusDesk, *goals: str) -> Any:
     for goal in goals:
-        desk.add_goal(goal)
+        desk.goals.add(goal)
     window = make_window(desk, show=False)
     window.resize(1400, 900)
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
@@ -150,7 +150,7 @@ def test_a_note_is_rendered_and_its_wikilinks_open_notes(
     qtbot: Any, make_window: Any, profile: FocusDesk, tmp_path: Path
 ) -> None:
     vault = write_vault(tmp_path / "vault")
-    profile.add_source("notes", str(vault))
+    profile.sources.add("notes", str(vault))
     window = synced_window(qtbot, make_window, profile, "Plan the Japan trip")
     click_row(qtbot, window, "Japan trip")
     reader = window.reader
@@ -205,7 +205,7 @@ def test_a_newsletter_with_a_stub_plain_part_shows_its_html_with_a_toggle(
     qtbot: Any, make_window: Any, profile: FocusDesk, tmp_path: Path
 ) -> None:
     server = closed_port_url()
-    profile.add_source("mbox", str(write_newsletter(tmp_path / "news.mbox", server)))
+    profile.sources.add("mbox", str(write_newsletter(tmp_path / "news.mbox", server)))
     window = synced_window(qtbot, make_window, profile, "Ship the v2 firmware")
     click_row(qtbot, window, "Battery Weekly")
     pane = window.reader_pane
@@ -235,7 +235,7 @@ def test_failed_remote_images_keep_their_alt_text_and_say_why(
     qtbot: Any, make_window: Any, profile: FocusDesk, tmp_path: Path
 ) -> None:
     server = closed_port_url()
-    profile.add_source("mbox", str(write_newsletter(tmp_path / "news.mbox", server)))
+    profile.sources.add("mbox", str(write_newsletter(tmp_path / "news.mbox", server)))
     window = synced_window(qtbot, make_window, profile, "Ship the v2 firmware")
     click_row(qtbot, window, "Battery Weekly")
     pane = window.reader_pane

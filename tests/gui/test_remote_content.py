@@ -206,7 +206,7 @@ def test_window_always_for_this_sender_is_remembered(
     assert window.reader_pane.remote_blocked
     window.stack.setCurrentIndex(INBOX_PAGE)  # an empty profile shows "getting started"
     # The window looks the item up again by id: give it one it can find.
-    window.desk.get_item = lambda _id: detail  # type: ignore[method-assign]
+    window.desk.items.get = lambda _id: detail  # type: ignore[method-assign]
     with qtbot.waitSignal(window.remote_image_did_load, timeout=SIGNAL_TIMEOUT_MS):
         window.reader_pane.bar.always_button.click()
         window.reader.grab()  # images are asked for when the page is laid out

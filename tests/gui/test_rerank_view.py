@@ -45,7 +45,7 @@ def test_a_new_top_is_scrolled_into_view_and_the_selection_stays(
     window: MainWindow = ranked_window(
         qtbot, make_window, profile, notes, "firmware release checklist"
     )
-    hiring = profile.add_goal("hiring embedded engineers", weight=0.2)
+    hiring = profile.goals.add("hiring embedded engineers", weight=0.2)
     window.goals_panel.reload()
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.start_rank()

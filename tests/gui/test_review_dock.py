@@ -66,8 +66,8 @@ def test_the_review_is_readable_and_does_not_mislead(
     window: MainWindow = ranked_window(
         qtbot, make_window, profile, notes, "bootloader image signing"
     )
-    profile.add_goal("sleep current regression", weight=0.5)
-    goal = profile.list_goals()[0]  # the highest weight
+    profile.goals.add("sleep current regression", weight=0.5)
+    goal = profile.goals.all()[0]  # the highest weight
     start = datetime.now(UTC) - timedelta(hours=2)
     with profile.store.session() as s:  # a 90-minute block with 10 seconds spent
         session = FocusSession(
@@ -102,7 +102,7 @@ def test_the_review_is_readable_and_does_not_mislead(
         for g in range(model.rowCount())
         for r in range(model.rowCount(model.index(g, 0)))
     ]
-    reply = next(i for i in entries if profile.get_item(int(i.data(ITEM_ID_ROLE))).title == REPLY)
+    reply = next(i for i in entries if profile.items.get(int(i.data(ITEM_ID_ROLE))).title == REPLY)
     assert reply.data(Qt.ItemDataRole.ToolTipRole).startswith(REPLY)
     assert tab.view.visualRect(reply).width() > 150
     assert fits(tab.view, reply, reply.data()), tab.view.visualRect(reply)

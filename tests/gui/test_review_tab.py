@@ -33,9 +33,9 @@ def seed(desk: FocusDesk, tmp_path: Path) -> None:
     vault.mkdir()
     for name, text in NOTES.items():
         (vault / name).write_text(text, "utf-8")
-    desk.add_source("notes", str(vault), name="Notes")
-    goal = desk.add_goal(GOAL)
-    desk.sync()
+    desk.sources.add("notes", str(vault), name="Notes")
+    goal = desk.goals.add(GOAL)
+    desk.sources.sync()
     start = datetime.now(UTC) - timedelta(hours=3)
     with desk.store.session() as s:
         sess = FocusSession(
@@ -71,7 +71,7 @@ def test_review_tab_shows_the_review_and_opens_items(
         tab.refresh()
     review = tab.review
     assert review is not None
-    titles = [profile.get_item(i).title for i in tab.item_ids()]
+    titles = [profile.items.get(i).title for i in tab.item_ids()]
     assert set(titles[:2]) == {"Tomato garden plan", "Rose garden pruning"}
 
     # Charts: the drawn values add up to the review's totals, and they paint offscreen.

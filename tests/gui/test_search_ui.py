@@ -84,8 +84,8 @@ def test_while_the_pool_is_busy_keywords_come_at_once(
     blocking_encoder: BlockingEncoder,
     notes_dir: Path,
 ) -> None:
-    blocking_profile.add_source("notes", str(notes_dir))
-    blocking_profile.add_goal("firmware")
+    blocking_profile.sources.add("notes", str(notes_dir))
+    blocking_profile.goals.add("firmware")
     window: MainWindow = make_window(blocking_profile)  # it syncs, and blocks in encoding
     qtbot.waitUntil(blocking_encoder.started.is_set, timeout=SIGNAL_TIMEOUT_MS)
     assert window.syncing

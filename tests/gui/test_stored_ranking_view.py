@@ -34,10 +34,10 @@ def stored(data_dir: Path, tmp_path: Path) -> tuple[Path, ManualClock, list[int]
         (vault / name).write_text(text, encoding="utf-8")
     clock = ManualClock()
     desk = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(), clock=clock)  # type: ignore[arg-type]
-    desk.add_source("notes", str(vault))
-    desk.sync()
-    desk.add_goal("firmware release plan")
-    order = [r.item_id for r in desk.rank_inbox()]
+    desk.sources.add("notes", str(vault))
+    desk.sources.sync()
+    desk.goals.add("firmware release plan")
+    order = [r.item_id for r in desk.ranking.rank_inbox()]
     desk.close()
     return data_dir, clock, order
 
@@ -108,10 +108,10 @@ def test_a_changed_profile_shows_the_stored_rows_then_the_fresh_ones_marking_mov
     data_dir, clock, order = stored
     desk = open_desk(data_dir, clock)
     # The stored rows in another order, and something they were computed from changed.
-    header, *rows = desk.ranking_file.read_text(encoding="utf-8").splitlines()
+    header, *rows = desk.ranking.ranking_file.read_text(encoding="utf-8").splitlines()
     basis = json.loads(header)
     basis["basis"]["feedback"] = -1
-    desk.ranking_file.write_text("\n".join([json.dumps(basis), *rows[::-1]]) + "\n")
+    desk.ranking.ranking_file.write_text("\n".join([json.dumps(basis), *rows[::-1]]) + "\n")
     window: MainWindow = make_window(desk, show=False)
     seen = shown_rankings(window, monkeypatch)
     window.show()

@@ -95,7 +95,7 @@ def new_profile(folder: Path, sources: dict[str, str]) -> Path:
     desk = FocusDesk(resolve_paths(folder), encoder=FakeEncoder())  # type: ignore[arg-type]
     try:
         for kind, uri in sources.items():
-            desk.add_source(kind, uri)
+            desk.sources.add(kind, uri)
     finally:
         desk.close()
     return folder

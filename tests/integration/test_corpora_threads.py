@@ -32,7 +32,7 @@ def _eml_items(root: Path) -> list[RawItem | IngestFailure]:
 
 
 def _store(fd: FocusDesk, kind: str, where: Path, stream: list[RawItem | IngestFailure]) -> int:
-    source = fd.add_source(kind, str(where))
+    source = fd.sources.add(kind, str(where))
     report = SyncReport(source_id=source.id, source_name=source.name)
     ingest(fd.store, source.id, iter(stream), report, complete=True)
     unread = sum(isinstance(e, IngestFailure) for e in stream)

@@ -34,14 +34,14 @@ def _profile(tmp_path: Path) -> tuple[Path, int]:
     data = tmp_path / "profile"
     fd = FocusDesk(resolve_paths(data), encoder=FakeEncoder())
     try:
-        fd.add_source("notes", str(root))
-        fd.sync()
-        fd.add_goal("electronics: battery charger, radio receiver")
-        ranked = fd.rank()
+        fd.sources.add("notes", str(root))
+        fd.sources.sync()
+        fd.goals.add("electronics: battery charger, radio receiver")
+        ranked = fd.ranking.rank()
         for topic, vote in (("radio", "up"), ("battery", "down")):
             for iid in [r.item_id for r in ranked if r.title.startswith(topic)][:4]:
-                fd.record_feedback(iid, vote)
-        result = fd.train_scorer()
+                fd.items.record_feedback(iid, vote)
+        result = fd.learning.train()
         assert result.accepted, result.message
         assert result.version_id is not None
     finally:
@@ -55,10 +55,10 @@ def _vote(data: Path, votes: dict[str, str]) -> None:
     """Vote every item of each topic."""
     fd = FocusDesk(resolve_paths(data), encoder=FakeEncoder())
     try:
-        for r in fd.rank():
+        for r in fd.ranking.rank():
             topic = r.title.split()[0]
             if topic in votes:
-                fd.record_feedback(r.item_id, votes[topic])
+                fd.items.record_feedback(r.item_id, votes[topic])
     finally:
         fd.close()
 
@@ -66,7 +66,7 @@ def _vote(data: Path, votes: dict[str, str]) -> None:
 def _in_use(data: Path) -> tuple[int | None, object, dict[int, float]]:
     fd = FocusDesk(resolve_paths(data), encoder=FakeEncoder())
     try:
-        relevance = {r.item_id: round(r.relevance, 5) for r in fd.rank()}
+        relevance = {r.item_id: round(r.relevance, 5) for r in fd.ranking.rank()}
         return fd.ranker.version_in_use, fd.ranker.model_problem(), relevance
     finally:
         fd.close()

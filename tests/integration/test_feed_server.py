@@ -99,12 +99,12 @@ def test_sync_through_the_app_uses_conditional_get(
     fd: Any, server: FeedServer, parse_count: Counter[str]
 ) -> None:
     url = server.serve_feed("/news.xml", RSS, etag='"e1"', gzipped=True)
-    info = fd.add_source("feed", url, name="Loopback news", config={"group": "News"})
-    first = fd.sync(info.id)
+    info = fd.sources.add("feed", url, name="Loopback news", config={"group": "News"})
+    first = fd.sources.sync(info.id)
     assert first.reports[0].error is None, first.reports[0].error
     assert (first.reports[0].added, first.reports[0].failed) == (2, 0)
     parses = parse_count["parse"]
-    second = fd.sync(info.id)
+    second = fd.sources.sync(info.id)
     assert second.reports[0].error is None
     assert (second.reports[0].added, second.reports[0].updated) == (0, 0)
     assert parse_count["parse"] == parses  # the 304 parsed nothing
@@ -115,7 +115,7 @@ def test_sync_through_the_app_uses_conditional_get(
 
     with fd.store.session() as s:
         item_id = s.scalar(select(Item.id).where(Item.title == "Deep work beats shallow work"))
-    detail = fd.get_item(item_id)
+    detail = fd.items.get(item_id)
     assert detail.kind == "feed"
     assert detail.body == "Focus on one thing."
     assert detail.meta["html"] == "<p>Focus on <b>one</b> thing.</p>"
@@ -181,11 +181,11 @@ def test_429_retry_after_is_honoured(server: FeedServer) -> None:
 
 def test_429_backoff_survives_in_the_source_sync_state(fd: Any, server: FeedServer) -> None:
     url = server.add("/busy.xml", Reply(503, {"Retry-After": "3600"}, b"down"))
-    info = fd.add_source("feed", url)
-    report = fd.sync(info.id).reports[0]
+    info = fd.sources.add("feed", url)
+    report = fd.sources.sync(info.id).reports[0]
     assert report.error is not None
     assert "Next attempt after" in report.error
-    report = fd.sync(info.id).reports[0]
+    report = fd.sources.sync(info.id).reports[0]
     assert "next attempt after" in (report.error or "")
     assert server.hits["/busy.xml"] == 1
 

@@ -36,11 +36,11 @@ given)."""
 def test_plan_gives_the_best_items_the_most_minutes(
     fd: FocusDesk, vault: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal(OTA_GOAL)
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add(OTA_GOAL)
     calibrate(monkeypatch, FIRMWARE)
-    plan = fd.focus_plan(60, 3)
+    plan = fd.planner.plan(60, 3)
     assert len(plan) == 3
     assert sum(e.minutes for e in plan) == 60
     minutes = {e.item.title: e.minutes for e in plan}
@@ -53,19 +53,19 @@ def test_plan_gives_the_best_items_the_most_minutes(
 def test_plan_for_one_goal_ranks_against_that_goal_only(
     fd: FocusDesk, vault: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal(OTA_GOAL)
-    soup = fd.add_goal("leek soup recipes")
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add(OTA_GOAL)
+    soup = fd.goals.add("leek soup recipes")
     calibrate(monkeypatch, {**FIRMWARE, **serve("leek soup recipes", "Soup")})
-    plan = fd.focus_plan(30, 1, goal_ids=[soup.id])
+    plan = fd.planner.plan(30, 1, goal_ids=[soup.id])
     assert plan[0].item.title == "Soup"
     assert plan[0].minutes == 30
 
 
 def test_plan_needs_minutes(fd: FocusDesk) -> None:
     with pytest.raises(KnownError):
-        fd.focus_plan(0)
+        fd.planner.plan(0)
 
 
 def test_plan_leaves_out_what_is_done_dismissed_or_snoozed(
@@ -75,19 +75,19 @@ def test_plan_leaves_out_what_is_done_dismissed_or_snoozed(
 
     from focusdesk.store.models import utcnow
 
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal(OTA_GOAL)
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add(OTA_GOAL)
     calibrate(monkeypatch, FIRMWARE)
-    first = [e.item for e in fd.focus_plan(60, 3)]
+    first = [e.item for e in fd.planner.plan(60, 3)]
     assert len(first) == 3
     fd.triage.done(first[0].item_id)
     fd.triage.dismiss(first[1].item_id)
     fd.triage.snooze(first[2].item_id, utcnow() + timedelta(days=1))
-    later = {e.item.item_id for e in fd.focus_plan(60, 3)}
+    later = {e.item.item_id for e in fd.planner.plan(60, 3)}
     assert not later & {i.item_id for i in first}
     # Once the snooze is over the item is back in the plan.
-    tomorrow = fd.focus_plan(60, 5, now=utcnow() + timedelta(days=2))
+    tomorrow = fd.planner.plan(60, 5, now=utcnow() + timedelta(days=2))
     assert first[2].item_id in {e.item.item_id for e in tomorrow}
 
 
@@ -98,13 +98,13 @@ def test_plan_shares_the_block_among_goals_and_the_cli_says_so(
 
     from focusdesk.cli.focus import run
 
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    ota = fd.add_goal(OTA_GOAL)
-    soup = fd.add_goal("leek soup recipes")
-    fd.add_goal("learning to bake sourdough bread")  # nothing serves it
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    ota = fd.goals.add(OTA_GOAL)
+    soup = fd.goals.add("leek soup recipes")
+    fd.goals.add("learning to bake sourdough bread")  # nothing serves it
     calibrate(monkeypatch, {**serve(OTA_GOAL, "OTA", "BLE"), **serve("leek soup recipes", "Soup")})
-    plan = fd.focus_plan(60, 5)
+    plan = fd.planner.plan(60, 5)
     minutes = {g: sum(e.minutes for e in plan if e.item.goal_id == g) for g in (ota.id, soup.id)}
     assert minutes == {ota.id: 40, soup.id: 20}  # 2 items : 1 item, equal weights
     assert sum(e.minutes for e in plan) == 60
@@ -124,10 +124,10 @@ def test_cli_plan_says_when_nothing_clears_the_bar(
 
     from focusdesk.cli.focus import run
 
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal("learning to bake sourdough bread")
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add("learning to bake sourdough bread")
     calibrate(monkeypatch, {})
-    assert fd.focus_plan(60) == []
+    assert fd.planner.plan(60) == []
     run(fd, argparse.Namespace(action="plan", minutes=60, top=None, goals=None, json=False))
     assert "no item clears the relevance bar" in capsys.readouterr().out

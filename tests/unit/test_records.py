@@ -36,15 +36,15 @@ def test_a_name_the_user_set_wins() -> None:
 
 
 def test_goals_keep_their_name_and_it_can_be_cleared(fd: Any) -> None:
-    goal = fd.add_goal("Ship the v2 firmware, with the low power mode", name=" Firmware  v2 ")
+    goal = fd.goals.add("Ship the v2 firmware, with the low power mode", name=" Firmware  v2 ")
     assert goal.name == "Firmware v2"
     assert goal.short_name == "Firmware v2"
-    assert fd.list_goals()[0].name == "Firmware v2"
-    cleared = fd.update_goal(goal.id, name="")
+    assert fd.goals.all()[0].name == "Firmware v2"
+    cleared = fd.goals.update(goal.id, name="")
     assert cleared.name is None
     assert cleared.short_name == "Ship the v2 firmware"
-    renamed = fd.update_goal(goal.id, name="FW")
+    renamed = fd.goals.update(goal.id, name="FW")
     assert renamed.short_name == "FW"
     with pytest.raises(KnownError, match="at most 80"):
-        fd.update_goal(goal.id, name="x" * 81)
-    assert fd.list_goals()[0].name == "FW"  # nothing lost on bad input
+        fd.goals.update(goal.id, name="x" * 81)
+    assert fd.goals.all()[0].name == "FW"  # nothing lost on bad input

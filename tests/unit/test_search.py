@@ -39,8 +39,8 @@ def synced(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
     root.mkdir()
     for name, text in NOTES.items():
         (root / name).write_text(text)
-    fd.add_source("notes", str(root))
-    fd.sync()
+    fd.sources.add("notes", str(root))
+    fd.sources.sync()
     return fd
 
 
@@ -114,7 +114,7 @@ def test_title_matches_outrank_body_matches(synced: FocusDesk) -> None:
 
 def test_vanished_items_are_not_found(synced: FocusDesk, tmp_path: Path) -> None:
     (tmp_path / "vault" / "soup.md").unlink()
-    synced.sync()
+    synced.sources.sync()
     assert synced.search("leek", semantic=False) == []
     assert synced.search("leek") == []
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from focusdesk.app import FocusDesk
 from focusdesk.errors import KnownError, NotFoundError
@@ -29,8 +29,8 @@ def items(fd: FocusDesk, tmp_path: Path) -> list[int]:
         "soup.md": "# Soup\n\nLeek soup.",
     }.items():
         (root / name).write_text(text)
-    fd.add_source("notes", str(root))
-    fd.sync()
+    fd.sources.add("notes", str(root))
+    fd.sources.sync()
     with fd.store.session() as s:
         return list(s.scalars(select(Item.id).order_by(Item.title)))
 
@@ -109,7 +109,7 @@ def test_done_dismiss_and_snooze_record_their_feedback_in_the_same_step(
     fd: FocusDesk, items: list[int]
 ) -> None:
     firmware, hiring, soup = items
-    goal = fd.add_goal("firmware")
+    goal = fd.goals.add("firmware")
     fd.triage.done(firmware, goal_id=goal.id)
     fd.triage.dismiss(soup)
     until = datetime.now(UTC) + timedelta(hours=5)
@@ -223,7 +223,7 @@ def test_old_dismissals_lose_their_text_but_stay_dismissed_through_a_sync(
         assert soup_item is not None
         assert (soup_item.text, soup_item.body, soup_item.status) == ("", "", "dismissed")
         assert s.scalars(select(Chunk).where(Chunk.item_id == soup)).first() is None
-    summary = fd.sync()
+    summary = fd.sources.sync()
     assert summary.total("added") == 0
     assert summary.items_chunked == 0  # the purged items are not chunked again
     assert status(fd, soup)[0] == "dismissed"
@@ -235,7 +235,7 @@ def test_the_vote_that_stands_is_the_last_and_undo_takes_it_back(
 ) -> None:
     from focusdesk.triage import Vote
 
-    goal = fd.add_goal("firmware")
+    goal = fd.goals.add("firmware")
     a, b = items[0], items[1]
     assert fd.triage.votes() == {}
     fd.triage.vote(a, "up", goal_id=goal.id)
@@ -253,7 +253,7 @@ def test_pin_and_an_early_unsnooze_are_signals_and_unpin_takes_the_pin_back(
     from focusdesk.rank.learning import collect_labels
 
     firmware, hiring, soup = items
-    fd.add_goal("firmware release")
+    fd.goals.add("firmware release")
     fd.triage.pin(firmware)
     fd.triage.pin(firmware)  # already pinned: nothing more
     fd.triage.snooze(hiring, datetime.now(UTC) + timedelta(days=1))
@@ -271,3 +271,50 @@ def test_pin_and_an_early_unsnooze_are_signals_and_unpin_takes_the_pin_back(
     assert labels[hiring] == 1.0  # the un-snooze outweighs the snooze
     fd.triage.pin(firmware, False)
     assert firmware not in {x.item_id for x in collect_labels(fd.ranker)}
+
+
+class FixedClock:
+    """A clock stopped at ``at`` (years before the wall clock)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def monotonic(self) -> float:
+        return 0.0
+
+
+PAST = datetime(2020, 1, 1, 12, tzinfo=UTC)
+
+
+def test_snoozing_reads_the_desks_clock_not_the_wall_clock(
+    fd: FocusDesk, items: list[int], fake_encoder: object
+) -> None:
+    _, hiring, _ = items
+    desk = FocusDesk(fd.paths, encoder=fake_encoder, clock=FixedClock(PAST))  # type: ignore[arg-type]
+    try:
+        desk.triage.snooze(hiring, PAST + timedelta(hours=5))  # long past by the wall clock
+        assert signals(desk)[-1] == (hiring, "snooze", 5.0)
+        assert status(desk, hiring) == ("snoozed", PAST + timedelta(hours=5))
+    finally:
+        desk.close()
+
+
+def test_a_focus_plan_leaves_out_what_is_snoozed_by_the_desks_clock(
+    fd: FocusDesk, items: list[int], fake_encoder: object
+) -> None:
+    firmware, _, _ = items
+    fd.goals.add("Ship the firmware release")
+    fd.triage.snooze(firmware, datetime.now(UTC) + timedelta(days=1))
+    with fd.store.session() as s:  # snoozed until a time long past by the wall clock
+        s.execute(
+            update(Item).where(Item.id == firmware).values(snoozed_until=PAST + timedelta(days=1))
+        )
+    assert firmware in {e.item.item_id for e in fd.planner.plan(30)}  # the wall clock: awake again
+    desk = FocusDesk(fd.paths, encoder=fake_encoder, clock=FixedClock(PAST))  # type: ignore[arg-type]
+    try:
+        assert firmware not in {e.item.item_id for e in desk.planner.plan(30)}
+    finally:
+        desk.close()

@@ -41,9 +41,9 @@ def add_imap(
 ) -> int:
     """Add ``user``'s account as a source of ``fd`` and store its password."""
     uri, config = dovecot.source(user, **source)
-    sid = fd.add_source("imap", uri, config=config).id
+    sid = fd.sources.add("imap", uri, config=config).id
     if store_password:
-        fd.set_source_password(sid, password or user.password)
+        fd.sources.set_password(sid, password or user.password)
     return sid
 
 
@@ -77,7 +77,7 @@ def scan(ing: ImapIngester, state: dict[str, Any] | None = None) -> list[RawItem
 @pytest.fixture
 def fd(fd: FocusDesk) -> FocusDesk:
     """The test profile, with passwords in an in-memory keyring."""
-    fd.passwords = PasswordStore(backend=MemoryKeyring())
+    fd.sources.passwords = PasswordStore(backend=MemoryKeyring())
     return fd
 
 
@@ -154,7 +154,7 @@ def test_sync_reads_mail_and_never_changes_flags(
     assert not any(b"\\Seen" in f for f in before.values())
 
     sid = add_imap(fd, dovecot, imap_user)
-    summary = fd.sync()
+    summary = fd.sources.sync()
 
     report = summary.reports[0]
     assert report.error is None
@@ -174,7 +174,7 @@ def test_sync_reads_mail_and_never_changes_flags(
     assert state == {
         "folders": {"INBOX": {"uidvalidity": dovecot.uidvalidity(imap_user), "last_uid": 5}}
     }
-    assert fd.list_sources()[0].last_error is None
+    assert fd.sources.all()[0].last_error is None
     # Nothing about the account's password ended up in the source's config.
     with fd.store.session() as s:
         src = s.get(Source, sid)
@@ -211,9 +211,9 @@ def test_incremental_sync_fetches_only_new_uids(
 
     # Through the whole pipeline: the second sync adds the new ones and touches nothing else.
     sid = add_imap(fd, dovecot, imap_user)
-    assert fd.sync().reports[0].added == 8
+    assert fd.sources.sync().reports[0].added == 8
     dovecot.append(imap_user, [message(9)])
-    report = fd.sync().reports[0]
+    report = fd.sources.sync().reports[0]
     assert (report.added, report.updated, report.unchanged, report.removed) == (1, 0, 0, 0)
     assert len(stored(fd, sid)) == 9
 
@@ -245,7 +245,7 @@ def test_uidvalidity_change_loses_and_duplicates_nothing(
     ]
     dovecot.append(imap_user, originals)
     sid = add_imap(fd, dovecot, imap_user)
-    assert fd.sync().reports[0].added == 5
+    assert fd.sources.sync().reports[0].added == 5
     before = stored(fd, sid)
     old_validity = sync_state(fd, sid)["folders"]["INBOX"]["uidvalidity"]
     assert any(e.startswith("INBOX/sha256:") for e, _ in before)
@@ -260,7 +260,7 @@ def test_uidvalidity_change_loses_and_duplicates_nothing(
         assert time.monotonic() < deadline, "Dovecot kept the same UIDVALIDITY"
         time.sleep(1.1)
 
-    report = fd.sync().reports[0]
+    report = fd.sources.sync().reports[0]
     assert report.error is None
     assert (report.added, report.updated, report.unchanged, report.removed) == (1, 0, 5, 0)
     after = stored(fd, sid)
@@ -279,10 +279,10 @@ def test_messages_sharing_a_message_id_are_all_kept(
     copy = message(1, body="The release is on Friday. [list: dev@example.com, weekly digest]")
     dovecot.append(imap_user, [own, copy])
     sid = add_imap(fd, dovecot, imap_user)
-    assert fd.sync().reports[0].added == 2
+    assert fd.sources.sync().reports[0].added == 2
     first = stored(fd, sid)
     dovecot.append(imap_user, [message(1, body="Corrected: the release is on Monday.")])
-    report = fd.sync().reports[0]
+    report = fd.sources.sync().reports[0]
     assert (report.added, report.updated) == (1, 0)  # a new item, not an update
     after = stored(fd, sid)
     assert len(after) == 3
@@ -301,7 +301,7 @@ def test_messages_sharing_a_message_id_are_all_kept(
             break
         assert time.monotonic() < deadline, "Dovecot kept the same UIDVALIDITY"
         time.sleep(1.1)
-    report = fd.sync().reports[0]
+    report = fd.sources.sync().reports[0]
     assert (report.added, report.updated, report.unchanged) == (0, 0, 3)
     assert stored(fd, sid) == after
 
@@ -315,7 +315,7 @@ def test_self_signed_server_is_refused_without_cafile(
     add_imap(fd, dovecot, imap_user, cafile=False, starttls=True)
     logins = dovecot.log().count(f"Login: user=<{imap_user.name}>")
     refusals = dovecot.log().count("no auth attempts")
-    reports = fd.sync().reports
+    reports = fd.sources.sync().reports
     for report in reports:
         assert report.error is not None
         assert report.error.startswith("The server's certificate is not trusted")
@@ -334,10 +334,10 @@ def test_self_signed_server_is_accepted_with_cafile(
 ) -> None:
     dovecot.append(imap_user, [message(1), message(2)])
     sid = add_imap(fd, dovecot, imap_user, starttls=starttls)
-    report = fd.sync().reports[0]
+    report = fd.sources.sync().reports[0]
     assert report.error is None
     assert report.added == 2
-    uri = fd.get_source(sid).uri
+    uri = fd.sources.get(sid).uri
     port = dovecot.imap_port if starttls else dovecot.imaps_port
     assert uri == f"{'imap' if starttls else 'imaps'}://{imap_user.name}@127.0.0.1:{port}/"
 
@@ -379,10 +379,10 @@ def test_an_unreachable_server_is_a_clear_error(
         s.bind((HOST, 0))
         port = s.getsockname()[1]
     uri, config = imap_source(HOST, "ann", port, cafile=dovecot.cafile)
-    sid = fd.add_source("imap", uri, config=config).id
-    fd.set_source_password(sid, "pw")
+    sid = fd.sources.add("imap", uri, config=config).id
+    fd.sources.set_password(sid, "pw")
     monkeypatch.setattr(ImapIngester, "backoff_base", 0.001)
-    report = fd.sync().reports[0]
+    report = fd.sources.sync().reports[0]
     assert report.error is not None
     assert report.error.startswith(f"Cannot reach 127.0.0.1:{port} (connection refused)")
 
@@ -439,13 +439,13 @@ def test_a_sync_that_gives_up_keeps_what_it_read_and_the_next_resumes(
     monkeypatch.setattr(IMAPClient, "fetch", fetch_then_break)
     monkeypatch.setattr(imap_module.ImapIngester, "batch_size", 4)
     monkeypatch.setattr(imap_module.ImapIngester, "backoff_base", 0.0)
-    report = fd.sync().reports[0]
+    report = fd.sources.sync().reports[0]
     assert report.error is not None
     assert report.added == 4  # the first batch is stored although the sync gave up
     assert sync_state(fd, sid)["folders"]["INBOX"]["last_uid"] == 4
     broken["on"] = False
     fetched.clear()
-    report = fd.sync().reports[0]
+    report = fd.sources.sync().reports[0]
     assert report.error is None
     assert report.added == 6
     assert min(fetched) == 5  # it went on from where it stopped
@@ -490,7 +490,7 @@ def test_the_password_never_reaches_disk_or_logs(
 
     app = FocusDesk(resolve_paths(data_dir), encoder=fake_encoder)
     try:
-        summary = app.sync()
+        summary = app.sources.sync()
     finally:
         app.close()
     assert summary.reports[0].error is None
@@ -525,16 +525,16 @@ def test_wrong_password_fails_that_source_while_notes_still_sync(
     (notes / "ideas.md").write_text("# Ideas\n\nRank mail by goals.\n")
     dovecot.append(imap_user, [message(1)])
     sid = add_imap(fd, dovecot, imap_user, password="not-the-password")
-    fd.add_source("notes", str(notes))
+    fd.sources.add("notes", str(notes))
 
-    imap_report, notes_report = fd.sync().reports
+    imap_report, notes_report = fd.sources.sync().reports
     assert imap_report.error == (
         f"IMAP login failed for {imap_user.name}@127.0.0.1: wrong user name or password.\n"
         "Save the right password with `focusdesk sources password ID`."
     )
     assert notes_report.error is None
     assert notes_report.added == 2
-    info = fd.get_source(sid)
+    info = fd.sources.get(sid)
     assert info.last_error is not None
     assert info.last_error.startswith("IMAP login failed")
     assert sync_state(fd, sid) == {}
@@ -545,10 +545,10 @@ def test_a_password_that_is_not_ascii_logs_in(fd: FocusDesk, dovecot: Dovecot) -
     user = dovecot.add_user(password=f"pässwört-{secrets.token_hex(4)}")
     dovecot.append(user, [message(1)])
     sid = add_imap(fd, dovecot, user)
-    report = fd.sync().reports[0]
+    report = fd.sources.sync().reports[0]
     assert report.error is None
     assert report.added == 1
-    assert fd.get_source(sid).last_error is None
+    assert fd.sources.get(sid).last_error is None
 
 
 def test_a_refused_password_that_is_not_ascii_is_never_quoted(
@@ -556,17 +556,17 @@ def test_a_refused_password_that_is_not_ascii_is_never_quoted(
 ) -> None:
     wrong = f"wröng-{secrets.token_hex(4)}"
     sid = add_imap(fd, dovecot, imap_user, password=wrong)
-    report = fd.sync().reports[0]
+    report = fd.sources.sync().reports[0]
     assert report.error is not None
     assert "wrong user name or password" in report.error
-    assert wrong not in (fd.get_source(sid).last_error or "")
+    assert wrong not in (fd.sources.get(sid).last_error or "")
 
 
 def test_missing_password_is_a_clear_error_without_anyone_to_ask(
     fd: FocusDesk, dovecot: Dovecot, imap_user: ImapUser
 ) -> None:
     add_imap(fd, dovecot, imap_user, store_password=False)
-    report = fd.sync().reports[0]
+    report = fd.sources.sync().reports[0]
     assert report.error is not None
     assert report.error.startswith(f"A password is needed for {imap_user.name}@127.0.0.1:")
 
@@ -582,17 +582,17 @@ def test_the_provider_is_asked_once_per_run_and_a_good_answer_is_saved(
         asked.append(request)
         return imap_user.password
 
-    fd.passwords.provider = provider
-    assert fd.sync().reports[0].added == 1
+    fd.sources.passwords.provider = provider
+    assert fd.sources.sync().reports[0].added == 1
     assert len(asked) == 1
     assert asked[0].retry is True
     assert asked[0].account == f"{imap_user.name}@127.0.0.1:{dovecot.imaps_port}"
     # Accepted by the server, so it replaced the stale one in the keyring.
-    fresh = PasswordStore(backend=fd.passwords._keyring())
-    port = fd.get_source(sid).uri.rsplit(":", 1)[1].rstrip("/")
+    fresh = PasswordStore(backend=fd.sources.passwords._keyring())
+    port = fd.sources.get(sid).uri.rsplit(":", 1)[1].rstrip("/")
     assert fresh.get(imap_user.name, HOST, int(port)) == imap_user.password
     dovecot.append(imap_user, [message(2)])
-    assert fd.sync().reports[0].added == 1
+    assert fd.sources.sync().reports[0].added == 1
     assert len(asked) == 1
 
 
@@ -606,15 +606,15 @@ def test_a_declined_prompt_is_not_repeated_in_the_same_run(
         asked.append(request)
         return None
 
-    fd.passwords.provider = provider
+    fd.sources.passwords.provider = provider
     for _ in range(2):
-        error = fd.sync().reports[0].error
+        error = fd.sources.sync().reports[0].error
         assert error is not None
         assert error.startswith("A password is needed")
     assert len(asked) == 1
     assert asked[0].retry is False
-    fd.passwords.reset_prompts()  # a new run (the UI calls this when the user syncs again)
-    fd.sync()
+    fd.sources.passwords.reset_prompts()  # a new run (the UI calls this when the user syncs again)
+    fd.sources.sync()
     assert len(asked) == 2
 
 

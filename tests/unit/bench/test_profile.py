@@ -105,13 +105,13 @@ def test_profile_opens_and_ranks_with_the_saved_index(profile: Path) -> None:
     try:
         ids = live_chunk_ids(desk.store, desk.encoder.model_id)
         assert saved_manifest(desk.paths.index_dir, desk.encoder.model_id, ids) is not None
-        ranked = desk.rank(top=5)
+        ranked = desk.ranking.rank(top=5)
         assert len(ranked) == 5
         assert len(desk.index) == SPEC.chunks
         for row in ranked:
             assert row.goal_id is not None
             assert row.evidence
-            detail = desk.get_item(row.item_id)
+            detail = desk.items.get(row.item_id)
             assert row.evidence_span is not None
             start, end = row.evidence_span
             assert detail.text[start:end].strip() == row.evidence

@@ -135,14 +135,12 @@ def test_cli_prints_per_goal_and_mean_and_writes_json_and_png(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import focusdesk.rank.encoder
-
-    monkeypatch.setattr(focusdesk.rank.encoder, "Encoder", lambda *a, **k: FakeEncoder(dim=512))
+    encoder = FakeEncoder(dim=512)  # handed to the CLI, as a benchmark's own encoder would be
     mbox, tsv, goals = labelled
     out, png = tmp_path / "out" / "q.json", tmp_path / "out" / "q.png"
     argv = ["bench", "quality", "--mbox", str(mbox), "--labels", str(tsv), "--goals", str(goals)]
     argv += ["--votes", "10", "--profile-dir", str(tmp_path / "p")]
-    assert main([*argv, "--json", str(out), "--png", str(png)]) == 0
+    assert main([*argv, "--json", str(out), "--png", str(png)], encoder=encoder) == 0
     printed = capsys.readouterr().out
     assert "goal garden" in printed
     assert "goal radio" in printed
@@ -155,7 +153,7 @@ def test_cli_prints_per_goal_and_mean_and_writes_json_and_png(
     assert "machine" in result
     assert png.stat().st_size > 10_000
     # The profile is kept: a second run reuses its vectors and encodes nothing.
-    assert main([*argv]) == 0
+    assert main([*argv], encoder=FakeEncoder(dim=512)) == 0
     assert "0 passages encoded" in capsys.readouterr().err
 
 

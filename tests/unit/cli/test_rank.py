@@ -14,7 +14,7 @@ from focusdesk.rank.stored_ranking import InboxRanking
 from focusdesk.records import RankedItem
 
 
-class Desk:
+class Ranking:
     def __init__(self, items: list[RankedItem]) -> None:
         self.items = items
         self.asked: list[bool] = []
@@ -22,6 +22,11 @@ class Desk:
     def inbox(self, *, fresh: bool = False) -> InboxRanking:
         self.asked.append(fresh)
         return InboxRanking(self.items, datetime(2026, 1, 1, tzinfo=UTC), current=True)
+
+
+class Desk:
+    def __init__(self, items: list[RankedItem]) -> None:
+        self.ranking = Ranking(items)
 
 
 def ranked(item_id: int, **fields: Any) -> RankedItem:
@@ -63,4 +68,4 @@ def test_the_top_of_the_inbox_ranking_stored_or_fresh(
     args = argparse.Namespace(all=False, top=2, json=True, fresh=fresh)
     assert run(desk, args) == 0  # type: ignore[arg-type]
     assert [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == [1, 2]
-    assert desk.asked == [fresh]
+    assert desk.ranking.asked == [fresh]

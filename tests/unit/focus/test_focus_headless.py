@@ -40,7 +40,7 @@ def test_headless_runs_blocks_syncs_and_releases_held_items(
 ) -> None:
     svc = desk.focus
     svc.add_block("Deep work", start_time="09:00", duration_minutes=90, timezone="Europe/Berlin")
-    svc.set_sync_schedule(desk.list_sources()[0].id, 30)
+    svc.set_sync_schedule(desk.sources.all()[0].id, 30)
     clock.move_to(berlin(2026, 11, 23, 8, 59, 59))
     out = Output()
     runner = HeadlessRunner(desk, out=out, tick=timedelta(days=1))
@@ -93,12 +93,12 @@ def test_headless_learns_when_the_trigger_says_so(
     out = Output()
     assert HeadlessRunner(desk, out=out).run(once=True) == 0
     assert "labelled items" not in out.getvalue()  # no signals yet: no run
-    ranked = desk.rank()
+    ranked = desk.ranking.rank()
     for n, item in enumerate(ranked):
-        desk.record_feedback(item.item_id, "up" if n < 2 else "down")
+        desk.items.record_feedback(item.item_id, "up" if n < 2 else "down")
     out = Output()
     assert HeadlessRunner(desk, out=out).run(once=True) == 0
     assert "labelled items" in out.getvalue()  # "Learnt from 5 …" or "… the one in use kept"
-    runs = desk.scorer_versions()
+    runs = desk.learning.versions()
     assert len(runs) == 1
     assert runs[0]["labels"] == len(ranked)

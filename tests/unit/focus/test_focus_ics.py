@@ -28,7 +28,7 @@ def test_exported_blocks_parse_back_with_their_recurrence(
     desk: FocusDesk, clock: time_machine.Traveller, tmp_path: Path
 ) -> None:
     svc = desk.focus
-    goal = desk.list_goals()[0]
+    goal = desk.goals.all()[0]
     deep = svc.add_block(
         "Deep work",
         start_time="09:00",

@@ -82,7 +82,7 @@ def test_jobs_are_rebuilt_from_the_table_at_start(
     desk: FocusDesk, clock: time_machine.Traveller, make_scheduler: object
 ) -> None:
     a, b = add_blocks(desk)
-    source = desk.list_sources()[0]
+    source = desk.sources.all()[0]
     sync = desk.focus.set_sync_schedule(source.id, 30)
     review = desk.focus.set_review_schedule("18:00", "Europe/Berlin")
     assert sync is not None

@@ -377,7 +377,7 @@ def test_outcomes_mark_the_items_and_the_next_plan_leaves_them_out(
     s = svc.mark_item(ids[1], "snoozed")
     s = svc.mark_item(ids[2], "skipped")
     assert [i.outcome for i in s.items[:3]] == ["done", "snoozed", "skipped"]
-    done, snoozed = desk.get_item(ids[0]), desk.get_item(ids[1])
+    done, snoozed = desk.items.get(ids[0]), desk.items.get(ids[1])
     assert (done.status, snoozed.status) == ("done", "snoozed")
     with pytest.raises(KnownError, match="not part of this focus block"):
         svc.mark_item(10_000, "done")
@@ -397,10 +397,10 @@ def test_changing_done_to_skipped_puts_the_item_back(
     ids = [i.item_id for i in svc.start(60, top_k=3).items]
     svc.mark_item(ids[0], "done")
     svc.mark_item(ids[1], "snoozed")
-    assert desk.get_item(ids[0]).status == "done"
+    assert desk.items.get(ids[0]).status == "done"
     svc.mark_item(ids[0], "skipped")  # a slip of the key: it was not done after all
     svc.mark_item(ids[1], "skipped")
-    assert {desk.get_item(i).status for i in ids[:2]} == {"read"}  # open again
+    assert {desk.items.get(i).status for i in ids[:2]} == {"read"}  # open again
 
 
 def test_time_past_the_end_of_a_block_is_not_counted(
@@ -436,10 +436,10 @@ def test_items_arriving_during_a_block_are_held_and_released_at_its_end(
     assert svc.holding()
     clock.move_to(berlin(2026, 11, 23, 9, 15))
     add_note(vault, "rc1.md", "# RC1 blocker\n\nOTA rollback fails on the RC1 firmware build.")
-    desk.sync()
+    desk.sources.sync()
     held = svc.held_items()
     assert [h.title for h in held] == ["RC1 blocker"]
-    assert desk.rank()  # ranked as usual meanwhile
+    assert desk.ranking.rank()  # ranked as usual meanwhile
     clock.move_to(berlin(2026, 11, 23, 10, 30))
     (ended,) = svc.tick().events
     assert ended.summary is not None
@@ -448,7 +448,7 @@ def test_items_arriving_during_a_block_are_held_and_released_at_its_end(
     assert not svc.holding()
     clock.move_to(berlin(2026, 11, 23, 11, 0))
     add_note(vault, "later.md", "# After the block\n\nArrived later.")
-    desk.sync()
+    desk.sources.sync()
     assert [h.title for h in svc.summary(ended.session.id).held] == ["RC1 blocker"]
 
 

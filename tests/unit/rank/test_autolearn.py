@@ -41,28 +41,28 @@ def synced(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
             (root / f"{topic}-{n}.md").write_text(
                 f"---\ntitle: {topic} note {n}\n---\n{words} note {n} {topic}\n"
             )
-    fd.add_source("notes", str(root))
-    fd.sync()
-    fd.add_goal("electronics: battery charger, radio receiver")
+    fd.sources.add("notes", str(root))
+    fd.sources.sync()
+    fd.goals.add("electronics: battery charger, radio receiver")
     fd.settings.learn_after_signals = 6
     fd.settings.learn_quiet_seconds = 120
     return fd
 
 
 def _vote(fd: FocusDesk, n_up: int, n_down: int) -> None:
-    ranked = fd.rank()
+    ranked = fd.ranking.rank()
     radio = [r.item_id for r in ranked if r.title.startswith("radio")]
     battery = [r.item_id for r in ranked if r.title.startswith("battery")]
     for iid in radio[:n_up]:
-        fd.record_feedback(iid, "up")
+        fd.items.record_feedback(iid, "up")
     for iid in battery[:n_down]:
-        fd.record_feedback(iid, "down")
+        fd.items.record_feedback(iid, "down")
 
 
 def test_the_learner_trains_when_due_and_not_again_for_the_same_signals(
     synced: FocusDesk,
 ) -> None:
-    learner = synced.learning
+    learner = synced.learning.auto
     _vote(synced, 2, 2)
     state = signal_state(synced.store)
     assert state.new_signals == 4
@@ -90,24 +90,24 @@ def test_too_few_signals_are_tried_once_at_a_quiet_moment_not_in_a_loop(
     last = signal_state(synced.store).last_signal_at
     assert last is not None
     quiet = last + timedelta(seconds=120)
-    result = synced.learning.run_if_due(quiet)
+    result = synced.learning.auto.run_if_due(quiet)
     assert result is not None
     assert "Not enough feedback" in result.message
-    assert synced.learning.due(quiet + timedelta(hours=1)) is None
+    assert synced.learning.auto.due(quiet + timedelta(hours=1)) is None
 
 
 def test_one_training_run_at_a_time_across_processes(synced: FocusDesk) -> None:
     _vote(synced, 3, 3)
     now = signal_state(synced.store).last_signal_at
     assert now is not None
-    synced.training_lock_file.parent.mkdir(parents=True, exist_ok=True)
+    synced.learning.lock_file.parent.mkdir(parents=True, exist_ok=True)
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import fcntl, sys, time; f = open(sys.argv[1], 'a+'); "
             "fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)",
-            str(synced.training_lock_file),
+            str(synced.learning.lock_file),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -116,27 +116,27 @@ def test_one_training_run_at_a_time_across_processes(synced: FocusDesk) -> None:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(TrainingBusy):
-            synced.train_scorer()  # what `scorer train` and `feedback` run
-        assert synced.learning.run_if_due(now) is None  # the app skips, tries later
-        assert synced.scorer_versions() == []
+            synced.learning.train()  # what `scorer train` and `feedback` run
+        assert synced.learning.auto.run_if_due(now) is None  # the app skips, tries later
+        assert synced.learning.versions() == []
     finally:
         holder.kill()
         holder.wait()
-    result = synced.learning.run_if_due(now)  # the lock went with the process
+    result = synced.learning.auto.run_if_due(now)  # the lock went with the process
     assert result is not None
 
 
 def test_the_lock_is_held_during_training(synced: FocusDesk) -> None:
-    with training_lock(synced.training_lock_file), pytest.raises(TrainingBusy):
-        synced.train_scorer()
+    with training_lock(synced.learning.lock_file), pytest.raises(TrainingBusy):
+        synced.learning.train()
 
 
 def test_reset_learning_forgets_the_feedback_so_far(synced: FocusDesk) -> None:
     _vote(synced, 3, 3)
-    assert synced.train_scorer().accepted
-    assert synced.learning_status().version_id is not None
-    synced.reset_scorer()
-    status = synced.learning_status()
+    assert synced.learning.train().accepted
+    assert synced.learning.status().version_id is not None
+    synced.learning.reset()
+    status = synced.learning.status()
     assert status.version_id is None
     assert status.pending_signals == 0
     assert collect_labels(synced.ranker) == []
@@ -151,15 +151,15 @@ def test_the_cli_says_what_learning_did_and_respects_the_lock(
     from focusdesk.cli import main
 
     _vote(synced, 3, 3)
-    assert synced.train_scorer().accepted
+    assert synced.learning.train().accepted
     data = str(synced.paths.data_dir)
     assert main(["--data-dir", data, "scorer", "status"]) == 0
     out = capsys.readouterr().out
     assert "Learnt version 1 ranks your items" in out
     assert "on 6 signals" in out
     assert "Held-out pairs ordered correctly:" in out
-    item = synced.rank()[0].item_id
-    with training_lock(synced.training_lock_file):  # the app is training right now
+    item = synced.ranking.rank()[0].item_id
+    with training_lock(synced.learning.lock_file):  # the app is training right now
         assert main(["--data-dir", data, "feedback", str(item), "up"]) == 0
         out = capsys.readouterr().out
         assert "Recorded: item" in out

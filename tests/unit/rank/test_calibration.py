@@ -166,18 +166,18 @@ def small_real(data_dir: Path, tmp_path: Path, real_encoder: object) -> Iterator
     for title, text in SMALL_VAULT.items():
         (notes / f"{title}.md").write_text(f"# {title}\n\n{text}\n", encoding="utf-8")
     fd = FocusDesk(resolve_paths(data_dir), encoder=real_encoder)  # type: ignore[arg-type]
-    fd.add_source("notes", str(notes))
-    fd.add_goal(BREAD_GOAL)
-    fd.add_goal(RUST_GOAL)
-    fd.sync()
+    fd.sources.add("notes", str(notes))
+    fd.goals.add(BREAD_GOAL)
+    fd.goals.add(RUST_GOAL)
+    fd.sources.sync()
     yield fd
     fd.close()
 
 
 @pytest.mark.model
 def test_a_small_profile_reads_relevance_absolutely(small_real: FocusDesk) -> None:
-    goals = {g.title: g.id for g in small_real.list_goals()}
-    rows = {r.title: r for r in small_real.rank(None)}
+    goals = {g.title: g.id for g in small_real.goals.all()}
+    rows = {r.title: r for r in small_real.ranking.rank(None)}
     # The note about each goal serves it; nothing else serves either goal.
     assert rows["Sourdough"].serves(goals[BREAD_GOAL])
     assert rows["Rust"].serves(goals[RUST_GOAL])
@@ -187,7 +187,7 @@ def test_a_small_profile_reads_relevance_absolutely(small_real: FocusDesk) -> No
         if title != "Rust":
             assert row.calibrated[goals[RUST_GOAL]] < 0.2, title
     # So the focus plan and the review have something to show.
-    plan = small_real.focus_plan(60, 3)
+    plan = small_real.planner.plan(60, 3)
     assert {e.item.title for e in plan} == {"Sourdough", "Rust"}
     now = datetime.now(UTC)
     review = assemble_review(small_real, now - timedelta(days=1), now + timedelta(minutes=1))

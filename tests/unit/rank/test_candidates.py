@@ -269,9 +269,9 @@ def test_ranking_uses_the_cached_keys_and_drops_them_when_told(
         ]
     ):
         (vault / f"{n}.md").write_text(text)
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal("OTA firmware updates for the sensor")
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add("OTA firmware updates for the sensor")
     projections: list[int] = []
     real = cand.project_all_keys
 
@@ -283,7 +283,7 @@ def test_ranking_uses_the_cached_keys_and_drops_them_when_told(
 
     def ranked() -> list[tuple[int, float]]:
         # Relevance, not the score: the recency prior moves with the clock.
-        return [(r.item_id, round(r.relevance, 5)) for r in fd.rank(None)]
+        return [(r.item_id, round(r.relevance, 5)) for r in fd.ranking.rank(None)]
 
     exact = ranked()
     assert ranked() == exact
@@ -335,17 +335,17 @@ def test_ranking_given_items_scores_exactly_those_past_the_candidate_pass(
     }
     for name, text in texts.items():
         (vault / f"{name}.md").write_text(text)
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal("OTA firmware updates for the sensor")
-    ids = {r.title: r.item_id for r in fd.rank(None)}
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add("OTA firmware updates for the sensor")
+    ids = {r.title: r.item_id for r in fd.ranking.rank(None)}
     # A candidate net so narrow that the unrelated notes fall through it.
     fd.ranker._candidate_pass = CandidatePass(
         CandidateConfig(exact_below=0, hits=1, min_hits_per_query=1)
     )
-    assert {r.title for r in fd.rank(None)} <= {"OTA", "BLE"}
+    assert {r.title for r in fd.ranking.rank(None)} <= {"OTA", "BLE"}
     # A review of a period asks for its items: every one is scored, none filtered.
     wanted = {ids["Soup"], ids["Bike"], ids["BLE"]}
-    got = fd.rank(None, item_ids=wanted)
+    got = fd.ranking.rank(None, item_ids=wanted)
     assert {r.item_id for r in got} == wanted
     assert [r.title for r in got][0] == "BLE"

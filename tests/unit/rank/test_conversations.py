@@ -52,10 +52,10 @@ def mailbox(fd: FocusDesk, tmp_path: Path) -> Path:
     notes = tmp_path / "vault"
     notes.mkdir()
     (notes / "power.md").write_text("# Re: Firmware power budget\n\nMy notes on the budget.\n")
-    fd.add_source("mbox", str(mbox))
-    fd.add_source("notes", str(notes))
-    fd.add_goal("Ship the low-power firmware for the sensor board")
-    fd.sync()
+    fd.sources.add("mbox", str(mbox))
+    fd.sources.add("notes", str(notes))
+    fd.goals.add("Ship the low-power firmware for the sensor board")
+    fd.sources.sync()
     return mbox
 
 
@@ -65,7 +65,7 @@ def _ids(fd: FocusDesk) -> dict[str, int]:
 
 
 def _rows(fd: FocusDesk) -> list[RankedItem]:
-    return fd.rank(None)
+    return fd.ranking.rank(None)
 
 
 def test_a_thread_is_one_row_ranked_by_its_best_message(fd: FocusDesk, mailbox: Path) -> None:
@@ -76,7 +76,7 @@ def test_a_thread_is_one_row_ranked_by_its_best_message(fd: FocusDesk, mailbox: 
     assert row.thread_size == 3
     assert {row.item_id, *row.thread_item_ids} == thread
     # The row is the thread's best message: no other message of it scores higher.
-    by_id = {r.item_id: r.score for r in fd.rank(None, conversations=False)}
+    by_id = {r.item_id: r.score for r in fd.ranking.rank(None, conversations=False)}
     assert thread <= by_id.keys()  # each message is its own row without the collapse
     assert by_id[row.item_id] == max(by_id[i] for i in thread)
     assert row.score == pytest.approx(by_id[row.item_id])
@@ -102,7 +102,7 @@ def test_done_on_a_conversation_is_gone_until_a_new_message_comes(
     with mailbox.open("a") as f:  # a new reply arrives in the finished conversation
         f.write(_message("<r3@x>", "Re: Firmware power budget", "One more thing: the "
                          "bootloader needs the low power flag too.", 3, irt="<r1@x>"))  # fmt: skip
-    fd.sync()
+    fd.sources.sync()
     new = _ids(fd)["<r3@x>"]
     back = [r for r in _rows(fd) if r.status == "new" and r.source_kind == "mbox"]
     assert [(r.item_id, r.thread_size) for r in back if r.item_id == new] == [(new, 1)]

@@ -36,29 +36,29 @@ def synced(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
             (root / f"{topic}-{n}.md").write_text(
                 f"---\ntitle: {topic} note {n}\n---\n{words} note {n} {topic}\n"
             )
-    fd.add_source("notes", str(root))
-    fd.sync()
+    fd.sources.add("notes", str(root))
+    fd.sources.sync()
     # A goal that matches "battery" and "radio" equally well to start with.
-    fd.add_goal("electronics: battery charger, radio receiver")
+    fd.goals.add("electronics: battery charger, radio receiver")
     return fd
 
 
 def _items(fd: FocusDesk, topic: str) -> list[int]:
-    return [r.item_id for r in fd.rank() if r.title.startswith(topic)]
+    return [r.item_id for r in fd.ranking.rank() if r.title.startswith(topic)]
 
 
 def _relevance(fd: FocusDesk) -> dict[int, float]:
     """Each item's relevance (not the score: the recency prior moves with the clock)."""
-    return {r.item_id: round(r.relevance, 4) for r in fd.rank()}
+    return {r.item_id: round(r.relevance, 4) for r in fd.ranking.rank()}
 
 
 def test_labels_prefer_the_latest_explicit_vote(synced: FocusDesk) -> None:
     a, b, c = _items(synced, "battery")[:3]
-    synced.record_feedback(a, "down")
-    synced.record_feedback(a, "up")
-    synced.record_feedback(b, "dismiss")
-    synced.record_feedback(b, "up")
-    synced.record_feedback(c, "open", value=OPEN_DWELL_SECONDS - 1)  # a glance is no signal
+    synced.items.record_feedback(a, "down")
+    synced.items.record_feedback(a, "up")
+    synced.items.record_feedback(b, "dismiss")
+    synced.items.record_feedback(b, "up")
+    synced.items.record_feedback(c, "open", value=OPEN_DWELL_SECONDS - 1)  # a glance is no signal
     labels = {x.item_id: x for x in collect_labels(synced.ranker)}
     assert labels[a].label == 1.0
     assert labels[a].weight == 1.0
@@ -69,17 +69,17 @@ def test_labels_prefer_the_latest_explicit_vote(synced: FocusDesk) -> None:
 def test_training_on_votes_moves_the_voted_topic_up(synced: FocusDesk) -> None:
     radio, battery = _items(synced, "radio"), _items(synced, "battery")
     for iid in radio[:5]:
-        synced.record_feedback(iid, "up")
+        synced.items.record_feedback(iid, "up")
     for iid in battery[:5]:
-        synced.record_feedback(iid, "down")
-    result = synced.train_scorer()
+        synced.items.record_feedback(iid, "down")
+    result = synced.learning.train()
     assert result.accepted, result.message
-    ranked = synced.rank()
+    ranked = synced.ranking.rank()
     positions = {r.item_id: n for n, r in enumerate(ranked)}
     # The unvoted radio notes now rank above every battery note: the scorer generalised
     # from the votes, it did not just memorise them.
     assert max(positions[i] for i in radio[5:]) < min(positions[i] for i in battery)
-    versions = synced.scorer_versions()
+    versions = synced.learning.versions()
     assert versions[-1]["active"]
     assert (
         versions[-1]["metrics"]["held_out_loss_new"]
@@ -91,41 +91,41 @@ def test_training_on_votes_moves_the_voted_topic_up(synced: FocusDesk) -> None:
 def test_reset_returns_to_the_untrained_scorer(synced: FocusDesk) -> None:
     before = _relevance(synced)
     for iid in _items(synced, "radio")[:5]:
-        synced.record_feedback(iid, "up")
+        synced.items.record_feedback(iid, "up")
     for iid in _items(synced, "battery")[:5]:
-        synced.record_feedback(iid, "down")
-    assert synced.train_scorer().accepted
-    synced.reset_scorer()
+        synced.items.record_feedback(iid, "down")
+    assert synced.learning.train().accepted
+    synced.learning.reset()
     assert _relevance(synced) == before
-    assert not any(v["active"] for v in synced.scorer_versions())
+    assert not any(v["active"] for v in synced.learning.versions())
 
 
 def test_a_version_that_is_not_better_is_not_used(
     synced: FocusDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for iid in _items(synced, "radio")[:5]:
-        synced.record_feedback(iid, "up")
+        synced.items.record_feedback(iid, "up")
     for iid in _items(synced, "battery")[:5]:
-        synced.record_feedback(iid, "down")
+        synced.items.record_feedback(iid, "down")
     losses = iter([(0.2, 0.8), (0.5, 0.6)])  # current, new: the new one is worse held out
     monkeypatch.setattr(ScorerTrainer, "_pair_loss", lambda *a, **k: next(losses))
     before = _relevance(synced)
-    result = synced.train_scorer()
+    result = synced.learning.train()
     assert not result.accepted
     assert "kept" in result.message
     assert _relevance(synced) == before
-    assert synced.scorer_versions()[-1]["accepted"] is False
+    assert synced.learning.versions()[-1]["accepted"] is False
 
 
 def test_too_little_feedback_is_said_plainly(synced: FocusDesk) -> None:
-    synced.record_feedback(_items(synced, "radio")[0], "up")
-    result = synced.train_scorer()
+    synced.items.record_feedback(_items(synced, "radio")[0], "up")
+    result = synced.learning.train()
     assert not result.accepted
     assert "Not enough feedback" in result.message
 
 
 def test_explanations_carry_priors(synced: FocusDesk) -> None:
-    top = synced.rank()[0]
+    top = synced.ranking.rank()[0]
     assert set(top.priors) == {"lexical", "recency", "source", "sender", "redundancy"}
     assert top.score == pytest.approx(top.relevance + sum(top.priors.values()), abs=1e-5)
     assert top.matched_facet is not None
@@ -148,10 +148,10 @@ def test_an_item_stays_on_its_side_of_the_held_out_split_as_votes_come_in() -> N
 
 def _train_radio_over_battery(fd: FocusDesk) -> None:
     for iid in _items(fd, "radio")[:5]:
-        fd.record_feedback(iid, "up")
+        fd.items.record_feedback(iid, "up")
     for iid in _items(fd, "battery")[:5]:
-        fd.record_feedback(iid, "down")
-    assert fd.train_scorer().accepted
+        fd.items.record_feedback(iid, "down")
+    assert fd.learning.train().accepted
 
 
 def test_a_version_trained_for_another_model_is_not_used(synced: FocusDesk) -> None:
@@ -173,7 +173,7 @@ def test_a_version_trained_for_another_model_is_not_used(synced: FocusDesk) -> N
     synced.ranker.scorer_changed()
     assert _relevance(synced) == untrained
     scorer = synced.ranker.scorer
-    synced.rank()
+    synced.ranking.rank()
     assert synced.ranker.scorer is scorer  # decided once, not reloaded on every rank
 
 
@@ -184,7 +184,7 @@ def test_a_reset_made_by_another_process_is_followed(synced: FocusDesk) -> None:
     assert trained != untrained
     cli = FocusDesk(synced.paths, encoder=synced.encoder)  # `focusdesk scorer reset`
     try:
-        cli.reset_scorer()
+        cli.learning.reset()
     finally:
         cli.close()
     assert _relevance(synced) == untrained
@@ -196,13 +196,13 @@ def test_a_reset_made_by_another_process_is_followed(synced: FocusDesk) -> None:
 def test_contradictory_votes_train_on_the_last_word(synced: FocusDesk) -> None:
     radio, battery = _items(synced, "radio"), _items(synced, "battery")
     for iid in radio[:4]:
-        synced.record_feedback(iid, "up")
+        synced.items.record_feedback(iid, "up")
     for iid in battery[:4]:
-        synced.record_feedback(iid, "up")
-        synced.record_feedback(iid, "down")  # changed my mind
+        synced.items.record_feedback(iid, "up")
+        synced.items.record_feedback(iid, "down")  # changed my mind
     labels = {x.item_id: x.label for x in collect_labels(synced.ranker)}
     assert all(labels[i] == -1.0 for i in battery[:4])
-    result = synced.train_scorer()
+    result = synced.learning.train()
     assert result.accepted, result.message
     assert result.n_labels == 8
 
@@ -214,64 +214,64 @@ def test_a_vote_on_an_item_deleted_later_is_not_learnt_from(
     other = tmp_path / "other"
     other.mkdir()
     (other / "gone.md").write_text("radio receiver antenna, soon deleted\n")
-    src = synced.add_source("notes", str(other))
-    synced.sync()
-    gone = next(r.item_id for r in synced.rank() if r.title.startswith("gone"))
-    synced.record_feedback(gone, "up")
+    src = synced.sources.add("notes", str(other))
+    synced.sources.sync()
+    gone = next(r.item_id for r in synced.ranking.rank() if r.title.startswith("gone"))
+    synced.items.record_feedback(gone, "up")
     for iid in radio[:3]:
-        synced.record_feedback(iid, "up")
+        synced.items.record_feedback(iid, "up")
     for iid in battery[:3]:
-        synced.record_feedback(iid, "down")
-    synced.remove_source(src.id)  # the item and its vote go
+        synced.items.record_feedback(iid, "down")
+    synced.sources.remove(src.id)  # the item and its vote go
     assert gone not in {x.item_id for x in collect_labels(synced.ranker)}
-    result = synced.train_scorer()
+    result = synced.learning.train()
     assert result.n_labels == 6
     assert result.accepted, result.message
 
 
 def test_votes_for_a_removed_goal_count_for_all_goals(synced: FocusDesk) -> None:
     radio, battery = _items(synced, "radio"), _items(synced, "battery")
-    side = synced.add_goal("amateur radio antennas")
+    side = synced.goals.add("amateur radio antennas")
     for iid in radio[:4]:
-        synced.record_feedback(iid, "up", goal_id=side.id)
+        synced.items.record_feedback(iid, "up", goal_id=side.id)
     for iid in battery[:4]:
-        synced.record_feedback(iid, "down", goal_id=side.id)
-    synced.remove_goal(side.id)
+        synced.items.record_feedback(iid, "down", goal_id=side.id)
+    synced.goals.remove(side.id)
     labels = collect_labels(synced.ranker)
     assert len(labels) == 8
     assert all(x.goal_id is None for x in labels)
-    assert synced.train_scorer().accepted
+    assert synced.learning.train().accepted
 
 
 def test_a_vote_for_a_goal_trains_that_goal_more(synced: FocusDesk, tmp_path: Path) -> None:
     """The same votes, once for the radio goal and once for no goal: given for the goal,
     they separate radio from battery notes on that goal's own relevance by more."""
-    radio_goal = synced.add_goal("radio receiver and antenna tuning")
+    radio_goal = synced.goals.add("radio receiver and antenna tuning")
 
     def margin(goal_id: int | None) -> float:
-        synced.reset_scorer()
+        synced.learning.reset()
         radio, battery = _items(synced, "radio"), _items(synced, "battery")
         for iid in radio[:4]:
-            synced.record_feedback(iid, "up", goal_id=goal_id)
+            synced.items.record_feedback(iid, "up", goal_id=goal_id)
         for iid in battery[:4]:
-            synced.record_feedback(iid, "down", goal_id=goal_id)
+            synced.items.record_feedback(iid, "down", goal_id=goal_id)
         assert any(x.goal_id == goal_id for x in collect_labels(synced.ranker))
-        result = synced.train_scorer()
+        result = synced.learning.train()
         assert result.accepted, result.message
-        only = {r.item_id: r.relevance for r in synced.rank(goal_ids=[radio_goal.id])}
+        only = {r.item_id: r.relevance for r in synced.ranking.rank(goal_ids=[radio_goal.id])}
         return min(only[i] for i in radio[4:]) - max(only[i] for i in battery[4:])
 
     assert margin(radio_goal.id) > margin(None)
 
 
 def test_a_goal_edited_substantially_starts_its_own_learning_afresh(synced: FocusDesk) -> None:
-    goal = synced.add_goal("radio receiver and antenna tuning")
+    goal = synced.goals.add("radio receiver and antenna tuning")
     for iid in _items(synced, "radio")[:2]:
-        synced.record_feedback(iid, "up", goal_id=goal.id)
-    small = synced.update_goal(goal.id, title="radio receiver and antenna tuning tips")
+        synced.items.record_feedback(iid, "up", goal_id=goal.id)
+    small = synced.goals.update(goal.id, title="radio receiver and antenna tuning tips")
     assert not small.learning_restarted
     assert {x.goal_id for x in collect_labels(synced.ranker)} == {goal.id}
-    big = synced.update_goal(goal.id, title="sourdough baking schedule")
+    big = synced.goals.update(goal.id, title="sourdough baking schedule")
     assert big.learning_restarted
     labels = collect_labels(synced.ranker)
     assert len(labels) == 2  # the votes still count, for every goal
@@ -287,7 +287,7 @@ def test_killing_the_process_during_training_keeps_the_version_in_use(
     before = _relevance(synced)
     voted = {x.item_id for x in collect_labels(synced.ranker)}
     for iid in [i for i in _items(synced, "battery") if i not in voted]:
-        synced.record_feedback(iid, "up")
+        synced.items.record_feedback(iid, "up")
     labelled = len(collect_labels(synced.ranker))
     script = (
         "import sys, time\n"
@@ -300,7 +300,7 @@ def test_killing_the_process_during_training_keeps_the_version_in_use(
         "    def raise_if_cancelled(self):\n"
         "        print('training', flush=True); time.sleep(0.2)\n"
         "fd = FocusDesk(resolve_paths(sys.argv[1]), encoder=FakeEncoder())\n"
-        "fd.train_scorer(Slow())\n"
+        "fd.learning.train(Slow())\n"
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", script, str(synced.paths.data_dir), str(Path(__file__).parents[2])],
@@ -314,8 +314,8 @@ def test_killing_the_process_during_training_keeps_the_version_in_use(
     synced.ranker.follow_active_version()
     assert synced.ranker.version_in_use == in_use
     assert _relevance(synced) == before
-    assert synced.learning_status().version_id == in_use
-    assert synced.train_scorer().n_labels == labelled  # the lock went with the process
+    assert synced.learning.status().version_id == in_use
+    assert synced.learning.train().n_labels == labelled  # the lock went with the process
 
 
 def test_scoring_in_buckets_of_similar_chunk_counts_equals_one_padded_batch() -> None:
@@ -361,9 +361,9 @@ def test_training_runs_on_one_torch_thread_and_gives_the_others_back(
     import torch
 
     for iid in _items(synced, "radio")[:5]:
-        synced.record_feedback(iid, "up")
+        synced.items.record_feedback(iid, "up")
     for iid in _items(synced, "battery")[:5]:
-        synced.record_feedback(iid, "down")
+        synced.items.record_feedback(iid, "down")
     original = torch.get_num_threads()
     seen: list[int] = []
     fit = ScorerTrainer._fit
@@ -375,7 +375,7 @@ def test_training_runs_on_one_torch_thread_and_gives_the_others_back(
     monkeypatch.setattr(ScorerTrainer, "_fit", spy)
     torch.set_num_threads(2)
     try:
-        synced.train_scorer()
+        synced.learning.train()
         assert seen == [TRAIN_THREADS] == [1]
         assert torch.get_num_threads() == 2
         with pytest.raises(RuntimeError), torch_threads(1):

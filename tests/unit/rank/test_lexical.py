@@ -73,9 +73,9 @@ def twins(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
         (root / f"twin-{n}.md").write_text(f"---\ntitle: sky\n---\n{quasar} {zephyr} observation\n")
     for n in range(20):
         (root / f"other-{n}.md").write_text(f"# other {n}\n\nlunch budget meeting {n}\n")
-    fd.add_source("notes", str(root))
-    fd.sync()
-    fd.add_goal("astronomy: quasar and zephyr")
+    fd.sources.add("notes", str(root))
+    fd.sources.sync()
+    fd.goals.add("astronomy: quasar and zephyr")
     return fd
 
 
@@ -105,10 +105,10 @@ def test_the_lexical_prior_lifts_the_items_with_the_goal_s_words(twins: FocusDes
 def test_the_lexical_weight_is_learnt_from_votes(twins: FocusDesk) -> None:
     match, twin = _ids(twins, "match"), _ids(twins, "twin")
     for iid in match:
-        twins.record_feedback(iid, "up")
+        twins.items.record_feedback(iid, "up")
     for iid in twin:
-        twins.record_feedback(iid, "down")
-    result = twins.train_scorer()
+        twins.items.record_feedback(iid, "down")
+    result = twins.learning.train()
     assert result.accepted, result.message
     # Only the words tell the voted items apart: their weight grew.
     assert twins.ranker.priors.lexical_weight > 1.5 * LEXICAL_WEIGHT
@@ -122,9 +122,9 @@ def test_the_scorer_learns_as_without_the_lexical_prior(twins: FocusDesk) -> Non
 
     match, twin = _ids(twins, "match"), _ids(twins, "twin")
     for iid in match[:6]:
-        twins.record_feedback(iid, "up")
+        twins.items.record_feedback(iid, "up")
     for iid in twin[:3] + _ids(twins, "other")[:6]:
-        twins.record_feedback(iid, "down")
+        twins.items.record_feedback(iid, "down")
     labels = collect_labels(twins.ranker)
     unlabeled = np.asarray(match[6:] + twin[6:], np.int64)
 

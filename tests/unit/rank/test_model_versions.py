@@ -32,9 +32,9 @@ def desk(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
     for topic in ("battery charger", "radio antenna", "garden compost"):
         for n in range(3):
             (root / f"{topic.split()[0]}-{n}.md").write_text(f"{topic} note {n}\n")
-    fd.add_source("notes", str(root))
-    fd.sync()
-    fd.add_goal("electronics: battery charger, radio antenna")
+    fd.sources.add("notes", str(root))
+    fd.sources.sync()
+    fd.goals.add("electronics: battery charger, radio antenna")
     return fd
 
 
@@ -49,7 +49,7 @@ def _model(fd: FocusDesk, seed: int = 3) -> RankingModel:
 
 
 def _relevance(fd: FocusDesk) -> dict[int, float]:
-    return {r.item_id: round(r.relevance, 5) for r in fd.rank()}
+    return {r.item_id: round(r.relevance, 5) for r in fd.ranking.rank()}
 
 
 def _folder(fd: FocusDesk, vid: int) -> Path:
@@ -153,7 +153,7 @@ def test_a_version_that_cannot_be_used_falls_back_to_the_untrained_model_and_say
         assert _relevance(desk) == untrained
     assert desk.ranker.version_in_use is None
     assert message in caplog.text
-    status = desk.learning_status()
+    status = desk.learning.status()
     assert status.version_id is None
     assert status.headline() == (
         f"Ranking with the untrained scorer: learnt version {vid} could not be used ({reason})"
@@ -163,7 +163,7 @@ def test_a_version_that_cannot_be_used_falls_back_to_the_untrained_model_and_say
     # Learning goes on from the untrained model: the next version is used.
     again = desk.ranker.save_version(_model(desk, seed=5), 13, {})
     assert desk.ranker.version_in_use == again
-    assert desk.learning_status().problem is None
+    assert desk.learning.status().problem is None
 
 
 def test_a_version_saved_before_the_one_ranking_model_still_loads(desk: FocusDesk) -> None:
@@ -189,8 +189,8 @@ def test_a_version_saved_before_the_one_ranking_model_still_loads(desk: FocusDes
         assert torch.equal(desk.ranker.scorer.state_dict()[name], value), name
     assert desk.ranker.priors == Priors.load(LEGACY / "priors.json")
     assert desk.ranker.priors == Priors({1: 0.125, 2: -0.0625}, {"lena@example.org": 0.25}, 0.0875)
-    assert desk.rank()
-    assert desk.learning_status().headline() == f"Ranking with learnt version {vid} (9 signals)"
+    assert desk.ranking.rank()
+    assert desk.learning.status().headline() == f"Ranking with learnt version {vid} (9 signals)"
 
 
 def test_a_legacy_version_with_a_missing_file_falls_back_and_says_why(desk: FocusDesk) -> None:

@@ -33,21 +33,21 @@ def profile(fd: Any, tmp_path: Path) -> Any:
     (notes / "week.md").write_text(NOTE, encoding="utf-8")
     (notes / "other.md").write_text("# Alps\n\nA tent for the alps in summer.\n", "utf-8")
     fd.settings.chunk_tokens = 35  # one passage per paragraph
-    fd.add_source("notes", str(notes))
-    fd.sync()
+    fd.sources.add("notes", str(notes))
+    fd.sources.sync()
     return fd
 
 
 def goal_id(fd: Any, title: str) -> int:
-    return next(g.id for g in fd.list_goals() if g.title == title)
+    return next(g.id for g in fd.goals.all() if g.title == title)
 
 
 def test_weights_cover_every_passage_and_point_where_the_ranker_points(profile: Any) -> None:
     for title in (BREAD, OTHER):
-        profile.add_goal(title)
-    item = next(r for r in profile.rank() if r.goal_title == BREAD)
-    ev = profile.explain_item(item.item_id, item.goal_id)
-    text = profile.get_item(item.item_id).text
+        profile.goals.add(title)
+    item = next(r for r in profile.ranking.rank() if r.goal_title == BREAD)
+    ev = profile.ranking.explain_item(item.item_id, item.goal_id)
+    text = profile.items.get(item.item_id).text
     assert [p.ordinal for p in ev.passages] == [0, 1, 2]
     assert sum(p.weight for p in ev.passages) == pytest.approx(1.0)
     for p in ev.passages:
@@ -68,8 +68,8 @@ def test_a_row_shown_for_another_goal_than_its_best_carries_that_goal_s_evidence
     from focusdesk.rank.ranker import Ranker
 
     for title in (BREAD, GARDEN):
-        profile.add_goal(title)
-    week = next(r for r in profile.rank() if r.title == "week")  # week.md, no heading
+        profile.goals.add(title)
+    week = next(r for r in profile.ranking.rank() if r.title == "week")  # week.md, no heading
     best = max(week.goal_scores, key=lambda g: week.goal_scores[g])  # equal weights
     other = next(g for g in week.goal_scores if g != best)
     # The proportional seating shows the row for the goal that is not its best.
@@ -81,9 +81,9 @@ def test_a_row_shown_for_another_goal_than_its_best_carries_that_goal_s_evidence
         return Seating(got.order, np.full_like(got.seat, index), got.votes)
 
     monkeypatch.setattr(Ranker, "seat", seat)
-    row = next(r for r in profile.rank() if r.item_id == week.item_id)
+    row = next(r for r in profile.ranking.rank() if r.item_id == week.item_id)
     assert row.goal_id == other
-    shaded = profile.explain_item(row.item_id, other).evidence_passage
+    shaded = profile.ranking.explain_item(row.item_id, other).evidence_passage
     assert shaded is not None
     assert row.evidence_span == (shaded.start, shaded.end)
     assert row.evidence == shaded.text.strip()
@@ -97,9 +97,9 @@ def test_a_row_shown_for_another_goal_than_its_best_carries_that_goal_s_evidence
 
 
 def test_the_best_sentence_is_inside_the_evidence_and_matches_the_goal(profile: Any) -> None:
-    profile.add_goal(BREAD)
-    item = profile.rank()[0]
-    ev = profile.explain_item(item.item_id, goal_id(profile, BREAD))
+    profile.goals.add(BREAD)
+    item = profile.ranking.rank()[0]
+    ev = profile.ranking.explain_item(item.item_id, goal_id(profile, BREAD))
     assert ev.sentence is not None
     passage = ev.evidence_passage
     assert passage is not None
@@ -112,10 +112,10 @@ def test_the_best_sentence_is_inside_the_evidence_and_matches_the_goal(profile: 
 
 def test_another_goal_shades_another_passage(profile: Any) -> None:
     for title in (BREAD, GARDEN):
-        profile.add_goal(title)
-    item_id = next(r.item_id for r in profile.rank() if r.goal_title in (BREAD, GARDEN))
-    bread = profile.explain_item(item_id, goal_id(profile, BREAD))
-    garden = profile.explain_item(item_id, goal_id(profile, GARDEN))
+        profile.goals.add(title)
+    item_id = next(r.item_id for r in profile.ranking.rank() if r.goal_title in (BREAD, GARDEN))
+    bread = profile.ranking.explain_item(item_id, goal_id(profile, BREAD))
+    garden = profile.ranking.explain_item(item_id, goal_id(profile, GARDEN))
     assert "sourdough" in bread.top(1)[0].text.lower()
     assert "tomatoes" in garden.top(1)[0].text
     assert garden.sentence is not None
@@ -126,20 +126,20 @@ def test_another_goal_shades_another_passage(profile: Any) -> None:
 def test_sentences_are_encoded_once_then_come_from_the_cache(
     profile: Any, fake_encoder: Any
 ) -> None:
-    profile.add_goal(BREAD)
-    item = profile.rank()[0]
+    profile.goals.add(BREAD)
+    item = profile.ranking.rank()[0]
     gid = goal_id(profile, BREAD)
     before = fake_encoder.encoded
-    first = profile.explain_item(item.item_id, gid)
+    first = profile.ranking.explain_item(item.item_id, gid)
     encoded = fake_encoder.encoded - before
     assert encoded == 3  # the evidence passage's three sentences, nothing else
-    again = profile.explain_item(item.item_id, gid)
+    again = profile.ranking.explain_item(item.item_id, gid)
     assert again == first
     assert fake_encoder.encoded - before == encoded
     # A new explainer (the result cache gone) still finds the sentences in the LRU.
-    explainer = profile._explainer
+    explainer = profile.ranking._explainer
     explainer._results.clear()
-    assert profile.explain_item(item.item_id, gid) == first
+    assert profile.ranking.explain_item(item.item_id, gid) == first
     assert fake_encoder.encoded - before == encoded
     assert explainer.sentences.hits >= 3
 
@@ -171,23 +171,23 @@ def test_vector_lru_keeps_the_most_recent(fake_encoder: Any) -> None:
 
 
 def test_cancelled_before_encoding(profile: Any, fake_encoder: Any) -> None:
-    profile.add_goal(BREAD)
-    item = profile.rank()[0]
+    profile.goals.add(BREAD)
+    item = profile.ranking.rank()[0]
     token = CancelToken()
     token.cancel()
     before = fake_encoder.encoded
     with pytest.raises(Cancelled):
-        profile.explain_item(item.item_id, goal_id(profile, BREAD), cancel=token)
+        profile.ranking.explain_item(item.item_id, goal_id(profile, BREAD), cancel=token)
     assert fake_encoder.encoded == before
 
 
 def test_gone_items_and_goals_are_said_in_words(profile: Any) -> None:
-    profile.add_goal(BREAD)
-    item = profile.rank()[0]
+    profile.goals.add(BREAD)
+    item = profile.ranking.rank()[0]
     with pytest.raises(KnownError, match="no longer in the profile"):
-        profile.explain_item(10_000, goal_id(profile, BREAD))
+        profile.ranking.explain_item(10_000, goal_id(profile, BREAD))
     with pytest.raises(KnownError, match="no longer active"):
-        profile.explain_item(item.item_id, 999)
+        profile.ranking.explain_item(item.item_id, 999)
 
 
 def test_an_item_not_encoded_yet_has_no_weights(fd: Any, tmp_path: Path) -> None:
@@ -197,13 +197,13 @@ def test_an_item_not_encoded_yet_has_no_weights(fd: Any, tmp_path: Path) -> None
     notes.mkdir()
     (notes / "week.md").write_text(NOTE, encoding="utf-8")
     fd.settings.chunk_tokens = 45
-    fd.add_source("notes", str(notes))
-    fd.sync()
-    fd.add_goal(BREAD)
-    item = fd.rank()[0]
+    fd.sources.add("notes", str(notes))
+    fd.sources.sync()
+    fd.goals.add(BREAD)
+    item = fd.ranking.rank()[0]
     with fd.store.session() as s:
         s.query(Embedding).delete()
-    ev = fd.explain_item(item.item_id, goal_id(fd, BREAD))
+    ev = fd.ranking.explain_item(item.item_id, goal_id(fd, BREAD))
     assert ev.passages == ()
     assert ev.evidence is None
     assert ev.sentence is None
@@ -226,12 +226,12 @@ def test_the_real_model_marks_the_sentence_about_the_goal(
             "closes early on Saturdays.\n",
             encoding="utf-8",
         )
-        desk.add_source("notes", str(notes))
-        desk.sync()
-        desk.add_goal("I'm learning to bake sourdough bread: starters, hydration and ovens.")
-        item = desk.rank()[0]
+        desk.sources.add("notes", str(notes))
+        desk.sources.sync()
+        desk.goals.add("I'm learning to bake sourdough bread: starters, hydration and ovens.")
+        item = desk.ranking.rank()[0]
         assert item.goal_id is not None
-        ev = desk.explain_item(item.item_id, item.goal_id)
+        ev = desk.ranking.explain_item(item.item_id, item.goal_id)
         assert ev.sentence is not None
         assert ev.sentence.text.startswith("My levain doubled overnight")
     finally:

@@ -78,8 +78,8 @@ def test_document_vector_is_the_first_passages_and_never_encoded(
     enc = RecordingEncoder()
     fd = _profile(data_dir, enc)
     fd.settings.chunk_tokens = 60
-    fd.add_source("mbox", str(_mbox(tmp_path / "in.mbox", [LONG, "A short note on soup."])))
-    summary = fd.sync()
+    fd.sources.add("mbox", str(_mbox(tmp_path / "in.mbox", [LONG, "A short note on soup."])))
+    summary = fd.sources.sync()
     with fd.store.session() as s:
         rows = s.execute(select(Chunk.item_id, Chunk.ordinal, Chunk.text_hash)).all()
         titles = dict(s.execute(select(Item.id, Item.title)).all())
@@ -110,8 +110,8 @@ def test_a_body_that_adds_quoted_text_gets_its_document_chunk_encoded_once(
     enc = RecordingEncoder()
     fd = _profile(data_dir, enc)
     reply = "Someone wrote:\n> the launch slipped because of the weather\n\nIt did, again."
-    fd.add_source("mbox", str(_mbox(tmp_path / "in.mbox", [reply])))
-    summary = fd.sync()
+    fd.sources.add("mbox", str(_mbox(tmp_path / "in.mbox", [reply])))
+    summary = fd.sources.sync()
     with fd.store.session() as s:
         item = s.scalars(select(Item)).one()
         ordinals = sorted(s.scalars(select(Chunk.ordinal)).all())
@@ -119,7 +119,7 @@ def test_a_body_that_adds_quoted_text_gets_its_document_chunk_encoded_once(
     assert ordinals == [DOCUMENT_ORDINAL, 0]
     assert any("launch slipped" in t for t in enc.texts)  # but the document chunk has it
     assert len(enc.texts) == len(set(enc.texts)) == summary.chunks_encoded == 2
-    assert fd.sync().chunks_encoded == 0
+    assert fd.sources.sync().chunks_encoded == 0
     fd.close()
 
 
@@ -127,8 +127,8 @@ def test_chunks_are_measured_with_the_encoders_tokenizer(data_dir: Path, tmp_pat
     enc = RecordingEncoder()
     fd = _profile(data_dir, enc)
     fd.settings.chunk_tokens = 40
-    fd.add_source("mbox", str(_mbox(tmp_path / "in.mbox", [LONG])))
-    fd.sync()
+    fd.sources.add("mbox", str(_mbox(tmp_path / "in.mbox", [LONG])))
+    fd.sources.sync()
     chunker = tokenizer_chunker(enc, 40, 32)  # type: ignore[arg-type]
     assert chunker.counter == "tokenizer:" + enc.base_model_id
     with fd.store.session() as s:
@@ -164,8 +164,8 @@ def test_chunking_tokenizes_each_item_once(data_dir: Path, tmp_path: Path) -> No
     enc.count_tokens = count_one  # type: ignore[method-assign]
     fd = _profile(data_dir, enc)
     fd.settings.chunk_tokens = 30
-    fd.add_source("mbox", str(_mbox(tmp_path / "in.mbox", [LONG, LONG + " More.", "Short."])))
-    fd.sync()
+    fd.sources.add("mbox", str(_mbox(tmp_path / "in.mbox", [LONG, LONG + " More.", "Short."])))
+    fd.sources.sync()
     with fd.store.session() as s:
         texts = sorted(s.scalars(select(Item.text)).all())
         spans = [
@@ -185,7 +185,7 @@ def test_cancelling_keeps_the_batches_already_stored(data_dir: Path, tmp_path: P
     enc = RecordingEncoder(cancel_after=2)
     fd = _profile(data_dir, enc)
     fd.settings.chunk_tokens = 30
-    fd.add_source("mbox", str(_mbox(tmp_path / "in.mbox", [LONG] * 3)))
+    fd.sources.add("mbox", str(_mbox(tmp_path / "in.mbox", [LONG] * 3)))
     from focusdesk.rank.passages import Chunker
 
     def read(stored: Callable[[], None]) -> None:
@@ -210,7 +210,7 @@ def test_cancelling_keeps_the_batches_already_stored(data_dir: Path, tmp_path: P
     # The next sync encodes only what is missing.
     before = len(enc.texts)
     enc.cancel_after = None
-    summary = fd.sync()
+    summary = fd.sources.sync()
     assert summary.chunks_encoded == len(enc.texts) - before
     assert summary.chunks_cached >= len(stored)
     fd.close()
@@ -225,7 +225,7 @@ def test_progress_shows_items_per_second_and_time_left(data_dir: Path, tmp_path:
     enc = RecordingEncoder()
     fd = _profile(data_dir, enc)
     fd.settings.chunk_tokens = 30
-    fd.add_source("mbox", str(_mbox(tmp_path / "in.mbox", [LONG] * 4)))
+    fd.sources.add("mbox", str(_mbox(tmp_path / "in.mbox", [LONG] * 4)))
     from focusdesk.rank.passages import Chunker
     from focusdesk.sync import sync_source
 
@@ -274,14 +274,14 @@ def test_switching_backend_never_mixes_vectors_in_one_index(data_dir: Path, tmp_
     mbox = _mbox(tmp_path / "in.mbox", [LONG, "Soup with leeks.", "Firmware release notes."])
     fp32 = RecordingEncoder()
     fd = _profile(data_dir, fp32)
-    fd.add_source("mbox", str(mbox))
-    fd.sync()
+    fd.sources.add("mbox", str(mbox))
+    fd.sources.sync()
     n = len(fd.index)
     fd.close()
 
     other = RecordingEncoder(tag="+bf16")
     fd = _profile(data_dir, other)
-    summary = fd.sync()  # nothing new to read, but every vector is missing for this backend
+    summary = fd.sources.sync()  # nothing new to read, but every vector is missing for this backend
     assert summary.chunks_cached == 0
     assert summary.chunks_encoded > 0
     index = fd.index
@@ -296,7 +296,7 @@ def test_switching_backend_never_mixes_vectors_in_one_index(data_dir: Path, tmp_
 
     back = RecordingEncoder()
     fd = _profile(data_dir, back)
-    assert fd.sync().chunks_encoded == 0  # each backend's vectors stay cached apart
+    assert fd.sources.sync().chunks_encoded == 0  # each backend's vectors stay cached apart
     assert fd.index.model_id == back.model_id
     assert len(fd.index) == n
     fd.close()

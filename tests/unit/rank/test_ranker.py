@@ -92,22 +92,22 @@ def flooded(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
     for n in range(80):
         words = " ".join(rng.choice(FILLER, int(rng.integers(4, 14))))
         (root / f"other-{n}.md").write_text(f"# other {n}\n\n{words} {project()}\n")
-    fd.add_source("notes", str(root))
-    fd.sync()
+    fd.sources.add("notes", str(root))
+    fd.sources.sync()
     fd.ranker.clock = FixedClock(datetime.now(UTC))  # the recency prior stands still
     return fd
 
 
 def test_a_goal_that_floods_the_scores_shares_the_top(flooded: FocusDesk) -> None:
-    firmware = flooded.add_goal("firmware project: bootloader, flash and update").id
-    garden = flooded.add_goal("garden project: tomatoes and compost").id
-    absent = flooded.add_goal("lattice chromodynamics project: quarks and gluons").id
-    top = flooded.rank(10)
+    firmware = flooded.goals.add("firmware project: bootloader, flash and update").id
+    garden = flooded.goals.add("garden project: tomatoes and compost").id
+    absent = flooded.goals.add("lattice chromodynamics project: quarks and gluons").id
+    top = flooded.ranking.rank(10)
     shown = [r.goal_id for r in top]
     # Before, the 40 firmware notes took every row of the top 10.
     assert shown.count(garden) >= 4
     assert shown.count(firmware) >= 4
-    assert absent not in [r.goal_id for r in flooded.rank(30)]
+    assert absent not in [r.goal_id for r in flooded.ranking.rank(30)]
     for row in top:
         # The row is shown for a goal it serves, and says so for every goal.
         assert row.goal_id is not None
@@ -120,9 +120,9 @@ def test_a_goal_that_floods_the_scores_shares_the_top(flooded: FocusDesk) -> Non
 
 
 def test_one_goal_is_ranked_by_its_own_relevance(flooded: FocusDesk) -> None:
-    flooded.add_goal("firmware project: bootloader, flash and update")
-    garden = flooded.add_goal("garden project: tomatoes and compost").id
-    rows = flooded.rank(None, goal_ids=[garden])
+    flooded.goals.add("firmware project: bootloader, flash and update")
+    garden = flooded.goals.add("garden project: tomatoes and compost").id
+    rows = flooded.ranking.rank(None, goal_ids=[garden])
     assert [r.title.split()[0] for r in rows[:12]] == ["garden"] * 12
     assert all(r.goal_id == garden for r in rows)
     # The order is that of the score (relevance plus priors) within one goal.
@@ -131,19 +131,19 @@ def test_one_goal_is_ranked_by_its_own_relevance(flooded: FocusDesk) -> None:
 
 
 def test_a_subset_is_calibrated_against_the_whole_profile(flooded: FocusDesk) -> None:
-    flooded.add_goal("firmware project: bootloader, flash and update")
-    flooded.add_goal("garden project: tomatoes and compost")
-    whole = {r.item_id: r for r in flooded.rank(None)}
+    flooded.goals.add("firmware project: bootloader, flash and update")
+    flooded.goals.add("garden project: tomatoes and compost")
+    whole = {r.item_id: r for r in flooded.ranking.rank(None)}
     some = sorted(whole)[::7]  # a review's period: a few items
     flooded.ranker.calibrations.clear()  # fitted afresh, from the subset's call
-    part = flooded.rank(None, item_ids=set(some))
+    part = flooded.ranking.rank(None, item_ids=set(some))
     assert {r.item_id for r in part} <= set(some)
     for row in part:
         assert row.calibrated == pytest.approx(whole[row.item_id].calibrated)
         assert row.percentile == pytest.approx(whole[row.item_id].percentile)
     # The fits were reused: nothing about the goals or the items changed.
     fitted = flooded.ranker.calibrations.fitted
-    flooded.rank(10)
+    flooded.ranking.rank(10)
     assert flooded.ranker.calibrations.fitted == fitted
 
 
@@ -156,10 +156,10 @@ def test_a_story_row_names_its_first_other_items(fd: FocusDesk, tmp_path: Path) 
     for n, title in enumerate(titles):
         (root / f"copy-{n}.md").write_text(f"# {title}\n\n{body}\n")
     (root / "other.md").write_text("# Lunch\n\ncoffee dentist plumber guitar\n")
-    fd.add_source("notes", str(root))
-    fd.sync()
-    fd.add_goal("firmware bootloader flash update")
-    story = next(r for r in fd.rank(None) if r.story_size > 1)
+    fd.sources.add("notes", str(root))
+    fd.sources.sync()
+    fd.goals.add("firmware bootloader flash update")
+    story = next(r for r in fd.ranking.rank(None) if r.story_size > 1)
     assert story.story_size == 6
     # The first three of the five others, by title, none of them the row itself.
     assert len(set(story.story_titles)) == 3
@@ -167,13 +167,13 @@ def test_a_story_row_names_its_first_other_items(fd: FocusDesk, tmp_path: Path) 
 
 
 def test_a_described_page_is_those_rows_of_the_full_list(flooded: FocusDesk) -> None:
-    flooded.add_goal("firmware project: bootloader, flash and update")
-    flooded.add_goal("garden project: tomatoes and compost")
-    full = flooded.rank(None)
-    ranking = flooded.ranking()
+    flooded.goals.add("firmware project: bootloader, flash and update")
+    flooded.goals.add("garden project: tomatoes and compost")
+    full = flooded.ranking.rank(None)
+    ranking = flooded.ranking.arrays()
     assert [int(i) for i in ranking.item_ids] == [r.item_id for r in full]
-    assert flooded.describe(ranking, range(10, 25)) == full[10:25]
-    assert flooded.rank(12) == full[:12]
+    assert flooded.ranking.describe(ranking, range(10, 25)) == full[10:25]
+    assert flooded.ranking.rank(12) == full[:12]
     # The arrays name each row's evidence chunk, whose span is the described row's.
     chunks = ranking.evidence_chunks(range(len(ranking)))
     assert (chunks >= 0).sum() == sum(r.evidence_span is not None for r in full)
@@ -184,8 +184,8 @@ def test_a_page_reads_only_its_rows_and_never_a_body(flooded: FocusDesk) -> None
     the evidence passage SQLite cuts out of it."""
     from sqlalchemy import event
 
-    flooded.add_goal("firmware project: bootloader, flash and update")
-    flooded.rank(None)  # the layout, meta and lexical caches are made
+    flooded.goals.add("firmware project: bootloader, flash and update")
+    flooded.ranking.rank(None)  # the layout, meta and lexical caches are made
     seen: list[tuple[str, object]] = []
 
     def record(_c: object, _cur: object, statement: str, params: object, *_a: object) -> None:
@@ -193,7 +193,7 @@ def test_a_page_reads_only_its_rows_and_never_a_body(flooded: FocusDesk) -> None
 
     event.listen(flooded.store.engine, "before_cursor_execute", record)
     try:
-        page = flooded.rank(7)
+        page = flooded.ranking.rank(7)
     finally:
         event.remove(flooded.store.engine, "before_cursor_execute", record)
     assert len(page) == 7
@@ -215,17 +215,17 @@ def test_recency_is_read_from_the_apps_clock(data_dir: Path, tmp_path: Path) -> 
     clock = FixedClock(datetime(2030, 1, 1, tzinfo=UTC))
     desk = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(dim=256), clock=clock)
     try:
-        desk.add_source("notes", str(root))
-        desk.sync()
-        desk.add_goal("firmware bootloader flash update")
-        published = desk.rank(None)[0].published_at
+        desk.sources.add("notes", str(root))
+        desk.sources.sync()
+        desk.goals.add("firmware bootloader flash update")
+        published = desk.ranking.rank(None)[0].published_at
         assert published is not None
         dated = published if published.tzinfo else published.replace(tzinfo=UTC)
         half = desk.settings.half_life_notes_days
         weight = desk.settings.recency_weight
         for days in (0.0, half, 3 * half):
             clock.at = dated + timedelta(days=days)
-            row = desk.rank(None)[0]
+            row = desk.ranking.rank(None)[0]
             assert row.priors["recency"] == pytest.approx(weight * 2 ** (-days / half))
     finally:
         desk.close()
@@ -241,12 +241,12 @@ def test_scores_are_reused_until_what_they_came_from_changes(flooded: FocusDesk)
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    flooded.add_goal("firmware project: bootloader, flash and update")
-    first = flooded.rank(None)
+    flooded.goals.add("firmware project: bootloader, flash and update")
+    first = flooded.ranking.rank(None)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ranker_module, "score_items", counting)
-        assert flooded.rank(None) == first
+        assert flooded.ranking.rank(None) == first
         assert calls == []  # nothing changed: the scores are reused
-        garden = flooded.add_goal("garden project: tomatoes and compost").id
-        assert any(r.goal_id == garden for r in flooded.rank(None))
+        garden = flooded.goals.add("garden project: tomatoes and compost").id
+        assert any(r.goal_id == garden for r in flooded.ranking.rank(None))
         assert calls  # a new goal: scored again

@@ -45,10 +45,10 @@ def desk(data_dir: Path, tmp_path: Path, clock: ManualClock) -> FocusDesk:
     for name, text in NOTES.items():
         (vault / name).write_text(text, encoding="utf-8")
     fd = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(), clock=clock)  # type: ignore[arg-type]
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    fd.add_goal("firmware bootloader flash")
-    fd.add_goal("lentil soup recipe", weight=0.5)
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    fd.goals.add("firmware bootloader flash")
+    fd.goals.add("lentil soup recipe", weight=0.5)
     yield fd
     fd.close()
 
@@ -61,10 +61,10 @@ def reopen(fd: FocusDesk, clock: ManualClock) -> FocusDesk:
 def test_the_stored_ranking_reads_back_exactly_what_was_computed(
     desk: FocusDesk, clock: ManualClock
 ) -> None:
-    computed = desk.rank_inbox()
+    computed = desk.ranking.rank_inbox()
     # The inbox's own ranking (the recency prior reads the wall clock: ids, not scores).
-    assert [r.item_id for r in computed] == [r.item_id for r in desk.rank(None)]
-    stored = reopen(desk, clock).stored_inbox()
+    assert [r.item_id for r in computed] == [r.item_id for r in desk.ranking.rank(None)]
+    stored = reopen(desk, clock).ranking.stored_inbox()
     assert stored is not None
     assert stored.current, stored.why_not_current
     assert stored.items == computed
@@ -75,33 +75,33 @@ def test_the_stored_ranking_reads_back_exactly_what_was_computed(
 def test_inbox_uses_the_stored_ranking_only_while_it_is_current(
     desk: FocusDesk, clock: ManualClock
 ) -> None:
-    desk.rank_inbox()
+    desk.ranking.rank_inbox()
     other = reopen(desk, clock)
     calls: list[object] = []
-    other.rank_inbox = lambda **kw: calls.append(kw) or []  # type: ignore[method-assign]
-    assert other.inbox().current
+    other.ranking.rank_inbox = lambda **kw: calls.append(kw) or []  # type: ignore[method-assign]
+    assert other.ranking.inbox().current
     assert calls == []
-    other.inbox(fresh=True)
+    other.ranking.inbox(fresh=True)
     assert len(calls) == 1
-    other.add_goal("compost tomatoes")
-    other.inbox()
+    other.goals.add("compost tomatoes")
+    other.ranking.inbox()
     assert len(calls) == 2
 
 
 def change_goal_weight(fd: FocusDesk, clock: ManualClock) -> None:
-    fd.update_goal(fd.list_goals()[0].id, weight=2.0)
+    fd.goals.update(fd.goals.all()[0].id, weight=2.0)
 
 
 def add_goal(fd: FocusDesk, clock: ManualClock) -> None:
-    fd.add_goal("garden beans")
+    fd.goals.add("garden beans")
 
 
 def give_feedback(fd: FocusDesk, clock: ManualClock) -> None:
-    fd.record_feedback(fd.rank(None)[0].item_id, "up")
+    fd.items.record_feedback(fd.ranking.rank(None)[0].item_id, "up")
 
 
 def mark_done(fd: FocusDesk, clock: ManualClock) -> None:
-    fd.triage.done(fd.rank(None)[-1].item_id)
+    fd.triage.done(fd.ranking.rank(None)[-1].item_id)
 
 
 def change_setting(fd: FocusDesk, clock: ManualClock) -> None:
@@ -114,15 +114,15 @@ def new_scorer_version(fd: FocusDesk, clock: ManualClock) -> None:
 
 
 def add_note(fd: FocusDesk, clock: ManualClock) -> None:
-    source = fd.list_sources()[0]
+    source = fd.sources.all()[0]
     (Path(source.uri) / "more.md").write_text("# More firmware\n\nflash the bootloader again")
-    fd.sync()
+    fd.sources.sync()
 
 
 def remove_note(fd: FocusDesk, clock: ManualClock) -> None:
-    source = fd.list_sources()[0]
+    source = fd.sources.all()[0]
     (Path(source.uri) / "garden.md").unlink()
-    fd.sync()
+    fd.sources.sync()
 
 
 def time_passes(fd: FocusDesk, clock: ManualClock) -> None:
@@ -130,10 +130,10 @@ def time_passes(fd: FocusDesk, clock: ManualClock) -> None:
 
 
 def edit_basis(fd: FocusDesk, key: str, value: object) -> None:
-    header, *rows = fd.ranking_file.read_text().splitlines()
+    header, *rows = fd.ranking.ranking_file.read_text().splitlines()
     data = json.loads(header)
     data["basis"][key] = value
-    fd.ranking_file.write_text("\n".join([json.dumps(data), *rows]) + "\n")
+    fd.ranking.ranking_file.write_text("\n".join([json.dumps(data), *rows]) + "\n")
 
 
 def other_model(fd: FocusDesk, clock: ManualClock) -> None:
@@ -163,11 +163,10 @@ def other_schema(fd: FocusDesk, clock: ManualClock) -> None:
 def test_any_change_to_what_it_was_computed_from_makes_it_not_current(
     desk: FocusDesk, clock: ManualClock, change: object, words: str
 ) -> None:
-    desk.rank_inbox()
-    other = reopen(desk, clock)
-    other.settings = desk.settings
+    desk.ranking.rank_inbox()
+    other = FocusDesk(desk.paths, desk.settings, FakeEncoder(), clock)  # as reopen, settings shared
     change(other, clock)  # type: ignore[operator]
-    stored = other.stored_inbox()
+    stored = other.ranking.stored_inbox()
     assert stored is not None
     assert not stored.current
     assert words in stored.why_not_current
@@ -175,9 +174,9 @@ def test_any_change_to_what_it_was_computed_from_makes_it_not_current(
 
 def test_reading_an_item_keeps_it_current(desk: FocusDesk, clock: ManualClock) -> None:
     """New and read share a conversation's row: reading changes nothing of the order."""
-    computed = desk.rank_inbox()
+    computed = desk.ranking.rank_inbox()
     desk.triage.open(computed[0].item_id, dwell_seconds=12.0)
-    stored = reopen(desk, clock).stored_inbox()
+    stored = reopen(desk, clock).ranking.stored_inbox()
     assert stored is not None
     assert stored.current
     assert stored.items[0].status == "read"
@@ -186,7 +185,7 @@ def test_reading_an_item_keeps_it_current(desk: FocusDesk, clock: ManualClock) -
 def test_rows_carry_todays_status_and_gone_items_are_dropped(
     desk: FocusDesk, clock: ManualClock
 ) -> None:
-    computed = desk.rank_inbox()
+    computed = desk.ranking.rank_inbox()
     done, gone, pinned = computed[0].item_id, computed[1].item_id, computed[2].item_id
     desk.triage.done(done)
     desk.triage.pin(pinned)
@@ -194,7 +193,7 @@ def test_rows_carry_todays_status_and_gone_items_are_dropped(
         from focusdesk.store.models import Item
 
         s.get(Item, gone).vanished = True
-    stored = reopen(desk, clock).stored_inbox()
+    stored = reopen(desk, clock).ranking.stored_inbox()
     assert stored is not None
     by_id = {r.item_id: r for r in stored.items}
     assert by_id[done].status == "done"
@@ -217,12 +216,14 @@ def test_rows_carry_todays_status_and_gone_items_are_dropped(
 def test_a_damaged_or_foreign_file_is_never_shown_and_the_next_ranking_replaces_it(
     desk: FocusDesk, clock: ManualClock, damage: bytes
 ) -> None:
-    desk.ranking_file.parent.mkdir(parents=True, exist_ok=True)
-    desk.ranking_file.write_bytes(damage)
-    assert desk.stored_inbox() is None
-    assert load_ranking(desk.ranking_file) is None
-    assert [r.item_id for r in desk.inbox().items] == [r.item_id for r in desk.rank(None)]
-    assert load_ranking(desk.ranking_file) is not None
+    desk.ranking.ranking_file.parent.mkdir(parents=True, exist_ok=True)
+    desk.ranking.ranking_file.write_bytes(damage)
+    assert desk.ranking.stored_inbox() is None
+    assert load_ranking(desk.ranking.ranking_file) is None
+    assert [r.item_id for r in desk.ranking.inbox().items] == [
+        r.item_id for r in desk.ranking.rank(None)
+    ]
+    assert load_ranking(desk.ranking.ranking_file) is not None
 
 
 def test_whether_it_is_current_is_known_without_the_ml_stack(
@@ -231,12 +232,12 @@ def test_whether_it_is_current_is_known_without_the_ml_stack(
     """A new process reads the stored ranking and judges it (the real encoder's model id
     from the settings, the CPU and the saved verdicts) without importing torch,
     sentence-transformers or faiss, nor even numpy."""
-    desk.rank_inbox()
+    desk.ranking.rank_inbox()
     code = (
         "import sys\n"
         "from focusdesk.app import FocusDesk\n"
         f"fd = FocusDesk.open({str(data_dir)!r})\n"
-        "stored = fd.stored_inbox()\n"
+        "stored = fd.ranking.stored_inbox()\n"
         "assert stored is not None and stored.items\n"
         "print(stored.current, stored.why_not_current)\n"
         "heavy = [m for m in ('torch', 'sentence_transformers', 'faiss', 'numpy') "
@@ -260,14 +261,14 @@ def test_the_index_manifest_it_reads_is_the_one_the_index_writes() -> None:
 def test_a_temporary_file_left_by_a_killed_writer_is_removed_by_the_next_save(
     desk: FocusDesk,
 ) -> None:
-    folder = desk.ranking_file.parent
+    folder = desk.ranking.ranking_file.parent
     folder.mkdir(parents=True, exist_ok=True)
     left = folder / ".inbox-killed.tmp"  # a writer killed an hour and a half ago
     left.write_text('{"format": 1', encoding="utf-8")
     os.utime(left, (left.stat().st_atime, left.stat().st_mtime - 5400))
     writing = folder / ".inbox-writing.tmp"  # another process writing right now
     writing.write_text('{"format": 1', encoding="utf-8")
-    desk.inbox(fresh=True)
+    desk.ranking.inbox(fresh=True)
     assert not left.exists()
     assert writing.exists()
-    assert load_ranking(desk.ranking_file) is not None
+    assert load_ranking(desk.ranking.ranking_file) is not None

@@ -45,6 +45,6 @@ def make_profile(desk: Any, root: Path, notes: dict[str, str] | None = None) -> 
     vault.mkdir(parents=True, exist_ok=True)
     for name, text in (notes or NOTES).items():
         (vault / name).write_text(text, "utf-8")
-    desk.add_source("notes", str(vault), name="Notes")
-    desk.add_goal(GOAL)
-    desk.sync()
+    desk.sources.add("notes", str(vault), name="Notes")
+    desk.goals.add(GOAL)
+    desk.sources.sync()

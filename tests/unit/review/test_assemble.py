@@ -58,7 +58,7 @@ def test_review_counts_statuses_and_excludes_items_outside_the_period(profile: A
 
 
 def test_focus_minutes_per_goal_planned_and_actual(profile: Any) -> None:
-    goal = profile.list_goals()[0]
+    goal = profile.goals.all()[0]
     start = datetime.now(UTC) - timedelta(hours=2)
     with profile.store.session() as s:
         sess = FocusSession(
@@ -101,8 +101,8 @@ def test_signal_to_noise_and_mute_suggestion(fd: Any, tmp_path: Path) -> None:
     vault2.mkdir()
     for name, text in noise.items():
         (vault2 / name).write_text(text, "utf-8")
-    fd.add_source("notes", str(vault2), name="Ads")
-    fd.sync()
+    fd.sources.add("notes", str(vault2), name="Ads")
+    fd.sources.sync()
     review = assemble_review(fd, *wide())
     by_name = {x.source_name: x for x in review.sources}
     assert by_name["Ads"].items == 6
@@ -142,9 +142,9 @@ def test_a_source_that_feeds_the_top_goal_is_never_suggested_for_muting(
         (lists / f"chat-{n}.md").write_text(
             f"# Lunch menu {n}\n\nSandwiches and coffee on floor {n}.\n", "utf-8"
         )
-    fd.add_source("notes", str(lists), name="Lists")
-    fd.add_goal("bootloader image signing", weight=3.0)  # the highest weight
-    fd.sync()
+    fd.sources.add("notes", str(lists), name="Lists")
+    fd.goals.add("bootloader image signing", weight=3.0)  # the highest weight
+    fd.sources.sync()
     review = assemble_review(fd, *wide())
     by_name = {x.source_name: x for x in review.sources}
     assert by_name["Lists"].items == 16

@@ -23,9 +23,9 @@ def make_cli_profile(tmp_path: Path) -> Path:
     from focusdesk.paths import resolve_paths
 
     desk = FocusDesk(resolve_paths(data), encoder=FakeEncoder())  # type: ignore[arg-type]
-    desk.add_source("notes", str(vault), name="Notes")
-    desk.add_goal(GOAL)
-    desk.sync()
+    desk.sources.add("notes", str(vault), name="Notes")
+    desk.goals.add(GOAL)
+    desk.sources.sync()
     desk.close()
     return data
 

@@ -65,9 +65,9 @@ def test_select_always_keeps_the_evidence_sentence() -> None:
 
 
 def test_summary_contains_evidence_and_never_a_quoted_line(fd: Any, tmp_path: Path) -> None:
-    fd.add_goal("tomato garden compost planting")
+    fd.goals.add("tomato garden compost planting")
     summariser = Summariser(fd.ranker, tmp_path / "cache.json")
-    goal_id = fd.list_goals()[0].id
+    goal_id = fd.goals.all()[0].id
     start = MAIL.index("The garden needs")
     span = (start, start + len("The garden needs more water."))
     summary = summariser.summarise(1, MAIL, goal_id, span)
@@ -82,7 +82,7 @@ def test_summary_contains_evidence_and_never_a_quoted_line(fd: Any, tmp_path: Pa
 
 
 def test_summaries_are_cached_and_invalidated_by_goal_changes(fd: Any, tmp_path: Path) -> None:
-    goal = fd.add_goal("tomato garden compost planting")
+    goal = fd.goals.add("tomato garden compost planting")
     cache = tmp_path / "cache.json"
     first = Summariser(fd.ranker, cache)
     a = first.summarise(1, MAIL, goal.id, None)
@@ -93,7 +93,7 @@ def test_summaries_are_cached_and_invalidated_by_goal_changes(fd: Any, tmp_path:
     assert again == a
     assert fd.encoder.encoded == encoded  # served from the cache
     before = first._goal_key(goal.id)
-    fd.update_goal(goal.id, title="guitar fence practice")
+    fd.goals.update(goal.id, title="guitar fence practice")
     assert Summariser(fd.ranker, cache)._goal_key(goal.id) != before
 
 
@@ -107,7 +107,7 @@ def test_long_unpunctuated_lines_are_split_per_line() -> None:
 
 
 def test_fragments_like_a_signature_name_are_not_chosen(fd: Any, tmp_path: Path) -> None:
-    goal = fd.add_goal("tomato garden compost planting")
+    goal = fd.goals.add("tomato garden compost planting")
     text = (
         "The tomato garden needs compost before planting. We planted tomato seedlings "
         "in the garden on Monday. The compost came from the garden centre. Water the "
@@ -130,7 +130,7 @@ You are on the dev mailing list. Opt out at any time.
 
 
 def test_an_evidence_line_that_looks_like_boilerplate_is_kept(fd: Any, tmp_path: Path) -> None:
-    goal = fd.add_goal("move the mailing list to a forum")
+    goal = fd.goals.add("move the mailing list to a forum")
     start = PROPOSAL.index("Proposal:")
     span = (start, PROPOSAL.index("\n", start))
     summary = Summariser(fd.ranker, tmp_path / "cache.json").summarise(1, PROPOSAL, goal.id, span)

@@ -192,19 +192,19 @@ def test_removing_an_imap_source_deletes_its_password_unless_shared(fd: Any) -> 
     from focusdesk.sources.imap import imap_source
 
     backend = MemoryKeyring()
-    fd.passwords = PasswordStore(backend=backend)
-    tls = fd.add_source("imap", imap_source("mail.example.com", "ann")[0], config={})
-    same_account = fd.add_source(
+    fd.sources.passwords = PasswordStore(backend=backend)
+    tls = fd.sources.add("imap", imap_source("mail.example.com", "ann")[0], config={})
+    same_account = fd.sources.add(
         "imap", imap_source("mail.example.com", "ann", 993, starttls=True)[0], config={}
     )
-    bob = fd.add_source("imap", imap_source("mail.example.com", "bob")[0], config={})
-    assert fd.set_source_password(tls.id, SECRET) is True
-    fd.set_source_password(bob.id, "bob-pw")
+    bob = fd.sources.add("imap", imap_source("mail.example.com", "bob")[0], config={})
+    assert fd.sources.set_password(tls.id, SECRET) is True
+    fd.sources.set_password(bob.id, "bob-pw")
     ann_key = (SERVICE, "imap:ann@mail.example.com:993")
-    fd.remove_source(tls.id)
+    fd.sources.remove(tls.id)
     assert backend.data[ann_key] == SECRET  # the other source still uses ann's account
-    fd.remove_source(same_account.id)
+    fd.sources.remove(same_account.id)
     assert backend.data == {(SERVICE, "imap:bob@mail.example.com:993"): "bob-pw"}
-    mbox = fd.add_source("mbox", __file__)  # any file passes the mbox check
+    mbox = fd.sources.add("mbox", __file__)  # any file passes the mbox check
     with pytest.raises(KnownError, match="not an IMAP account"):
-        fd.set_source_password(mbox.id, "x")
+        fd.sources.set_password(mbox.id, "x")

@@ -189,27 +189,27 @@ def test_not_a_maildir_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_sync_through_the_app_and_deleted_mail_vanishes(fd: FocusDesk, maildir: Path) -> None:
-    info = fd.add_source("maildir", str(maildir))
+    info = fd.sources.add("maildir", str(maildir))
     assert info.kind == "maildir"
     assert info.name == "Mail"
-    first = fd.sync().reports[0]
+    first = fd.sources.sync().reports[0]
     assert (first.added, first.failed, first.error) == (4, 0, None)
-    again = fd.sync().reports[0]
+    again = fd.sources.sync().reports[0]
     assert (again.added, again.updated, again.removed) == (0, 0, 0)
     # A mail program moves a message from new/ to cur/ and marks it seen: same item.
     (maildir / "new" / "1700000002.M2P2.host").rename(maildir / "cur" / "1700000002.M2P2.host:2,S")
-    moved = fd.sync().reports[0]
+    moved = fd.sources.sync().reports[0]
     assert (moved.added, moved.removed) == (0, 0)
     (maildir / "cur" / "1700000001.M1P1.host,S=100:2,RS").unlink()
-    gone = fd.sync().reports[0]
+    gone = fd.sources.sync().reports[0]
     assert gone.removed == 1
-    assert fd.get_source(info.id).item_count == 3
+    assert fd.sources.get(info.id).item_count == 3
 
 
 def test_adding_something_that_is_not_a_maildir_is_refused(fd: FocusDesk, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(SourceError, match="not a Maildir"):
-        fd.add_source("maildir", str(tmp_path / "empty"))
+        fd.sources.add("maildir", str(tmp_path / "empty"))
 
 
 def test_cli_adds_a_maildir(maildir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -290,10 +290,10 @@ def test_nested_folders_without_a_leading_dot_are_read(tmp_path: Path) -> None:
 def test_a_nested_layout_can_be_added_as_a_source(fd: FocusDesk, tmp_path: Path) -> None:
     root = tmp_path / "Mail"
     shutil.copytree(NESTED, root)
-    info = fd.add_source("maildir", str(root))
-    report = fd.sync().reports[0]
+    info = fd.sources.add("maildir", str(root))
+    report = fd.sources.sync().reports[0]
     assert (report.added, report.failed, report.error) == (7, 0, None)
-    assert fd.get_source(info.id).item_count == 7
+    assert fd.sources.get(info.id).item_count == 7
 
 
 def test_a_folder_that_cannot_be_read_makes_the_scan_incomplete(

@@ -181,10 +181,10 @@ def test_app_import_adds_new_feeds_with_groups_and_skips_known_ones(
 ) -> None:
     opml = tmp_path / "subs.opml"
     opml.write_text(REALISTIC_OPML, encoding="utf-8")
-    first = fd.import_opml(opml)
+    first = fd.sources.import_opml(opml)
     assert len(first.added) == 6
     assert first.skipped == []
-    second = fd.import_opml(opml)
+    second = fd.sources.import_opml(opml)
     assert second.added == []
     assert len(second.skipped) == 6
     assert all("already added" in reason for _, reason in second.skipped)
@@ -198,7 +198,7 @@ def test_app_import_adds_new_feeds_with_groups_and_skips_known_ones(
     assert groups["Top level, title only"] is None
 
     out = tmp_path / "out.opml"
-    assert fd.export_opml(out) == 6
+    assert fd.sources.export_opml(out) == 6
     assert parse_opml(out.read_bytes()).feeds == parse_opml(REALISTIC_OPML.encode()).feeds
 
 
@@ -233,16 +233,16 @@ def test_local_file_feeds_are_imported_only_when_allowed(fd: Any, tmp_path: Path
         "</body></opml>",
         encoding="utf-8",
     )
-    report = fd.import_opml(opml)
+    report = fd.sources.import_opml(opml)
     assert [info.name for info in report.added] == ["Web"]
     assert [title for title, _ in report.skipped] == ["Local", "Secrets"]
     assert all("--allow-local-files" in reason for _, reason in report.skipped)
-    again = fd.import_opml(opml, allow_local=True)
+    again = fd.sources.import_opml(opml, allow_local=True)
     assert [info.name for info in again.added] == ["Local", "Secrets"]
     # What is not a feed fails on its own at sync, and everything else is read.
     local_id, secrets_id = (info.id for info in again.added)
-    (local_report,) = fd.sync(local_id).reports
+    (local_report,) = fd.sources.sync(local_id).reports
     assert local_report.error is None
     assert local_report.added == 1
-    (secrets_report,) = fd.sync(secrets_id).reports
+    (secrets_report,) = fd.sources.sync(secrets_id).reports
     assert secrets_report.error is not None

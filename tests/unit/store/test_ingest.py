@@ -28,8 +28,8 @@ def test_a_date_with_an_offset_is_stored_as_utc(fd: FocusDesk, tmp_path: Path) -
         "Date: Mon, 01 Jun 2026 10:00:00 -0800\nMessage-ID: <w@example.org>\n\n"
         "Sent from the west coast at ten in the morning.\n"
     )
-    fd.add_source("mbox", str(mbox))
-    assert fd.sync().reports[0].added == 1
+    fd.sources.add("mbox", str(mbox))
+    assert fd.sources.sync().reports[0].added == 1
     with fd.store.session() as s:
         stored = s.scalars(select(Item.published_at)).one()
     # SQLite keeps no offset: what comes back is UTC, 18:00, not the sender's 10:00.
@@ -50,7 +50,7 @@ def _note(n: int, title: str | None = None, author: str | None = None) -> RawIte
 def test_an_item_dated_without_a_time_zone_fails_alone_and_says_why(fd: FocusDesk) -> None:
     # Parsers hand over aware dates (each reads a date without a zone as UTC); the
     # store never guesses, so a parser that forgot is caught here, not stored hours off.
-    src = fd.add_source("notes", str(Path(__file__).parent))
+    src = fd.sources.add("notes", str(Path(__file__).parent))
     naive = RawItem(
         external_id="naive.md", kind="note", title="N", text="t", published_at=datetime(2026, 3, 1)
     )
@@ -68,7 +68,7 @@ def test_an_item_dated_without_a_time_zone_fails_alone_and_says_why(fd: FocusDes
 
 
 def test_one_unstorable_item_fails_alone_and_its_siblings_are_stored(fd: FocusDesk) -> None:
-    src = fd.add_source("notes", str(Path(__file__).parent))  # any folder: ingest is fed here
+    src = fd.sources.add("notes", str(Path(__file__).parent))  # any folder: ingest is fed here
     bad = RawItem(
         external_id="bad-\ud800.md", kind="note", title="Bad \ud800", text="t", author="A \ud800"
     )
@@ -103,7 +103,7 @@ def test_one_unstorable_item_fails_alone_and_its_siblings_are_stored(fd: FocusDe
 
 
 def test_the_reason_names_the_field_at_fault(fd: FocusDesk) -> None:
-    src = fd.add_source("notes", str(Path(__file__).parent))
+    src = fd.sources.add("notes", str(Path(__file__).parent))
     report = SyncReport(source_id=src.id, source_name=src.name)
     items = [_note(1, title="Caf\udce9"), _note(2, author="Ann \udfff")]
     ingest(fd.store, src.id, iter(items), report, complete=True)

@@ -68,7 +68,7 @@ def _partition(keys: dict[str, str | None]) -> set[frozenset[str]]:
 def mail_source(fd: FocusDesk, tmp_path: Path) -> int:
     mbox = tmp_path / "in.mbox"
     mbox.write_text("")
-    return fd.add_source("mbox", str(mbox)).id
+    return fd.sources.add("mbox", str(mbox)).id
 
 
 @pytest.mark.parametrize(
