@@ -133,6 +133,48 @@ class KeysCache:
         self._entry = None
 
 
+class RowKeysCache:
+    """`project_all_keys` of the vector rows scored last (a large profile's candidates'
+    chunks), kept while vectors and scorer stay.
+
+    Scoring the candidates again after a goal changed projects only the chunks that were
+    not among the last ones. Vectors and scorer are held by weak reference and compared
+    by identity, as in `KeysCache`; `clear` drops the keys.
+    """
+
+    def __init__(self) -> None:
+        self._entry: (
+            tuple[weakref.ref[np.ndarray], weakref.ref[GoalAttentionScorer], np.ndarray, np.ndarray]
+            | None
+        ) = None
+        self.projected = 0
+        """How many rows the last `get` projected (the others were kept)."""
+
+    def get(self, scorer: GoalAttentionScorer, vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The projected keys [len(rows), H, d/H] of ``vectors[rows]`` under ``scorer``."""
+        rows = np.asarray(rows, np.int64)
+        heads, head_dim = scorer.config.heads, scorer.config.head_dim
+        out = np.empty((len(rows), heads, head_dim), np.float32)
+        have = np.zeros(len(rows), bool)
+        entry = self._entry
+        if entry is not None and entry[0]() is vectors and entry[1]() is scorer and len(entry[2]):
+            known, keys = entry[2], entry[3]
+            at = np.minimum(np.searchsorted(known, rows), len(known) - 1)
+            have = known[at] == rows
+            out[have] = keys[at[have]]
+        missing = np.flatnonzero(~have)
+        if len(missing):
+            out[missing] = project_all_keys(scorer, vectors[rows[missing]])
+        self.projected = len(missing)
+        order = np.argsort(rows, kind="stable")
+        self._entry = (weakref.ref(vectors), weakref.ref(scorer), rows[order], out[order])
+        return out
+
+    def clear(self) -> None:
+        """Forget the keys (the vectors or the scorer's parameters changed)."""
+        self._entry = None
+
+
 def candidate_queries(scorer: GoalAttentionScorer, queries: np.ndarray) -> np.ndarray:
     """Facet queries [F, d] mapped so that ⟨q', v⟩ approximates the scorer on chunk v.
 
