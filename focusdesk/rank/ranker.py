@@ -283,11 +283,15 @@ class Ranker:
         self._lexical.clear()
         self._scored = None
 
-    def forget_scores(self) -> None:
+    def forget_scores(self, *, keys: bool = False) -> None:
         """Drop the candidates' cached scores: the next ranking scores them again (what a
-        changed goal does; the benchmark times it). The candidates' projected keys stay:
-        they depend on the scorer and the vectors only."""
+        changed goal does; the benchmark times it). The candidates' projected keys stay
+        (they depend on the scorer and the vectors only) unless ``keys``: what a new
+        scorer or item set costs besides loading them."""
         self._scored = None
+        if keys:
+            self._row_keys.clear()
+            self._keys.clear()
 
     def active_goals(self, goal_ids: Sequence[int] | None = None) -> list[ActiveGoal]:
         """Active goals with a weight, or just those of ``goal_ids`` (a focus block's)."""

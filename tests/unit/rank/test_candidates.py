@@ -431,3 +431,10 @@ def test_a_goal_edit_past_the_candidate_pass_projects_no_chunk_again(
     ranker.invalidate()  # what a sync does
     assert ranked() == edited
     assert sum(projected) == len(ranker.layout().rows)
+    projected.clear()
+    ranker.forget_scores()
+    assert ranked() == edited
+    assert sum(projected) == 0
+    ranker.forget_scores(keys=True)  # what the benchmark's "reprojected" figure times
+    assert ranked() == edited
+    assert sum(projected) == len(ranker.layout().rows)
