@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from focusdesk.rank.index import atomic_write_text, ids_digest
-from focusdesk.rank.scoring import ChunkLayout, ItemScores
+from focusdesk.rank.scoring import ChunkLayout, ItemScores, one_torch_thread
 
 if TYPE_CHECKING:
     from focusdesk.rank.attention import GoalAttentionScorer
@@ -185,7 +185,7 @@ def candidate_queries(scorer: GoalAttentionScorer, queries: np.ndarray) -> np.nd
     """
     import torch  # noqa: TID253
 
-    with torch.inference_mode():
+    with one_torch_thread(), torch.inference_mode():  # a few dozen queries: see scoring.py
         q = scorer.project_goals(torch.from_numpy(np.ascontiguousarray(queries, np.float32)))
         a = (q * scorer.head_weights[None, :, None]).flatten(1)
         out = a @ scorer.proj_k.detach().T
