@@ -500,6 +500,14 @@ def _weighted(sims: np.ndarray, ids: np.ndarray, weight: np.ndarray) -> np.ndarr
 
 
 def _nth_largest(values: np.ndarray, n: int) -> float:
-    """The n-th largest value (-inf when there are no more than n)."""
+    """The n-th largest value (-inf when there are no more than n).
+
+    Partitioned over the finite values only: a deep search leaves most of the hits
+    table at -inf, and partitioning that many equal values is several times slower."""
     flat = values.ravel()
-    return -math.inf if n >= flat.size else float(np.partition(flat, flat.size - n)[flat.size - n])
+    if n >= flat.size:
+        return -math.inf
+    finite = flat[flat > -math.inf]
+    if n > finite.size:
+        return -math.inf
+    return float(np.partition(finite, finite.size - n)[finite.size - n])

@@ -438,3 +438,15 @@ def test_a_goal_edit_past_the_candidate_pass_projects_no_chunk_again(
     ranker.forget_scores(keys=True)  # what the benchmark's "reprojected" figure times
     assert ranked() == edited
     assert sum(projected) == len(ranker.layout().rows)
+
+
+def test_the_nth_largest_hit_counts_every_slot_of_the_hits_table() -> None:
+    rng = np.random.default_rng(7)
+    table = np.full((6, 50), -np.inf, np.float32)
+    table[:, :8] = rng.standard_normal((6, 8))  # 48 finite hits, the rest none
+    table[2, 8:20] = rng.standard_normal(12)  # one row searched deeper: 60 in all
+    ordered = np.sort(table.ravel())[::-1]
+    for n in (1, 5, 59, 60):
+        assert cand._nth_largest(table, n) == ordered[n - 1]
+    assert cand._nth_largest(table, 61) == -np.inf  # fewer hits than n
+    assert cand._nth_largest(table, 300) == -np.inf  # no more slots than n
