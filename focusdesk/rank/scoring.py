@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,17 +34,19 @@ _threads_before = 0
 
 
 @contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run torch's CPU ops on one thread inside, then restore the count (the setting is
-    process-wide: nested and concurrent uses restore it once, when the last one leaves)."""
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` torch threads (CPU ops), then give back the number before.
+
+    The setting is process-wide: while blocks overlap (scoring in one thread, training in
+    another, or nested), the number before the first is restored when the last leaves."""
     import torch  # noqa: TID253 - rank/ is the one place allowed
 
     global _threads_depth, _threads_before
     with _threads_lock:
         if _threads_depth == 0:
             _threads_before = torch.get_num_threads()
-            torch.set_num_threads(1)
         _threads_depth += 1
+        torch.set_num_threads(n)
     try:
         yield
     finally:
@@ -52,6 +54,11 @@ def one_torch_thread() -> Iterator[None]:
             _threads_depth -= 1
             if _threads_depth == 0:
                 torch.set_num_threads(_threads_before)
+
+
+def one_torch_thread() -> AbstractContextManager[None]:
+    """``torch_threads(1)``: for the small blocks of scoring (see ``SINGLE_THREAD_ROWS``)."""
+    return torch_threads(1)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from focusdesk.rank.attention import GoalAttentionScorer
-from focusdesk.rank.scoring import ChunkLayout, ItemScores, score_items
+from focusdesk.rank.scoring import ChunkLayout, ItemScores, score_items, torch_threads
 
 DIM = 16
 
@@ -139,6 +139,23 @@ def test_a_small_scoring_runs_on_one_torch_thread_and_restores_the_count() -> No
         _score(scorer, layout, vectors)
         assert spy.threads
         assert set(spy.threads) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_overlapping_thread_settings_give_back_the_count_when_the_last_leaves() -> None:
+    """Training in one thread and scoring in another each ask for one torch thread: the
+    first to leave must not restore two under the other, nor the last leave one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        training, scoring = torch_threads(1), torch_threads(1)
+        training.__enter__()
+        scoring.__enter__()
+        training.__exit__(None, None, None)
+        assert torch.get_num_threads() == 1  # scoring is still running
+        scoring.__exit__(None, None, None)
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
