@@ -154,20 +154,26 @@ class RowKeysCache:
         """The projected keys [len(rows), H, d/H] of ``vectors[rows]`` under ``scorer``."""
         rows = np.asarray(rows, np.int64)
         heads, head_dim = scorer.config.heads, scorer.config.head_dim
-        out = np.empty((len(rows), heads, head_dim), np.float32)
-        have = np.zeros(len(rows), bool)
         entry = self._entry
         if entry is not None and entry[0]() is vectors and entry[1]() is scorer and len(entry[2]):
-            known, keys = entry[2], entry[3]
+            known, keys = entry[2], entry[3]  # known: sorted rows; keys: aligned with them
             at = np.minimum(np.searchsorted(known, rows), len(known) - 1)
             have = known[at] == rows
-            out[have] = keys[at[have]]
+        else:
+            keys, at, have = None, None, np.zeros(len(rows), bool)
         missing = np.flatnonzero(~have)
-        if len(missing):
+        if keys is not None and at is not None and not len(missing):
+            out = keys.take(at, axis=0)  # every row kept: one gather
+        else:
+            out = np.empty((len(rows), heads, head_dim), np.float32)
+            if keys is not None and at is not None:
+                out[have] = keys[at[have]]
             out[missing] = project_all_keys(scorer, vectors[rows[missing]])
         self.projected = len(missing)
         order = np.argsort(rows, kind="stable")
-        self._entry = (weakref.ref(vectors), weakref.ref(scorer), rows[order], out[order])
+        sorted_rows = rows[order]
+        sorted_keys = out if np.array_equal(sorted_rows, rows) else out[order]
+        self._entry = (weakref.ref(vectors), weakref.ref(scorer), sorted_rows, sorted_keys)
         return out
 
     def clear(self) -> None:
