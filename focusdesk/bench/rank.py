@@ -7,7 +7,9 @@ timed, each after one warm-up:
 - full re-rank: ``FocusDesk.ranking.arrays()``, the ranking as arrays (every row's item id,
   score, goal, evidence chunk, per-goal relevance), with the candidates' scores reused
   while nothing they were computed from changed; and the same with the candidates
-  scored again (``Ranker.forget_scores`` first: a changed goal, scorer or item set);
+  scored again (``Ranker.forget_scores`` first: a changed goal; the candidates'
+  projected keys are kept), and with their keys projected again too
+  (``forget_scores(keys=True)``: a new scorer or item set, once it is loaded);
 - first page: what a view of 50 rows calls before it can show them
   (``triage.wake_due``, ``ranking()``, ``triage.votes``, ``triage.pinned`` of the
   ranked rows, then
@@ -282,6 +284,12 @@ def _measure(
 
         full_rescored = [_timed(rescored)[0] for _ in range(config.runs)]
 
+        def reprojected() -> Any:
+            desk.ranker.forget_scores(keys=True)
+            return desk.ranking()
+
+        full_reprojected = [_timed(reprojected)[0] for _ in range(config.runs)]
+
         def inbox_job() -> list[Any]:
             desk.triage.wake_due()
             ranking = desk.ranking.arrays()
@@ -318,6 +326,7 @@ def _measure(
         "rows_ranked": len(ranked),
         "full_rerank": ms_summary(full),
         "full_rerank_rescored": ms_summary(full_rescored),
+        "full_rerank_reprojected": ms_summary(full_reprojected),
         "first_page": {**ms_summary([s for s, _ in pages]), "rows": len(page)},
         "rank_described": ms_summary(described),
         "rank_top50": ms_summary(top50),
@@ -436,6 +445,10 @@ def format_report(result: dict[str, Any]) -> str:
             f"{_verdict(result, 'full_rerank_p50_ms')}",
         ),
         ("  rescored", f"{ms(result['full_rerank_rescored'])} (candidates scored again)"),
+        (
+            "  reprojected",
+            f"{ms(result['full_rerank_reprojected'])} (and their chunks' keys projected again)",
+        ),
         (
             "first page",
             f"{ms(result['first_page'])}, {result['first_page']['rows']} rows "

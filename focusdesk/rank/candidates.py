@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from focusdesk.rank.index import atomic_write_text, ids_digest
-from focusdesk.rank.scoring import ChunkLayout, ItemScores
+from focusdesk.rank.scoring import ChunkLayout, ItemScores, one_torch_thread
 
 if TYPE_CHECKING:
     from focusdesk.rank.attention import GoalAttentionScorer
@@ -133,6 +133,54 @@ class KeysCache:
         self._entry = None
 
 
+class RowKeysCache:
+    """`project_all_keys` of the vector rows scored last (a large profile's candidates'
+    chunks), kept while vectors and scorer stay.
+
+    Scoring the candidates again after a goal changed projects only the chunks that were
+    not among the last ones. Vectors and scorer are held by weak reference and compared
+    by identity, as in `KeysCache`; `clear` drops the keys.
+    """
+
+    def __init__(self) -> None:
+        self._entry: (
+            tuple[weakref.ref[np.ndarray], weakref.ref[GoalAttentionScorer], np.ndarray, np.ndarray]
+            | None
+        ) = None
+        self.projected = 0
+        """How many rows the last `get` projected (the others were kept)."""
+
+    def get(self, scorer: GoalAttentionScorer, vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The projected keys [len(rows), H, d/H] of ``vectors[rows]`` under ``scorer``."""
+        rows = np.asarray(rows, np.int64)
+        heads, head_dim = scorer.config.heads, scorer.config.head_dim
+        entry = self._entry
+        if entry is not None and entry[0]() is vectors and entry[1]() is scorer and len(entry[2]):
+            known, keys = entry[2], entry[3]  # known: sorted rows; keys: aligned with them
+            at = np.minimum(np.searchsorted(known, rows), len(known) - 1)
+            have = known[at] == rows
+        else:
+            keys, at, have = None, None, np.zeros(len(rows), bool)
+        missing = np.flatnonzero(~have)
+        if keys is not None and at is not None and not len(missing):
+            out = keys.take(at, axis=0)  # every row kept: one gather
+        else:
+            out = np.empty((len(rows), heads, head_dim), np.float32)
+            if keys is not None and at is not None:
+                out[have] = keys[at[have]]
+            out[missing] = project_all_keys(scorer, vectors[rows[missing]])
+        self.projected = len(missing)
+        order = np.argsort(rows, kind="stable")
+        sorted_rows = rows[order]
+        sorted_keys = out if np.array_equal(sorted_rows, rows) else out[order]
+        self._entry = (weakref.ref(vectors), weakref.ref(scorer), sorted_rows, sorted_keys)
+        return out
+
+    def clear(self) -> None:
+        """Forget the keys (the vectors or the scorer's parameters changed)."""
+        self._entry = None
+
+
 def candidate_queries(scorer: GoalAttentionScorer, queries: np.ndarray) -> np.ndarray:
     """Facet queries [F, d] mapped so that ⟨q', v⟩ approximates the scorer on chunk v.
 
@@ -143,7 +191,7 @@ def candidate_queries(scorer: GoalAttentionScorer, queries: np.ndarray) -> np.nd
     """
     import torch  # noqa: TID253
 
-    with torch.inference_mode():
+    with one_torch_thread(), torch.inference_mode():  # a few dozen queries: see scoring.py
         q = scorer.project_goals(torch.from_numpy(np.ascontiguousarray(queries, np.float32)))
         a = (q * scorer.head_weights[None, :, None]).flatten(1)
         out = a @ scorer.proj_k.detach().T
@@ -458,6 +506,14 @@ def _weighted(sims: np.ndarray, ids: np.ndarray, weight: np.ndarray) -> np.ndarr
 
 
 def _nth_largest(values: np.ndarray, n: int) -> float:
-    """The n-th largest value (-inf when there are no more than n)."""
+    """The n-th largest value (-inf when there are no more than n).
+
+    Partitioned over the finite values only: a deep search leaves most of the hits
+    table at -inf, and partitioning that many equal values is several times slower."""
     flat = values.ravel()
-    return -math.inf if n >= flat.size else float(np.partition(flat, flat.size - n)[flat.size - n])
+    if n >= flat.size:
+        return -math.inf
+    finite = flat[flat > -math.inf]
+    if n > finite.size:
+        return -math.inf
+    return float(np.partition(finite, finite.size - n)[finite.size - n])

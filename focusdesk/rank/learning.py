@@ -14,8 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,6 +24,7 @@ from sqlalchemy import func, select
 from focusdesk.progress import CancelToken
 from focusdesk.rank.affinities import Priors
 from focusdesk.rank.lexical import LEXICAL_WEIGHT
+from focusdesk.rank.scoring import torch_threads
 from focusdesk.store.db import Store
 from focusdesk.store.models import Feedback, Item, ScorerVersion, Source
 
@@ -193,19 +193,6 @@ TRAIN_THREADS = 1
 gains little (1.1 s against 1.2 s for 1,000 signals on an idle 2-core machine) but,
 when another process holds the other core, spins at every op's barrier: the same run
 then took 11-18 s instead of 1.2-1.4 s."""
-
-
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run the block with ``n`` torch threads, then give back the number before."""
-    import torch  # noqa: TID253
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass(frozen=True)

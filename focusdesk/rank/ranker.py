@@ -22,14 +22,14 @@ from focusdesk.errors import KnownError
 from focusdesk.progress import CancelToken
 from focusdesk.rank.affinities import Priors, sender_key
 from focusdesk.rank.calibration import Calibrated, Calibrations, GoalCalibration, calibrate
-from focusdesk.rank.candidates import CandidatePass, KeysCache
+from focusdesk.rank.candidates import CandidatePass, KeysCache, RowKeysCache
 from focusdesk.rank.conversations import collapse_conversations, with_threads
 from focusdesk.rank.goal_queries import goal_queries
 from focusdesk.rank.lexical import bm25_strengths, lexical_scores
 from focusdesk.rank.model_versions import ModelVersions, VersionProblem
 from focusdesk.rank.priors import Stories, epoch_seconds
 from focusdesk.rank.proportional import Seating, proportional_order
-from focusdesk.rank.scoring import ChunkLayout, ItemScores, score_items
+from focusdesk.rank.scoring import ChunkLayout, ItemScores, one_torch_thread, score_items
 from focusdesk.records import RELEVANCE_BAR, RankedItem
 from focusdesk.settings import Settings
 from focusdesk.store.db import Store
@@ -164,6 +164,7 @@ class Ranker:
         self._layout_key: tuple[int, int] | None = None
         self._meta: ItemMeta | None = None
         self._keys = KeysCache()
+        self._row_keys = RowKeysCache()
         self._candidate_pass = CandidatePass()
         self.calibrations = Calibrations()
         self._lexical: dict[tuple[object, ...], np.ndarray] = {}
@@ -252,6 +253,7 @@ class Ranker:
         self._model = None
         self._priors = None
         self._keys.clear()
+        self._row_keys.clear()
         self._scored = None
         self.calibrations.clear()
 
@@ -277,13 +279,19 @@ class Ranker:
         self._layout_key = None
         self._meta = None
         self._keys.clear()
+        self._row_keys.clear()
         self._lexical.clear()
         self._scored = None
 
-    def forget_scores(self) -> None:
+    def forget_scores(self, *, keys: bool = False) -> None:
         """Drop the candidates' cached scores: the next ranking scores them again (what a
-        changed goal, scorer or item set does; the benchmark times it)."""
+        changed goal does; the benchmark times it). The candidates' projected keys stay
+        (they depend on the scorer and the vectors only) unless ``keys``: what a new
+        scorer or item set costs besides loading them."""
         self._scored = None
+        if keys:
+            self._row_keys.clear()
+            self._keys.clear()
 
     def active_goals(self, goal_ids: Sequence[int] | None = None) -> list[ActiveGoal]:
         """Active goals with a weight, or just those of ``goal_ids`` (a focus block's)."""
@@ -430,9 +438,15 @@ class Ranker:
             if self._scored is not None and self._scored[0] == key:
                 return self._scored[1], gq  # nothing it was computed from has changed
             layout = self._candidates(layout, gq)
-        # With a candidate pass, only the candidates' few chunks are projected per call:
-        # the projected keys of every chunk would double the vectors' memory.
-        keys = None if self._candidate_pass.needed(index) else self._keys.get(scorer, index.vectors)
+        # With a candidate pass, only the candidates' few chunks are projected (those not
+        # among the last scored): the projected keys of every chunk would double the
+        # vectors' memory.
+        keys = row_keys = None
+        if not self._candidate_pass.needed(index):
+            keys = self._keys.get(scorer, index.vectors)
+        elif item_ids is None:
+            with one_torch_thread():
+                row_keys = self._row_keys.get(scorer, index.vectors, layout.rows)
         scores = score_items(
             scorer,
             layout,
@@ -441,6 +455,7 @@ class Ranker:
             gq.weights,
             gq.owner,
             keys_cache=keys,
+            row_keys=row_keys,
             cancel=cancel,
         )
         if item_ids is None:

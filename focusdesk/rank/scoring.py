@@ -1,12 +1,15 @@
 """Array-level scoring: items (as rows of chunk vectors) against goal facets.
 
 Pure numpy + torch, no store: the ranker feeds it from the profile, the benchmark
-from synthetic vectors. Items are processed in blocks of similar chunk counts, so
-padding stays small and the padded tensor's memory is bounded.
+from synthetic vectors. Items are processed in blocks of one chunk count each, so
+nothing is padded and each block's tensors are bounded.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,7 +21,44 @@ if TYPE_CHECKING:
     from focusdesk.rank.attention import GoalAttentionScorer
 
 BLOCK_ELEMENTS = 2_000_000
-"""Items x chunks per block: bounds the padded tensors' memory."""
+"""Items x chunks per block: bounds the block tensors' memory."""
+SINGLE_THREAD_ROWS = 65_536
+"""Chunk rows up to which items are scored on one torch thread (a large profile's
+candidates, a small profile's items): such blocks gain little from a second thread and
+lose several times over when the cores are shared (on a 2-core machine under load a
+2-thread re-rank of 100k items' candidates took 0.3-1.3 s, a 1-thread one 0.16 s)."""
+
+_threads_lock = threading.Lock()
+_threads_depth = 0
+_threads_before = 0
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` torch threads (CPU ops), then give back the number before.
+
+    The setting is process-wide: while blocks overlap (scoring in one thread, training in
+    another, or nested), the number before the first is restored when the last leaves."""
+    import torch  # noqa: TID253 - rank/ is the one place allowed
+
+    global _threads_depth, _threads_before
+    with _threads_lock:
+        if _threads_depth == 0:
+            _threads_before = torch.get_num_threads()
+        _threads_depth += 1
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_depth -= 1
+            if _threads_depth == 0:
+                torch.set_num_threads(_threads_before)
+
+
+def one_torch_thread() -> AbstractContextManager[None]:
+    """``torch_threads(1)``: for the small blocks of scoring (see ``SINGLE_THREAD_ROWS``)."""
+    return torch_threads(1)
 
 
 @dataclass
@@ -135,6 +175,7 @@ def score_items(
     facet_owner: np.ndarray,
     *,
     keys_cache: np.ndarray | None = None,
+    row_keys: np.ndarray | None = None,
     cancel: CancelToken | None = None,
 ) -> ItemScores:
     """Score every item of ``layout`` against the goal facets.
@@ -142,8 +183,50 @@ def score_items(
     ``queries`` [F, d] are facet embeddings, ``facet_weights`` [F] their goal's weight,
     ``facet_owner`` [F] the index of the goal each facet belongs to (sorted, 0..G-1).
     ``keys_cache`` [V, H, d/H], when given, holds ``scorer.project_keys`` of every
-    row of ``vectors`` (valid while P_k is unchanged).
+    row of ``vectors`` (valid while P_k is unchanged); else ``row_keys`` [R, H, d/H],
+    when given, holds those of the layout's own chunks (``vectors[layout.rows]``); else
+    the layout's chunks are projected here, each once (never a padded slot).
+
+    Items are scored in blocks of one chunk count each, so no block is padded; up to
+    ``SINGLE_THREAD_ROWS`` chunks, on one torch thread.
     """
+    if len(layout.rows) > SINGLE_THREAD_ROWS:
+        return _score_items(
+            scorer,
+            layout,
+            vectors,
+            queries,
+            facet_weights,
+            facet_owner,
+            keys_cache,
+            row_keys,
+            cancel,
+        )
+    with one_torch_thread():
+        return _score_items(
+            scorer,
+            layout,
+            vectors,
+            queries,
+            facet_weights,
+            facet_owner,
+            keys_cache,
+            row_keys,
+            cancel,
+        )
+
+
+def _score_items(
+    scorer: GoalAttentionScorer,
+    layout: ChunkLayout,
+    vectors: np.ndarray,
+    queries: np.ndarray,
+    facet_weights: np.ndarray,
+    facet_owner: np.ndarray,
+    keys_cache: np.ndarray | None,
+    row_keys: np.ndarray | None,
+    cancel: CancelToken | None,
+) -> ItemScores:
     import torch  # noqa: TID253 - rank/ is the one place allowed
 
     n_goals = int(facet_owner.max()) + 1 if len(facet_owner) else 0
@@ -165,27 +248,27 @@ def score_items(
     order = np.argsort(layout.counts, kind="stable")
     with torch.inference_mode():
         q = scorer.project_goals(torch.from_numpy(np.ascontiguousarray(queries, np.float32)))
-        source = (
-            torch.from_numpy(keys_cache) if keys_cache is not None else torch.from_numpy(vectors)
-        )
+        if keys_cache is None and row_keys is None:
+            from focusdesk.rank.candidates import project_all_keys
+
+            row_keys = project_all_keys(scorer, vectors[layout.rows])
+        source = torch.from_numpy(keys_cache if keys_cache is not None else row_keys)
+        counts = layout.counts[order]
         a = 0
         while a < n:
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            b = a + 1
-            while b < n and (b - a + 1) * int(layout.counts[order[b]]) <= BLOCK_ELEMENTS:
-                b += 1
+            width = int(counts[a])
+            b = min(
+                int(np.searchsorted(counts, width, side="right")),
+                a + max(1, BLOCK_ELEMENTS // max(1, width)),
+            )
             block = order[a:b]
-            width = int(layout.counts[block].max())
-            offs = np.arange(width)[None, :]
+            offs = np.arange(max(1, width))[None, :]
             valid = offs < layout.counts[block][:, None]
             grid = np.where(valid, layout.starts[block][:, None] + offs, 0)  # rows in layout
             mask = torch.from_numpy(valid)
-            picked = source[torch.from_numpy(layout.rows[grid])]
-            if keys_cache is None:
-                keys = scorer.project_keys(picked, mask)
-            else:
-                keys = picked
+            keys = source[torch.from_numpy(layout.rows[grid] if keys_cache is not None else grid)]
             result = scorer.score_projected(q, weights, keys, mask)
             facet_rel = result.goal_relevance  # [B, F]
             # The facet that contributes most to the soft maximum (w * r), and its goal

@@ -36,6 +36,7 @@ def test_bench_times_the_apps_calls_on_a_generated_profile(tmp_path: Path) -> No
     for key in (
         "full_rerank",
         "full_rerank_rescored",
+        "full_rerank_reprojected",
         "first_page",
         "rank_described",
         "rank_top50",

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from focusdesk.rank.attention import GoalAttentionScorer
-from focusdesk.rank.scoring import ChunkLayout, score_items
+from focusdesk.rank.scoring import ChunkLayout, ItemScores, score_items, torch_threads
 
 DIM = 16
 
@@ -75,3 +75,87 @@ def test_a_document_chunk_equal_to_the_goal_is_never_the_evidence() -> None:
     got = score_items(scorer, layout, vectors, goal, np.ones(1, np.float32), np.zeros(1, np.int64))
     assert got.best_goal.tolist() == [0]
     assert got.evidence_chunk.tolist() == [71]
+
+
+def _mixed_layout(counts: list[int]) -> tuple[ChunkLayout, np.ndarray]:
+    """Items 0..n-1 with these chunk counts (the first chunk of each its document chunk)."""
+    n_chunks = sum(counts)
+    vectors = np.random.default_rng(5).standard_normal((n_chunks, DIM)).astype(np.float32)
+    item_of = np.repeat(np.arange(len(counts)), counts)
+    is_passage = np.ones(n_chunks, bool)
+    is_passage[np.r_[0, np.cumsum(counts)[:-1]]] = False
+    layout = ChunkLayout.from_rows(
+        item_of, np.arange(n_chunks) + 500, np.arange(n_chunks), is_passage
+    )
+    return layout, vectors
+
+
+class _Spy:
+    """Wraps ``scorer.score_projected``: records each block's mask and torch's threads."""
+
+    def __init__(self, scorer: GoalAttentionScorer) -> None:
+        self.real = scorer.score_projected
+        self.masks: list[torch.Tensor] = []
+        self.threads: list[int] = []
+        scorer.score_projected = self  # type: ignore[method-assign]
+
+    def __call__(self, *args: torch.Tensor) -> object:
+        self.masks.append(args[3].clone())
+        self.threads.append(torch.get_num_threads())
+        return self.real(*args)
+
+
+def _score(scorer: GoalAttentionScorer, layout: ChunkLayout, vectors: np.ndarray) -> ItemScores:
+    queries = np.random.default_rng(6).standard_normal((3, DIM)).astype(np.float32)
+    owner = np.asarray([0, 0, 1])
+    return score_items(scorer, layout, vectors, queries, np.ones(3, np.float32), owner)
+
+
+def test_items_are_scored_in_blocks_of_one_chunk_count_and_as_if_alone() -> None:
+    scorer = GoalAttentionScorer(DIM, heads=2).eval()
+    counts = [1, 4, 2, 6, 3, 4, 1, 2]
+    layout, vectors = _mixed_layout(counts)
+    spy = _Spy(scorer)
+    got = _score(scorer, layout, vectors)
+    assert all(bool(m.all()) for m in spy.masks)  # nothing padded
+    assert sorted(m.shape[1] for m in spy.masks) == sorted(set(counts))
+    for i in range(len(counts)):
+        alone = _score(scorer, layout.subset(np.arange(len(counts)) == i), vectors)
+        np.testing.assert_allclose(got.relevance[i], alone.relevance[0], atol=1e-6)
+        np.testing.assert_allclose(got.per_goal[i], alone.per_goal[0], atol=1e-6)
+        assert got.goal_evidence is not None
+        assert alone.goal_evidence is not None
+        assert got.goal_evidence[i].tolist() == alone.goal_evidence[0].tolist()
+        assert got.best_facet[i] == alone.best_facet[0]
+
+
+def test_a_small_scoring_runs_on_one_torch_thread_and_restores_the_count() -> None:
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        scorer = GoalAttentionScorer(DIM, heads=2).eval()
+        layout, vectors = _mixed_layout([3, 1, 2])
+        spy = _Spy(scorer)
+        _score(scorer, layout, vectors)
+        assert spy.threads
+        assert set(spy.threads) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_overlapping_thread_settings_give_back_the_count_when_the_last_leaves() -> None:
+    """Training in one thread and scoring in another each ask for one torch thread: the
+    first to leave must not restore two under the other, nor the last leave one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        training, scoring = torch_threads(1), torch_threads(1)
+        training.__enter__()
+        scoring.__enter__()
+        training.__exit__(None, None, None)
+        assert torch.get_num_threads() == 1  # scoring is still running
+        scoring.__exit__(None, None, None)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
