@@ -286,7 +286,7 @@ def _measure(
 
         def reprojected() -> Any:
             desk.ranker.forget_scores(keys=True)
-            return desk.ranking()
+            return desk.ranking.arrays()
 
         full_reprojected = [_timed(reprojected)[0] for _ in range(config.runs)]
 

@@ -395,9 +395,9 @@ def test_a_goal_edit_past_the_candidate_pass_projects_no_chunk_again(
     ]
     for n, text in enumerate(texts):
         (vault / f"{n}.md").write_text(text)
-    fd.add_source("notes", str(vault))
-    fd.sync()
-    ota = fd.add_goal("OTA firmware updates for the sensor")
+    fd.sources.add("notes", str(vault))
+    fd.sources.sync()
+    ota = fd.goals.add("OTA firmware updates for the sensor")
     ranker = fd.ranker
     ranker._candidate_pass = CandidatePass(CandidateConfig(exact_below=0, hits=100))
     projected: list[int] = []
@@ -414,14 +414,15 @@ def test_a_goal_edit_past_the_candidate_pass_projects_no_chunk_again(
     def ranked() -> list[tuple[int, float, int | None, tuple[int, int] | None]]:
         # Relevance, not the score: the recency prior moves with the clock.
         return [
-            (r.item_id, round(r.relevance, 5), r.goal_id, r.evidence_span) for r in fd.rank(None)
+            (r.item_id, round(r.relevance, 5), r.goal_id, r.evidence_span)
+            for r in fd.ranking.rank(None)
         ]
 
     ranked()
     assert sum(projected) == len(ranker.layout().rows)  # each chunk once, none padded
     projected.clear()
-    fd.update_goal(ota.id, description="and the BLE disconnects on old phones")
-    fd.add_goal("leek and potato soup")
+    fd.goals.update(ota.id, description="and the BLE disconnects on old phones")
+    fd.goals.add("leek and potato soup")
     edited = ranked()
     assert sum(projected) == 0  # the goals changed, not the chunks' keys
     ranker.scorer_changed()  # what training does: every key is projected again
