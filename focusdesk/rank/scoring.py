@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -190,19 +190,8 @@ def score_items(
     Items are scored in blocks of one chunk count each, so no block is padded; up to
     ``SINGLE_THREAD_ROWS`` chunks, on one torch thread.
     """
-    if len(layout.rows) > SINGLE_THREAD_ROWS:
-        return _score_items(
-            scorer,
-            layout,
-            vectors,
-            queries,
-            facet_weights,
-            facet_owner,
-            keys_cache,
-            row_keys,
-            cancel,
-        )
-    with one_torch_thread():
+    small = len(layout.rows) <= SINGLE_THREAD_ROWS
+    with one_torch_thread() if small else nullcontext():
         return _score_items(
             scorer,
             layout,
