@@ -34,7 +34,7 @@ from focusdesk.focus.records import (
 
 from .focus_dialogs import FocusSummaryDialog, StartFocusDialog, StartRequest
 from .focus_window import FocusWindow
-from .worker import Job, TaskManager
+from .operations import Job
 
 if TYPE_CHECKING:
     from focusdesk.focus.clock import ClockJump
@@ -71,7 +71,6 @@ class FocusController(QObject):
         super().__init__(window)
         self.window = window
         self.desk = window.desk
-        self.tasks = TaskManager(window)
         self.scheduler: FocusScheduler | None = None
         self._new_scheduler: FocusScheduler | None = None
         self.focus_window: FocusWindow | None = None
@@ -179,7 +178,7 @@ class FocusController(QObject):
         if self._stopped:
             return
         self._stopped = True
-        self.tasks.shutdown()
+        self.window.ops.shutdown()  # the window is closing: its ticks end first
         for scheduler in (self.scheduler, self._new_scheduler):
             if scheduler is not None:
                 scheduler.shutdown(wait=True)
@@ -266,7 +265,7 @@ class FocusController(QObject):
             if event is not None:
                 self._on_tick((TickResult(events=[event]), None))
 
-        self.window.tasks.run(
+        self.window.ops.write(
             lambda _p, _c: self.service.start_due(due),
             on_done=done,
             on_error=self._on_error,
@@ -456,7 +455,7 @@ class FocusController(QObject):
         settings.setValue("focus/minutes", request.minutes)
         settings.setValue("focus/full_screen", request.full_screen)
         self.window.show_status("Planning your focus block…")
-        return self.window.tasks.run(
+        return self.window.ops.write(
             lambda _p, _c: self.service.start(
                 request.minutes,
                 goal_ids=request.goal_ids,
@@ -531,7 +530,7 @@ class FocusController(QObject):
     ) -> Job | None:
         if self._stopped:
             return None
-        return self.tasks.run(
+        return self.window.ops.write(
             lambda _p, _c: fn(),
             on_done=done,
             on_error=self._on_error,

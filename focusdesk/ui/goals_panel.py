@@ -43,8 +43,8 @@ from focusdesk.app import FocusDesk
 from focusdesk.records import GoalInfo, goal_short_name
 
 from .goals_model import TITLE, WEIGHT, WEIGHT_MAX, GoalsModel, WeightDelegate, make_weight_spin
+from .operations import Operations
 from .style import MutedLabel, heading, paint_empty_text
-from .worker import TaskManager
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +129,10 @@ class GoalsPanel(QWidget):
     goal_learning_did_restart = Signal(str)
     """A goal was edited so much that what it learnt from votes for it starts afresh."""
 
-    def __init__(self, desk: FocusDesk, tasks: TaskManager, parent: QWidget | None = None) -> None:
+    def __init__(self, desk: FocusDesk, ops: Operations, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
-        self.tasks = tasks
+        self.ops = ops
         self.setAccessibleName("Goals panel")
         self.model = GoalsModel(self)
         self.model.goal_edit_requested.connect(self._write_changes)
@@ -351,7 +351,7 @@ class GoalsPanel(QWidget):
             self._pending -= 1
 
         self._pending += 1
-        self.tasks.run(fn, on_done=done, on_error=failed, on_finished=finished, name=name)
+        self.ops.write(fn, on_done=done, on_error=failed, on_finished=finished, name=name)
 
     @property
     def busy(self) -> bool:

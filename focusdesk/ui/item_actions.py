@@ -120,7 +120,7 @@ class ItemActions(QObject):
             # After the selection change that led here has finished, and only while the
             # row is still new: done, dismiss or snooze may have come in between.
             QTimer.singleShot(0, lambda: self._mark_read(item_id))
-        self.window.tasks.run(
+        self.window.ops.write(
             lambda _p, _c: self.desk.triage.open(item_id, dwell),
             on_done=lambda _r: self.item_did_open.emit(item_id, dwell),
             on_error=self.window.show_status,
@@ -193,7 +193,7 @@ class ItemActions(QObject):
                 model.set_status(item_id, before)
             window.show_status(message)
 
-        window.tasks.run(
+        window.ops.write(
             run, on_done=lambda record: self._did_act(record, until), on_error=failed, name=action
         )
 
@@ -222,7 +222,7 @@ class ItemActions(QObject):
             if on_done is not None:
                 on_done(record)
 
-        window.tasks.run(
+        window.ops.write(
             lambda _p, _c: self.desk.triage.vote(item_id, signal, goal_id=goal_id),
             on_done=done,
             on_error=window.show_status,
@@ -249,7 +249,7 @@ class ItemActions(QObject):
             model.set_pinned(item_id, not pinned)
             window.show_status(message)
 
-        window.tasks.run(
+        window.ops.write(
             lambda _p, _c: self.desk.triage.pin(item_id, pinned, goal_id=goal_id),
             on_done=done,
             on_error=failed,
@@ -297,7 +297,7 @@ class ItemActions(QObject):
                 window.show_status(f"Undone: {record.description}.")
             self.undo_did_finish.emit(record)
 
-        window.tasks.run(work, on_done=done, on_error=window.show_status, name="undo")
+        window.ops.write(work, on_done=done, on_error=window.show_status, name="undo")
 
     # -- the original -----------------------------------------------------------------
     def open_original(self) -> QUrl | None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from focusdesk.rank.learning_status import LearningStatus
 
     from .main_window import MainWindow
-    from .worker import Job
+    from .operations import Job
 
 CHECK_INTERVAL_MS = 15_000
 """How often the window asks the trigger whether to learn (cheap: two small queries)."""
@@ -76,7 +76,7 @@ class LearningController(QObject):
         window.goals_panel.goal_learning_did_restart.connect(self._on_goal_restarted)
         self.quiet_after_s = QUIET_AFTER_WORK_S
         self._last_work: datetime | None = None  # when the window's own work last changed
-        window.tasks.job_count_did_change.connect(self._on_job_count)
+        window.ops.job_count_did_change.connect(self._on_job_count)
         self.timer = QTimer(self)
         self.timer.setInterval(check_interval_ms)
         self.timer.timeout.connect(self.check)
@@ -92,7 +92,7 @@ class LearningController(QObject):
         """Learn now if the trigger says so (in the background); None when not asked."""
         if self._job is not None or not self.desk.settings.learning_enabled:
             return None
-        if self.window.tasks.busy:
+        if self.window.ops.busy:
             return None  # the user's own work first; asked again at the next tick
         now = self.clock()
         if self._last_work is not None and (
@@ -107,7 +107,7 @@ class LearningController(QObject):
             return result, self.desk.learning.status()
 
         self._cancel = cancel
-        self._job = self.window.tasks.run(
+        self._job = self.window.ops.write(
             work,
             cancel=cancel,
             on_done=self._on_done,
@@ -157,7 +157,7 @@ class LearningController(QObject):
     # -- status -------------------------------------------------------------------------
     def refresh_status(self) -> None:
         """Read the learning status in the background and show it."""
-        self.window.tasks.run(
+        self.window.ops.read(
             lambda _p, _c: self.desk.learning.status(),
             on_done=self._show,
             on_error=self.window.show_status,
@@ -212,6 +212,6 @@ class LearningController(QObject):
             self.desk.learning.reset()
             return self.desk.learning.status()
 
-        return self.window.tasks.run(
+        return self.window.ops.write(
             work, on_done=done, on_error=self.window.show_status, name="reset learning"
         )

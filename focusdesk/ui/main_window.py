@@ -67,6 +67,7 @@ from .inbox_model import (
 )
 from .item_actions import ItemActions
 from .learning_controller import LearningController
+from .operations import Job, Operations
 from .passage_loader import PassageWeightsLoader
 from .reader_pane import ReaderPane
 from .remote_content import MAX_IMAGES, fetch_image, is_allowed
@@ -77,7 +78,6 @@ from .status import StatusArea, summarise_sync
 from .style import ThemeKeeper, app_icon, paint_empty_text
 from .tray import TrayController, high_attention
 from .window_layout import clamp_to_screen
-from .worker import Job, TaskManager
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +165,8 @@ class MainWindow(QMainWindow):
         )
         app = QApplication.instance()
         self.theme = ThemeKeeper(app) if isinstance(app, QApplication) else None
-        self.tasks = TaskManager(self)
-        self.net_tasks = TaskManager(self)
+        self.ops = Operations(self)
+        """The one runner of background work, handed to every controller."""
         self._sync_job: Job | None = None
         self._rank_job: Job | None = None
         self._syncing_source: int | None = None
@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         self._help: Any = None
         self.heap = HeapFreezer()
         # The stored ranking is read now, while the window is built (no model needed).
-        self._stored_job = self.tasks.run(
+        self._stored_job = self.ops.read(
             self._read_stored,
             name="stored ranking",
             on_done=self._on_stored_read,
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
         self.update_undo(None)
 
     def _build_panes(self) -> None:
-        self.goals_panel = GoalsPanel(self.desk, self.tasks, self)
+        self.goals_panel = GoalsPanel(self.desk, self.ops, self)
         self.goals_panel.goals_did_change.connect(self._on_goals_changed)
         self.goals_panel.goal_did_fail.connect(self.show_status)
         self.goals_panel.new_goal_did_leave.connect(
@@ -408,7 +408,7 @@ class MainWindow(QMainWindow):
         self.reader_pane.remote_always_requested.connect(self.always_load_remote_content)
         self.reader_pane.note_link_activated.connect(self.open_linked_note)
         self.passage_weights = PassageWeightsLoader(
-            self.tasks,
+            self.ops,
             lambda i, g, cancel: self.desk.ranking.explain_item(i, g, cancel=cancel),
             self,
         )
@@ -524,13 +524,12 @@ class MainWindow(QMainWindow):
         self._wake_timer.stop()
         self.learning.timer.stop()
         self.passage_weights.cancel()
-        self.tasks.cancel_all()
+        self.ops.cancel_all()
         self.prompter_release()
         self.hide()  # gone at once, even while a batch of encoding finishes
         self.tray.hide()
         self.search.shutdown()
-        self.net_tasks.shutdown()
-        self.tasks.shutdown()
+        self.ops.shutdown()
         self.item_actions.reading_did_stop(now=True)
         self.heap.release()
         super().closeEvent(event)
@@ -618,7 +617,7 @@ class MainWindow(QMainWindow):
             if self._add_dialog is dialog:
                 dialog.show_test(message, ok=False)
 
-        self.net_tasks.run(
+        self.ops.read(
             lambda _p, _c: test_imap_connection(spec.uri, spec.config, spec.password or ""),
             on_done=done,
             on_error=failed,
@@ -656,7 +655,7 @@ class MainWindow(QMainWindow):
             self._update_page()
             self.start_sync()
 
-        self.tasks.run(
+        self.ops.write(
             work, on_done=done, on_error=on_failed or self._add_failed, name=f"add {kind} source"
         )
 
@@ -672,7 +671,7 @@ class MainWindow(QMainWindow):
             self._update_page()
             self.start_rank()
 
-        self.tasks.run(
+        self.ops.write(
             lambda _p, _c: self.desk.sources.remove(source_id),
             on_done=done,
             on_error=self.show_status,
@@ -685,7 +684,7 @@ class MainWindow(QMainWindow):
             self.show_status(f"{info.name} is {'enabled' if info.enabled else 'disabled'}.")
             self.source_did_change.emit(info)
 
-        self.tasks.run(
+        self.ops.write(
             lambda _p, _c: self.desk.sources.set_enabled(source_id, enabled),
             on_done=done,
             on_error=self.show_status,
@@ -733,7 +732,7 @@ class MainWindow(QMainWindow):
                 self.desk.refresh_index()  # their passages are gone from the index too
             return summary
 
-        job = self.tasks.run(
+        job = self.ops.write(
             work,
             on_done=self._on_sync_done,
             on_error=self._on_sync_error,
@@ -906,7 +905,7 @@ class MainWindow(QMainWindow):
             self._model_ready = True
             self.heap.freeze()  # the model and the index are loaded now
 
-        self.tasks.run(work, name="load model", on_done=done, on_error=self.show_status)
+        self.ops.write(work, name="load model", on_done=done, on_error=self.show_status)
 
     def _run_rank(self, generation: int) -> Job:
         """Rank now in the background (the inbox's ranking, stored for the next start)."""
@@ -941,7 +940,7 @@ class MainWindow(QMainWindow):
                 self._update_page()
                 self._schedule_wake()
 
-        job = self.tasks.run(work, name="rank", on_done=done, on_error=failed, on_finished=finished)
+        job = self.ops.write(work, name="rank", on_done=done, on_error=failed, on_finished=finished)
         self._rank_job = job
         self._update_busy()
         self._update_page()
@@ -1018,7 +1017,7 @@ class MainWindow(QMainWindow):
                 self.show_status(f"{n} snoozed item{'s are' if n != 1 else ' is'} back.")
             self._schedule_wake()
 
-        self.tasks.run(
+        self.ops.write(
             lambda _p, _c: self.desk.triage.wake_due(),
             on_done=done,
             on_error=self.show_status,
@@ -1223,7 +1222,7 @@ class MainWindow(QMainWindow):
         allowed = self.desk.settings.remote_content_senders
         if sender not in allowed:
             self.desk.settings.remote_content_senders = [*allowed, sender]
-            self.tasks.run(
+            self.ops.write(
                 lambda _p, _c: self.desk.save_settings(),
                 on_error=self.show_status,
                 name="save settings",
@@ -1240,7 +1239,7 @@ class MainWindow(QMainWindow):
             if self.reader.item_id == item_id and self.reader.add_remote_image(url, data):
                 self.remote_image_did_load.emit(url)
 
-        self.net_tasks.run(
+        self.ops.read(
             lambda _p, _c: fetch_image(url),
             on_done=done,
             on_error=lambda message: self.reader_pane.remote_image_did_fail(item_id, url, message),
@@ -1331,7 +1330,7 @@ class MainWindow(QMainWindow):
         settings = self.desk.settings
         for name, value in changes.items():
             setattr(settings, name, value)
-        self.tasks.run(
+        self.ops.write(
             lambda _p, _c: self.desk.save_settings(),
             on_error=self.show_status,
             name="save settings",

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from focusdesk.progress import CancelToken
 
-from .worker import Job, TaskManager
+from .operations import Job, Operations
 
 if TYPE_CHECKING:
     from focusdesk.rank.passage_weights import ItemEvidence
@@ -37,9 +37,9 @@ class PassageWeightsLoader(QObject):
     weights_did_fail = Signal(int, str)
     """(item id, the reason in words) when the weights could not be computed."""
 
-    def __init__(self, tasks: TaskManager, explain: Explain, parent: QObject | None = None) -> None:
+    def __init__(self, ops: Operations, explain: Explain, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.tasks = tasks
+        self.ops = ops
         self._explain = explain
         self._job: Job | None = None
         self._wanted: tuple[int, int] | None = None
@@ -85,7 +85,7 @@ class PassageWeightsLoader(QObject):
             if self._job is not None and self._job.done:
                 self._job = None
 
-        job = self.tasks.run(
+        job = self.ops.write(
             work, on_done=done, on_error=failed, on_finished=finished, name="passage weights"
         )
         self._job = None if job.done else job  # a pool that runs tasks inline is done already

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from focusdesk.app import FocusDesk
     from focusdesk.review.assemble import Review
 
-    from .worker import TaskManager
+    from .operations import Operations
 
 ITEM_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 PERIODS = (("Since the last review", "last"), ("Last day", "1d"), ("Last week", "7d"))
@@ -75,10 +75,10 @@ class ReviewTab(QWidget):
     item_activated = Signal(int)
     review_did_load = Signal()
 
-    def __init__(self, desk: FocusDesk, tasks: TaskManager, parent: QWidget | None = None) -> None:
+    def __init__(self, desk: FocusDesk, ops: Operations, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
-        self.tasks = tasks
+        self.ops = ops
         self.review: Review | None = None
         self.period = QComboBox()
         for label, value in PERIODS:
@@ -155,7 +155,7 @@ class ReviewTab(QWidget):
         def work(_progress: ProgressCallback, cancel: CancelToken) -> Review:
             return desk.review(since, mark=True, cancel=cancel)
 
-        self.tasks.run(
+        self.ops.write(
             work,
             on_done=self.show_review,
             on_error=self._failed,
@@ -300,7 +300,7 @@ def install_review(window: Any) -> QAction:
     """Add a "Review" dock (hidden) and a menu action showing it to the main window."""
     dock = QDockWidget("Review", window)
     dock.setObjectName("review_dock")
-    tab = ReviewTab(window.desk, window.tasks, dock)
+    tab = ReviewTab(window.desk, window.ops, dock)
     dock.setWidget(tab)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     dock.hide()

@@ -16,9 +16,9 @@ from PySide6.QtGui import QKeyEvent, QPaintEvent
 
 from focusdesk.search import SearchHit
 
+from .operations import Job
 from .search_panel import SearchBar, SearchModel, SearchResultsView
 from .style import paint_empty_text
-from .worker import Job, TaskManager
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -54,7 +54,6 @@ class SearchController(QObject):
         self.model = SearchModel(self)
         self.view = ResultsView(window)
         self.view.setModel(self.model)
-        self.tasks = TaskManager(window)
         self._generation = 0
         self._final_shown = False
         self._jobs: list[Job] = []
@@ -98,10 +97,10 @@ class SearchController(QObject):
         self.bar.status.setText("Searching…")
         desk = self.window.desk
         semantic = self.window.model_ready
-        pool = self.window.tasks
-        if pool.busy or not semantic:
+        ops = self.window.ops
+        if ops.writing or not semantic:  # keyword hits at once, beside a sync or a ranking
             self._jobs.append(
-                self.tasks.run(
+                ops.read(
                     lambda _p, cancel: desk.search(
                         query, SEARCH_TOP, semantic=False, cancel=cancel
                     ),
@@ -112,7 +111,7 @@ class SearchController(QObject):
             )
         if semantic:
             self._jobs.append(
-                pool.run(
+                ops.write(  # the vector index: not while a sync changes it
                     lambda _p, cancel: desk.search(query, SEARCH_TOP, semantic=True, cancel=cancel),
                     on_done=lambda hits: self._show(generation, query, hits, final=True),
                     on_error=self._failed,
@@ -161,7 +160,6 @@ class SearchController(QObject):
     def shutdown(self) -> None:
         for job in self._jobs:
             job.cancel()
-        self.tasks.shutdown()
 
     def current_hit(self) -> Any:
         index = self.view.currentIndex()

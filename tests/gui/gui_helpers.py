@@ -84,4 +84,4 @@ def shown_titles(window: Any) -> list[str]:
 
 def settle(qtbot: Any, window: Any) -> None:
     """Wait until the window's background work is done."""
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)

@@ -80,7 +80,7 @@ def started_window(qtbot: Any, make_window: Any, desk: FocusDesk) -> MainWindow:
     """A shown main window whose focus controller has started (scheduler, recovery)."""
     window = make_window(desk)
     controller = window.focus_controller
-    qtbot.waitUntil(lambda: controller.scheduler is not None and not controller.tasks.busy)
+    qtbot.waitUntil(lambda: controller.scheduler is not None and not controller.window.ops.busy)
     return window
 
 

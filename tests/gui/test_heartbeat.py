@@ -135,7 +135,7 @@ def test_ui_thread_never_stalls_during_a_big_sync_and_reranks(
 ) -> None:
     firmware = profile.goals.add("firmware release plan")
     window: MainWindow = make_window(profile)
-    beat = Heartbeat(lambda: window.tasks.busy)
+    beat = Heartbeat(lambda: window.ops.busy)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(many_notes))
 
     # Add the folder through the window's own action: add, sync 10,000 notes, rank.
@@ -171,11 +171,12 @@ def test_the_heartbeat_fails_when_the_work_runs_on_the_ui_thread(
     monkeypatch: pytest.MonkeyPatch,
     warm_ml_stack: None,
 ) -> None:
-    """Negative control: the same window, its pool made to run tasks inline, stalls."""
+    """Negative control: the same window, its lanes made to run tasks inline, stalls."""
     notes = write_notes(tmp_path / "few", 600)
     profile.goals.add("firmware release plan")
     window: MainWindow = make_window(profile)
-    monkeypatch.setattr(window.tasks, "_pool", InlinePool())
+    monkeypatch.setattr(window.ops, "_writes", InlinePool())
+    monkeypatch.setattr(window.ops, "_reads", InlinePool())
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(notes))
     beat = Heartbeat(lambda: True)
     beat.start()
@@ -215,7 +216,7 @@ def test_ui_thread_never_stalls_during_triage_of_a_big_inbox(
     with qtbot.waitSignal(window.rank_did_finish, timeout=120_000):
         window.show()
     activate(qtbot, window)
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert window.inbox_model.rowCount() == TRIAGE_ITEMS
     clock = [0.0]
     window.item_actions.clock = lambda: clock[0]
@@ -241,7 +242,7 @@ def test_ui_thread_never_stalls_during_triage_of_a_big_inbox(
                 qtbot.keyClicks(window.search.bar.edit, "battery")
             key(Qt.Key.Key_Down)
             key(Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     beat.stop()
     summary = beat.summary()
     assert window.inbox_model.rowCount() < TRIAGE_ITEMS  # the triage did happen

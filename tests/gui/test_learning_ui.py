@@ -127,7 +127,7 @@ def test_learning_switched_off_does_not_train(
     item = window.inbox_model.all_items()[0]
     profile.items.record_feedback(item.item_id, "up")
     assert window.learning.check() is None
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert profile.learning.versions() == []
     assert "learning is off" in window.learning.label.text()
 
@@ -149,20 +149,20 @@ def test_the_ui_thread_never_stalls_while_1000_signals_train(
     window.learning.quiet_after_s = 0
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     items = window.inbox_model.all_items()
     with profile.store.session() as s:
         s.add_all(
             Feedback(item_id=item.item_id, signal="up" if "firmware" in item.title else "down")
             for item in items[:1000]
         )
-    beat = Heartbeat(lambda: window.tasks.busy)
+    beat = Heartbeat(lambda: window.ops.busy)
     beat.start()
     with qtbot.waitSignal(
         window.learning.learning_did_finish, timeout=SIGNAL_TIMEOUT_MS * 6
     ) as finished:
         assert window.learning.check() is not None
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS * 3)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS * 3)
     beat.stop()
     assert finished.args[0].n_labels == 1000
     assert len(beat.gaps) > 20, beat.summary()
@@ -186,13 +186,13 @@ def test_learning_waits_for_a_quiet_moment_after_the_windows_own_work(
     window.learning.clock = lambda: now[0]
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     item = window.inbox_model.all_items()[0]
     window.select_item(item.item_id)
     window.inbox_view.setFocus()
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.keyClick(window.inbox_view, Qt.Key.Key_Plus)  # a signal, and work just done
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     now[0] += timedelta(seconds=QUIET_AFTER_WORK_S - 1)
     assert window.learning.check() is None  # the window was working a moment ago
     now[0] += timedelta(seconds=2)
@@ -217,7 +217,7 @@ def test_a_learnt_version_that_cannot_be_used_is_said_in_the_status_bar(
     window: MainWindow = make_window(profile, show=False)
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert window.inbox_model.all_items()  # ranked, by the untrained scorer
     assert window.learning.label.text() == (
         f"Ranking with the untrained scorer: learnt version {vid} could not be used "

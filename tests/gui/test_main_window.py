@@ -65,7 +65,7 @@ def test_empty_profile_shows_getting_started(
         qtbot.assertNotEmitted(window.sync_did_finish),
         qtbot.assertNotEmitted(window.rank_did_finish),
     ):
-        qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert window.learning.label.text().startswith("Ranking with the untrained scorer")
     assert window.windowTitle() == "FocusDesk"
 
@@ -94,7 +94,7 @@ def test_add_notes_and_goal_then_sync_ranks_relevant_note_first(
     with qtbot.waitSignal(window.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS) as synced:
         qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     assert synced.args[0].total("unchanged") == 3
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert titles(window)[0] == "Firmware release plan"
     assert "Synced" in window.status_label.text()
     goal_cell = window.inbox_view.model().index(0, Column.GOAL)
@@ -285,7 +285,7 @@ def test_cancel_stops_a_running_sync(
     assert not window.syncing
     assert "cancelled" in window.status_label.text()
     assert window.sync_action.isEnabled()
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert not window.progress_bar.isVisible()
     counts = blocking_profile.counts()
     assert counts["items"] == 3  # what was read is kept

@@ -361,10 +361,10 @@ def test_moving_on_cancels_the_request_left_behind(qtbot: Any) -> None:
     import threading
 
     from focusdesk.progress import CancelToken
+    from focusdesk.ui.operations import Operations
     from focusdesk.ui.passage_loader import PassageWeightsLoader
-    from focusdesk.ui.worker import TaskManager
 
-    tasks = TaskManager()
+    tasks = Operations()
     started, release = threading.Event(), threading.Event()
     asked: list[tuple[int, int]] = []
     cancelled: list[int] = []

@@ -242,7 +242,7 @@ def test_failed_remote_images_keep_their_alt_text_and_say_why(
     assert pane.remote_blocked
     qtbot.mouseClick(pane.bar.load_button, Qt.MouseButton.LeftButton)
     window.reader.grab()  # lay the page out, as a screen would
-    qtbot.waitUntil(lambda: not window.net_tasks.busy, timeout=20_000)  # every fetch failed
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=20_000)  # every fetch failed
     window.reader.grab()
     text = window.reader.toPlainText()
     for alt in ("Soak chart", "Team photo", "Logo"):

@@ -212,7 +212,7 @@ def test_window_always_for_this_sender_is_remembered(
         window.reader.grab()  # images are asked for when the page is laid out
     assert ImageHandler.requests == ["/chart.png"]
     assert not window.reader_pane.remote_blocked
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert profile.settings.remote_content_senders == ["news.example.org"]
     saved = load_settings(profile.paths.settings_file)
     assert saved.remote_content_senders == ["news.example.org"]

@@ -12,8 +12,8 @@ from gui_helpers import SIGNAL_TIMEOUT_MS
 
 from focusdesk.app import FocusDesk
 from focusdesk.store.models import FocusSession, FocusSessionItem
+from focusdesk.ui.operations import Operations
 from focusdesk.ui.review_tab import ITEM_ID_ROLE, ReviewTab
-from focusdesk.ui.worker import TaskManager
 
 NOTES = {
     "tomato.md": "# Tomato garden plan\n\nWater the tomato garden. Compost before planting.\n",
@@ -63,7 +63,7 @@ def test_review_tab_shows_the_review_and_opens_items(
 ) -> None:
     calibrate(monkeypatch, GARDEN)
     seed(profile, tmp_path)
-    tasks = TaskManager()
+    tasks = Operations()
     tab = ReviewTab(profile, tasks)
     qtbot.addWidget(tab)
     tab.show()
@@ -124,7 +124,7 @@ def test_review_tab_says_how_many_matched_a_goal_weakly(
     seed(profile, tmp_path)
     now = datetime.now(UTC)
     review = assemble_review(profile, now - timedelta(days=1), now + timedelta(minutes=1))
-    tab = ReviewTab(profile, TaskManager())
+    tab = ReviewTab(profile, Operations())
     qtbot.addWidget(tab)
     tab.show_review(review)
     head = tab.model.item(0, 0)

@@ -85,7 +85,7 @@ def test_a_current_stored_ranking_is_shown_without_computing_one(
     window.rank_did_finish.connect(finished.append)
     window.show()
     qtbot.waitUntil(lambda: window.shows_ranking, timeout=SIGNAL_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert seen == [order]
     assert [r.item_id for r in window.inbox_model.items()] == order
     assert window.current_item_id() == order[0]  # the top item, in the reader

@@ -1,14 +1,21 @@
-"""The one worker API of the UI: run core work in the background, hear back by signal.
+"""The one operations runner of the UI: core work in the background, outcomes by signal.
 
-``TaskManager.run(fn, on_done=..., on_error=...)`` queues ``fn(progress, cancel)`` on
-a serial ``QThreadPool`` owned by the manager, so SQLite writes (sync, goal edits)
-never overlap and the UI thread never waits. Results, errors and progress come back
-to the main thread through a ``Job`` QObject that lives there (queued signals).
+Every background task of the desktop app goes through one ``Operations`` object, owned by
+the main window and handed to its controllers:
 
-Outcomes: a result goes to ``on_done``; ``Cancelled`` is no error (``on_cancelled``);
-a ``KnownError`` goes to ``on_error`` as its user text; anything else is a bug,
-logged with its traceback and reported once through ``errors.show_error``.
-``on_finished`` runs after every outcome.
+- ``write(fn, ...)``: the serial lane, one task at a time in submission order. Everything
+  that changes the profile (a sync, a goal edit, a triage action, learning, settings) and
+  everything that uses the ranking's in-memory state (the ranking, the model, explanations,
+  focus ticks) runs here, so no two of them overlap and a ranking never sees half a sync.
+- ``read(fn, ...)``: the concurrent lane (``READERS`` threads) for what only reads the
+  database or the network (an item's text, the sources' list, a search, remote images).
+  SQLite in WAL mode lets them run beside a write; they never wait behind a long sync.
+
+Either way ``fn(progress, cancel)`` runs on a pool thread and its outcome comes back to the
+main thread through a ``Job`` QObject that lives there (queued signals): a result goes to
+``on_done``; ``Cancelled`` is no error (``on_cancelled``); a ``KnownError`` goes to
+``on_error`` as its user text; anything else is a bug, logged with its traceback and
+reported once through ``errors.show_error``. ``on_finished`` runs after every outcome.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ from . import errors
 log = logging.getLogger(__name__)
 
 TaskFn = Callable[[ProgressCallback, CancelToken], Any]
+READERS = 2
+"""Threads of the read lane: an item's text need not wait for a search."""
 PROGRESS_INTERVAL_S = 0.05
 """Progress reaches the UI at most this often (the last report always does)."""
 
@@ -43,9 +52,11 @@ class Job(QObject):
     job_did_fail = Signal(object, str)
     job_did_cancel = Signal()
 
-    def __init__(self, name: str, cancel: CancelToken) -> None:
+    def __init__(self, name: str, cancel: CancelToken, lane: str = "write") -> None:
         super().__init__()
         self.name = name
+        self.lane = lane
+        """"write" (the serial lane) or "read" (the concurrent one)."""
         self.cancel_token = cancel
         self.started = False
         self.done = False
@@ -68,7 +79,7 @@ class Job(QObject):
             self.job_did_progress.emit(progress)
 
     def __repr__(self) -> str:
-        return f"<Job {self.name} started={self.started} done={self.done}>"
+        return f"<Job {self.name} {self.lane} started={self.started} done={self.done}>"
 
 
 class _Runnable(QRunnable):
@@ -94,16 +105,18 @@ class _Runnable(QRunnable):
             job.job_did_finish.emit(result)
 
 
-class TaskManager(QObject):
-    """Runs core work off the UI thread, one task at a time, in submission order."""
+class Operations(QObject):
+    """Runs core work off the UI thread: writes one at a time in order, reads beside them."""
 
     job_count_did_change = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None, *, max_threads: int = 1) -> None:
+    def __init__(self, parent: QWidget | None = None, *, readers: int = READERS) -> None:
         super().__init__(parent)
         self._widget = parent
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(max_threads)
+        self._writes = QThreadPool(self)
+        self._writes.setMaxThreadCount(1)
+        self._reads = QThreadPool(self)
+        self._reads.setMaxThreadCount(readers)
         self._jobs: set[Job] = set()
         self._callbacks: dict[Job, dict[str, Callable[..., Any] | None]] = {}
 
@@ -114,10 +127,27 @@ class TaskManager(QObject):
 
     @property
     def busy(self) -> bool:
+        """Whether any task is queued or running, in either lane."""
         return bool(self._jobs)
 
-    def run(
+    @property
+    def writing(self) -> bool:
+        """Whether the serial lane has a task queued or running (the ranking's state may
+        be changing: a semantic search waits for it, a keyword search need not)."""
+        return any(job.lane == "write" for job in self._jobs)
+
+    def write(self, fn: TaskFn, **callbacks: Any) -> Job:
+        """Queue ``fn`` on the serial lane (see the module's docstring for what goes there)."""
+        return self._submit(self._writes, "write", fn, **callbacks)
+
+    def read(self, fn: TaskFn, **callbacks: Any) -> Job:
+        """Run ``fn`` on the concurrent lane: it only reads the database or the network."""
+        return self._submit(self._reads, "read", fn, **callbacks)
+
+    def _submit(
         self,
+        pool: QThreadPool,
+        lane: str,
         fn: TaskFn,
         *,
         on_done: Callable[[Any], None] | None = None,
@@ -130,7 +160,7 @@ class TaskManager(QObject):
         name: str = "task",
     ) -> Job:
         """Queue ``fn(progress_callback, cancel_token)``; callbacks run on the UI thread."""
-        job = Job(name, cancel or CancelToken())
+        job = Job(name, cancel or CancelToken(), lane)
         self._callbacks[job] = {
             "done": on_done,
             "error": on_error,
@@ -147,7 +177,7 @@ class TaskManager(QObject):
         job.job_did_cancel.connect(self._on_cancel)
         self._jobs.add(job)
         self.job_count_did_change.emit(len(self._jobs))
-        self._pool.start(_Runnable(job, fn))
+        pool.start(_Runnable(job, fn))
         return job
 
     def cancel_all(self) -> None:
@@ -155,16 +185,17 @@ class TaskManager(QObject):
             job.cancel()
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Cancel everything and wait for the running task; True when all stopped."""
+        """Cancel everything and wait for the running tasks; True when all stopped."""
         self.cancel_all()
-        stopped = self._pool.waitForDone(timeout_ms)
+        stopped = self.wait(timeout_ms)
         if not stopped:
             log.warning("Background work still running after %d ms", timeout_ms)
         return stopped
 
     def wait(self, timeout_ms: int = -1) -> bool:
-        """Block until the pool is idle (tests and shutdown only)."""
-        return self._pool.waitForDone(timeout_ms)
+        """Block until both lanes are idle (tests and shutdown only)."""
+        writes = self._writes.waitForDone(timeout_ms)
+        return self._reads.waitForDone(timeout_ms) and writes
 
     # -- relays (UI thread) -----------------------------------------------------------
     def _job(self) -> Job | None:
