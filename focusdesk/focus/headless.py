@@ -1,11 +1,13 @@
 """``focusdesk run --headless``: the scheduler without the desktop app.
 
-Runs the APScheduler adapter; its wake-ups are queued and handled one at a time on
-the main thread (so syncs and block starts, which both use the index, never
-overlap): blocks start and end, missed ones are reported, sources sync on their
-schedule, new items are held during a block and listed when it ends. Everything is
-printed as it happens. SIGINT and SIGTERM stop it cleanly; a block that is running
-goes on where it was when it (or the desktop app) starts again.
+The terminal owner of the ``FocusAgent`` (``focusdesk.focus.agent``), which decides what
+each scheduler wake-up means, exactly as in the desktop app. Here the agent's work is
+queued and run one task at a time on the main thread (so syncs and block starts, which
+both use the index, never overlap): blocks start and end, missed ones are reported,
+sources sync on their schedule, new items are held during a block and listed when it
+ends, the learning trigger is asked now and then. Everything is printed as it happens.
+SIGINT and SIGTERM stop it cleanly; a block that is running goes on where it was when it
+(or the desktop app) starts again.
 """
 
 from __future__ import annotations
@@ -17,27 +19,21 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, TypeVar
 
-from focusdesk.errors import Cancelled, KnownError
-from focusdesk.focus.clock import ClockJump
-from focusdesk.focus.records import FocusEvent, ScheduleInfo, TickResult
+from focusdesk.focus.agent import LEARN_CHECK, MISSED_WHY, UNEXPECTED, FocusAgent, run_inline
+from focusdesk.focus.records import DueBlock, FocusEvent, SessionSummary, SessionView
 from focusdesk.focus.scheduler import TICK, FocusScheduler
 from focusdesk.focus.service import FocusService
-from focusdesk.progress import CancelToken
 
 if TYPE_CHECKING:
     from focusdesk.rank.learning_service import LearningService
+    from focusdesk.records import SyncSummary
     from focusdesk.sync import SourcesService
 
 log = logging.getLogger(__name__)
 
-MISSED_WHY = {
-    "missed": "FocusDesk was not running, or the computer was asleep",
-    "overlapped": "another focus block was running",
-}
-LEARN_CHECK = timedelta(seconds=30)
-"""How often the runner asks the learning trigger whether to train."""
+T = TypeVar("T")
 
 
 class HeadlessDesk(Protocol):
@@ -76,7 +72,8 @@ def describe_event(event: FocusEvent, now: datetime) -> list[str]:
 
 
 class HeadlessRunner:
-    """The scheduler loop of ``run --headless``."""
+    """The terminal owner of a ``FocusAgent``: its work runs one task at a time on the main
+    thread (a queue the scheduler's threads only add to), its events are printed."""
 
     def __init__(
         self,
@@ -92,40 +89,47 @@ class HeadlessRunner:
         self.out = out or sys.stdout
         self._tasks: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._stop = threading.Event()
-        self._due_queued = threading.Event()
-        self._learn_check = learn_check.total_seconds()
-        self._next_learn_check: float | None = None
-        self._cancel = CancelToken()
-        self.scheduler = FocusScheduler(
-            self.service, on_due=self._wake, on_clock_jump=self._jumped, tick=tick
+        self.agent = FocusAgent(
+            self.service,
+            self,
+            run=self._queue,
+            learning=desk.learning.auto,
+            tick=tick,
+            learn_check=learn_check,
         )
+
+    @property
+    def scheduler(self) -> FocusScheduler:
+        """The agent's scheduler (once started)."""
+        assert self.agent.scheduler is not None, "the runner has not started yet"
+        return self.agent.scheduler
 
     # -- lifecycle ------------------------------------------------------------------------------
     def run(self, *, once: bool = False) -> int:
         """Run until stopped (or, with ``once``, do what is due now and return)."""
         previous = self._install_signal_handlers()
         try:
-            self._handle(self.service.recover())
+            self.agent.start(schedule=not once)
             if once:
-                self._run_task(self.learn)
+                self._drain()
+                self.agent.learn_if_due(now=True)
+                self._drain()
                 return 0
-            self.scheduler.start()
-            self.scheduler.watch_session(self.service.current())
+            self._drain()
             self.say("Scheduler running; press Ctrl+C to stop.")
             self._show_next()
             while not self._stop.is_set():
                 try:
                     task = self._tasks.get(timeout=1.0)
                 except queue.Empty:
-                    self._maybe_learn()
+                    self.agent.learn_if_due()
                     continue
                 if task is None:
                     break
                 self._run_task(task)
         finally:
-            if self.scheduler.running:
-                self.scheduler.shutdown(wait=True)
-            self.service.runner.heartbeat(self.service.clock.now())
+            self.agent.stop()  # the scheduler first, then the last heartbeat (queued)
+            self._drain()
             self._restore_signal_handlers(previous)
         self.say("Stopped.")
         return 0
@@ -133,8 +137,25 @@ class HeadlessRunner:
     def request_stop(self) -> None:
         """Stop after the task in hand (safe from any thread and from a signal handler)."""
         self._stop.set()
-        self._cancel.cancel()  # a training run stops at its next step
+        self.agent.learn_cancel.cancel()  # a training run stops at its next step
         self._tasks.put(None)
+
+    def _drain(self) -> None:
+        """Run the queued work (and the work it queues) until none is left."""
+        while True:
+            try:
+                task = self._tasks.get_nowait()
+            except queue.Empty:
+                return
+            if task is not None:
+                self._run_task(task)
+
+    def _run_task(self, task: Callable[[], None]) -> None:
+        try:
+            task()
+        except Exception:  # noqa: BLE001 - an outcome that failed to print; keep running
+            log.exception("headless task failed")
+            self.focus_did_fail(UNEXPECTED)
 
     def _install_signal_handlers(self) -> dict[int, Any]:
         if threading.current_thread() is not threading.main_thread():
@@ -148,54 +169,47 @@ class HeadlessRunner:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
-    # -- wake-ups (scheduler threads: only queue) ------------------------------------------
-    def _wake(self) -> None:
-        if not self._due_queued.is_set():
-            self._due_queued.set()
-            self._tasks.put(self._evaluate)
+    # -- the agent's executor: any thread may queue, the main loop runs ----------------------
+    def _queue(
+        self,
+        name: str,
+        task: Callable[[], T],
+        on_done: Callable[[T], None],
+        on_error: Callable[[str], None],
+    ) -> None:
+        self._tasks.put(lambda: run_inline(name, task, on_done, on_error))
 
-    def _jumped(self, jump: ClockJump) -> None:
-        self._tasks.put(lambda: self._handle(self.service.clock_jumped(jump)))
+    # -- the agent's listener (main thread) ------------------------------------------------------
+    def block_did_start(self, event: FocusEvent) -> None:
+        self._print_event(event)
 
-    # -- work (main thread) -----------------------------------------------------------------
-    def _run_task(self, task: Callable[[], None]) -> None:
-        try:
-            task()
-        except KnownError as exc:
-            self.say(f"Error: {exc.user_text()}")
-        except Exception:  # noqa: BLE001 - report and keep the scheduler alive
-            log.exception("headless task failed")
-            self.say("Error: an unexpected problem; see the log (run with -v).")
+    def block_will_start(self, due: DueBlock) -> None:
+        log.info("focus block %r is due; planning it", due.title)
 
-    def _evaluate(self) -> None:
-        self._due_queued.clear()
-        self._handle(self.service.tick())
+    def session_did_change(self, session: SessionView) -> None:
+        state = "paused" if session.state == "paused" else "running"
+        self.say(f"Focus block {session.title!r} changed elsewhere; it is {state}.")
 
-    def _handle(self, result: TickResult) -> None:
-        now = self.service.clock.now()
-        events = list(result.events)
-        for due in result.due:
-            event = self.service.start_due(due)
-            if event is not None:
-                events.append(event)
-        for event in events:
-            for line in describe_event(event, now):
-                self.say(line)
-        for info in result.syncs_due:
-            self._sync(info)
-        if result.review_due is not None and self.service.claim_schedule(result.review_due.id):
-            self.say("The daily review is due.")
-        if self.scheduler.running:
-            self.scheduler.watch_session(self.service.current())
+    def block_did_end(self, summary: SessionSummary) -> None:
+        self._print_event(FocusEvent("ended", summary.session, summary=summary))
 
-    def _sync(self, info: ScheduleInfo) -> None:
-        if info.source_id is None or not self.service.claim_schedule(info.id):
-            return
-        summary = self.desk.sources.sync(info.source_id)
+    def blocks_were_missed(self, missed: list[SessionView]) -> None:
+        for session in missed:
+            self._print_event(FocusEvent("missed", session))
+
+    def sync_is_due(self, source_id: int, holding: bool) -> None:
+        self._queue(
+            "sync",
+            lambda: self.desk.sources.sync(source_id),
+            lambda summary: self._synced(summary, holding),
+            self.focus_did_fail,
+        )
+
+    def _synced(self, summary: SyncSummary, holding: bool) -> None:
         for r in summary.reports:
             if r.error:
                 self.say(f"Sync of {r.source_name} failed: {r.error}")
-            elif r.added and self.service.holding():
+            elif r.added and holding:
                 self.say(
                     f"Synced {r.source_name}: {r.added} new item(s), held until the focus "
                     "block ends."
@@ -203,22 +217,21 @@ class HeadlessRunner:
             else:
                 self.say(f"Synced {r.source_name}: {r.added} new, {r.updated} updated.")
 
-    def _maybe_learn(self) -> None:
-        now = self.service.clock.monotonic()
-        if self._next_learn_check is not None and now < self._next_learn_check:
-            return
-        self._next_learn_check = now + self._learn_check
-        self._run_task(self.learn)
+    def review_is_due(self) -> None:
+        self.say("The daily review is due.")
 
-    def learn(self) -> None:
-        """Train when the learning trigger says so (new signals, or a quiet moment)."""
-        try:
-            result = self.desk.learning.auto.run_if_due(self.service.clock.now(), self._cancel)
-        except Cancelled:
-            self.say("Learning stopped; the scorer in use is kept.")
-            return
-        if result is not None:
-            self.say(result.message)
+    def learning_did_run(self, message: str) -> None:
+        self.say(message)
+
+    def focus_did_fail(self, message: str) -> None:
+        if message == UNEXPECTED:
+            message = f"{UNEXPECTED} (run with -v)."
+        self.say(f"Error: {message}")
+
+    # -- output ----------------------------------------------------------------------------------
+    def _print_event(self, event: FocusEvent) -> None:
+        for line in describe_event(event, self.service.clock.now()):
+            self.say(line)
 
     def _show_next(self) -> None:
         upcoming = [b for b in self.service.list_blocks() if b.next_start is not None]

@@ -1,35 +1,35 @@
-"""Focus blocks in the desktop app: scheduler wake-ups, the focus window, the main window.
+"""Focus blocks in the desktop app: the Qt owner of the focus agent, the focus window,
+the main window.
 
-The APScheduler adapter wakes us from its own threads; the wake-ups are re-emitted
-as Qt signals (queued to the UI thread) and turned into checks that run in the
-background — a small pool of our own for the quick session writes, the window's
-task pool for starting a block (planning ranks, which shares the encoder and index
-with sync). When a block starts (on time, late, on demand, or still running from
-before a restart) the focus window opens and the main window hides; notifications
-are held. When it ends the main window comes back with the summary and the items
-that arrived meanwhile.
+What a scheduler wake-up means is decided by ``focusdesk.focus.agent.FocusAgent``, the
+same agent ``run --headless`` owns. Here its wake-ups (from APScheduler's threads) are
+re-emitted as Qt signals, queued to the UI thread; its work runs on the window's
+operations runner (the serial lane: a check, a block's start, which plans and ranks,
+an edit of the session); and what it reports is shown: when a block starts (on time,
+late, on demand, or still running from before a restart) the focus window opens and
+the main window hides; notifications are held. When it ends the main window comes back
+with the summary and the items that arrived meanwhile. The UI thread never reads the
+store: an item's text, the running session and the goals come through the read lane.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
+from focusdesk.focus.agent import MISSED_WHY, FocusAgent
 from focusdesk.focus.records import (
     DueBlock,
     FocusEvent,
     Overlap,
-    ScheduleInfo,
     SessionSummary,
     SessionView,
-    TickResult,
 )
 
 from .focus_dialogs import FocusSummaryDialog, StartFocusDialog, StartRequest
@@ -37,23 +37,22 @@ from .focus_window import FocusWindow
 from .operations import Job
 
 if TYPE_CHECKING:
-    from focusdesk.focus.clock import ClockJump
     from focusdesk.focus.scheduler import FocusScheduler
     from focusdesk.focus.service import FocusService
+    from focusdesk.records import GoalInfo
 
     from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 ICS_FILTER = "iCalendar files (*.ics);;All files (*)"
-MISSED_WHY = {
-    "missed": "FocusDesk was not running, or the computer was asleep",
-    "overlapped": "another focus block was running",
-}
+CLOSE_WAIT_MS = 10_000
+"""How long closing waits for the last note of the running session."""
 
 
 class FocusController(QObject):
-    """Runs focus blocks for one main window."""
+    """Runs focus blocks for one main window (the Qt owner of a ``FocusAgent``)."""
 
     block_did_start = Signal(object)
     """The focus window opened for a ``SessionView`` (started, or resumed after a restart)."""
@@ -71,16 +70,13 @@ class FocusController(QObject):
         super().__init__(window)
         self.window = window
         self.desk = window.desk
-        self.scheduler: FocusScheduler | None = None
-        self._new_scheduler: FocusScheduler | None = None
         self.focus_window: FocusWindow | None = None
         self.summary_dialog: FocusSummaryDialog | None = None
         self.start_dialog: StartFocusDialog | None = None
-        self._service: FocusService | None = None
+        self._agent: FocusAgent | None = None
         self._started = False
         self._stopped = False
-        self._tick_job: Job | None = None
-        self._starting: set[tuple[int, datetime]] = set()
+        self._asking = False
         self._build_actions()
         self.scheduler_did_wake.connect(self.request_tick, Qt.ConnectionType.QueuedConnection)
         self.clock_did_jump.connect(self._on_clock_jump, Qt.ConnectionType.QueuedConnection)
@@ -88,9 +84,22 @@ class FocusController(QObject):
 
     @property
     def service(self) -> FocusService:
-        if self._service is None:
-            self._service = self.desk.focus
-        return self._service
+        return self.agent.service
+
+    @property
+    def agent(self) -> FocusAgent:
+        """The focus agent (built on first use: the focus services load lazily)."""
+        if self._agent is None:
+            agent = FocusAgent(self.desk.focus, _Listener(self), run=self._work)
+            agent.relay_wake = self.scheduler_did_wake.emit  # to the UI thread, queued
+            agent.relay_jump = self.clock_did_jump.emit
+            self._agent = agent
+        return self._agent
+
+    @property
+    def scheduler(self) -> FocusScheduler | None:
+        """The agent's scheduler, once it has started."""
+        return None if self._agent is None else self._agent.scheduler
 
     # -- construction -----------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -152,143 +161,52 @@ class FocusController(QObject):
         if self._started or self._stopped:
             return
         self._started = True
-        self._run(self._start_in_background, self._did_start, "start")
-
-    def _start_in_background(self) -> tuple[TickResult, SessionView | None]:
-        try:
-            from focusdesk.focus.scheduler import FocusScheduler
-
-            scheduler = FocusScheduler(
-                self.service,
-                on_due=self.scheduler_did_wake.emit,
-                on_clock_jump=self.clock_did_jump.emit,
-            )
-            scheduler.start()
-            self._new_scheduler = scheduler
-        except Exception:  # noqa: BLE001 - the app works without scheduled blocks
-            log.exception("the focus scheduler could not start")
-        return self._with_current(self.service.recover())
-
-    def _did_start(self, outcome: tuple[TickResult, SessionView | None]) -> None:
-        self.scheduler, self._new_scheduler = self._new_scheduler, None
-        self._on_tick(outcome)
+        self.agent.start()
 
     def shutdown(self) -> None:
         """Stop the scheduler and the checks; a running block stays running (it resumes)."""
         if self._stopped:
             return
         self._stopped = True
-        self.window.ops.shutdown()  # the window is closing: its ticks end first
-        for scheduler in (self.scheduler, self._new_scheduler):
-            if scheduler is not None:
-                scheduler.shutdown(wait=True)
-        self.scheduler = self._new_scheduler = None
-        if self._service is not None:
-            try:
-                self._service.runner.heartbeat(self._service.clock.now())
-            except Exception:  # noqa: BLE001 - closing anyway
-                log.exception("could not note the last moment of the focus session")
+        ops = self.window.ops
+        ops.shutdown()  # the window is closing: its checks end first (queued ones never run)
+        if self._agent is not None:
+            self._agent.stop()  # the scheduler, then the session's last heartbeat, queued...
+            ops.wait(CLOSE_WAIT_MS)  # ...and written before the window goes
         if self.focus_window is not None:
             self.focus_window.finish()
             self.focus_window.deleteLater()
             self.focus_window = None
 
-    # -- checks -----------------------------------------------------------------------------
-    def request_tick(self) -> None:
-        """Check what is due now (in the background; one check at a time)."""
-        if self._stopped or self._tick_job is not None:
-            return
-
-        def finished() -> None:
-            self._tick_job = None
-
-        self._tick_job = self._run(
-            lambda: self._with_current(self.service.tick()), self._on_tick, "tick", finished
+    def _work(
+        self,
+        name: str,
+        task: Callable[[], T],
+        on_done: Callable[[T], None],
+        on_error: Callable[[str], None],
+    ) -> Job:
+        """The agent's executor: its work on the serial lane, outcomes on the UI thread."""
+        return self.window.ops.write(
+            lambda _p, _c: task(), on_done=on_done, on_error=on_error, name=f"focus: {name}"
         )
 
-    def _with_current(self, result: TickResult) -> tuple[TickResult, SessionView | None]:
-        return result, self.service.current()
-
-    def _on_clock_jump(self, jump: ClockJump) -> None:
+    # -- what the agent reports -------------------------------------------------------------
+    def request_tick(self) -> None:
+        """Check what is due now (in the background; a wake-up while one waits adds none)."""
         if not self._stopped:
-            self._run(
-                lambda: self._with_current(self.service.clock_jumped(jump)),
-                self._on_tick,
-                "clock jump",
-            )
+            self.agent.wake()
 
-    def _on_tick(self, outcome: tuple[TickResult, SessionView | None]) -> None:
-        if self._stopped:  # a result that arrives after the window closed opens nothing
-            return
-        result, current = outcome
-        missed: list[SessionView] = []
-        for event in result.events:
-            self._on_event(event, missed)
-        if missed:
-            self._announce_missed(missed)
-        for due in result.due:
-            self._start_due(due)
-        for info in result.syncs_due:
-            self._claim_and(info, self._sync)
-        if result.review_due is not None:
-            self._claim_and(result.review_due, self._review)
-        self._follow(current)
+    def _on_clock_jump(self, jump: object) -> None:
+        if not self._stopped:
+            from focusdesk.focus.clock import ClockJump
 
-    def _on_event(self, event: FocusEvent, missed: list[SessionView]) -> None:
-        if event.kind in ("started", "resumed"):
-            self.show_block(event.session)
-        elif event.kind == "ended" and event.summary is not None:
-            self._block_ended(event.summary)
-        elif event.kind == "missed":
-            missed.append(event.session)
+            assert isinstance(jump, ClockJump)
+            self.agent.clock_jumped(jump)
 
-    def _follow(self, current: SessionView | None) -> None:
-        """Catch up with changes made by another process (the CLI, run --headless)."""
-        fw = self.focus_window
-        shown = fw.session if fw is not None and fw.isVisible() else None
-        if current is not None and (shown is None or shown.id != current.id):
-            self.show_block(current)
-        elif current is not None and shown is not None and _visible(current) != _visible(shown):
-            self._session_changed(current)
-        elif current is None and shown is not None and shown.active:
-            self._run(lambda: self.service.summary(shown.id), self._block_ended, "summary")
-        self._watch(current)
-
-    def _start_due(self, due: DueBlock) -> None:
-        key = (due.block_id, due.occurrence.start)
-        if key in self._starting:
-            return
-        self._starting.add(key)
+    def _will_start(self, due: DueBlock) -> None:
         self.window.show_status(f"Focus block “{due.title}” is starting…")
 
-        def done(event: FocusEvent | None) -> None:
-            if event is not None:
-                self._on_tick((TickResult(events=[event]), None))
-
-        self.window.ops.write(
-            lambda _p, _c: self.service.start_due(due),
-            on_done=done,
-            on_error=self._on_error,
-            on_finished=lambda: self._starting.discard(key),
-            name="focus: start block",
-        )
-
-    def _claim_and(self, info: ScheduleInfo, then: Callable[[ScheduleInfo], None]) -> None:
-        self._run(
-            lambda: self.service.claim_schedule(info.id),
-            lambda ok: then(info) if ok else None,
-            f"claim {info.kind}",
-        )
-
-    def _sync(self, info: ScheduleInfo) -> None:
-        if info.source_id is not None:
-            self.window.start_sync(info.source_id)
-
-    def _review(self, _info: ScheduleInfo) -> None:
-        self.window.show_status("Time for the daily review.")
-        self.review_did_become_due.emit()
-
-    def _announce_missed(self, missed: list[SessionView]) -> None:
+    def _missed(self, missed: list[SessionView]) -> None:
         latest = missed[-1]
         when = latest.planned_start.astimezone().strftime("%a %H:%M")
         why = MISSED_WHY.get(latest.end_reason or "", "")
@@ -298,8 +216,10 @@ class FocusController(QObject):
             text = f"Missed {len(missed)} focus blocks (latest “{latest.title}”, {when}): {why}."
         self.window.show_status(text)
         self.blocks_were_missed.emit(missed)
-        ids = [m.id for m in missed]
-        self._run(lambda: self.service.mark_announced(ids), lambda _: None, "announce missed")
+
+    def _review_due(self) -> None:
+        self.window.show_status("Time for the daily review.")
+        self.review_did_become_due.emit()
 
     # -- the focus window -------------------------------------------------------------------
     def _vote(self, item_id: int, signal: str, goal_id: int | None) -> None:
@@ -313,21 +233,26 @@ class FocusController(QObject):
 
     def _ensure_window(self) -> FocusWindow:
         if self.focus_window is None:
-            fw = FocusWindow(self.service.clock, item_text=self._item_text)
+            fw = FocusWindow(self.service.clock)
+            fw.item_text_requested.connect(self._fetch_item_text)
             fw.item_select_requested.connect(
-                lambda item_id: self._edit(lambda: self.service.select_item(item_id))
+                lambda item_id: self._edit("select", lambda: self.service.select_item(item_id))
             )
             fw.item_outcome_requested.connect(
                 lambda item_id, outcome: self._edit(
-                    lambda: self.service.mark_item(item_id, outcome)
+                    "outcome", lambda: self.service.mark_item(item_id, outcome)
                 )
             )
             fw.item_note_requested.connect(
-                lambda item_id, note: self._edit(lambda: self.service.note_item(item_id, note))
+                lambda item_id, note: self._edit(
+                    "note", lambda: self.service.note_item(item_id, note)
+                )
             )
-            fw.pause_requested.connect(lambda: self._edit(self.service.pause))
-            fw.resume_requested.connect(lambda: self._edit(self.service.resume))
-            fw.extend_requested.connect(lambda m: self._edit(lambda: self.service.extend(m)))
+            fw.pause_requested.connect(lambda: self._edit("pause", self.service.pause))
+            fw.resume_requested.connect(lambda: self._edit("resume", self.service.resume))
+            fw.extend_requested.connect(
+                lambda m: self._edit("extend", lambda: self.service.extend(m))
+            )
             fw.vote_requested.connect(self._vote)
             fw.end_requested.connect(self.end_block)
             fw.countdown_did_finish.connect(self.request_tick)
@@ -338,8 +263,20 @@ class FocusController(QObject):
             self.focus_window = fw
         return self.focus_window
 
-    def _item_text(self, item_id: int) -> str:
-        return self.desk.items.get(item_id).text
+    def _fetch_item_text(self, item_id: int) -> None:
+        """An item's text for the focus window, read in the background (the window drops an
+        answer for an item it no longer shows; a missing item shows its evidence)."""
+
+        def show(text: str) -> None:
+            if self.focus_window is not None:
+                self.focus_window.show_item_text(item_id, text)
+
+        self.window.ops.read(
+            lambda _p, _c: self.desk.items.get(item_id).text,
+            on_done=show,
+            on_error=lambda _message: show(""),
+            name="focus: item text",
+        )
 
     def show_block(self, session: SessionView) -> None:
         """Open the focus window on ``session`` and hide everything else."""
@@ -362,27 +299,29 @@ class FocusController(QObject):
             self._hold_notifications(True)
             self.window.show_status(f"In the focus block “{session.title}”.")
             self.block_did_start.emit(session)
-            self._run(
-                lambda: self.service.session_overlaps(session), self._show_overlaps, "overlaps"
+            self.window.ops.read(
+                lambda _p, _c: self.service.session_overlaps(session),
+                on_done=self._show_overlaps,
+                name="focus: overlaps",
             )
-        self._watch(session)
 
     def _show_overlaps(self, overlaps: list[Overlap]) -> None:
         if self.focus_window is not None:
             self.focus_window.set_overlaps(overlaps)
 
-    def _edit(self, fn: Callable[[], SessionView]) -> None:
-        self._run(fn, self._session_changed, "focus edit")
+    def _edit(self, name: str, change: Callable[[], SessionView]) -> None:
+        if not self._stopped:
+            self.agent.edit(name, change)
 
     def _session_changed(self, session: SessionView) -> None:
         if self.focus_window is not None:
             self.focus_window.set_session(session)
         self.session_did_change.emit(session)
-        self._watch(session)
 
     def end_block(self) -> None:
         """End the running block now (the focus window already asked)."""
-        self._run(self.service.stop, self._block_ended, "end block")
+        if not self._stopped:
+            self.agent.end_now()
 
     def _block_ended(self, summary: SessionSummary) -> None:
         self.window.show()
@@ -404,7 +343,6 @@ class FocusController(QObject):
         dialog.show()
         self.summary_dialog = dialog
         self.block_did_end.emit(summary)
-        self._watch(None)
         request_rank = getattr(self.window, "request_rank", None)
         if callable(request_rank):
             request_rank()
@@ -424,20 +362,36 @@ class FocusController(QObject):
         if callable(hold_fn):
             hold_fn(hold)
 
-    def _watch(self, session: SessionView | None) -> None:
-        if self.scheduler is not None and not self._stopped:
-            self.scheduler.watch_session(session)
-
     # -- menu actions -----------------------------------------------------------------------
     def start_on_demand(self) -> None:
-        """ "Start focus block…": ask how long and for which goals (or show the running one)."""
-        current = self.service.current()
+        """ "Start focus block…": ask how long and for which goals (or show the running one).
+
+        The running session and the goals are read in the background first."""
+        if self._stopped or self._asking:
+            return
+        self._asking = True
+
+        def read(_p: object, _c: object) -> tuple[SessionView | None, list[GoalInfo]]:
+            return self.service.current(), self.desk.goals.all(include_inactive=False)
+
+        self.window.ops.read(
+            read,
+            on_done=self._ask_start,
+            on_error=self._on_error,
+            on_finished=lambda: setattr(self, "_asking", False),
+            name="focus: current and goals",
+        )
+
+    def _ask_start(self, outcome: tuple[SessionView | None, list[GoalInfo]]) -> None:
+        current, goals = outcome
+        if self._stopped:
+            return
         if current is not None:
             self.show_block(current)
             return
         settings = self.window.ui_settings
         dialog = StartFocusDialog(
-            self.desk.goals.all(include_inactive=False),
+            goals,
             minutes=_int(settings.value("focus/minutes", 90), 90),
             top_k=self.desk.settings.focus_top_k,
             full_screen=_truthy(settings.value("focus/full_screen", False)),
@@ -449,22 +403,17 @@ class FocusController(QObject):
         self.start_dialog = dialog
         dialog.open()
 
-    def start_block(self, request: StartRequest) -> Job:
+    def start_block(self, request: StartRequest) -> None:
         """Plan and start a block now (in the background: planning ranks)."""
         settings = self.window.ui_settings
         settings.setValue("focus/minutes", request.minutes)
         settings.setValue("focus/full_screen", request.full_screen)
         self.window.show_status("Planning your focus block…")
-        return self.window.ops.write(
-            lambda _p, _c: self.service.start(
-                request.minutes,
-                goal_ids=request.goal_ids,
-                top_k=request.top_k,
-                title=request.title or None,
-            ),
-            on_done=self.show_block,
-            on_error=self._on_error,
-            name="focus: start",
+        self.agent.start_now(
+            request.minutes,
+            goal_ids=request.goal_ids,
+            top_k=request.top_k,
+            title=request.title or None,
         )
 
     def export_ics(self, path: str | None = None) -> None:
@@ -555,22 +504,45 @@ class FocusController(QObject):
         box.open()
 
 
+class _Listener:
+    """The agent's ``FocusListener`` for one controller (whose signals carry these names)."""
+
+    def __init__(self, controller: FocusController) -> None:
+        self.c = controller
+
+    def block_did_start(self, event: FocusEvent) -> None:
+        self.c.show_block(event.session)
+
+    def block_will_start(self, due: DueBlock) -> None:
+        self.c._will_start(due)
+
+    def session_did_change(self, session: SessionView) -> None:
+        self.c._session_changed(session)
+
+    def block_did_end(self, summary: SessionSummary) -> None:
+        self.c._block_ended(summary)
+
+    def blocks_were_missed(self, missed: list[SessionView]) -> None:
+        self.c._missed(missed)
+
+    def sync_is_due(self, source_id: int, holding: bool) -> None:
+        self.c.window.start_sync(source_id)  # the window's sync: progress, held items
+
+    def review_is_due(self) -> None:
+        self.c._review_due()
+
+    def learning_did_run(self, message: str) -> None:
+        self.c.window.show_status(message)  # the app learns in LearningController instead
+
+    def focus_did_fail(self, message: str) -> None:
+        self.c._on_error(message)
+
+
 def _bring_forward(widget: QWidget) -> None:
     """Raise and activate ``widget`` (not on platforms that cannot: offscreen, minimal)."""
     if QGuiApplication.platformName() not in ("offscreen", "minimal"):
         widget.raise_()
         widget.activateWindow()
-
-
-def _visible(s: SessionView) -> tuple[object, ...]:
-    """What the focus window shows of a session, apart from the clocks."""
-    return (
-        s.state,
-        s.extended_minutes,
-        s.paused_seconds,
-        s.current_item_id,
-        tuple((i.outcome, i.note) for i in s.items),
-    )
 
 
 def _truthy(value: object) -> bool:

@@ -5,7 +5,8 @@ timer and the block's countdown.
 (``vote_goal_id``), else for no goal in particular.
 
 It is passive: it shows a ``SessionView`` and says what the user asked for by signal
-(the ``FocusController`` writes it and hands back the new view). A one-second QTimer
+(the ``FocusController`` writes it and hands back the new view); an item's text is
+asked for by signal too and shown when it comes. A one-second QTimer
 redraws the clocks from the snapshot and the clock — nothing here touches the
 store or waits. Ending early asks once; closing the window is ending early.
 """
@@ -13,7 +14,6 @@ store or waits. Ending early asks once; closing the window is ending early.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
@@ -210,17 +210,13 @@ class FocusWindow(QWidget):
     """Quit FocusDesk; the block goes on and resumes at the next start."""
     countdown_did_finish = Signal()
     full_screen_did_change = Signal(bool)
+    item_text_requested = Signal(int)
+    """The current item's text is needed (answer with ``show_item_text``); until it comes
+    the item's evidence passage is shown."""
 
-    def __init__(
-        self,
-        clock: Clock,
-        *,
-        item_text: Callable[[int], str] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, clock: Clock, *, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.clock = clock
-        self._item_text = item_text
         self._texts: dict[int, str] = {}
         self.session: SessionView | None = None
         self._finishing = False
@@ -488,17 +484,23 @@ class FocusWindow(QWidget):
         self.item_progress.setRange(0, max(1, item.planned_minutes * 60))
 
     def _text_of(self, item: SessionItemView) -> str:
+        """The item's text when it has come, else its evidence (and the text is asked for)."""
         if item.item_id is None:
             return item.evidence
         if item.item_id not in self._texts:
-            text = ""
-            if self._item_text is not None:
-                try:
-                    text = self._item_text(item.item_id)
-                except Exception:  # noqa: BLE001 - the item may be gone; show the evidence
-                    text = ""
-            self._texts[item.item_id] = text or item.evidence
-        return self._texts[item.item_id]
+            self.item_text_requested.emit(item.item_id)
+            return item.evidence
+        return self._texts[item.item_id] or item.evidence
+
+    def show_item_text(self, item_id: int, text: str) -> None:
+        """The text of ``item_id`` has come (empty: gone; its evidence stays). Shown only
+        while that item is still the current one: a late answer is kept, not shown."""
+        self._texts[item_id] = text
+        if item_id != self._shown_item or self.session is None:
+            return
+        item = self.session.item(item_id)
+        self.item_text.setPlainText(text or (item.evidence if item is not None else ""))
+        self.item_text.moveCursor(self.item_text.textCursor().MoveOperation.Start)
 
     def refresh(self) -> None:
         """Redraw the clocks (every second)."""

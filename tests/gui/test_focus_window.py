@@ -403,6 +403,7 @@ def test_start_dialog_picks_goals_and_length(qtbot: Any, make_window: Any, desk:
     window = started_window(qtbot, make_window, desk)
     controller = window.focus_controller
     window.findChild(type(controller.start_action), "start_focus_block").trigger()
+    qtbot.waitUntil(lambda: controller.start_dialog is not None)  # goals read in the background
     dialog = controller.start_dialog
     assert dialog is not None
     assert dialog.isVisible()
@@ -457,3 +458,65 @@ def test_every_control_has_an_accessible_name(
         controller.end_block()
     assert controller.summary_dialog is not None
     assert unnamed(controller.summary_dialog) == []
+
+
+def test_a_scheduled_block_stays_open_once_the_start_has_settled(
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    """The start of a scheduled block is followed by nothing that closes it again."""
+    desk.focus.add_block(
+        "Deep work", start_time="09:00", duration_minutes=90, timezone="Europe/Berlin"
+    )
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    ended: list[object] = []
+    controller.block_did_end.connect(ended.append)
+    clock.move_to(berlin(2026, 11, 23, 9, 0))
+    with qtbot.waitSignal(controller.block_did_start, timeout=SIGNAL_TIMEOUT_MS):
+        controller.request_tick()
+    qtbot.waitUntil(lambda: not window.ops.busy)
+    qtbot.wait(50)
+    fw = controller.focus_window
+    assert fw is not None
+    assert fw.isVisible()
+    assert ended == []
+    assert desk.focus.current() is not None
+
+
+def test_checks_go_through_the_agent_on_the_write_lane(
+    qtbot: Any, make_window: Any, desk: FocusDesk
+) -> None:
+    """The app owns the same FocusAgent as run --headless: its checks run on the window's
+    serial lane, and wake-ups that come while one waits add none."""
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    assert controller.agent.scheduler is controller.scheduler is not None
+    names: list[str] = []
+    window.ops.job_count_did_change.connect(
+        lambda _n: names.extend(j.name for j in window.ops.jobs if j.name not in names)
+    )
+    for _ in range(3):
+        controller.scheduler_did_wake.emit()
+    qtbot.waitUntil(lambda: names.count("focus: tick") == 1)
+    qtbot.waitUntil(lambda: not window.ops.busy)
+    assert names.count("focus: tick") == 1
+    assert all(j.lane == "write" for j in window.ops.jobs)
+
+
+def test_the_items_text_comes_from_the_read_lane_and_a_late_answer_is_not_shown(
+    qtbot: Any, make_window: Any, desk: FocusDesk
+) -> None:
+    window = started_window(qtbot, make_window, desk)
+    controller = window.focus_controller
+    session = start_block(qtbot, controller, minutes=30, top_k=2)
+    fw = controller.focus_window
+    assert fw is not None
+    first, second = (i.item_id for i in session.items)
+    assert first is not None
+    assert second is not None
+    text = desk.items.get(first).text
+    qtbot.waitUntil(lambda: fw.item_text.toPlainText() == text)
+    fw.show_item_text(second, "late answer for another item")
+    assert fw.item_text.toPlainText() == text
+    edit(qtbot, controller, lambda: qtbot.mouseClick(fw.skip_button, Qt.MouseButton.LeftButton))
+    assert fw.item_text.toPlainText() == "late answer for another item"  # kept, shown now

@@ -104,6 +104,7 @@ def test_goals_are_not_cut_in_the_goals_panel_or_the_focus_dialog(
         if a.objectName() == "start_focus_block"
     )
     start.trigger()
+    qtbot.waitUntil(lambda: window.focus_controller.start_dialog is not None)  # reads first
     dialog = window.focus_controller.start_dialog
     assert dialog is not None
     qtbot.waitExposed(dialog)

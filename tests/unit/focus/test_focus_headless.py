@@ -102,3 +102,29 @@ def test_headless_learns_when_the_trigger_says_so(
     runs = desk.learning.versions()
     assert len(runs) == 1
     assert runs[0]["labels"] == len(ranked)
+
+
+def test_headless_owns_the_agent_and_follows_a_block_started_elsewhere(
+    desk: FocusDesk, clock: time_machine.Traveller
+) -> None:
+    """The runner is the agent's listener and executor: a wake-up from another thread is
+    queued to the main loop, and the agent's following of the profile shows a block that
+    the CLI started beside it."""
+    out = Output()
+    runner = HeadlessRunner(desk, out=out, tick=timedelta(days=1))
+    assert runner.agent.listener is runner
+    thread = threading.Thread(target=runner.run, name="headless")
+    thread.start()
+    try:
+        assert out.wait_for("Scheduler running")
+        assert runner.scheduler is runner.agent.scheduler
+        desk.focus.start(30, title="From the CLI")
+        threading.Thread(target=runner.agent.relay_wake).start()  # as APScheduler would
+        assert out.wait_for("Focus block 'From the CLI' is running, until 07:30.")
+        desk.focus.stop()
+        runner.agent.relay_wake()
+        assert out.wait_for("Focus block 'From the CLI' ended (ended early)")
+    finally:
+        runner.request_stop()
+        thread.join(WAIT_S)
+    assert not thread.is_alive()
