@@ -54,8 +54,7 @@ STATUS_OF_ACTION = {"done": "done", "dismiss": "dismissed", "snooze": "snoozed",
 
 
 # -- snooze presets ---------------------------------------------------------------------
-def _local(now: datetime | None, tz: tzinfo | None) -> datetime:
-    now = now if now is not None else datetime.now(UTC)
+def _local(now: datetime, tz: tzinfo | None) -> datetime:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now.astimezone(tz) if tz is not None else now.astimezone()
@@ -70,11 +69,11 @@ def _at(day: date, at: time, tz: tzinfo | None) -> datetime:
 def snooze_until(
     preset: str,
     *,
-    now: datetime | None = None,
+    now: datetime,
     on: date | datetime | None = None,
     tz: tzinfo | None = None,
 ) -> datetime:
-    """When a snooze preset ends, as an aware UTC time.
+    """When a snooze preset ends, as an aware UTC time (``now``: the caller's clock).
 
     ``later_today``: in three hours, on the hour, at the latest 23:00 today;
     ``tomorrow``: tomorrow at 08:00; ``next_week``: next Monday at 08:00;
@@ -114,7 +113,7 @@ def snooze_until(
     return result.astimezone(UTC)
 
 
-def later_today_available(now: datetime | None = None, tz: tzinfo | None = None) -> bool:
+def later_today_available(now: datetime, tz: tzinfo | None = None) -> bool:
     """Whether "later today" still means something (the menu greys it out otherwise)."""
     try:
         snooze_until("later_today", now=now, tz=tz)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from focusdesk.errors import KnownError
@@ -141,7 +141,7 @@ def run_action(fd: FocusDesk, args: argparse.Namespace) -> int:
 # -- sessions ---------------------------------------------------------------------------------
 def _start(fd: FocusDesk, args: argparse.Namespace) -> int:
     service = fd.focus
-    _report_events(service.tick(present=False))
+    _report_events(service.tick(present=False), service.clock.now())
     session = service.start(
         args.minutes, goal_ids=args.goals or (), top_k=args.top, title=args.title
     )
@@ -162,7 +162,7 @@ def _start(fd: FocusDesk, args: argparse.Namespace) -> int:
 def _stop(fd: FocusDesk, args: argparse.Namespace) -> int:
     summary = fd.focus.stop()
     if args.json:
-        out = summary.session.to_json(summary.session.actual_end)
+        out = summary.session.to_json(summary.session.actual_end or fd.clock.now())
         out["held"] = [_held_json(h) for h in summary.held]
         print(json.dumps(out, ensure_ascii=False))
         return 0
@@ -220,7 +220,7 @@ def _status(fd: FocusDesk, args: argparse.Namespace) -> int:
         }
         print(json.dumps(out, ensure_ascii=False))
         return 0
-    _report_events(result, kinds=("ended",))
+    _report_events(result, now, kinds=("ended",))
     if session is None:
         print("No focus block is running.")
     else:
@@ -260,10 +260,11 @@ def _print_session(s: SessionView, now: datetime) -> None:
         )
 
 
-def _report_events(result: Any, kinds: tuple[str, ...] = ("ended", "missed")) -> None:
+def _report_events(
+    result: Any, now: datetime, kinds: tuple[str, ...] = ("ended", "missed")
+) -> None:
     from focusdesk.focus.headless import describe_event
 
-    now = datetime.now(UTC)
     for event in result.events:
         if event.kind in kinds:
             for line in describe_event(event, now):

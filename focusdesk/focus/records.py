@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from focusdesk.focus.due import Occurrence
@@ -167,8 +167,8 @@ class SessionView:
             spent += max(0.0, (now - self.item_clock_at).total_seconds())
         return spent
 
-    def to_json(self, now: datetime | None = None) -> dict[str, Any]:
-        now = now or datetime.now(UTC)
+    def to_json(self, now: datetime) -> dict[str, Any]:
+        """As JSON, the live numbers (time left, minutes spent) as of ``now``."""
         return {
             "id": self.id,
             "block_id": self.block_id,

@@ -172,7 +172,7 @@ class FocusScheduler:
             id=job_id,
             name=f"{info.kind} schedule {schedule_id}",
             replace_existing=True,
-            next_run_time=max(info.next_run, datetime.now(UTC)),
+            next_run_time=max(info.next_run, self.service.clock.now()),
             misfire_grace_time=None,  # a sync or review runs however late (once: coalesced)
             coalesce=True,
         )

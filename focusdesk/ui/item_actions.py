@@ -147,7 +147,7 @@ class ItemActions(QObject):
         if self.window.current_item_id() is None:
             self.window.show_status("Select an item to snooze.")
             return
-        menu = SnoozeMenu(self.window)
+        menu = SnoozeMenu(self.window.desk.clock.now(), self.window)
         menu.snooze_chosen.connect(lambda u: self._status_action("snooze", u))
         menu.aboutToHide.connect(lambda: QTimer.singleShot(0, self._back_to_list))
         self.snooze_menu = menu
@@ -265,7 +265,8 @@ class ItemActions(QObject):
 
     def _did_act(self, record: UndoRecord, until: datetime | None = None) -> None:
         self.last = record
-        extra = f" until {when_text(until)}" if until is not None else ""
+        now = self.window.desk.clock.now()
+        extra = f" until {when_text(until, now)}" if until is not None else ""
         self.window.show_status(f"{record.description}{extra}. Press U to undo.")
         self.window.update_undo(record)
         self.item_did_change.emit(record)

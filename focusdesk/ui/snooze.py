@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QDate, QTime, Signal
 from PySide6.QtWidgets import (
@@ -21,10 +21,10 @@ from focusdesk.errors import KnownError
 from focusdesk.triage import MORNING, PRESET_LABELS, snooze_until
 
 
-def when_text(until: datetime, now: datetime | None = None) -> str:
+def when_text(until: datetime, now: datetime) -> str:
     """A snooze time as a person reads it: "14:00", "Tue 08:00", "Mon 23 Nov 08:00"."""
     local = until.astimezone()
-    today = (now or datetime.now(UTC)).astimezone().date()
+    today = now.astimezone().date()
     if local.date() == today:
         return local.strftime("%H:%M")
     if (local.date() - today).days < 7:
@@ -35,11 +35,12 @@ def when_text(until: datetime, now: datetime | None = None) -> str:
 class SnoozeDateDialog(QDialog):
     """Pick a day (and a time, 08:00 unless changed) to snooze until."""
 
-    def __init__(self, parent: QWidget | None = None, now: datetime | None = None) -> None:
+    def __init__(self, now: datetime, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Snooze until")
         self.setAccessibleName("Snooze until a date")
-        local = (now or datetime.now(UTC)).astimezone()
+        self._now = now
+        local = now.astimezone()
         tomorrow = local.date() + timedelta(days=1)
         self.calendar = QCalendarWidget(self)
         self.calendar.setAccessibleName("Snooze date")
@@ -70,7 +71,7 @@ class SnoozeDateDialog(QDialog):
         d = self.calendar.selectedDate()
         t = self.time_edit.time()
         local = datetime.combine(date(d.year(), d.month(), d.day()), time(t.hour(), t.minute()))
-        return snooze_until("date", on=local)
+        return snooze_until("date", now=self._now, on=local)
 
     def _check(self) -> None:
         try:
@@ -88,7 +89,7 @@ class SnoozeMenu(QMenu):
     snooze_chosen = Signal(object)
     """Carries the aware UTC time to snooze until."""
 
-    def __init__(self, parent: QWidget | None = None, now: datetime | None = None) -> None:
+    def __init__(self, now: datetime, parent: QWidget | None = None) -> None:
         super().__init__("Snooze", parent)
         self.setAccessibleName("Snooze until")
         self.dialog: SnoozeDateDialog | None = None
@@ -108,9 +109,9 @@ class SnoozeMenu(QMenu):
         pick.setObjectName("snooze_date")
         pick.triggered.connect(lambda _c=False: self.pick_date(now))
 
-    def pick_date(self, now: datetime | None = None) -> SnoozeDateDialog:
+    def pick_date(self, now: datetime) -> SnoozeDateDialog:
         """Open the calendar (not blocking); its OK snoozes."""
-        dialog = SnoozeDateDialog(self.parentWidget(), now)
+        dialog = SnoozeDateDialog(now, self.parentWidget())
         self.dialog = dialog
         dialog.accepted.connect(lambda: self.snooze_chosen.emit(dialog.value()))
         dialog.open()

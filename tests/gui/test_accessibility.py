@@ -78,7 +78,7 @@ def test_window_panes_and_overlays_are_named(
 def test_dialogs_are_named(qtbot: Any, profile: FocusDesk) -> None:
     settings = SettingsDialog(profile.settings)
     sources = SourcesDialog()
-    date = SnoozeDateDialog()
+    date = SnoozeDateDialog(profile.clock.now())
     add = AddSourceDialog()
     for dialog in (settings, sources, date, add):
         qtbot.addWidget(dialog)

@@ -97,11 +97,12 @@ def test_a_picked_date_is_its_morning_and_must_be_in_the_future() -> None:
 
 
 def test_presets_default_to_the_system_local_time() -> None:
-    until = snooze_until("tomorrow")
+    now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+    until = snooze_until("tomorrow", now=now)
     assert until.tzinfo is UTC
     local = until.astimezone()
     assert (local.hour, local.minute) == (8, 0)
-    assert local.date() == datetime.now().astimezone().date() + timedelta(days=1)
+    assert local.date() == now.astimezone().date() + timedelta(days=1)
 
 
 # -- actions ------------------------------------------------------------------------------
