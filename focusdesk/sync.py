@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from focusdesk.clock import Clock, SystemClock
+from focusdesk.clock import Clock
 from focusdesk.errors import Cancelled, DatabaseError, KnownError, NotFoundError
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
 from focusdesk.records import SourceInfo, SyncReport, SyncSummary
@@ -48,10 +48,10 @@ def sync_source(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     passwords: PasswordStore | None = None,
-    clock: Clock | None = None,
+    clock: Clock,
 ) -> SyncReport:
     """Read one source into the store; errors end up in the report and on the source (a
-    sync that succeeds is dated by ``clock``, the system clock by default)."""
+    sync that succeeds, and each new item, is dated by ``clock``)."""
     with store.session() as s:
         src = s.get(Source, source_id)
         if src is None:
@@ -69,13 +69,14 @@ def sync_source(
     kept_state: dict[str, Any] | None = None
     seen: set[str] = set()
     try:
-        ingester = make_ingester(kind, uri, config, passwords=passwords)
+        ingester = make_ingester(kind, uri, config, passwords=passwords, clock=clock)
         seen = ingest(
             store,
             source_id,
             ingester.scan(state),
             report,
             complete=True,
+            clock=clock,
             progress=progress,
             cancel=cancel,
         )
@@ -106,7 +107,7 @@ def sync_source(
             new_state = state
             if report.error is None:
                 new_state = result.state if not result.unchanged else state
-                src.last_sync_at = (clock or SystemClock()).now()
+                src.last_sync_at = clock.now()
             elif isinstance(kept_state, dict):
                 new_state = kept_state
             # The items that failed stay listed on the source until a full read succeeds.
@@ -125,7 +126,7 @@ def run_sync(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     passwords: PasswordStore | None = None,
-    clock: Clock | None = None,
+    clock: Clock,
 ) -> SyncSummary:
     """Sync one source (or every enabled one); what changed is chunked and encoded while
     the sources are still being read (``focusdesk.rank.pipeline``)."""

@@ -64,14 +64,14 @@ def bench_imap(mbox: Path) -> None:
             )
             sid = fd.sources.add("imap", uri, config=config).id
             started = time.perf_counter()
-            report = sync_source(fd.store, sid, passwords=fd.sources.passwords)
+            report = sync_source(fd.store, sid, passwords=fd.sources.passwords, clock=fd.clock)
             sync_s = time.perf_counter() - started
             print(
                 f"fetch+store (sync_source): {report.added} added, {report.failed} failed in "
                 f"{sync_s:.2f} s = {report.added / sync_s:.0f} msg/s"
             )
             started = time.perf_counter()
-            again = sync_source(fd.store, sid, passwords=fd.sources.passwords)
+            again = sync_source(fd.store, sid, passwords=fd.sources.passwords, clock=fd.clock)
             print(
                 f"incremental re-sync, nothing new: {again.added} added in "
                 f"{time.perf_counter() - started:.2f} s"

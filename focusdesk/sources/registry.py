@@ -9,6 +9,7 @@ from focusdesk.errors import KnownError, SourceError
 from focusdesk.sources.base import Ingester
 
 if TYPE_CHECKING:
+    from focusdesk.clock import Clock
     from focusdesk.sources.credentials import PasswordStore
 
 LOCAL_KINDS = ("notes", "mbox", "maildir")
@@ -20,11 +21,13 @@ def make_ingester(
     config: dict[str, Any] | None = None,
     *,
     passwords: PasswordStore | None = None,
+    clock: Clock | None = None,
 ) -> Ingester:
     """The ingester that reads a source of ``kind`` at ``uri``.
 
     ``passwords`` is the profile's PasswordStore (IMAP); without one, an IMAP source
-    uses a fresh store (system keyring, nobody to ask).
+    uses a fresh store (system keyring, nobody to ask). ``clock`` is the profile's: a
+    feed's "wait until" and the dates it believes are judged by it.
     """
     if kind == "imap":
         from focusdesk.sources.credentials import PasswordStore
@@ -39,7 +42,7 @@ def make_ingester(
     if kind == "feed":
         from focusdesk.sources.feeds import FeedIngester
 
-        return FeedIngester(uri, config or {})
+        return FeedIngester(uri, config or {}, clock=clock.now if clock is not None else None)
     if kind == "notes":
         from focusdesk.sources.notes import NotesIngester
 

@@ -6,17 +6,19 @@ import contextlib
 import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from focusdesk.clock import Clock
 from focusdesk.progress import CancelToken, Progress, ProgressCallback, no_progress
 from focusdesk.records import SyncReport
 from focusdesk.sources.base import MESSAGE_SHA, IngestFailure, RawItem
 from focusdesk.store.db import Store
-from focusdesk.store.models import Chunk, Item, utcnow
+from focusdesk.store.models import Chunk, Item
 from focusdesk.store.threads import MAIL_KIND, own_message_id, rethread
 
 log = logging.getLogger(__name__)
@@ -45,10 +47,13 @@ def ingest(
     report: SyncReport,
     *,
     complete: bool,
+    clock: Clock,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> set[str]:
     """Upsert every item of ``stream`` into ``source_id``; returns the external ids seen.
+
+    New items are dated ``received_at`` by ``clock`` when their batch is written.
 
     New items are added, items whose content hash changed are updated (and will be
     re-chunked), unchanged ones are left alone. Work is committed in batches, so a
@@ -77,7 +82,7 @@ def ingest(
         nonlocal mail
         if pending:
             mail = mail or any(raw.kind == MAIL_KIND for raw in pending)
-            _write_batch(store, source_id, pending, known, report)
+            _write_batch(store, source_id, pending, known, report, clock.now())
             pending.clear()
 
     n = 0
@@ -153,18 +158,19 @@ def _write_batch(
     batch: list[RawItem],
     known: dict[str, _Known],
     report: SyncReport,
+    now: datetime,
 ) -> None:
-    """Write ``batch`` in one transaction; if an item makes it fail, write the others
-    without it and count that item as failed, with the reason."""
+    """Write ``batch`` in one transaction (new items received ``now``); if an item makes
+    it fail, write the others without it and count that item as failed, with the reason."""
     try:
         with store.session() as s:
-            outcomes = [_upsert(s, source_id, raw, known) for raw in batch]
+            outcomes = [_upsert(s, source_id, raw, known, now) for raw in batch]
     except _ITEM_FAULTS:
         outcomes = []
         for raw in batch:
             try:
                 with store.session() as s:
-                    outcomes.append(_upsert(s, source_id, raw, known))
+                    outcomes.append(_upsert(s, source_id, raw, known, now))
             except _ITEM_FAULTS as exc:
                 _count_failure(report, _item_ref(raw), item_fault_reason(raw, exc))
     for external_id, state, outcome in outcomes:
@@ -212,7 +218,7 @@ def item_fault_reason(raw: RawItem, exc: BaseException) -> str:
 
 
 def _upsert(
-    s: Session, source_id: int, raw: RawItem, known: dict[str, _Known]
+    s: Session, source_id: int, raw: RawItem, known: dict[str, _Known], now: datetime
 ) -> tuple[str, _Known, str]:
     """Add or update one item; returns (external id, what is now known of it, the
     report counter to count it under). ``known`` is only updated once committed."""
@@ -227,7 +233,7 @@ def _upsert(
             author=raw.author,
             url=raw.url,
             published_at=raw.published_at,
-            received_at=utcnow(),
+            received_at=now,
             content_hash=digest,
             text=raw.text,
             body=raw.body,

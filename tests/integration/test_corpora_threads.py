@@ -34,7 +34,7 @@ def _eml_items(root: Path) -> list[RawItem | IngestFailure]:
 def _store(fd: FocusDesk, kind: str, where: Path, stream: list[RawItem | IngestFailure]) -> int:
     source = fd.sources.add(kind, str(where))
     report = SyncReport(source_id=source.id, source_name=source.name)
-    ingest(fd.store, source.id, iter(stream), report, complete=True)
+    ingest(fd.store, source.id, iter(stream), report, complete=True, clock=fd.clock)
     unread = sum(isinstance(e, IngestFailure) for e in stream)
     assert report.failed == unread, report.failures  # nothing read fails in the store
     return report.added

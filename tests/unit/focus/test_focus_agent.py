@@ -265,3 +265,20 @@ def test_after_stop_nothing_runs_but_the_last_heartbeat(
     run.drain()
     assert heard.calls == []
     assert desk.focus.get_session(session.id).state == "running"
+
+
+def test_an_item_synced_during_a_block_is_held_by_the_profiles_clock(
+    desk: FocusDesk, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Under a clock years away from the wall clock, what a sync brings during a block is
+    held and listed when the block ends (the sync dates items by the profile's clock)."""
+    heard = Heard()
+    agent = FocusAgent(desk.focus, heard)
+    agent.start(schedule=False)
+    agent.start_now(30)
+    at(clock, clock.now() + timedelta(minutes=10))
+    (tmp_path / "vault" / "rc1.md").write_text("# RC1 blocker\n\nOTA rollback fails.")
+    assert desk.sources.sync().reports[0].added == 1
+    agent.end_now()
+    (summary,) = heard.of("ended")
+    assert [h.title for h in summary.held] == ["RC1 blocker"]

@@ -191,7 +191,7 @@ def test_cancelling_keeps_the_batches_already_stored(data_dir: Path, tmp_path: P
     def read(stored: Callable[[], None]) -> None:
         from focusdesk.sync import sync_source
 
-        sync_source(fd.store, 1)
+        sync_source(fd.store, 1, clock=fd.clock)
 
     with pytest.raises(Cancelled):
         encode_while_reading(
@@ -229,7 +229,7 @@ def test_progress_shows_items_per_second_and_time_left(data_dir: Path, tmp_path:
     from focusdesk.rank.passages import Chunker
     from focusdesk.sync import sync_source
 
-    sync_source(fd.store, 1)  # read first: the total is known from the first batch
+    sync_source(fd.store, 1, clock=fd.clock)  # read first: the total is known from the first batch
     ticks = iter(range(0, 10_000, 2))
     seen: list[Progress] = []
     encode_while_reading(

@@ -55,7 +55,9 @@ def test_an_item_dated_without_a_time_zone_fails_alone_and_says_why(fd: FocusDes
         external_id="naive.md", kind="note", title="N", text="t", published_at=datetime(2026, 3, 1)
     )
     report = SyncReport(source_id=src.id, source_name=src.name)
-    ingest(fd.store, src.id, iter([_note(1), naive, _note(2)]), report, complete=True)
+    ingest(
+        fd.store, src.id, iter([_note(1), naive, _note(2)]), report, complete=True, clock=fd.clock
+    )
     assert (report.added, report.failed) == (2, 1)
     ((ref, reason),) = report.failures
     assert ref == "naive.md"
@@ -74,7 +76,7 @@ def test_one_unstorable_item_fails_alone_and_its_siblings_are_stored(fd: FocusDe
     )
     batch = [_note(1), _note(2), bad, _note(3)]
     report = SyncReport(source_id=src.id, source_name=src.name)
-    seen = ingest(fd.store, src.id, iter(batch), report, complete=True)
+    seen = ingest(fd.store, src.id, iter(batch), report, complete=True, clock=fd.clock)
     assert (report.added, report.failed) == (3, 1)
     ((ref, reason),) = report.failures
     assert ref == "bad-\\ud800.md"  # printable
@@ -90,7 +92,7 @@ def test_one_unstorable_item_fails_alone_and_its_siblings_are_stored(fd: FocusDe
     # The next sync: the bad item still fails, a changed sibling and a new one are stored.
     again = SyncReport(source_id=src.id, source_name=src.name)
     batch = [_note(1, title="Note one, renamed"), bad, _note(2), _note(3), _note(4)]
-    ingest(fd.store, src.id, iter(batch), again, complete=True)
+    ingest(fd.store, src.id, iter(batch), again, complete=True, clock=fd.clock)
     assert (again.added, again.updated, again.unchanged, again.failed) == (1, 1, 2, 1)
     with fd.store.session() as s:
         rows = dict(s.execute(select(Item.external_id, Item.title)).all())
@@ -106,7 +108,7 @@ def test_the_reason_names_the_field_at_fault(fd: FocusDesk) -> None:
     src = fd.sources.add("notes", str(Path(__file__).parent))
     report = SyncReport(source_id=src.id, source_name=src.name)
     items = [_note(1, title="Caf\udce9"), _note(2, author="Ann \udfff")]
-    ingest(fd.store, src.id, iter(items), report, complete=True)
+    ingest(fd.store, src.id, iter(items), report, complete=True, clock=fd.clock)
     assert [reason for _ref, reason in report.failures] == [
         "it could not be saved: its title holds a byte that is not valid UTF-8 "
         "(0xE9, at position 4)",
@@ -132,3 +134,24 @@ def test_failures_are_replaced_by_a_complete_read_and_kept_by_a_partial_one() ->
 
 def _report(failures: list[tuple[str, str]]) -> SyncReport:
     return SyncReport(source_id=1, source_name="s", failed=len(failures), failures=failures)
+
+
+def test_new_items_are_dated_by_the_injected_clock(fd: FocusDesk) -> None:
+    """``received_at`` (what holds items back during a focus block) is the profile's
+    clock's time when the item was written, never the wall clock's."""
+    from datetime import timedelta
+
+    from fakes import ManualClock
+
+    src = fd.sources.add("notes", str(Path(__file__).parent))
+    clock = ManualClock(datetime(2031, 5, 6, 7, 8, tzinfo=UTC))
+    report = SyncReport(source_id=src.id, source_name=src.name)
+    ingest(fd.store, src.id, iter([_note(1)]), report, complete=True, clock=clock)
+    clock.at += timedelta(hours=2)
+    ingest(fd.store, src.id, iter([_note(1), _note(2)]), report, complete=True, clock=clock)
+    with fd.store.session() as s:
+        received = {e: r for e, r in s.execute(select(Item.external_id, Item.received_at))}
+    assert received == {
+        "note-1.md": datetime(2031, 5, 6, 7, 8, tzinfo=UTC),
+        "note-2.md": datetime(2031, 5, 6, 9, 8, tzinfo=UTC),
+    }

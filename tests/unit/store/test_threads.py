@@ -44,7 +44,7 @@ def _mail(
 
 def _ingest(fd: FocusDesk, source_id: int, items: list[RawItem]) -> None:
     report = SyncReport(source_id=source_id, source_name="mail")
-    ingest(fd.store, source_id, iter(items), report, complete=False)
+    ingest(fd.store, source_id, iter(items), report, complete=False, clock=fd.clock)
     assert report.failed == 0, report.failures
 
 
