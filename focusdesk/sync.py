@@ -319,7 +319,7 @@ class SourcesService:
             ]
         target = Path(path).expanduser()
         try:
-            target.write_bytes(write_opml(export_feeds(rows), title=title))
+            target.write_bytes(write_opml(export_feeds(rows), title=title, now=self.clock.now()))
         except OSError as exc:
             raise KnownError(f"{target} could not be written: {exc.strerror or exc}.") from None
         return len(rows)

@@ -83,9 +83,12 @@ def text_of(detail: Any, fallback: Any) -> str:
     return value
 
 
-def plausible(when: datetime) -> bool:
-    """Whether a date can be an entry's: not before 1970, at most a year ahead."""
-    return datetime(1970, 1, 2, tzinfo=UTC) <= when <= datetime.now(UTC) + timedelta(days=366)
+def plausible(when: datetime, now: datetime | None) -> bool:
+    """Whether a date can be an entry's: not before 1970, at most a year after ``now``
+    (the reader's clock; None: no upper bound, for a caller without one)."""
+    if when < datetime(1970, 1, 2, tzinfo=UTC):
+        return False
+    return now is None or when <= now + timedelta(days=366)
 
 
 def hash_id(*parts: str) -> str:

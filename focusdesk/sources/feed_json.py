@@ -29,8 +29,11 @@ __all__ = ["parse_json_feed"]
 log = logging.getLogger(__name__)
 
 
-def parse_json_feed(data: bytes, url: str | None, where: str) -> ParsedFeed:
-    """Parse a JSON Feed document; a bad item is an ``IngestFailure``, not fatal."""
+def parse_json_feed(
+    data: bytes, url: str | None, where: str, now: datetime | None = None
+) -> ParsedFeed:
+    """Parse a JSON Feed document; a bad item is an ``IngestFailure``, not fatal. Dates
+    more than a year after ``now`` are not believed."""
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -55,7 +58,7 @@ def parse_json_feed(data: bytes, url: str | None, where: str) -> ParsedFeed:
             try:
                 if not isinstance(entry, dict):
                     raise ValueError("an item that is not an object")
-                yield _json_entry(entry, base, title, feed_author)
+                yield _json_entry(entry, base, title, feed_author, now)
             except Exception as exc:
                 ref = f"{where}#item {position}"
                 log.warning("Skipped %s: %r", ref, exc)
@@ -114,7 +117,7 @@ def _json_author(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _json_date(value: Any) -> datetime | None:
+def _json_date(value: Any, now: datetime | None) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
@@ -129,11 +132,15 @@ def _json_date(value: Any) -> datetime | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     when = when.astimezone(UTC)
-    return when if plausible(when) else None
+    return when if plausible(when, now) else None
 
 
 def _json_entry(
-    entry: dict[str, Any], base: str | None, feed_title: str, feed_author: str | None
+    entry: dict[str, Any],
+    base: str | None,
+    feed_title: str,
+    feed_author: str | None,
+    now: datetime | None,
 ) -> RawItem:
     raw_id = entry.get("id")
     entry_id = str(raw_id).strip() if isinstance(raw_id, str | int) else ""
@@ -146,7 +153,9 @@ def _json_entry(
     if not html:
         html, is_html = str_of(entry.get("summary")), False
     raw_date = str_of(entry.get("date_published")) or str_of(entry.get("date_modified"))
-    published = _json_date(entry.get("date_published")) or _json_date(entry.get("date_modified"))
+    published = _json_date(entry.get("date_published"), now) or _json_date(
+        entry.get("date_modified"), now
+    )
     meta: dict[str, Any] = {"feed_title": feed_title}
     tags = entry.get("tags")
     if isinstance(tags, list) and tags:

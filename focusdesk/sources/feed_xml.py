@@ -271,14 +271,14 @@ def _is_encoding_warning(exc: object) -> bool:
     return type(exc).__name__ in ("CharacterEncodingOverride", "NonXMLContentType")
 
 
-def _struct_to_dt(value: Any) -> datetime | None:
+def _struct_to_dt(value: Any, now: datetime | None) -> datetime | None:
     if not isinstance(value, time.struct_time):
         return None
     try:
         when = datetime(*value[:6], tzinfo=UTC)
     except (ValueError, OverflowError):
         return None
-    return when if plausible(when) else None
+    return when if plausible(when, now) else None
 
 
 def _pick_content(entry: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -294,7 +294,9 @@ def _pick_content(entry: Mapping[str, Any]) -> tuple[str, str, str]:
     return str_of(entry.get("summary")), "text/html", ""
 
 
-def _xml_entry(entry: Mapping[str, Any], base: str | None, feed_title: str) -> RawItem:
+def _xml_entry(
+    entry: Mapping[str, Any], base: str | None, feed_title: str, now: datetime | None
+) -> RawItem:
     title = normalise_whitespace(text_of(entry.get("title_detail"), entry.get("title")))
     value, kind, content_base = _pick_content(entry)
     entry_base = urljoin(base or "", content_base) if content_base else base
@@ -305,7 +307,7 @@ def _xml_entry(entry: Mapping[str, Any], base: str | None, feed_title: str) -> R
     published = None
     raw_date = ""
     for key in ("published", "updated", "created"):
-        published = published or _struct_to_dt(entry.get(f"{key}_parsed"))
+        published = published or _struct_to_dt(entry.get(f"{key}_parsed"), now)
         raw_date = raw_date or str_of(entry.get(key))
     entry_id = str_of(entry.get("id")) or raw_link or hash_id(title, raw_date)
     detail = entry.get("author_detail")
@@ -341,12 +343,12 @@ def _xml_entry(entry: Mapping[str, Any], base: str | None, feed_title: str) -> R
 
 
 def _xml_items(
-    entries: list[Any], base: str | None, where: str, feed_title: str
+    entries: list[Any], base: str | None, where: str, feed_title: str, now: datetime | None
 ) -> Iterator[RawItem | IngestFailure]:
     def each() -> Iterator[RawItem | IngestFailure]:
         for position, entry in enumerate(entries, start=1):
             try:
-                yield _xml_entry(entry, base, feed_title)
+                yield _xml_entry(entry, base, feed_title, now)
             except Exception as exc:  # one bad entry never aborts the feed
                 ref = f"{where}#entry {position}"
                 log.warning("Skipped %s: %r", ref, exc, exc_info=True)
@@ -356,7 +358,12 @@ def _xml_items(
 
 
 def parse_xml_feed(
-    data: bytes, *, url: str | None, headers: Mapping[str, str], where: str
+    data: bytes,
+    *,
+    url: str | None,
+    headers: Mapping[str, str],
+    where: str,
+    now: datetime | None = None,
 ) -> ParsedFeed:
     """Parse an RSS, Atom or RDF document (``headers`` with lower-case names)."""
     data = xml_as_utf8(data, headers.get("content-type"))  # no declared encoding: detect it
@@ -422,7 +429,7 @@ def parse_xml_feed(
     if bozo is not None and not _is_encoding_warning(bozo):
         warning = f"{type(bozo).__name__}: {bozo}"
         log.info("%s is malformed (%s); %d entries recovered", where, warning, len(entries))
-    items = list(_xml_items(entries, base, where, title))
+    items = list(_xml_items(entries, base, where, title, now))
     return ParsedFeed(
         title=title or (feed_link or where),
         link=web_url(urljoin(doc_url or "", feed_link)) if feed_link else None,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from focusdesk.clock import SystemClock
 from focusdesk.errors import SourceError
 from focusdesk.sources.base import IngestFailure, RawItem, ScanResult
 from focusdesk.sources.feed_items import ParsedFeed, is_url
@@ -174,22 +175,24 @@ def parse_feed(
     url: str | None = None,
     headers: Mapping[str, str] | None = None,
     source: str | None = None,
+    now: datetime | None = None,
 ) -> ParsedFeed:
     """Parse feed bytes (RSS, Atom, RDF or JSON Feed) into items.
 
     ``url`` is where the bytes came from (the base of relative links); ``headers``
-    the HTTP response headers, if any (their charset counts). Raises
+    the HTTP response headers, if any (their charset counts); ``now`` the reader's
+    clock (an entry dated more than a year after it keeps no date). Raises
     ``SourceError`` for a non-feed, an unsafe document or a feed with nothing
     recoverable; one bad entry becomes an ``IngestFailure``.
     """
     where = source or url or "The document"
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"{", b"[")):
-        return parse_json_feed(data, url, where)
+        return parse_json_feed(data, url, where, now)
     if not head:
         raise SourceError(f"{where} is empty, so it is not a feed.")
     lower = {k.lower(): v for k, v in (headers or {}).items()}
-    return parse_xml_feed(data, url=url, headers=lower, where=where)
+    return parse_xml_feed(data, url=url, headers=lower, where=where, now=now)
 
 
 def _iso(when: datetime) -> str:
@@ -233,8 +236,8 @@ class FeedIngester:
         self.uri = uri
         self.config = dict(config or {})
         self.limits = fetcher.limits if isinstance(fetcher, Fetcher) else _limits(self.config)
-        self.fetcher = fetcher or Fetcher(self.limits)
-        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self.clock: Clock = clock or SystemClock().now
+        self.fetcher = fetcher or Fetcher(self.limits, now=self.clock)
         self.parses = 0
         """How many documents this ingester has parsed (a 304 parses nothing)."""
         self._result = ScanResult(complete=False)
@@ -262,7 +265,7 @@ class FeedIngester:
 
     def _parse(self, data: bytes, url: str | None, headers: Mapping[str, str]) -> ParsedFeed:
         self.parses += 1
-        parsed = parse_feed(data, url=url, headers=headers, source=self.uri)
+        parsed = parse_feed(data, url=url, headers=headers, source=self.uri, now=self.clock())
         if parsed.warning:
             log.warning("Feed %s is malformed but readable: %s", self.uri, parsed.warning)
         return parsed
@@ -391,16 +394,19 @@ def probe_feed(
     probed instead (one hop). Raises ``SourceError`` with a message for the user.
     """
     uri, _ = check_feed_uri(url_or_path)
+    fetcher = fetcher or Fetcher()
     if not is_url(uri):
         path = Path(uri)
         _stat_feed_file(path)
-        parsed = parse_feed(_read_feed_file(path, DEFAULT_MAX_BYTES), source=uri)
+        data = _read_feed_file(path, DEFAULT_MAX_BYTES)
+        parsed = parse_feed(data, source=uri, now=fetcher.now())
         return FeedInfo(parsed.title, uri, parsed.link, parsed.version, _count(parsed))
-    fetcher = fetcher or Fetcher()
     fetched = fetcher.get(uri, referrer=referrer)
     body = decompress_capped(fetched.body, fetcher.limits.max_bytes, uri)
     try:
-        parsed = parse_feed(body, url=fetched.url, headers=fetched.headers, source=uri)
+        parsed = parse_feed(
+            body, url=fetched.url, headers=fetched.headers, source=uri, now=fetcher.now()
+        )
     except UnsafeFeedError:
         raise
     except SourceError:

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from focusdesk import __version__
+from focusdesk.clock import SystemClock
 from focusdesk.errors import SourceError
 
 __all__ = [
@@ -304,7 +305,7 @@ def _mb(n: int) -> str:
 # --- Retry-After ----------------------------------------------------------------------
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
     """Seconds to wait from a Retry-After header (delay-seconds or HTTP-date), or None."""
     if not value:
         return None
@@ -319,8 +320,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    current = now or datetime.now(UTC)
-    return max(0.0, (when - current).total_seconds())
+    return max(0.0, (when - now).total_seconds())
 
 
 # --- connections ----------------------------------------------------------------------
@@ -470,7 +470,8 @@ class Fetcher:
         self.connector: Connector = connector or system_connector
         self.ssl_context = ssl_context or ssl.create_default_context()
         self.user_agent = user_agent
-        self.now = now or (lambda: datetime.now(UTC))
+        self.now = now or SystemClock().now
+        """The clock that dates a server's "retry after" (the profile's, when given)."""
 
     def get(
         self,

@@ -181,14 +181,15 @@ def read_opml(path: str | Path) -> OpmlDocument:
 
 
 def write_opml(
-    feeds: Iterable[OpmlFeed], *, title: str = "FocusDesk feeds", now: datetime | None = None
+    feeds: Iterable[OpmlFeed], *, title: str = "FocusDesk feeds", now: datetime
 ) -> bytes:
-    """OPML 2.0 bytes with the feeds nested in their folders (in first-seen order)."""
+    """OPML 2.0 bytes with the feeds nested in their folders (in first-seen order), dated
+    ``now``."""
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
     ET.SubElement(head, "dateCreated").text = email.utils.format_datetime(
-        (now or datetime.now(UTC)).astimezone(UTC), usegmt=True
+        now.astimezone(UTC), usegmt=True
     )
     body = ET.SubElement(root, "body")
     folders: dict[tuple[str, ...], ET.Element] = {(): body}

@@ -701,3 +701,33 @@ def test_an_undefined_html_entity_in_an_empty_feed_title_is_read() -> None:
 def test_an_empty_feed_that_is_really_broken_is_still_refused(data: bytes) -> None:
     with pytest.raises(SourceError, match="malformed"):
         parse_feed(data)
+
+
+FUTURE_RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><guid>a</guid><title>Dated in 2029</title><pubDate>Mon, 05 Mar 2029 10:00:00 GMT</pubDate>
+<description>x</description></item></channel></rss>"""
+FUTURE_JSON = json.dumps(
+    {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "T",
+        "items": [{"id": "a", "title": "Dated in 2029", "date_published": "2029-03-05T10:00:00Z"}],
+    }
+).encode()
+
+
+@pytest.mark.parametrize("data", [FUTURE_RSS, FUTURE_JSON], ids=["xml", "json"])
+def test_a_date_is_believed_up_to_a_year_after_the_readers_clock(
+    tmp_path: Path, data: bytes
+) -> None:
+    """ "At most a year ahead" is judged by the clock the ingester is given, not the wall
+    clock: the same entry keeps its date in 2028 and loses it in 2026."""
+    path = tmp_path / ("feed.json" if data.startswith(b"{") else "feed.xml")
+    path.write_bytes(data)
+    when = datetime(2029, 3, 5, 10, 0, tzinfo=UTC)
+    for now, expected in (
+        (datetime(2028, 6, 1, tzinfo=UTC), when),
+        (datetime(2026, 6, 1, tzinfo=UTC), None),
+    ):
+        (item,) = list(FeedIngester(str(path), clock=lambda now=now: now).scan({}))
+        assert isinstance(item, RawItem)
+        assert item.published_at == expected

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from focusdesk.sources.opml import (
     split_group,
     write_opml,
 )
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 # Shaped like real exports: Feedly/Inoreader (type, text+title, xmlUrl, htmlUrl), with
 # nested folders, a folder holding nothing, non-feed outlines, odd attribute case.
@@ -78,12 +81,13 @@ def test_parse_realistic_opml_with_nested_folders() -> None:
 
 def test_round_trip_export_then_import_gives_the_same_feeds() -> None:
     doc = parse_opml(REALISTIC_OPML.encode())
-    written = write_opml(doc.feeds, title="FocusDesk feeds")
+    written = write_opml(doc.feeds, title="FocusDesk feeds", now=NOW)
     again = parse_opml(written)
     assert again.feeds == doc.feeds
     assert again.title == "FocusDesk feeds"
     # And once more: the output is stable.
-    assert write_opml(again.feeds, now=None).split(b"<body>")[1] == written.split(b"<body>")[1]
+    assert write_opml(again.feeds, now=NOW).split(b"<body>")[1] == written.split(b"<body>")[1]
+    assert b"<dateCreated>Mon, 02 Mar 2026 09:00:00 GMT</dateCreated>" in written
 
 
 def test_export_nests_folders_and_escapes_everything() -> None:
@@ -92,7 +96,7 @@ def test_export_nests_folders_and_escapes_everything() -> None:
         OpmlFeed("Ünïcödé ✓", "https://u.example/feed", None, "X"),
         OpmlFeed("Top", "https://t.example/feed"),
     ]
-    data = write_opml(feeds)
+    data = write_opml(feeds, now=NOW)
     assert data.startswith(b"<?xml version='1.0' encoding='utf-8'?>")
     root = ET.fromstring(data)
     body = root.find("body")
