@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from fakes import ManualClock
 
 from focusdesk.app import FocusDesk
 
@@ -20,8 +26,44 @@ VAULT = {
 
 
 def berlin(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:
-    """A Berlin wall time (aware); time-machine travelling there makes Berlin the local zone."""
+    """A Berlin wall time (aware); ``local_zone("Europe/Berlin")`` makes Berlin local."""
     return datetime(y, m, d, hh, mm, ss, tzinfo=BERLIN)
+
+
+class TravelClock(ManualClock):
+    """The profile's clock in the focus tests: ``move_to`` is time passing (the wall and
+    the monotonic clock move together); ``shift`` moves the wall clock alone, as sleep or
+    a clock change does."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__(at)
+        self._mono = 1_000_000.0
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def move_to(self, when: datetime) -> None:
+        self._mono += (when - self.at).total_seconds()
+        self.at = when
+
+    def shift(self, delta: timedelta) -> None:
+        self.at += delta
+
+
+@contextmanager
+def local_zone(name: str) -> Iterator[None]:
+    """Make ``name`` the process's local time zone (``TZ``) for the block."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
 
 
 def make_vault(root: Path) -> Path:

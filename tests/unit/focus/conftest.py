@@ -1,4 +1,5 @@
-"""Fixtures of the focus tests: a fake wall clock (time-machine) and a seeded profile."""
+"""Fixtures of the focus tests: the profile's clock (a ``TravelClock`` at Monday
+23 November 2026, 07:00 in Berlin, the local zone) and a seeded profile that reads it."""
 
 from __future__ import annotations
 
@@ -6,17 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import time_machine
-from focus_fixtures import berlin, make_vault, seed
+from fakes import FakeEncoder
+from focus_fixtures import TravelClock, berlin, local_zone, make_vault, seed
 
 from focusdesk.app import FocusDesk
+from focusdesk.paths import resolve_paths
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    """The wall clock frozen at Monday 23 November 2026, 07:00 in Berlin, the local zone."""
-    with time_machine.travel(berlin(2026, 11, 23, 7, 0), tick=False) as traveller:
-        yield traveller
+def clock() -> Iterator[TravelClock]:
+    with local_zone("Europe/Berlin"):
+        yield TravelClock(berlin(2026, 11, 23, 7, 0))
 
 
 @pytest.fixture
@@ -25,7 +26,9 @@ def vault(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def desk(fd: FocusDesk, vault: Path, clock: time_machine.Traveller) -> FocusDesk:
-    """A profile with five synced notes and two goals (firmware, hiring)."""
+def desk(data_dir: Path, vault: Path, clock: TravelClock) -> Iterator[FocusDesk]:
+    """A profile on ``clock`` with five synced notes and two goals (firmware, hiring)."""
+    fd = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(), clock=clock)  # type: ignore[arg-type]
     seed(fd, vault)
-    return fd
+    yield fd
+    fd.close()

@@ -1,5 +1,6 @@
-"""The headless runner, in-process under a fake clock: a block starts, new items synced
-during it are held, and its end lists them together."""
+"""The headless runner, in-process on the profile's fake clock: a block starts, new items
+synced during it are held, and its end lists them together. (The jobs that wake the
+agent are the scheduler's, tested in test_focus_scheduler; here the test wakes it.)"""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-import time_machine
-from focus_fixtures import add_note, berlin
+from focus_fixtures import TravelClock, add_note, berlin
 
 from focusdesk.app import FocusDesk
 from focusdesk.focus.headless import HeadlessRunner
@@ -36,7 +36,7 @@ class Output(io.StringIO):
 
 
 def test_headless_runs_blocks_syncs_and_releases_held_items(
-    desk: FocusDesk, clock: time_machine.Traveller, vault: Path
+    desk: FocusDesk, clock: TravelClock, vault: Path
 ) -> None:
     svc = desk.focus
     svc.add_block("Deep work", start_time="09:00", duration_minutes=90, timezone="Europe/Berlin")
@@ -51,16 +51,16 @@ def test_headless_runs_blocks_syncs_and_releases_held_items(
         assert "Scheduler running" in out.getvalue()
 
         clock.move_to(berlin(2026, 11, 23, 9, 0, 1))
-        runner.scheduler.scheduler.wakeup()
+        runner.agent.relay_wake()  # as the block's or the sync's job does
         assert out.wait_for("Focus block 'Deep work' started, until 10:30:")
 
         add_note(vault, "rc1.md", "# RC1 blocker\n\nOTA rollback fails on the RC1 build.")
         clock.move_to(berlin(2026, 11, 23, 9, 30, 1))
-        runner.scheduler.scheduler.wakeup()
+        runner.agent.relay_wake()  # as the block's or the sync's job does
         assert out.wait_for("Synced Notes: 1 new item(s), held until the focus block ends.")
 
         clock.move_to(berlin(2026, 11, 23, 10, 30, 1))
-        runner.scheduler.scheduler.wakeup()
+        runner.agent.relay_wake()  # as the block's or the sync's job does
         assert out.wait_for("1 new item(s) arrived during the block:")
         assert "RC1 blocker (Notes)" in out.getvalue()
     finally:
@@ -71,7 +71,7 @@ def test_headless_runs_blocks_syncs_and_releases_held_items(
 
 
 def test_headless_once_reports_a_missed_block_and_starts_a_late_one(
-    desk: FocusDesk, clock: time_machine.Traveller
+    desk: FocusDesk, clock: TravelClock
 ) -> None:
     svc = desk.focus
     svc.add_block("Early", start_time="07:30", duration_minutes=30, timezone="Europe/Berlin")
@@ -84,9 +84,7 @@ def test_headless_once_reports_a_missed_block_and_starts_a_late_one(
     assert "Focus block 'Deep work' started (late by 20 min), until 09:30" in text
 
 
-def test_headless_learns_when_the_trigger_says_so(
-    desk: FocusDesk, clock: time_machine.Traveller
-) -> None:
+def test_headless_learns_when_the_trigger_says_so(desk: FocusDesk, clock: TravelClock) -> None:
     """Votes given with the CLI beside the runner are learnt by the runner itself, through
     the same trigger as the app; nothing new, nothing is trained."""
     desk.settings.learn_after_signals = 4
@@ -105,7 +103,7 @@ def test_headless_learns_when_the_trigger_says_so(
 
 
 def test_headless_owns_the_agent_and_follows_a_block_started_elsewhere(
-    desk: FocusDesk, clock: time_machine.Traveller
+    desk: FocusDesk, clock: TravelClock
 ) -> None:
     """The runner is the agent's listener and executor: a wake-up from another thread is
     queued to the main loop, and the agent's following of the profile shows a block that

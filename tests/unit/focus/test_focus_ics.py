@@ -8,9 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from dateutil.rrule import rrulestr
-from focus_fixtures import BERLIN, berlin
+from focus_fixtures import BERLIN, TravelClock, berlin
 from icalendar import Calendar
 
 from focusdesk.app import FocusDesk
@@ -25,7 +24,7 @@ def exported(desk: FocusDesk, tmp_path: Path) -> Calendar:
 
 
 def test_exported_blocks_parse_back_with_their_recurrence(
-    desk: FocusDesk, clock: time_machine.Traveller, tmp_path: Path
+    desk: FocusDesk, clock: TravelClock, tmp_path: Path
 ) -> None:
     svc = desk.focus
     goal = desk.goals.all()[0]
@@ -93,9 +92,7 @@ def rule_text(event: object) -> str:
     return event["RRULE"].to_ical().decode()  # type: ignore[index]
 
 
-def test_re_export_keeps_the_uids(
-    desk: FocusDesk, clock: time_machine.Traveller, tmp_path: Path
-) -> None:
+def test_re_export_keeps_the_uids(desk: FocusDesk, clock: TravelClock, tmp_path: Path) -> None:
     desk.focus.add_block("Deep work", start_time="09:00", duration_minutes=60)
     first = {str(e["UID"]) for e in exported(desk, tmp_path).walk("VEVENT")}
     clock.move_to(berlin(2026, 11, 24, 7))
@@ -188,7 +185,7 @@ def test_busy_times_from_events_and_free_busy() -> None:
 
 
 def test_importing_busy_times_warns_about_overlapping_blocks(
-    desk: FocusDesk, clock: time_machine.Traveller, tmp_path: Path
+    desk: FocusDesk, clock: TravelClock, tmp_path: Path
 ) -> None:
     svc = desk.focus
     svc.add_block(

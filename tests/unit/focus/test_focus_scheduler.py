@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from fakes import FakeEncoder
-from focus_fixtures import berlin
+from focus_fixtures import berlin, seed
 
 from focusdesk.app import FocusDesk
 from focusdesk.focus.clock import ClockJump
@@ -44,6 +44,21 @@ class Wakeups:
     def on_jump(self, jump: ClockJump) -> None:
         self.jumps.append(jump)
         self.woken.set()
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    """The system clock itself, travelled: APScheduler, which this adapter drives, reads
+    the system clock (its triggers, its misfire grace), so these tests move that one."""
+    with time_machine.travel(berlin(2026, 11, 23, 7, 0), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def desk(fd: FocusDesk, vault: object, clock: time_machine.Traveller) -> FocusDesk:
+    """The seeded profile on the system clock (see ``clock``)."""
+    seed(fd, vault)  # type: ignore[arg-type]
+    return fd
 
 
 @pytest.fixture

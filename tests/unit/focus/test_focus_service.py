@@ -7,12 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from fakes import FakeEncoder
-from focus_fixtures import add_note, berlin
+from focus_fixtures import TravelClock, add_note, berlin
 
 from focusdesk.app import FocusDesk
-from focusdesk.clock import SystemClock
 from focusdesk.errors import KnownError
 from focusdesk.focus.clock import JumpDetector
 from focusdesk.focus.records import FocusEvent
@@ -43,9 +41,7 @@ def kinds(events: list[FocusEvent]) -> list[str]:
     return [e.kind for e in events]
 
 
-def test_a_block_starts_and_ends_exactly_on_time(
-    desk: FocusDesk, clock: time_machine.Traveller
-) -> None:
+def test_a_block_starts_and_ends_exactly_on_time(desk: FocusDesk, clock: TravelClock) -> None:
     svc = desk.focus
     block_id = deep_work(svc)
     clock.move_to(berlin(2026, 11, 23, 8, 59, 59))
@@ -92,7 +88,7 @@ def test_a_block_starts_and_ends_exactly_on_time(
 
 
 def test_a_block_missed_while_the_app_was_closed_is_recorded_once(
-    desk: FocusDesk, clock: time_machine.Traveller
+    desk: FocusDesk, clock: TravelClock
 ) -> None:
     svc = desk.focus
     deep_work(svc)
@@ -110,9 +106,7 @@ def test_a_block_missed_while_the_app_was_closed_is_recorded_once(
     assert svc.missed_to_announce() == []
 
 
-def test_a_block_starts_late_while_inside_its_window(
-    desk: FocusDesk, clock: time_machine.Traveller
-) -> None:
+def test_a_block_starts_late_while_inside_its_window(desk: FocusDesk, clock: TravelClock) -> None:
     svc = desk.focus
     deep_work(svc)
     clock.move_to(berlin(2026, 11, 23, 9, 40))  # machine woke up / app opened at 09:40
@@ -130,7 +124,7 @@ def test_a_block_starts_late_while_inside_its_window(
 
 
 def test_days_away_missed_ones_are_recorded_and_todays_still_starts(
-    desk: FocusDesk, clock: time_machine.Traveller
+    desk: FocusDesk, clock: TravelClock
 ) -> None:
     clock.move_to(berlin(2026, 11, 20, 7, 0))  # a Friday
     svc = desk.focus
@@ -142,7 +136,7 @@ def test_days_away_missed_ones_are_recorded_and_todays_still_starts(
 
 
 def test_a_start_that_was_due_while_starting_late_closes_is_missed(
-    desk: FocusDesk, clock: time_machine.Traveller
+    desk: FocusDesk, clock: TravelClock
 ) -> None:
     """Planning took so long (a long sync ahead of it) that the window closed."""
     svc = desk.focus
@@ -171,7 +165,7 @@ def test_a_start_that_was_due_while_starting_late_closes_is_missed(
 )
 def test_dst_changes(
     desk: FocusDesk,
-    clock: time_machine.Traveller,
+    clock: TravelClock,
     day: tuple[int, int, int, int],
     due_utc: datetime,
     quiet_utc: datetime | None,
@@ -196,9 +190,7 @@ def test_dst_changes(
         assert result.due == []
 
 
-def test_the_clock_set_back_never_fires_a_block_twice(
-    desk: FocusDesk, clock: time_machine.Traveller
-) -> None:
+def test_the_clock_set_back_never_fires_a_block_twice(desk: FocusDesk, clock: TravelClock) -> None:
     svc = desk.focus
     deep_work(svc)
     clock.move_to(berlin(2026, 11, 23, 9, 0))
@@ -211,16 +203,14 @@ def test_the_clock_set_back_never_fires_a_block_twice(
     assert result.events == []
 
 
-def test_sleep_mid_block_is_neither_work_nor_pause(
-    desk: FocusDesk, clock: time_machine.Traveller
-) -> None:
+def test_sleep_mid_block_is_neither_work_nor_pause(desk: FocusDesk, clock: TravelClock) -> None:
     svc = desk.focus
     deep_work(svc)
     clock.move_to(berlin(2026, 11, 23, 9, 0))
     first = start_due_now(svc).session.items[0].item_id
     clock.move_to(berlin(2026, 11, 23, 9, 10))
     svc.tick()
-    detector = JumpDetector(SystemClock())
+    detector = JumpDetector(clock)
     clock.shift(timedelta(minutes=40))  # asleep: the wall clock moves, monotonic does not
     jump = detector.check()
     assert jump is not None
@@ -238,7 +228,7 @@ def test_sleep_mid_block_is_neither_work_nor_pause(
 
 
 def test_the_clock_set_back_mid_block_keeps_the_time_worked_and_the_time_left(
-    desk: FocusDesk, clock: time_machine.Traveller
+    desk: FocusDesk, clock: TravelClock
 ) -> None:
     svc = desk.focus
     deep_work(svc)
@@ -246,7 +236,7 @@ def test_the_clock_set_back_mid_block_keeps_the_time_worked_and_the_time_left(
     first = start_due_now(svc).session.items[0].item_id
     clock.move_to(berlin(2026, 11, 23, 9, 10))
     svc.tick()
-    detector = JumpDetector(SystemClock())
+    detector = JumpDetector(clock)
     clock.shift(-timedelta(minutes=30))  # set back: the wall clock moves, monotonic does not
     jump = detector.check()
     assert jump is not None
@@ -273,7 +263,7 @@ def test_the_clock_set_back_mid_block_keeps_the_time_worked_and_the_time_left(
 
 
 def test_quitting_and_restarting_mid_block_resumes_where_it_was(
-    desk: FocusDesk, clock: time_machine.Traveller, data_dir: Path
+    desk: FocusDesk, clock: TravelClock, data_dir: Path
 ) -> None:
     svc = desk.focus
     deep_work(svc)
@@ -288,7 +278,7 @@ def test_quitting_and_restarting_mid_block_resumes_where_it_was(
     desk.close()
 
     clock.move_to(berlin(2026, 11, 23, 9, 45))
-    again = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder())  # type: ignore[arg-type]
+    again = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(), clock=clock)  # type: ignore[arg-type]
     try:
         result = again.focus.recover()
         assert kinds(result.events) == ["resumed"]
@@ -313,7 +303,7 @@ def test_quitting_and_restarting_mid_block_resumes_where_it_was(
 
 
 def test_a_block_that_ran_out_while_the_app_was_closed_ends_on_restart(
-    desk: FocusDesk, clock: time_machine.Traveller
+    desk: FocusDesk, clock: TravelClock
 ) -> None:
     svc = desk.focus
     deep_work(svc)
@@ -330,7 +320,7 @@ def test_a_block_that_ran_out_while_the_app_was_closed_ends_on_restart(
     assert summary.actual_minutes == pytest.approx(30)
 
 
-def test_pause_extend_and_resume(desk: FocusDesk, clock: time_machine.Traveller) -> None:
+def test_pause_extend_and_resume(desk: FocusDesk, clock: TravelClock) -> None:
     svc = desk.focus
     clock.move_to(berlin(2026, 11, 23, 9, 0))
     s = svc.start(30)
@@ -354,7 +344,7 @@ def test_pause_extend_and_resume(desk: FocusDesk, clock: time_machine.Traveller)
     assert ended.session.item_seconds(first, berlin(2026, 11, 23, 10)) == pytest.approx(45 * 60)
 
 
-def test_paused_too_long_ends_at_the_pause(desk: FocusDesk, clock: time_machine.Traveller) -> None:
+def test_paused_too_long_ends_at_the_pause(desk: FocusDesk, clock: TravelClock) -> None:
     svc = desk.focus
     svc.start(60)
     clock.move_to(berlin(2026, 11, 23, 7, 20))
@@ -366,7 +356,7 @@ def test_paused_too_long_ends_at_the_pause(desk: FocusDesk, clock: time_machine.
 
 
 def test_outcomes_mark_the_items_and_the_next_plan_leaves_them_out(
-    desk: FocusDesk, clock: time_machine.Traveller
+    desk: FocusDesk, clock: TravelClock
 ) -> None:
     svc = desk.focus
     s = svc.start(60, top_k=4)
@@ -390,9 +380,7 @@ def test_outcomes_mark_the_items_and_the_next_plan_leaves_them_out(
     assert ids[2] in {i.item_id for i in again.items}  # skipped is not done
 
 
-def test_changing_done_to_skipped_puts_the_item_back(
-    desk: FocusDesk, clock: time_machine.Traveller
-) -> None:
+def test_changing_done_to_skipped_puts_the_item_back(desk: FocusDesk, clock: TravelClock) -> None:
     svc = desk.focus
     ids = [i.item_id for i in svc.start(60, top_k=3).items]
     svc.mark_item(ids[0], "done")
@@ -403,9 +391,7 @@ def test_changing_done_to_skipped_puts_the_item_back(
     assert {desk.items.get(i).status for i in ids[:2]} == {"read"}  # open again
 
 
-def test_time_past_the_end_of_a_block_is_not_counted(
-    desk: FocusDesk, clock: time_machine.Traveller
-) -> None:
+def test_time_past_the_end_of_a_block_is_not_counted(desk: FocusDesk, clock: TravelClock) -> None:
     svc = desk.focus
     s = svc.start(30, top_k=2)
     clock.move_to(berlin(2026, 11, 23, 9, 0))  # a wake-up long after the end
@@ -415,7 +401,7 @@ def test_time_past_the_end_of_a_block_is_not_counted(
     assert sum(i.actual_seconds for i in ended.session.items) == pytest.approx(30 * 60, abs=1)
 
 
-def test_per_goal_totals(desk: FocusDesk, clock: time_machine.Traveller) -> None:
+def test_per_goal_totals(desk: FocusDesk, clock: TravelClock) -> None:
     svc = desk.focus
     s = svc.start(60, top_k=5)
     clock.move_to(berlin(2026, 11, 23, 7, 30))
@@ -427,7 +413,7 @@ def test_per_goal_totals(desk: FocusDesk, clock: time_machine.Traveller) -> None
 
 
 def test_items_arriving_during_a_block_are_held_and_released_at_its_end(
-    desk: FocusDesk, clock: time_machine.Traveller, vault: Path
+    desk: FocusDesk, clock: TravelClock, vault: Path
 ) -> None:
     svc = desk.focus
     deep_work(svc)
@@ -453,10 +439,10 @@ def test_items_arriving_during_a_block_are_held_and_released_at_its_end(
 
 
 def test_two_processes_never_start_the_same_block_twice(
-    desk: FocusDesk, clock: time_machine.Traveller, data_dir: Path
+    desk: FocusDesk, clock: TravelClock, data_dir: Path
 ) -> None:
     deep_work(desk.focus)
-    other = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder())  # type: ignore[arg-type]
+    other = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(), clock=clock)  # type: ignore[arg-type]
     try:
         clock.move_to(berlin(2026, 11, 23, 9, 0))
         due_a, due_b = desk.focus.tick().due[0], other.focus.tick().due[0]
@@ -467,7 +453,7 @@ def test_two_processes_never_start_the_same_block_twice(
 
 
 def test_a_block_due_while_another_runs_is_recorded_as_overlapped(
-    desk: FocusDesk, clock: time_machine.Traveller
+    desk: FocusDesk, clock: TravelClock
 ) -> None:
     svc = desk.focus
     deep_work(svc)
@@ -487,7 +473,7 @@ def test_a_block_due_while_another_runs_is_recorded_as_overlapped(
 
 
 def test_a_block_due_during_a_short_session_starts_late_when_it_ends(
-    desk: FocusDesk, clock: time_machine.Traveller
+    desk: FocusDesk, clock: TravelClock
 ) -> None:
     svc = desk.focus
     deep_work(svc)
@@ -507,7 +493,7 @@ def test_a_block_due_during_a_short_session_starts_late_when_it_ends(
 
 
 def test_changing_a_block_never_makes_past_occurrences_due(
-    desk: FocusDesk, clock: time_machine.Traveller
+    desk: FocusDesk, clock: TravelClock
 ) -> None:
     svc = desk.focus
     block = deep_work(svc, start_time="10:00")
@@ -523,15 +509,19 @@ def test_changing_a_block_never_makes_past_occurrences_due(
 
 
 def test_a_scheduled_block_starts_even_with_nothing_to_plan(
-    fd: FocusDesk, clock: time_machine.Traveller
+    data_dir: Path, clock: TravelClock
 ) -> None:
     """No goals yet: the block still happens (unplanned) rather than failing every tick."""
-    svc = fd.focus
-    deep_work(svc)
-    clock.move_to(berlin(2026, 11, 23, 9, 0))
-    event = start_due_now(svc)
-    assert event.kind == "started"
-    assert event.session.items == ()
-    svc.stop()
-    with pytest.raises(KnownError, match="no active goals"):
-        svc.start(30)  # on demand, the user hears why
+    fd = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(), clock=clock)  # type: ignore[arg-type]
+    try:
+        svc = fd.focus
+        deep_work(svc)
+        clock.move_to(berlin(2026, 11, 23, 9, 0))
+        event = start_due_now(svc)
+        assert event.kind == "started"
+        assert event.session.items == ()
+        svc.stop()
+        with pytest.raises(KnownError, match="no active goals"):
+            svc.start(30)  # on demand, the user hears why
+    finally:
+        fd.close()
