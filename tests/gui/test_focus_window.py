@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import time_machine
-from focus_fixtures import add_note, berlin, make_vault, seed
+from fakes import FakeEncoder
+from focus_fixtures import TravelClock, add_note, berlin, local_zone, make_vault, seed
 from gui_helpers import SIGNAL_TIMEOUT_MS
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import select
 
 from focusdesk.app import FocusDesk
+from focusdesk.paths import resolve_paths
 from focusdesk.store.models import Feedback
 from focusdesk.ui.focus_controller import FocusController
 from focusdesk.ui.focus_dialogs import StartRequest
@@ -37,9 +38,10 @@ from focusdesk.ui.main_window import MainWindow
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(berlin(2026, 11, 23, 8, 0), tick=False) as traveller:
-        yield traveller
+def clock() -> Iterator[TravelClock]:
+    """The profile's clock: Monday 23 November 2026, 08:00 in Berlin, the local zone."""
+    with local_zone("Europe/Berlin"):
+        yield TravelClock(berlin(2026, 11, 23, 8, 0))
 
 
 @pytest.fixture
@@ -48,9 +50,12 @@ def vault(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def desk(profile: FocusDesk, vault: Path, clock: time_machine.Traveller) -> FocusDesk:
+def desk(data_dir: Path, vault: Path, clock: TravelClock) -> Iterator[FocusDesk]:
+    """A profile on ``clock`` with five synced notes and two goals."""
+    profile = FocusDesk(resolve_paths(data_dir), encoder=FakeEncoder(), clock=clock)  # type: ignore[arg-type]
     seed(profile, vault)
-    return profile
+    yield profile
+    profile.close()
 
 
 class Question:
@@ -132,7 +137,7 @@ def test_the_focus_window_shows_exactly_the_planned_items(
 
 
 def test_done_skip_snooze_and_a_note(
-    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: TravelClock
 ) -> None:
     window = started_window(qtbot, make_window, desk)
     controller = window.focus_controller
@@ -183,7 +188,7 @@ def test_done_skip_snooze_and_a_note(
 
 
 def test_pause_extend_and_resume(
-    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: TravelClock
 ) -> None:
     window = started_window(qtbot, make_window, desk)
     controller = window.focus_controller
@@ -261,7 +266,7 @@ def test_ending_early_asks_once_then_the_inbox_returns_with_summary_and_held_ite
     make_window: Any,
     desk: FocusDesk,
     vault: Path,
-    clock: time_machine.Traveller,
+    clock: TravelClock,
     question: Question,
 ) -> None:
     window = started_window(qtbot, make_window, desk)
@@ -300,7 +305,7 @@ def test_ending_early_asks_once_then_the_inbox_returns_with_summary_and_held_ite
 
 
 def test_the_block_ends_by_itself_when_its_time_is_up(
-    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: TravelClock
 ) -> None:
     window = started_window(qtbot, make_window, desk)
     controller = window.focus_controller
@@ -315,7 +320,7 @@ def test_the_block_ends_by_itself_when_its_time_is_up(
 
 
 def test_a_scheduled_block_opens_the_window_when_the_scheduler_wakes(
-    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: TravelClock
 ) -> None:
     block = desk.focus.add_block(
         "Deep work", start_time="09:00", duration_minutes=90, timezone="Europe/Berlin"
@@ -335,7 +340,7 @@ def test_a_scheduled_block_opens_the_window_when_the_scheduler_wakes(
 
 
 def test_a_missed_block_is_shown(
-    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: TravelClock
 ) -> None:
     desk.focus.add_block("Deep work", start_time="09:00", duration_minutes=60)
     clock.move_to(berlin(2026, 11, 23, 11, 0))
@@ -349,7 +354,7 @@ def test_a_missed_block_is_shown(
 
 
 def test_restarting_mid_block_reopens_the_focus_window(
-    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: TravelClock
 ) -> None:
     before = desk.focus.start(45)  # as if the app had quit mid-block
     desk.focus.mark_item(before.items[0].item_id, "done")
@@ -432,7 +437,7 @@ def test_full_screen_is_a_remembered_choice(qtbot: Any, make_window: Any, desk: 
 
 
 def test_every_control_has_an_accessible_name(
-    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: TravelClock
 ) -> None:
     window = started_window(qtbot, make_window, desk)
     controller = window.focus_controller
@@ -461,7 +466,7 @@ def test_every_control_has_an_accessible_name(
 
 
 def test_a_scheduled_block_stays_open_once_the_start_has_settled(
-    qtbot: Any, make_window: Any, desk: FocusDesk, clock: time_machine.Traveller
+    qtbot: Any, make_window: Any, desk: FocusDesk, clock: TravelClock
 ) -> None:
     """The start of a scheduled block is followed by nothing that closes it again."""
     desk.focus.add_block(
