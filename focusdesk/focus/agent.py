@@ -206,14 +206,14 @@ class FocusAgent:
             return
         self._started = True
 
-        def task() -> tuple[TickResult, SessionView | None]:
-            if schedule:
-                self._start_scheduler()
-            return self._with_current(self.service.recover())
+        def task() -> tuple[TickResult, SessionView | None, str | None]:
+            problem = self._start_scheduler() if schedule else None
+            return (*self._with_current(self.service.recover()), problem)
 
         self._run("start", task, self._did_start)
 
-    def _start_scheduler(self) -> None:
+    def _start_scheduler(self) -> str | None:
+        """Start the scheduler; what to tell the user when it cannot (the rest works)."""
         from focusdesk.focus.scheduler import TICK, FocusScheduler
 
         try:
@@ -225,20 +225,26 @@ class FocusAgent:
             )
             with self._lock:
                 if self._stopped:
-                    return
+                    return None
                 self._new_scheduler = scheduler
             scheduler.start()
-        except Exception as exc:  # noqa: BLE001 - everything else works without schedules
+        except Exception:  # noqa: BLE001 - everything else works without schedules
             log.exception("the focus scheduler could not start")
-            raise KnownError(
+            with self._lock:
+                self._new_scheduler = None
+            return (
                 "The focus scheduler could not start: scheduled blocks, syncs and the review "
-                "will not run until FocusDesk starts again."
-            ) from exc
+                "will not run until FocusDesk starts again (the log says why)."
+            )
+        return None
 
-    def _did_start(self, outcome: tuple[TickResult, SessionView | None]) -> None:
+    def _did_start(self, outcome: tuple[TickResult, SessionView | None, str | None]) -> None:
+        result, current, problem = outcome
         with self._lock:
             self.scheduler, self._new_scheduler = self._new_scheduler, None
-        self._handle(outcome)
+        self._handle((result, current))
+        if problem is not None and not self._stopped:
+            self.listener.focus_did_fail(problem)
 
     def stop(self) -> None:
         """Stop the scheduler and take no more wake-ups, then note the last moment of the

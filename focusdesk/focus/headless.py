@@ -128,6 +128,7 @@ class HeadlessRunner:
                     break
                 self._run_task(task)
         finally:
+            self._discard_queued()  # work not begun is dropped (a block start among it)
             self.agent.stop()  # the scheduler first, then the last heartbeat (queued)
             self._drain()
             self._restore_signal_handlers(previous)
@@ -139,6 +140,13 @@ class HeadlessRunner:
         self._stop.set()
         self.agent.learn_cancel.cancel()  # a training run stops at its next step
         self._tasks.put(None)
+
+    def _discard_queued(self) -> None:
+        while True:
+            try:
+                self._tasks.get_nowait()
+            except queue.Empty:
+                return
 
     def _drain(self) -> None:
         """Run the queued work (and the work it queues) until none is left."""

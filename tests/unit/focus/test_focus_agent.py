@@ -282,3 +282,23 @@ def test_an_item_synced_during_a_block_is_held_by_the_profiles_clock(
     agent.end_now()
     (summary,) = heard.of("ended")
     assert [h.title for h in summary.held] == ["RC1 blocker"]
+
+
+def test_a_scheduler_that_cannot_start_still_catches_up_and_says_so(
+    desk: FocusDesk, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from focusdesk.focus.scheduler import FocusScheduler
+
+    def broken(self: FocusScheduler, *, paused: bool = False) -> None:
+        raise OSError("no threads left")
+
+    monkeypatch.setattr(FocusScheduler, "start", broken)
+    session = desk.focus.start(30)  # running from before: resumed however the scheduler fares
+    heard = Heard()
+    agent = FocusAgent(desk.focus, heard)
+    agent.start()
+    assert [e.session.id for e in heard.of("started")] == [session.id]
+    (problem,) = heard.of("failed")
+    assert problem.startswith("The focus scheduler could not start")
+    assert agent.scheduler is None
+    agent.stop()
