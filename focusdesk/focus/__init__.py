@@ -19,6 +19,7 @@ Modules: ``recurrence`` (RRULE in local time, DST rules), ``due`` (the pure "wha
 due at t" core), ``clock`` (injectable clock, jump detection), ``schedule`` (table
 CRUD and claims), ``runner`` (the session state machine), ``planning`` (the plan of
 a block), ``service`` (``FocusService``, the facade), ``ics`` (iCalendar export and
-busy-time import), ``scheduler`` (the APScheduler adapter) and ``headless``
-(``focusdesk run --headless``).
+busy-time import), ``scheduler`` (the APScheduler adapter), ``agent`` (``FocusAgent``:
+what a wake-up means, shared by the desktop app and the headless runner) and
+``headless`` (``focusdesk run --headless``, the agent's terminal owner).
 """
