@@ -1,9 +1,9 @@
 """Detection of wall-clock jumps, for the focus services.
 
 Everything in ``focusdesk.focus`` asks a ``focusdesk.clock.Clock`` for the time instead of
-calling ``datetime.now`` itself, so tests can drive it (time-machine moves the wall clock of
-``SystemClock``; the monotonic clock is left alone, which is exactly what a machine
-waking from sleep looks like). ``JumpDetector`` compares how far the wall clock and
+reading the system clock itself, so tests drive it (a test clock whose wall time moves
+while its monotonic time stands still is exactly what a machine waking from sleep looks
+like). ``JumpDetector`` compares how far the wall clock and
 the monotonic clock moved between two checks: a difference means the machine slept
 or someone changed the clock, and schedules must be re-evaluated.
 """
