@@ -207,7 +207,9 @@ def test_window_always_for_this_sender_is_remembered(
     window.stack.setCurrentIndex(INBOX_PAGE)  # an empty profile shows "getting started"
     # The window looks the item up again by id: give it one it can find.
     window.desk.items.get = lambda _id: detail  # type: ignore[method-assign]
-    with qtbot.waitSignal(window.remote_image_did_load, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(
+        window.reader_controller.remote_image_did_load, timeout=SIGNAL_TIMEOUT_MS
+    ):
         window.reader_pane.bar.always_button.click()
         window.reader.grab()  # images are asked for when the page is laid out
     assert ImageHandler.requests == ["/chart.png"]
