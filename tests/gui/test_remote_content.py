@@ -219,7 +219,8 @@ def test_window_always_for_this_sender_is_remembered(
     saved = load_settings(profile.paths.settings_file)
     assert saved.remote_content_senders == ["news.example.org"]
     # The same sender's next item loads at once, without the bar.
-    window.show_item(43)
+    with qtbot.waitSignal(window.reader_controller.item_did_show, timeout=SIGNAL_TIMEOUT_MS):
+        window.show_item(43)  # read in the background
     assert not window.reader_pane.remote_blocked
 
 
