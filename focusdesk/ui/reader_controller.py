@@ -188,7 +188,7 @@ class ReaderController(QObject):
     def load_remote_content(self) -> None:
         """ "Load remote content" for the item shown (this once)."""
         item_id = self.reader.item_id
-        if item_id is not None:
+        if item_id is not None and self._reading in (None, item_id):  # (not moved on)
             self._remote_once.add(item_id)
             self.show_item(item_id)
 
