@@ -60,10 +60,11 @@ def ranked():
     w = windows()[0]
     rows = w.inbox_model.rowCount()
     # Ranked rows: the stored ranking shown at start, or one computed since.
-    if w.shows_ranking and rows > 0 and w.inbox_view.isVisible():
+    if w.inbox_controller.shows_ranking and rows > 0 and w.inbox_view.isVisible():
         torch = int("torch" in sys.modules)
         cpu = time.process_time()  # this process's CPU seconds so far (all its threads)
-        print(f"RANKED {time.time():.6f} {rows} {torch} {int(w.ranked_once)} {cpu:.3f}", flush=True)
+        once = int(w.inbox_controller.ranked_once)
+        print(f"RANKED {time.time():.6f} {rows} {torch} {once} {cpu:.3f}", flush=True)
         close()
     elif time.time() - started > limit:
         print(f"NOT-RANKED {time.time():.6f} {rows}", flush=True)

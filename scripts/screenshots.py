@@ -185,9 +185,11 @@ def settle(ms: int = 300) -> None:
 def settle_weights(window: Any, timeout_s: float = 120.0) -> None:
     """Wait until the reader shades the shown item's passages (computed in the background)."""
     deadline = time.monotonic() + timeout_s
-    while window.passage_weights.pending is not None and time.monotonic() < deadline:
+    while (
+        window.reader_controller.passage_weights.pending is not None and time.monotonic() < deadline
+    ):
         settle(50)
-    if window.passage_weights.pending is not None:
+    if window.reader_controller.passage_weights.pending is not None:
         log.warning("the passage weights did not arrive in %.0f s", timeout_s)
 
 
@@ -245,7 +247,7 @@ def scenario(name: str) -> Callable[[Scenario], Scenario]:
 def reset(window: Any) -> None:
     """Back to the plain inbox: no search, no Review, no Why panel, no help."""
     if window.searching:
-        window.close_search()
+        window.inbox_controller.close_search()
     dock = getattr(window, "review_dock", None)
     if dock is not None and dock.isVisible():
         dock.hide()
@@ -276,7 +278,7 @@ def why_scene(window: Any, items: list[Any]) -> bool:
 
 @scenario("search")
 def search_scene(window: Any, items: list[Any]) -> bool:
-    window.open_search()
+    window.inbox_controller.open_search()
     window.search.clear()
     window.search.bar.edit.setText(SEARCH_QUERY)
     window.search.bar.flush()
@@ -300,7 +302,7 @@ def shoot_matrix(window: Any, out: Path) -> None:
     """Every scenario at every size, light and dark."""
     items = window.inbox_model.items()
     for theme in MATRIX_THEMES:
-        window.apply_settings({"theme": theme})  # as the settings dialog does
+        window.settings_controller.apply_settings({"theme": theme})  # as the settings dialog does
         for width, height in MATRIX_SIZES:
             window.resize(width, height)
             settle(200)
@@ -364,7 +366,7 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     window.resize(*SIZE)
     started = time.perf_counter()
     window.show()  # nothing was read yet: the window syncs, then ranks
-    wait_for(window.sync_did_finish, timeout_s)
+    wait_for(window.sync_controller.sync_did_finish, timeout_s)
     log.info("synced in %.1f s: %s", time.perf_counter() - started, window.status_label.text())
     wait_for(window.rank_did_finish, timeout_s)
     log.info(
@@ -393,13 +395,13 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
             log.warning("the feed entry shows no remote-content bar")
         save(window, out, "reader-remote-content.png")
 
-    window.open_search()
+    window.inbox_controller.open_search()
     for ch in SEARCH_QUERY:
         window.search.bar.edit.insert(ch)
         settle(40)
     wait_for(window.search.search_did_finish, timeout_s)
     save(window, out, "search.png")
-    window.close_search()
+    window.inbox_controller.close_search()
 
     window.select_row(0)
     window.toggle_help()
@@ -418,21 +420,21 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     gone.write_text(FEED, encoding="utf-8")
     broken = desk.sources.add("feed", str(gone), name="Old newsletter", config={"group": "News"})
     gone.unlink()
-    window.refresh_sources()
+    window.sync_controller.refresh_sources()
     window.start_sync(broken.id)
-    wait_for(window.sync_did_finish, timeout_s)
+    wait_for(window.sync_controller.sync_did_finish, timeout_s)
     wait_for(window.rank_did_finish, timeout_s)
-    sources = window.open_sources_manager()
+    sources = window.sync_controller.open_sources_manager()
     sources.select_source(broken.id)
     save_with_dialog(window, sources, out, "sources-manager.png")
     sources.close()
 
-    settings = window.open_settings()
+    settings = window.settings_controller.open_settings()
     settings.show()
     save_with_dialog(window, settings, out, "settings.png")
     settings.reject()
 
-    window.apply_settings({"theme": "dark"})  # as the settings dialog does
+    window.settings_controller.apply_settings({"theme": "dark"})  # as the settings dialog does
     window.select_row(1)
     window.select_row(0)  # re-render the reader with the dark palette's colours
     window.why_action.trigger()
@@ -457,7 +459,7 @@ def shoot_goals(out: Path, tmp: Path, timeout_s: float) -> None:
     window = MainWindow(desk, demo=True)
     window.resize(1400, 900)
     window.show()  # nothing was read yet: the window syncs, then ranks
-    wait_for(window.sync_did_finish, timeout_s)
+    wait_for(window.sync_controller.sync_did_finish, timeout_s)
     wait_for(window.rank_did_finish, timeout_s)
     items = window.inbox_model.items()
     names = {g.id: g.short_name for g in desk.goals.all()}
@@ -577,7 +579,7 @@ def shoot_reader(
     window.show()
     wait_for(window.rank_did_finish, timeout_s)
     for theme in themes:
-        window.apply_settings({"theme": theme})
+        window.settings_controller.apply_settings({"theme": theme})
         for width, height in sizes:
             window.resize(width, height)
             tag = f"{width}x{height}-{theme}"

@@ -85,3 +85,8 @@ def shown_titles(window: Any) -> list[str]:
 def settle(qtbot: Any, window: Any) -> None:
     """Wait until the window's background work is done."""
     qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
+
+
+def wait_reading(qtbot: Any, window: Any, item_id: int | None) -> None:
+    """The reader reads its item in the background: wait until it shows ``item_id``."""
+    qtbot.waitUntil(lambda: window.reader.item_id == item_id, timeout=SIGNAL_TIMEOUT_MS)

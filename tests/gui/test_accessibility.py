@@ -67,9 +67,9 @@ def test_window_panes_and_overlays_are_named(
     window.select_row(0)
     window.why_action.trigger()
     assert unnamed(window) == []
-    window.open_search()
+    window.inbox_controller.open_search()
     assert unnamed(window) == []
-    window.close_search()
+    window.inbox_controller.close_search()
     window.toggle_help()
     assert window.help_overlay.accessibleName() == "Keyboard shortcuts"
     window.toggle_help()

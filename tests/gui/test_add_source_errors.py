@@ -55,7 +55,7 @@ def test_a_missing_folder_is_an_inline_error_and_nothing_typed_is_lost(
     # Correct the path in the same dialog: it is added and the dialog closes.
     dialog.notes_path.edit.clear()
     qtbot.keyClicks(dialog.notes_path.edit, str(notes_dir))
-    with qtbot.waitSignal(window.source_did_add, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.sync_controller.source_did_add, timeout=SIGNAL_TIMEOUT_MS):
         click_add(qtbot, dialog)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=SIGNAL_TIMEOUT_MS)
     assert [s.name for s in profile.sources.all()] == ["My vault"]

@@ -23,7 +23,7 @@ def test_start_in_tray_at_login_writes_and_removes_the_autostart_entry(
 ) -> None:
     window: MainWindow = make_window(profile)
     autostart = tmp_path / "xdg-config" / "autostart" / "org.focusdesk.FocusDesk.desktop"
-    dialog = window.open_settings()
+    dialog = window.settings_controller.open_settings()
     assert not dialog.autostart_box.isChecked()
     dialog.autostart_box.setChecked(True)
     with qtbot.waitSignal(window.settings_did_change, timeout=SIGNAL_TIMEOUT_MS) as changed:
@@ -42,7 +42,7 @@ def test_start_in_tray_at_login_writes_and_removes_the_autostart_entry(
         timeout=SIGNAL_TIMEOUT_MS,
     )
 
-    dialog = window.open_settings()
+    dialog = window.settings_controller.open_settings()
     assert dialog.autostart_box.isChecked()
     dialog.autostart_box.setChecked(False)
     with qtbot.waitSignal(window.settings_did_change, timeout=SIGNAL_TIMEOUT_MS):

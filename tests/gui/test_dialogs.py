@@ -65,7 +65,7 @@ def test_settings_dialog_saves_and_applies(
     assert "next start" in window.status_label.text()  # the device changes at restart
     assert app.palette().color(QPalette.ColorRole.Window).lightness() < 80  # dark now
     # Back to the system's look.
-    dialog = window.open_settings()
+    dialog = window.settings_controller.open_settings()
     dialog.theme_combo.setCurrentIndex(dialog.theme_combo.findData("system"))
     with qtbot.waitSignal(window.settings_did_change, timeout=SIGNAL_TIMEOUT_MS):
         ok(dialog)
@@ -143,20 +143,22 @@ def test_sources_manager_shows_status_and_acts(
     assert "gone.mbox" in dialog.error_view.toPlainText()
 
     # Disable, then enable again.
-    with qtbot.waitSignal(window.source_did_change, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.sync_controller.source_did_change, timeout=SIGNAL_TIMEOUT_MS):
         dialog.enable_button.click()
     assert profile.sources.get(broken.id).enabled is False
     assert model.index(model.row_of(broken.id) or 0, Col.STATUS).data() == "Disabled"
     assert dialog.enable_button.text() == "&Enable"
     assert not dialog.sync_button.isEnabled()
-    with qtbot.waitSignal(window.source_did_change, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.sync_controller.source_did_change, timeout=SIGNAL_TIMEOUT_MS):
         dialog.enable_button.click()
     assert profile.sources.get(broken.id).enabled is True
 
     # Sync now syncs that one source.
     notes = next(s for s in profile.sources.all() if s.name == "notes")
     dialog.select_source(notes.id)
-    with qtbot.waitSignal(window.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS) as synced:
+    with qtbot.waitSignal(
+        window.sync_controller.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS
+    ) as synced:
         dialog.sync_button.click()
     assert [r.source_id for r in synced.args[0].reports] == [notes.id]
 
@@ -168,7 +170,7 @@ def test_sources_manager_shows_status_and_acts(
     settle(qtbot, window)
     assert len(profile.sources.all()) == 2
     answers[0] = QMessageBox.StandardButton.Yes
-    with qtbot.waitSignal(window.source_did_remove, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.sync_controller.source_did_remove, timeout=SIGNAL_TIMEOUT_MS):
         dialog.remove_button.click()
     assert [s.name for s in profile.sources.all()] == ["notes"]
     assert model.rowCount() == 1
@@ -192,7 +194,7 @@ def test_add_source_dialog_adds_a_notes_folder_and_reads_it(
     assert "Choose the notes folder" in dialog.error.text()
     dialog.notes_path.edit.setText(str(notes_dir))
     dialog.name_edit.setText("My vault")
-    with qtbot.waitSignal(window.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.sync_controller.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         ok(dialog)
     assert [(s.kind, s.name, s.item_count) for s in profile.sources.all()] == [
         ("notes", "My vault", 3)
@@ -223,7 +225,7 @@ def test_imap_page_checks_the_account_and_tests_the_connection(
     qtbot: Any, make_window: Any, profile: FocusDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window: MainWindow = make_window(profile)
-    dialog = window.open_add_source("imap")
+    dialog = window.sync_controller.open_add_source("imap")
     assert dialog.kind == "imap"
     dialog.imap_host.setText("imap.example.org")
     dialog.imap_user.setText("me@example.org")
@@ -282,11 +284,13 @@ def test_an_imap_account_is_added_with_its_password_kept(
     profile.sources.passwords = PasswordStore(use_keyring=False)
     window: MainWindow = make_window(profile)
     monkeypatch.setattr(window, "start_sync", lambda *a, **k: None)  # no server to read
-    dialog = window.open_add_source("imap")
+    dialog = window.sync_controller.open_add_source("imap")
     dialog.imap_host.setText("imap.example.org")
     dialog.imap_user.setText("me")
     dialog.imap_password.setText("pw")
-    with qtbot.waitSignal(window.source_did_add, timeout=SIGNAL_TIMEOUT_MS) as added:
+    with qtbot.waitSignal(
+        window.sync_controller.source_did_add, timeout=SIGNAL_TIMEOUT_MS
+    ) as added:
         ok(dialog)
     info = added.args[0]
     assert (info.kind, info.name) == ("imap", "me@imap.example.org")

@@ -121,7 +121,7 @@ def test_the_grouping_is_remembered_across_restarts(
     window.close()
     again: MainWindow = make_window(profile, show=False)
     again.show()  # nothing changed: it opens on the stored ranking, nothing is re-ranked
-    qtbot.waitUntil(lambda: again.shows_ranking, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: again.inbox_controller.shows_ranking, timeout=SIGNAL_TIMEOUT_MS)
     assert again.goal_grouping.action.isChecked()
     assert len(again.inbox_model.header_rows()) == 2
     again.goal_grouping.action.trigger()
@@ -144,7 +144,7 @@ def test_headers_count_the_items_that_serve_each_goal(
     calibrated = [
         replace(i, calibrated={strong[i.title]: 0.9} if i.title in strong else {}) for i in items
     ]
-    window.set_ranked_items(calibrated)
+    window.inbox_controller.set_ranked_items(calibrated)
     window.goal_grouping.set_grouped(True)
     model = window.inbox_model
     high = {model.header_at(r).goal_id: model.header_at(r).high for r in model.header_rows()}

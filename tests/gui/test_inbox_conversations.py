@@ -66,5 +66,5 @@ def test_a_conversation_row_shows_its_count_and_the_reader_its_messages(
         qtbot.keyClicks(window.inbox_view, "e")
     settle(qtbot, window)
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
-        window.request_rank()
+        window.inbox_controller.request_rank()
     assert [i.title for i in model.items()] == ["Team lunch"]

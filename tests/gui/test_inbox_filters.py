@@ -97,9 +97,11 @@ def test_stories_show_their_size_and_the_column_hides_without_any(
 ) -> None:
     window: MainWindow = make_window(profile)
     plain = [item(1, 0.9), item(2, 0.5)]
-    window.set_ranked_items(plain)
+    window.inbox_controller.set_ranked_items(plain)
     assert window.inbox_view.isColumnHidden(Column.STORY)
-    window.set_ranked_items([item(1, 0.9, story_size=3, story_item_ids=(7, 8)), item(2, 0.5)])
+    window.inbox_controller.set_ranked_items(
+        [item(1, 0.9, story_size=3, story_item_ids=(7, 8)), item(2, 0.5)]
+    )
     assert not window.inbox_view.isColumnHidden(Column.STORY)
     model = window.inbox_model
     assert model.index(0, Column.STORY).data() == "3"
@@ -162,7 +164,7 @@ def test_a_hundred_thousand_items_show_and_scroll_smoothly(
     items = [item(n, 1.0 - n / 200_000) for n in range(100_000)]
     prepared = prepare_inbox(items, NOW)  # done in the ranking worker
     started = time.perf_counter()
-    window.set_ranked_items(prepared)
+    window.inbox_controller.set_ranked_items(prepared)
     window.stack.setCurrentIndex(INBOX_PAGE)  # the profile itself is empty
     view = window.inbox_view
     view.viewport().grab()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import SIGNAL_TIMEOUT_MS, ranked_window, settle, shown_titles
+from gui_helpers import SIGNAL_TIMEOUT_MS, ranked_window, settle, shown_titles, wait_reading
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu
@@ -63,7 +63,7 @@ def test_j_and_k_move_and_enter_opens(qtbot: Any, window: MainWindow) -> None:
     assert first == window.inbox_model.items()[0].item_id
     key(qtbot, window, "j")
     assert window.current_row() == 1
-    assert window.reader.item_id == window.inbox_model.items()[1].item_id
+    wait_reading(qtbot, window, window.inbox_model.items()[1].item_id)
     key(qtbot, window, "k")
     assert window.current_item_id() == first
     key(qtbot, window, "k")  # at the top it stays there
@@ -267,13 +267,14 @@ def test_question_mark_lists_every_shortcut(qtbot: Any, window: MainWindow) -> N
         assert expected in text
     qtbot.keyClick(overlay, Qt.Key.Key_Escape)
     assert not overlay.isVisible()
-    assert not window.syncing  # Esc closed the help; it did not reach "Cancel"
+    assert not window.sync_controller.syncing  # Esc closed the help; it did not reach "Cancel"
 
 
 def test_w_shows_why(qtbot: Any, window: MainWindow) -> None:
     window.select_row(0)
     item = window.current_item()
     assert item is not None
+    wait_reading(qtbot, window, item.item_id)
     assert not window.why_panel.isVisible()
     key(qtbot, window, "w")
     assert window.why_panel.isVisible()

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import SIGNAL_TIMEOUT_MS, ranked_window, settle
+from gui_helpers import SIGNAL_TIMEOUT_MS, ranked_window, settle, wait_reading
 from PySide6.QtCore import Qt
 
 from focusdesk.app import FocusDesk
@@ -34,10 +34,10 @@ def window(qtbot: Any, make_window: Any, profile: FocusDesk, tmp_path: Path) -> 
     return win
 
 
-def test_at_start_the_top_item_is_selected_and_shown(window: MainWindow) -> None:
+def test_at_start_the_top_item_is_selected_and_shown(qtbot: Any, window: MainWindow) -> None:
     top = window.inbox_model.items()[0]
     assert window.current_item_id() == top.item_id
-    assert window.reader.item_id == top.item_id
+    wait_reading(qtbot, window, top.item_id)
     # The list gets at least as much height as the reader at first start.
     list_h, reader_h = window.centre_splitter.sizes()
     assert list_h >= reader_h * 0.8
@@ -47,7 +47,7 @@ def test_home_and_end_jump_to_the_first_and_last_item(qtbot: Any, window: MainWi
     window.select_row(5)
     qtbot.keyClick(window.inbox_view, Qt.Key.Key_End)
     assert window.current_row() == window.inbox_model.rowCount() - 1
-    assert window.reader.item_id == window.inbox_model.items()[-1].item_id
+    wait_reading(qtbot, window, window.inbox_model.items()[-1].item_id)
     qtbot.keyClick(window.inbox_view, Qt.Key.Key_Home)
     assert window.current_row() == 0
     assert window.inbox_view.verticalScrollBar().value() == 0
@@ -82,7 +82,7 @@ def test_closing_search_returns_to_where_the_inbox_was(qtbot: Any, window: MainW
     assert not window.searching
     assert window.current_item_id() == before
     assert window.inbox_view.verticalScrollBar().value() == scroll
-    assert window.reader.item_id == before
+    wait_reading(qtbot, window, before)
 
 
 def test_esc_in_the_new_goal_field_returns_to_the_list(qtbot: Any, window: MainWindow) -> None:

@@ -123,7 +123,7 @@ def test_learning_switched_off_does_not_train(
     window: MainWindow = make_window(profile, show=False)
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
-    window.apply_settings({"learning_enabled": False})
+    window.settings_controller.apply_settings({"learning_enabled": False})
     item = window.inbox_model.all_items()[0]
     profile.items.record_feedback(item.item_id, "up")
     assert window.learning.check() is None

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import SIGNAL_TIMEOUT_MS, BlockingEncoder
+from gui_helpers import SIGNAL_TIMEOUT_MS, BlockingEncoder, wait_reading
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -62,7 +62,7 @@ def test_empty_profile_shows_getting_started(
     assert window.empty_state.mbox_button.isVisible()
     # Nothing to sync, nothing to rank: only the learning status is read in the background.
     with (
-        qtbot.assertNotEmitted(window.sync_did_finish),
+        qtbot.assertNotEmitted(window.sync_controller.sync_did_finish),
         qtbot.assertNotEmitted(window.rank_did_finish),
     ):
         qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
@@ -80,7 +80,7 @@ def test_add_notes_and_goal_then_sync_ranks_relevant_note_first(
     window = make_window(profile)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(notes_dir))
 
-    with qtbot.waitSignal(window.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.sync_controller.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.add_notes_action.trigger()
     assert window.empty_state.reason is EmptyReason.NO_GOALS
     assert window.stack.currentIndex() == EMPTY_PAGE
@@ -91,7 +91,9 @@ def test_add_notes_and_goal_then_sync_ranks_relevant_note_first(
     assert len(ranked.args[0]) == 3
     assert titles(window)[0] == "Firmware release plan"
 
-    with qtbot.waitSignal(window.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS) as synced:
+    with qtbot.waitSignal(
+        window.sync_controller.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS
+    ) as synced:
         qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     assert synced.args[0].total("unchanged") == 3
     qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
@@ -110,7 +112,7 @@ def test_selecting_a_row_shows_body_with_evidence_highlighted(
     assert titles(window)[0] == "Hiring embedded engineers"
     rect = view.visualRect(view.model().index(0, Column.TITLE))
     reader = window.reader
-    assert reader.item_id == window.inbox_model.items()[0].item_id  # selected at start
+    wait_reading(qtbot, window, window.inbox_model.items()[0].item_id)  # selected at start
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert reader.item_id == window.inbox_model.items()[0].item_id
     text = reader.toPlainText()
@@ -124,7 +126,7 @@ def test_selecting_a_row_shows_body_with_evidence_highlighted(
     assert "ffe27a" in MARK_STYLE
 
     # Keyboard navigation reads the next item.
-    with qtbot.waitSignal(window.item_did_open, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.reader_controller.item_did_open, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.keyClick(view, Qt.Key.Key_Down)
     assert reader.item_id == window.current_item().item_id  # type: ignore[union-attr]
     assert reader.item_id != profile.ranking.rank()[0].item_id
@@ -149,8 +151,8 @@ def test_reweighting_a_goal_reranks_and_keeps_the_selection(
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         panel.weight_editor(firmware.id).setValue(0.0)
     assert titles(window)[0] == "Hiring embedded engineers"
-    assert window.selected_item_id() == soup_id
-    assert window.reader.item_id == soup_id
+    assert window.inbox_controller.current_item_id() == soup_id
+    wait_reading(qtbot, window, soup_id)
     assert profile.goals.all()[0].weight == 0.0
 
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
@@ -158,7 +160,7 @@ def test_reweighting_a_goal_reranks_and_keeps_the_selection(
         panel.weight_editor(hiring.id).setValue(0.0)
     assert titles(window)[0] == "Firmware release plan"
     assert [g.weight for g in profile.goals.all()] == [2.5, 0.0]
-    assert window.selected_item_id() == soup_id
+    assert window.inbox_controller.current_item_id() == soup_id
 
 
 def test_switching_every_goal_off_shows_add_a_goal(
@@ -250,7 +252,9 @@ def test_sync_error_is_shown_without_crashing(
     profile.goals.add("firmware release")
     mbox.unlink()
     window = make_window(profile, show=False)
-    with qtbot.waitSignal(window.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS) as synced:
+    with qtbot.waitSignal(
+        window.sync_controller.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS
+    ) as synced:
         window.show()
     failed = [r for r in synced.args[0].reports if r.error]
     assert [r.source_id for r in failed] == [bad.id]
@@ -276,13 +280,13 @@ def test_cancel_stops_a_running_sync(
     window = make_window(blocking_profile)
     # The source was never read: the window starts a sync by itself.
     qtbot.waitUntil(blocking_encoder.started.is_set, timeout=SIGNAL_TIMEOUT_MS)
-    assert window.syncing
+    assert window.sync_controller.syncing
     assert window.cancel_action.isEnabled()
     assert not window.sync_action.isEnabled()
     assert window.progress_bar.isVisible()
-    with qtbot.waitSignal(window.sync_did_cancel, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.sync_controller.sync_did_cancel, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.keyClick(window.inbox_view, Qt.Key.Key_Escape)
-    assert not window.syncing
+    assert not window.sync_controller.syncing
     assert "cancelled" in window.status_label.text()
     assert window.sync_action.isEnabled()
     qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
@@ -377,7 +381,7 @@ def test_removing_a_source_asks_and_forgets_its_items(
     monkeypatch.setattr(QMessageBox, "question", lambda *_a: QMessageBox.StandardButton.Yes)
     sources = window.sources_panel
     sources.view.setCurrentIndex(sources.model.index(0))
-    with qtbot.waitSignal(window.source_did_remove, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.sync_controller.source_did_remove, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.mouseClick(sources.remove_button, Qt.MouseButton.LeftButton)
     assert profile.sources.all() == []
     assert window.stack.currentIndex() == EMPTY_PAGE

@@ -350,7 +350,10 @@ def test_the_window_weighs_the_item_read_in_the_background(
     # Moving on cancels the request for the item left behind.
     window.select_row(1)
     other = window.current_item_id()
-    assert window.passage_weights.pending in (None, (other, window.current_item().goal_id))
+    assert window.reader_controller.passage_weights.pending in (
+        None,
+        (other, window.current_item().goal_id),
+    )
     qtbot.waitUntil(
         lambda: reader.weights is not None and reader.weights.item_id == other,
         timeout=SIGNAL_TIMEOUT_MS,

@@ -207,7 +207,9 @@ def test_window_always_for_this_sender_is_remembered(
     window.stack.setCurrentIndex(INBOX_PAGE)  # an empty profile shows "getting started"
     # The window looks the item up again by id: give it one it can find.
     window.desk.items.get = lambda _id: detail  # type: ignore[method-assign]
-    with qtbot.waitSignal(window.remote_image_did_load, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(
+        window.reader_controller.remote_image_did_load, timeout=SIGNAL_TIMEOUT_MS
+    ):
         window.reader_pane.bar.always_button.click()
         window.reader.grab()  # images are asked for when the page is laid out
     assert ImageHandler.requests == ["/chart.png"]
@@ -217,7 +219,8 @@ def test_window_always_for_this_sender_is_remembered(
     saved = load_settings(profile.paths.settings_file)
     assert saved.remote_content_senders == ["news.example.org"]
     # The same sender's next item loads at once, without the bar.
-    window.show_item(43)
+    with qtbot.waitSignal(window.reader_controller.item_did_show, timeout=SIGNAL_TIMEOUT_MS):
+        window.show_item(43)  # read in the background
     assert not window.reader_pane.remote_blocked
 
 

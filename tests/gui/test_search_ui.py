@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import SIGNAL_TIMEOUT_MS, BlockingEncoder, ranked_window
+from gui_helpers import SIGNAL_TIMEOUT_MS, BlockingEncoder, ranked_window, wait_reading
 from PySide6.QtCore import Qt
 
 from focusdesk.app import FocusDesk
@@ -40,7 +40,7 @@ def test_slash_opens_search_and_results_follow_typing(
     assert window.search.bar.status.text() == f"{len(hits)} result" + ("s" if len(hits) > 1 else "")
     # The first result is selected and shown, the focus stays in the field.
     assert window.current_item_id() == hits[0].item_id
-    assert window.reader.item_id == hits[0].item_id
+    wait_reading(qtbot, window, hits[0].item_id)
     assert window.search.bar.edit.hasFocus()
     # Matches are highlighted in what the delegate draws.
     hit = window.search.model.index(0).data(HitRole)
@@ -70,7 +70,7 @@ def test_enter_and_down_go_to_results_and_esc_goes_back(qtbot: Any, window: Main
 
 
 def test_nothing_found_says_so(qtbot: Any, window: MainWindow) -> None:
-    window.open_search()
+    window.inbox_controller.open_search()
     hits = type_query(qtbot, window, "zzzqqq")
     assert hits == []
     assert window.search.bar.status.text() == "No results"
@@ -88,8 +88,8 @@ def test_while_the_pool_is_busy_keywords_come_at_once(
     blocking_profile.goals.add("firmware")
     window: MainWindow = make_window(blocking_profile)  # it syncs, and blocks in encoding
     qtbot.waitUntil(blocking_encoder.started.is_set, timeout=SIGNAL_TIMEOUT_MS)
-    assert window.syncing
-    window.open_search()
+    assert window.sync_controller.syncing
+    window.inbox_controller.open_search()
     qtbot.keyClicks(window.search.bar.edit, "leek")
     qtbot.waitUntil(lambda: window.search.model.rowCount() == 1, timeout=SIGNAL_TIMEOUT_MS)
     assert window.search.model.hits()[0].title == "Leek soup"

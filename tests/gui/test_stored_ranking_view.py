@@ -60,13 +60,13 @@ def open_desk() -> Iterator[Any]:
 def shown_rankings(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
     """Every ranking the window puts on screen, as item ids in order."""
     seen: list[list[int]] = []
-    original = window.set_ranked_items
+    original = window.inbox_controller.set_ranked_items
 
     def record(items: Any) -> None:
         original(items)
         seen.append([r.item_id for r in window.inbox_model.all_items()])
 
-    monkeypatch.setattr(window, "set_ranked_items", record)
+    monkeypatch.setattr(window.inbox_controller, "set_ranked_items", record)
     return seen
 
 
@@ -84,13 +84,13 @@ def test_a_current_stored_ranking_is_shown_without_computing_one(
     seen = shown_rankings(window, monkeypatch)
     window.rank_did_finish.connect(finished.append)
     window.show()
-    qtbot.waitUntil(lambda: window.shows_ranking, timeout=SIGNAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.inbox_controller.shows_ranking, timeout=SIGNAL_TIMEOUT_MS)
     qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert seen == [order]
     assert [r.item_id for r in window.inbox_model.items()] == order
     assert window.current_item_id() == order[0]  # the top item, in the reader
     assert finished == []  # nothing was ranked
-    assert not window.ranked_once
+    assert not window.inbox_controller.ranked_once
     assert desk._ranker is None  # the ranker (and its scorer) never even built
     assert not window.model_ready
     # Then, in the background, the model and the index load (semantic search needs them).
@@ -116,15 +116,16 @@ def test_a_changed_profile_shows_the_stored_rows_then_the_fresh_ones_marking_mov
     seen = shown_rankings(window, monkeypatch)
     window.show()
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
-        qtbot.waitUntil(lambda: window.shows_ranking, timeout=SIGNAL_TIMEOUT_MS)
-        assert not window.ranked_once  # the stored rows, while the fresh ones are computed
+        qtbot.waitUntil(lambda: window.inbox_controller.shows_ranking, timeout=SIGNAL_TIMEOUT_MS)
+        # The stored rows, while the fresh ones are computed:
+        assert not window.inbox_controller.ranked_once
         selected = window.current_item_id()
         assert selected == order[-1]  # the stored top
         other = order[len(order) // 2]
         assert window.select_item(other)
     assert seen[0] == order[::-1]
     assert seen[-1] == order  # the fresh ranking replaced it
-    assert window.ranked_once
+    assert window.inbox_controller.ranked_once
     assert window.current_item_id() == other  # the selection stayed on its item
     model = window.inbox_model
     n = len(order)
@@ -167,4 +168,5 @@ def test_an_item_done_elsewhere_is_not_shown_from_the_stored_ranking(
     assert window.inbox_model.status_of(order[0]) == "done"
     assert window.inbox_model.row_of(order[0]) is None  # done means gone from the inbox
     assert window.current_item_id() == order[1]
-    qtbot.waitUntil(lambda: window.ranked_once, timeout=SIGNAL_TIMEOUT_MS)  # then refreshed
+    inbox = window.inbox_controller
+    qtbot.waitUntil(lambda: inbox.ranked_once, timeout=SIGNAL_TIMEOUT_MS)  # then refreshed

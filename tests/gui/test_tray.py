@@ -45,7 +45,7 @@ def test_no_tray_here_and_the_window_still_works(
     assert tray.icon is None
     texts = [a.text() for a in tray.menu.actions() if a.text()]
     assert texts[1:] == ["&Show FocusDesk", "Start &focus block", "&Sync now", "&Quit"]
-    with qtbot.waitSignal(window.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.sync_controller.sync_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         tray.sync_action.trigger()
     # The focus feature's action is found by name and triggered from the tray.
     hits: list[bool] = []
