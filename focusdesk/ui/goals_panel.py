@@ -123,6 +123,8 @@ class GoalsPanel(QWidget):
     """Lists the profile's goals and edits them in the background."""
 
     goals_did_change = Signal()
+    goals_did_load = Signal()
+    """``reload``'s goals arrived and are shown (what depends on the goals follows this)."""
     goal_did_fail = Signal(str)
     new_goal_did_leave = Signal()
     """Esc in the new-goal field: the user goes back to the list (what was typed stays)."""
@@ -226,6 +228,8 @@ class GoalsPanel(QWidget):
         layout.addLayout(edit_row)
         layout.addLayout(add_row)
         self._pending = 0
+        self.loaded = False
+        """Whether the goals were read once (until then the panel is empty, not goal-less)."""
         self._update_buttons()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
@@ -243,7 +247,9 @@ class GoalsPanel(QWidget):
     def reload(self) -> None:
         """Read the goals from the store (a small read; fine on the UI thread)."""
         self.model.set_goals(self.desk.goals.all())
+        self.loaded = True
         self._update_buttons()
+        self.goals_did_load.emit()
 
     def goals(self) -> list[GoalInfo]:
         return self.model.goals()
