@@ -222,10 +222,8 @@ class MainWindow(QMainWindow):
         self.learning = LearningController(self)  # background learning, its status, reset
         self.goal_grouping = GoalGrouping(self)  # the inbox grouped by goal (issue 13)
         self._restore_layout()
-        self.goals_panel.reload()
-        self.filter_bar.set_goals(self.goals_panel.goals())
-        self.inbox_model.set_goals(self.goals_panel.goals())
-        self._fit_goal_column()
+        self.goals_panel.goals_did_load.connect(self._on_goals_loaded)
+        self.goals_panel.reload()  # in the background: the first paint does not wait
         self.refresh_sources()
         self._update_page()
         self._update_busy()
@@ -509,6 +507,10 @@ class MainWindow(QMainWindow):
 
     def _after_first_show(self) -> None:
         """Read what was never read; otherwise rank what is there."""
+        if not self.goals_panel.loaded:  # the first ranking needs the goals: once read
+            once = Qt.ConnectionType.SingleShotConnection
+            self.goals_panel.goals_did_load.connect(self._after_first_show, once)
+            return
         self.heap.freeze()  # the window and its modules: out of the collector's way
         focus = self.findChild(QAction, "start_focus_block")
         self.tray.set_focus_available(focus is not None)
@@ -1294,11 +1296,14 @@ class MainWindow(QMainWindow):
         self.goals_panel.add_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _on_goals_changed(self) -> None:
+        self._on_goals_loaded()
+        self.request_rank()
+
+    def _on_goals_loaded(self) -> None:
         self.filter_bar.set_goals(self.goals_panel.goals())
         self.inbox_model.set_goals(self.goals_panel.goals())
         self._fit_goal_column()
         self._update_page()
-        self.request_rank()
 
     def _fit_goal_column(self) -> None:
         """The Goal column as wide as the longest short name (within bounds), unless the
@@ -1420,7 +1425,7 @@ class MainWindow(QMainWindow):
         reason: EmptyReason | None = None
         if not self._sources:
             reason = EmptyReason.NO_SOURCES
-        elif not self.goals_panel.active_goals():
+        elif self.goals_panel.loaded and not self.goals_panel.active_goals():
             reason = EmptyReason.NO_GOALS
         elif self.inbox_model.total_count() == 0:
             if self._sync_job is not None:
