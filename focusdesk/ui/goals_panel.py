@@ -1,8 +1,9 @@
 """The goals panel: add, rename, reweight, switch on and off, and remove goals.
 
-Edits show at once (the model is updated optimistically) and are written to the
-store by the task manager, one at a time; ``goals_did_change`` is emitted once a
-write is done, and the window re-ranks.
+The goals are read in the background (``reload``, on the operations' read lane);
+``goals_did_load`` is emitted when they are shown. Edits show at once (the model is
+updated optimistically) and are written to the store on the write lane, one at a time;
+``goals_did_change`` is emitted once a write is done, and the window re-ranks.
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ class GoalsPanel(QWidget):
     """Lists the profile's goals and edits them in the background."""
 
     goals_did_change = Signal()
+    goals_did_load = Signal()
+    """``reload``'s goals arrived and are shown (what depends on the goals follows this)."""
     goal_did_fail = Signal(str)
     new_goal_did_leave = Signal()
     """Esc in the new-goal field: the user goes back to the list (what was typed stays)."""
@@ -226,6 +229,11 @@ class GoalsPanel(QWidget):
         layout.addLayout(edit_row)
         layout.addLayout(add_row)
         self._pending = 0
+        self._writes = 0
+        """Goal writes submitted so far (a read older than one of them may be stale)."""
+        self._reload_wanted = False
+        self.loaded = False
+        """Whether the goals were read once (until then the panel is empty, not goal-less)."""
         self._update_buttons()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
@@ -241,9 +249,32 @@ class GoalsPanel(QWidget):
 
     # -- reading --------------------------------------------------------------------
     def reload(self) -> None:
-        """Read the goals from the store (a small read; fine on the UI thread)."""
-        self.model.set_goals(self.desk.goals.all())
-        self._update_buttons()
+        """Read the goals in the background and show them; ``goals_did_load`` follows.
+
+        While goal writes are queued the read waits for them (they would make it stale),
+        and a read that a write overtook is read again.
+        """
+        self._reload_wanted = True
+        if self._pending:
+            return  # the last write's end reads again
+        self._reload_wanted = False
+        writes = self._writes
+
+        def done(goals: list[GoalInfo]) -> None:
+            if writes != self._writes:
+                self.reload()  # an edit was submitted meanwhile: read after it
+                return
+            self.model.set_goals(goals)
+            self.loaded = True
+            self._update_buttons()
+            self.goals_did_load.emit()
+
+        self.ops.read(
+            lambda _p, _c: self.desk.goals.all(),
+            on_done=done,
+            on_error=self.goal_did_fail.emit,
+            name="read goals",
+        )
 
     def goals(self) -> list[GoalInfo]:
         return self.model.goals()
@@ -349,8 +380,11 @@ class GoalsPanel(QWidget):
 
         def finished() -> None:
             self._pending -= 1
+            if not self._pending and self._reload_wanted:
+                self.reload()
 
         self._pending += 1
+        self._writes += 1
         self.ops.write(fn, on_done=done, on_error=failed, on_finished=finished, name=name)
 
     @property

@@ -33,6 +33,8 @@ MIN_DWELL_S = 1.0
 """Reading an item at least this long counts as opening it (marks it read)."""
 EMAIL_KINDS = ("mbox", "maildir", "imap")
 VOTES = ("up", "down")
+CLOSE_WAIT_MS = 10_000
+"""How long the window's close waits for the last read item to be recorded."""
 
 
 def original_url(detail: ItemDetail, external_id: str | None = None) -> QUrl | None:
@@ -76,6 +78,8 @@ class ItemActions(QObject):
     """An action was taken back; carries its ``UndoRecord`` (None: nothing to undo)."""
     item_did_open = Signal(int, float)
     """(item id, seconds read) once the reading counted as an open."""
+    original_did_open = Signal(object)
+    """After O: the ``QUrl`` handed to the desktop, or None when there was none to open."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -101,7 +105,8 @@ class ItemActions(QObject):
     def reading_did_stop(self, *, now: bool = False) -> None:
         """The reader left its item: a long enough read is an open (new becomes read).
 
-        ``now`` writes at once on this thread (the window is closing).
+        ``now``: the window is closing and its operations were shut down; the open is
+        written on the write lane and the close waits for it (at most ``CLOSE_WAIT_MS``).
         """
         if self._reading is None:
             return
@@ -111,10 +116,16 @@ class ItemActions(QObject):
         if dwell < MIN_DWELL_S:
             return
         if now:
-            try:
-                self.desk.triage.open(item_id, dwell)
-            except Exception:  # closing: never fail the close over a read mark
-                log.exception("Could not record the last read item")
+
+            def record(_p: Any, _c: Any) -> None:
+                try:
+                    self.desk.triage.open(item_id, dwell)
+                except Exception:  # closing: never fail the close over a read mark
+                    log.exception("Could not record the last read item")
+
+            self.window.ops.write(record, name="record the last open")
+            if not self.window.ops.wait(CLOSE_WAIT_MS):
+                log.warning("The last read item was not recorded in %d ms", CLOSE_WAIT_MS)
             return
         if self.window.inbox_model.status_of(item_id) == "new":
             # After the selection change that led here has finished, and only while the
@@ -301,23 +312,28 @@ class ItemActions(QObject):
         window.ops.write(work, on_done=done, on_error=window.show_status, name="undo")
 
     # -- the original -----------------------------------------------------------------
-    def open_original(self) -> QUrl | None:
-        """Open the item in the mail client, the browser or the editor; the URL opened."""
+    def open_original(self) -> None:
+        """Open the item in the mail client, the browser or the editor, once its details
+        are read in the background; ``original_did_open`` tells what was opened."""
         window = self.window
         item_id = window.current_item_id()
         if item_id is None:
             window.show_status("Select an item to open.")
-            return None
-        try:
-            detail = self.desk.items.get(item_id)
-        except Exception as exc:  # a KnownError: the item went away
-            window.show_status(str(exc))
-            return None
+            return
         ranked = window.inbox_model.find_item(item_id)
-        url = original_url(detail, ranked.external_id if ranked is not None else None)
-        if url is None:
-            window.show_status("This item has no original that can be opened.")
-            return None
-        if not QDesktopServices.openUrl(url):
-            window.show_status(f"Nothing on this computer opens {url.scheme()} links.")
-        return url
+        external_id = ranked.external_id if ranked is not None else None
+
+        def done(detail: ItemDetail) -> None:
+            url = original_url(detail, external_id)
+            if url is None:
+                window.show_status("This item has no original that can be opened.")
+            elif not QDesktopServices.openUrl(url):
+                window.show_status(f"Nothing on this computer opens {url.scheme()} links.")
+            self.original_did_open.emit(url)
+
+        window.ops.read(
+            lambda _p, _c: self.desk.items.get(item_id),
+            on_done=done,
+            on_error=window.show_status,  # a KnownError: the item went away
+            name="open the original",
+        )

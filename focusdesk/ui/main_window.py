@@ -137,8 +137,8 @@ class MainWindow(QMainWindow):
         self.learning = LearningController(self)  # background learning, its status, reset
         self.goal_grouping = GoalGrouping(self)  # the inbox grouped by goal (issue 13)
         self._restore_layout()
-        self.goals_panel.reload()
-        self.inbox_controller.set_goals(self.goals_panel.goals())
+        self.goals_panel.goals_did_load.connect(self._on_goals_loaded)
+        self.goals_panel.reload()  # in the background: the first paint does not wait
         self._update_page()
         self._update_busy()
 
@@ -434,8 +434,8 @@ class MainWindow(QMainWindow):
     def _start_work(self) -> None:
         """Once shown with the sources known: read what was never read, else rank."""
         sync, inbox = self.sync_controller, self.inbox_controller
-        if self._started or not (self._shown_once and sync.loaded):
-            return
+        if self._started or not (self._shown_once and sync.loaded and self.goals_panel.loaded):
+            return  # the first ranking needs the sources and the goals: once read
         self._started = True
         if sync.needs_first_sync:
             sync.start_sync()
@@ -477,6 +477,11 @@ class MainWindow(QMainWindow):
         self.inbox_controller.set_goals(self.goals_panel.goals())
         self._update_page()
         self.inbox_controller.request_rank()
+
+    def _on_goals_loaded(self) -> None:
+        self.inbox_controller.set_goals(self.goals_panel.goals())
+        self._update_page()
+        self._start_work()
 
     def toggle_help(self) -> None:
         """? : the keyboard shortcuts, over the window."""
@@ -538,7 +543,7 @@ class MainWindow(QMainWindow):
             reason = EmptyReason.RANKING
         elif not sync.sources:
             reason = EmptyReason.NO_SOURCES
-        elif not self.goals_panel.active_goals():
+        elif self.goals_panel.loaded and not self.goals_panel.active_goals():
             reason = EmptyReason.NO_GOALS
         elif self.inbox_model.total_count() == 0:
             if sync.syncing:

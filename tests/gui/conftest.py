@@ -12,6 +12,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from gui_helpers import NOTES, OFFSCREEN_NOISE, BlockingEncoder, activate  # noqa: E402
+from ui_thread_sql import ALLOWED_FIRED, UiThreadSql  # noqa: E402
 
 from focusdesk.app import FocusDesk  # noqa: E402
 from focusdesk.paths import resolve_paths  # noqa: E402
@@ -25,6 +26,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if item.get_closest_marker("qt_log_level_fail") is None:
                 item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.fixture(autouse=True)
+def no_sql_on_the_ui_thread() -> Iterator[UiThreadSql]:
+    """Fails the test when UI code ran SQL on the UI thread (see ``ui_thread_sql``); set up
+    before and torn down after the windows, so their close handlers are covered too."""
+    guard = UiThreadSql()
+    with guard.watching():
+        yield guard
+    ALLOWED_FIRED.update(hit.key for hit in guard.allowed_hits)
+    report = guard.report()
+    if report:
+        pytest.fail(report, pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The allowed UI-thread SQL sites that fired (each entry goes when its branch lands)."""
+    if ALLOWED_FIRED:
+        terminalreporter.section("SQL on the UI thread at allowed sites")
+        for (file, function), count in sorted(ALLOWED_FIRED.items()):
+            terminalreporter.write_line(f"{file} {function}: {count} statement(s)")
 
 
 @pytest.fixture

@@ -7,10 +7,14 @@ from typing import Any
 
 import pytest
 from gui_helpers import SIGNAL_TIMEOUT_MS, ranked_window
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
 
 from focusdesk.app import FocusDesk
+from focusdesk.errors import NotFoundError
+from focusdesk.store.models import Feedback
 from focusdesk.ui.main_window import MainWindow
 
 GOALS = ("firmware release checklist", "hiring embedded engineers")
@@ -91,3 +95,36 @@ def test_reading_marks_the_row_read_when_moving_on(
     clock.now += 1.5
     press(qtbot, window, "j")
     qtbot.waitUntil(lambda: window.inbox_model.status_of(read) == "read", timeout=2000)
+
+
+def test_closing_the_window_records_the_item_being_read(
+    qtbot: Any, window: MainWindow, clock: FakeClock, profile: FocusDesk
+) -> None:
+    press(qtbot, window, "j")
+    read = window.current_item_id()
+    assert read is not None
+    clock.now += 1.5
+    window.close()  # written on the write lane; the close waits for it
+    with profile.store.session() as s:
+        opens = s.scalars(select(Feedback).where(Feedback.signal == "open")).all()
+        assert [(fb.item_id, fb.value) for fb in opens] == [(read, 1.5)]
+    assert profile.items.get(read).status == "read"
+
+
+def test_o_on_an_item_that_went_away_says_so(
+    qtbot: Any, window: MainWindow, profile: FocusDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+
+    def gone(item_id: int) -> Any:
+        raise NotFoundError(f"There is no item with id {item_id}.")
+
+    monkeypatch.setattr(profile.items, "get", gone)
+    item_id = window.current_item_id()
+    press(qtbot, window, "o")
+    qtbot.waitUntil(
+        lambda: window.status.message.text() == f"There is no item with id {item_id}.",
+        timeout=SIGNAL_TIMEOUT_MS,
+    )
+    assert opened == []

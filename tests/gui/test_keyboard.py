@@ -201,7 +201,8 @@ def test_o_opens_the_note_in_its_editor(
     opened: list[QUrl] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     window.select_row(0)
-    key(qtbot, window, "o")
+    with qtbot.waitSignal(window.item_actions.original_did_open, timeout=SIGNAL_TIMEOUT_MS):
+        key(qtbot, window, "o")
     assert len(opened) == 1
     assert opened[0].isLocalFile()
     assert Path(opened[0].toLocalFile()).parent == notes_dir.resolve()
@@ -231,7 +232,8 @@ def test_o_on_mail_writes_a_reply_and_on_a_feed_opens_the_browser(
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     window.select_row(0)
     window.inbox_view.setFocus()
-    key(qtbot, window, "o")
+    with qtbot.waitSignal(window.item_actions.original_did_open, timeout=SIGNAL_TIMEOUT_MS):
+        key(qtbot, window, "o")
     (url,) = opened
     assert url.scheme() == "mailto"
     assert url.path() == "priya@example.com"

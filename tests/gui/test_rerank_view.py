@@ -46,7 +46,8 @@ def test_a_new_top_is_scrolled_into_view_and_the_selection_stays(
         qtbot, make_window, profile, notes, "firmware release checklist"
     )
     hiring = profile.goals.add("hiring embedded engineers", weight=0.2)
-    window.goals_panel.reload()
+    with qtbot.waitSignal(window.goals_panel.goals_did_load, timeout=SIGNAL_TIMEOUT_MS):
+        window.goals_panel.reload()
     with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.start_rank()
     window.resize(1024, 640)
