@@ -260,7 +260,7 @@ def reset(window: Any) -> None:
 
 @scenario("inbox")
 def inbox_scene(window: Any, items: list[Any]) -> bool:
-    window.select_row(0)
+    window.inbox_controller.select_row(0)
     window.inbox_view.scrollToTop()
     window.inbox_view.setFocus()
     return True
@@ -269,7 +269,7 @@ def inbox_scene(window: Any, items: list[Any]) -> bool:
 @scenario("why")
 def why_scene(window: Any, items: list[Any]) -> bool:
     mail = next((i for i in items if i.source_kind == "mbox"), items[0] if items else None)
-    if mail is None or not window.select_item(mail.item_id):
+    if mail is None or not window.inbox_controller.select_item(mail.item_id):
         return False
     window.set_why_visible(True)
     settle_weights(window)
@@ -368,7 +368,7 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     window.show()  # nothing was read yet: the window syncs, then ranks
     wait_for(window.sync_controller.sync_did_finish, timeout_s)
     log.info("synced in %.1f s: %s", time.perf_counter() - started, window.status_label.text())
-    wait_for(window.rank_did_finish, timeout_s)
+    wait_for(window.inbox_controller.rank_did_finish, timeout_s)
     log.info(
         "ranked %d items in %.1f s", window.inbox_model.rowCount(), time.perf_counter() - started
     )
@@ -376,13 +376,13 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     for row, item in enumerate(items[:12]):
         log.info("%2d %.3f %-55s %s", row + 1, item.score, item.title[:55], item.goal_title)
 
-    window.select_row(0)
+    window.inbox_controller.select_row(0)
     window.inbox_view.setFocus()
     save(window, out, "main-window.png")
 
     mail = next((i for i in items if i.source_kind == "mbox"), None)
     if mail is not None:
-        window.select_item(mail.item_id)
+        window.inbox_controller.select_item(mail.item_id)
         save(window, out, "main-window-mail.png")
         window.why_action.trigger()
         save(window, out, "why-panel.png")
@@ -390,7 +390,7 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
 
     feed = next((i for i in items if i.source_kind == "feed" and "sleep" in i.title.lower()), None)
     if feed is not None:
-        window.select_item(feed.item_id)
+        window.inbox_controller.select_item(feed.item_id)
         if not window.reader_pane.remote_blocked:
             log.warning("the feed entry shows no remote-content bar")
         save(window, out, "reader-remote-content.png")
@@ -403,7 +403,7 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     save(window, out, "search.png")
     window.inbox_controller.close_search()
 
-    window.select_row(0)
+    window.inbox_controller.select_row(0)
     window.toggle_help()
     save(window, out, "keyboard-shortcuts.png")
     window.toggle_help()
@@ -421,9 +421,9 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     broken = desk.sources.add("feed", str(gone), name="Old newsletter", config={"group": "News"})
     gone.unlink()
     window.sync_controller.refresh_sources()
-    window.start_sync(broken.id)
+    window.sync_controller.start_sync(broken.id)
     wait_for(window.sync_controller.sync_did_finish, timeout_s)
-    wait_for(window.rank_did_finish, timeout_s)
+    wait_for(window.inbox_controller.rank_did_finish, timeout_s)
     sources = window.sync_controller.open_sources_manager()
     sources.select_source(broken.id)
     save_with_dialog(window, sources, out, "sources-manager.png")
@@ -435,8 +435,8 @@ def shoot_demo(out: Path, tmp: Path, timeout_s: float) -> None:
     settings.reject()
 
     window.settings_controller.apply_settings({"theme": "dark"})  # as the settings dialog does
-    window.select_row(1)
-    window.select_row(0)  # re-render the reader with the dark palette's colours
+    window.inbox_controller.select_row(1)
+    window.inbox_controller.select_row(0)  # re-render the reader with the dark palette's colours
     window.why_action.trigger()
     save(window, out, "main-window-dark.png")
     window.why_action.trigger()
@@ -460,7 +460,7 @@ def shoot_goals(out: Path, tmp: Path, timeout_s: float) -> None:
     window.resize(1400, 900)
     window.show()  # nothing was read yet: the window syncs, then ranks
     wait_for(window.sync_controller.sync_did_finish, timeout_s)
-    wait_for(window.rank_did_finish, timeout_s)
+    wait_for(window.inbox_controller.rank_did_finish, timeout_s)
     items = window.inbox_model.items()
     names = {g.id: g.short_name for g in desk.goals.all()}
     for top in (20, 60):
@@ -470,7 +470,7 @@ def shoot_goals(out: Path, tmp: Path, timeout_s: float) -> None:
     window.centre_splitter.setSizes([600, 240])  # more rows: the groups' boundaries show
     for grouped, name in ((False, "inbox-goals-mix.png"), (True, "inbox-goals-grouped.png")):
         window.goal_grouping.set_grouped(grouped)
-        window.select_row(0)
+        window.inbox_controller.select_row(0)
         window.inbox_view.scrollToTop()
         headers = window.inbox_model.header_rows()
         if len(headers) > 1:  # the end of the first group, then the other goals' groups
@@ -479,7 +479,7 @@ def shoot_goals(out: Path, tmp: Path, timeout_s: float) -> None:
                 window.inbox_model.index(max(0, headers[1] - 4), 0),
                 view.ScrollHint.PositionAtTop,
             )
-            window.select_row(headers[1] + 1)
+            window.inbox_controller.select_row(headers[1] + 1)
         window.inbox_view.setFocus()
         save(window, out, name)
     window.goal_grouping.set_grouped(False)
@@ -534,7 +534,7 @@ def _select_titled(window: Any, title: str) -> bool:
     """Select the inbox row titled ``title`` (the reader shows it)."""
     for item in window.inbox_model.items():
         if item.title == title:
-            return bool(window.select_item(item.item_id))
+            return bool(window.inbox_controller.select_item(item.item_id))
     log.warning("no inbox row titled %r", title)
     return False
 
@@ -550,7 +550,7 @@ def shoot_reader_newsletter(window: Any, out: Path, name: str) -> None:
     """The reader with an HTML newsletter whose plain part is a stub (images blocked)."""
     for item in window.inbox_model.items():
         if item.source_kind == "mbox" and item.title.startswith("Low Power Weekly"):
-            window.select_item(item.item_id)
+            window.inbox_controller.select_item(item.item_id)
             if not window.reader_pane.showing_formatted:
                 log.warning("the newsletter is shown as plain text")
             settle_weights(window)
@@ -577,7 +577,7 @@ def shoot_reader(
     desk = FocusDesk.open(profile)
     window = MainWindow(desk)
     window.show()
-    wait_for(window.rank_did_finish, timeout_s)
+    wait_for(window.inbox_controller.rank_did_finish, timeout_s)
     for theme in themes:
         window.settings_controller.apply_settings({"theme": theme})
         for width, height in sizes:

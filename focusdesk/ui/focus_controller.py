@@ -526,7 +526,9 @@ class _Listener:
         self.c._missed(missed)
 
     def sync_is_due(self, source_id: int, holding: bool) -> None:
-        self.c.window.start_sync(source_id)  # the window's sync: progress, held items
+        self.c.window.sync_controller.start_sync(
+            source_id
+        )  # the window's sync: progress, held items
 
     def review_is_due(self) -> None:
         self.c._review_due()

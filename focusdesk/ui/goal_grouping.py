@@ -52,11 +52,11 @@ class GoalGrouping(QObject):
     def set_grouped(self, grouped: bool) -> None:
         """Group the inbox by goal (True) or show the mix (False), and remember it."""
         self.action.setChecked(grouped)
-        keep = self.window.inbox_selected_id()
+        keep = self.window.inbox_controller.inbox_selected_id()
         self.model.set_grouped(grouped)
         self.window.ui_settings.setValue(SETTING, grouped)
         if keep is not None:
-            self.window.select_item(keep)
+            self.window.inbox_controller.select_item(keep)
 
     def _toggled(self) -> None:
         self.set_grouped(self.action.isChecked())

@@ -155,25 +155,25 @@ class ItemActions(QObject):
         if until is not None:
             self._status_action("snooze", until)
             return
-        if self.window.current_item_id() is None:
+        if self.window.inbox_controller.current_item_id() is None:
             self.window.show_status("Select an item to snooze.")
             return
         menu = SnoozeMenu(self.window.desk.clock.now(), self.window)
         menu.snooze_chosen.connect(lambda u: self._status_action("snooze", u))
         menu.aboutToHide.connect(lambda: QTimer.singleShot(0, self._back_to_list))
         self.snooze_menu = menu
-        menu.popup(self.window.popup_position())
+        menu.popup(self.window.inbox_controller.popup_position())
 
     def _back_to_list(self) -> None:
         """After the snooze menu: the keys go to the list again (J, E, D… go on)."""
         window = self.window
         if window.isVisible():
             window.activateWindow()  # the menu, closed, may still hold the activation
-        window.current_list().setFocus(Qt.FocusReason.PopupFocusReason)
+        window.inbox_controller.current_list().setFocus(Qt.FocusReason.PopupFocusReason)
 
     def _status_action(self, action: str, until: datetime | None = None) -> None:
         window = self.window
-        item_id = window.current_item_id()
+        item_id = window.inbox_controller.current_item_id()
         if item_id is None:
             window.show_status("Select an item first.")
             return
@@ -184,10 +184,12 @@ class ItemActions(QObject):
         if action in ("done", "dismiss") and before == target:
             action, target = "restore", "read"  # e on a done item: back to the inbox
         goal_id = model.filter.goal_id  # a goal filter makes the signal that goal's
-        row = window.current_row()
+        row = window.inbox_controller.current_row()
         model.set_status(item_id, target)
-        if window.current_item_id() != item_id and row is not None:
-            window.select_row(min(row, window.list_row_count() - 1))
+        if window.inbox_controller.current_item_id() != item_id and row is not None:
+            window.inbox_controller.select_row(
+                min(row, window.inbox_controller.list_row_count() - 1)
+            )
 
         def run(_p: Any, _c: Any) -> UndoRecord:
             triage = self.desk.triage
@@ -210,7 +212,7 @@ class ItemActions(QObject):
 
     def vote(self, signal: str) -> None:
         window = self.window
-        item_id = window.current_item_id()
+        item_id = window.inbox_controller.current_item_id()
         if item_id is None:
             window.show_status("Select an item to vote on.")
             return
@@ -243,7 +245,7 @@ class ItemActions(QObject):
     def toggle_pin(self) -> None:
         """P: pin the item (a strong "this matters"), or unpin it when it is pinned."""
         window = self.window
-        item_id = window.current_item_id()
+        item_id = window.inbox_controller.current_item_id()
         if item_id is None:
             window.show_status("Select an item to pin.")
             return
@@ -303,7 +305,7 @@ class ItemActions(QObject):
                     window.inbox_model.set_status(record.item_id, record.status)
                 if record.action in PIN_ACTIONS:
                     window.inbox_model.set_pinned(record.item_id, record.action != "pin")
-                window.select_item(record.item_id)
+                window.inbox_controller.select_item(record.item_id)
                 if record.action in VOTES:  # the vote before it stands again, if any
                     self._vote_did_change(record.item_id, vote)
                 window.show_status(f"Undone: {record.description}.")
@@ -316,7 +318,7 @@ class ItemActions(QObject):
         """Open the item in the mail client, the browser or the editor, once its details
         are read in the background; ``original_did_open`` tells what was opened."""
         window = self.window
-        item_id = window.current_item_id()
+        item_id = window.inbox_controller.current_item_id()
         if item_id is None:
             window.show_status("Select an item to open.")
             return

@@ -71,8 +71,8 @@ class LearningController(QObject):
         self.reset_action.setStatusTip("Forget what was learnt from your votes and triage")
         self.reset_action.triggered.connect(self.confirm_reset)
         window.menus["inbox"].addAction(self.reset_action)
-        window.rank_did_finish.connect(self._on_ranked)
-        window.settings_did_change.connect(self._on_settings)
+        window.inbox_controller.rank_did_finish.connect(self._on_ranked)
+        window.settings_controller.settings_did_change.connect(self._on_settings)
         window.goals_panel.goal_learning_did_restart.connect(self._on_goal_restarted)
         self.quiet_after_s = QUIET_AFTER_WORK_S
         self._last_work: datetime | None = None  # when the window's own work last changed
@@ -141,7 +141,7 @@ class LearningController(QObject):
             self._before = {
                 item.item_id: n for n, item in enumerate(self.window.inbox_model.all_items())
             }
-            self.window.start_rank()
+            self.window.inbox_controller.start_rank()
         elif result.version_id is None and "Not enough" not in result.message:
             self.window.show_status(result.message)
 
@@ -206,7 +206,7 @@ class LearningController(QObject):
             self._before = {
                 item.item_id: n for n, item in enumerate(self.window.inbox_model.all_items())
             }
-            self.window.start_rank()
+            self.window.inbox_controller.start_rank()
 
         def work(_p: ProgressCallback, _c: CancelToken) -> LearningStatus:
             self.desk.learning.reset()

@@ -129,7 +129,6 @@ class MainWindow(QMainWindow):
             show_status=self.show_status,
             parent=self,
         )
-        self._publish()
         self._build_actions()
         self._build_status_bar()
         self._wire()
@@ -141,26 +140,6 @@ class MainWindow(QMainWindow):
         self.goals_panel.reload()  # in the background: the first paint does not wait
         self._update_page()
         self._update_busy()
-
-    def _publish(self) -> None:
-        """What the controllers that take the window (item actions, search, focus, learning,
-        review, grouping, the tray) use of it: the controllers' own methods and signals."""
-        inbox, reader = self.inbox_controller, self.reader_controller
-        sync = self.sync_controller
-        self.current_list = inbox.current_list
-        self.current_item_id = inbox.current_item_id
-        self.current_item = inbox.current_item
-        self.current_row = inbox.current_row
-        self.inbox_selected_id = inbox.inbox_selected_id
-        self.list_row_count = inbox.list_row_count
-        self.select_item = inbox.select_item
-        self.select_row = inbox.select_row
-        self.popup_position = inbox.popup_position
-        self.start_rank = inbox.start_rank
-        self.rank_did_finish = inbox.rank_did_finish
-        self.show_item = reader.show_item
-        self.start_sync = sync.start_sync
-        self.settings_did_change = self.settings_controller.settings_did_change
 
     @property
     def model_ready(self) -> bool:
@@ -354,7 +333,7 @@ class MainWindow(QMainWindow):
         reader.reading_did_start.connect(ia.reading_did_start)
         reader.reading_did_stop.connect(ia.reading_did_stop)
         reader.linked_note_did_resolve.connect(self._open_note)
-        self.settings_did_change.connect(inbox.settings_did_change)
+        self.settings_controller.settings_did_change.connect(inbox.settings_did_change)
 
     def _open_note(self, item_id: int) -> None:
         if not self.inbox_controller.select_item(item_id):

@@ -306,8 +306,8 @@ def install_review(window: Any) -> QAction:
     dock.hide()
 
     def open_item(item_id: int) -> None:
-        if not window.select_item(item_id):
-            window.show_item(item_id)
+        if not window.inbox_controller.select_item(item_id):
+            window.reader_controller.show_item(item_id)
 
     tab.item_activated.connect(open_item)
 

@@ -123,7 +123,7 @@ class SearchController(QObject):
         if generation != self._generation or self._final_shown:
             return
         self._final_shown = final
-        keep = self.window.current_item_id() if self.view.isVisible() else None
+        keep = self.window.inbox_controller.current_item_id() if self.view.isVisible() else None
         self.model.set_hits(query, hits)
         n = len(hits)
         self.bar.status.setText(f"{n} result{'s' if n != 1 else ''}" if n else "No results")

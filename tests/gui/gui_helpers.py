@@ -65,7 +65,7 @@ def ranked_window(qtbot: Any, make_window: Any, desk: Any, notes: Any, *goals: s
     for goal in goals:
         desk.goals.add(goal)
     window = make_window(desk, show=False)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.show()  # never synced: the window syncs, then ranks, by itself
     activate(qtbot, window)
     return window

@@ -64,7 +64,7 @@ def test_window_panes_and_overlays_are_named(
     qtbot: Any, make_window: Any, profile: FocusDesk, notes_dir: Path
 ) -> None:
     window: MainWindow = ranked_window(qtbot, make_window, profile, notes_dir, "firmware")
-    window.select_row(0)
+    window.inbox_controller.select_row(0)
     window.why_action.trigger()
     assert unnamed(window) == []
     window.inbox_controller.open_search()

@@ -26,7 +26,9 @@ def test_start_in_tray_at_login_writes_and_removes_the_autostart_entry(
     dialog = window.settings_controller.open_settings()
     assert not dialog.autostart_box.isChecked()
     dialog.autostart_box.setChecked(True)
-    with qtbot.waitSignal(window.settings_did_change, timeout=SIGNAL_TIMEOUT_MS) as changed:
+    with qtbot.waitSignal(
+        window.settings_controller.settings_did_change, timeout=SIGNAL_TIMEOUT_MS
+    ) as changed:
         _ok(dialog)
     assert changed.args[0] == {"start_in_tray_at_login": True}
     exec_line = next(x for x in autostart.read_text().splitlines() if x.startswith("Exec="))
@@ -45,6 +47,8 @@ def test_start_in_tray_at_login_writes_and_removes_the_autostart_entry(
     dialog = window.settings_controller.open_settings()
     assert dialog.autostart_box.isChecked()
     dialog.autostart_box.setChecked(False)
-    with qtbot.waitSignal(window.settings_did_change, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(
+        window.settings_controller.settings_did_change, timeout=SIGNAL_TIMEOUT_MS
+    ):
         _ok(dialog)
     assert not autostart.exists()

@@ -48,7 +48,9 @@ def test_settings_dialog_saves_and_applies(
     dialog.retention_spin.setValue(0)
     assert dialog.retention_spin.text() == "Forever"
     dialog.theme_combo.setCurrentIndex(dialog.theme_combo.findData("dark"))
-    with qtbot.waitSignal(window.settings_did_change, timeout=SIGNAL_TIMEOUT_MS) as changed:
+    with qtbot.waitSignal(
+        window.settings_controller.settings_did_change, timeout=SIGNAL_TIMEOUT_MS
+    ) as changed:
         ok(dialog)
     assert changed.args[0] == {
         "device": "cpu",
@@ -67,7 +69,9 @@ def test_settings_dialog_saves_and_applies(
     # Back to the system's look.
     dialog = window.settings_controller.open_settings()
     dialog.theme_combo.setCurrentIndex(dialog.theme_combo.findData("system"))
-    with qtbot.waitSignal(window.settings_did_change, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(
+        window.settings_controller.settings_did_change, timeout=SIGNAL_TIMEOUT_MS
+    ):
         ok(dialog)
     assert app.palette().color(QPalette.ColorRole.Window) == before
 
@@ -283,7 +287,7 @@ def test_an_imap_account_is_added_with_its_password_kept(
 
     profile.sources.passwords = PasswordStore(use_keyring=False)
     window: MainWindow = make_window(profile)
-    monkeypatch.setattr(window, "start_sync", lambda *a, **k: None)  # no server to read
+    monkeypatch.setattr(window.sync_controller, "start_sync", lambda *a, **k: None)  # no server to read
     dialog = window.sync_controller.open_add_source("imap")
     dialog.imap_host.setText("imap.example.org")
     dialog.imap_user.setText("me")
@@ -306,7 +310,9 @@ def test_goals_can_be_archived_and_restored(
     firmware = profile.goals.all()[0]
     panel.select_goal(firmware.id)
     assert panel.archive_button.text() == "Arc&hive"
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS) as ranked:
+    with qtbot.waitSignal(
+        window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS
+    ) as ranked:
         panel.archive_button.click()
     assert profile.goals.all()[0].active is False
     assert {i.goal_title for i in ranked.args[0]} == {"soup"}
@@ -316,6 +322,6 @@ def test_goals_can_be_archived_and_restored(
         for i in range(window.filter_bar.goal_combo.count())
     ]
     assert goals == ["All goals", "soup"]
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         panel.archive_button.click()
     assert profile.goals.all()[0].active is True

@@ -122,8 +122,8 @@ def test_goals_are_not_cut_in_the_goals_panel_or_the_focus_dialog(
 def test_a_vote_marks_the_row_and_the_why_panel_and_undo_takes_it_back(
     qtbot: Any, window: MainWindow, profile: FocusDesk
 ) -> None:
-    window.select_row(0)
-    item = window.current_item()
+    window.inbox_controller.select_row(0)
+    item = window.inbox_controller.current_item()
     assert item is not None
     qtbot.keyClick(window.inbox_view, Qt.Key.Key_W)  # the Why panel
     assert window.why_panel.isVisible()
@@ -139,7 +139,7 @@ def test_a_vote_marks_the_row_and_the_why_panel_and_undo_takes_it_back(
     # With the item's goal as the filter, the vote is for that goal and says so.
     combo = window.filter_bar.goal_combo
     combo.setCurrentIndex(combo.findData(item.goal_id))
-    window.select_item(item.item_id)
+    window.inbox_controller.select_item(item.item_id)
     title = window.inbox_model.index(window.inbox_model.row_of(item.item_id), Column.TITLE)
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.keyClick(window.inbox_view, Qt.Key.Key_Plus)
@@ -168,7 +168,7 @@ def test_votes_are_marked_again_after_a_restart(
     profile.triage.vote(item.item_id, "down", goal_id=item.goal_id)
     window.close()
     again: MainWindow = make_window(profile, show=False)
-    with qtbot.waitSignal(again.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(again.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         again.show()
     row = again.inbox_model.row_of(item.item_id)
     assert row is not None

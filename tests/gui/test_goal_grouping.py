@@ -59,8 +59,8 @@ def test_g_groups_the_inbox_by_goal_and_j_k_pass_the_headers_by(
     assert not model.grouped
     assert model.header_rows() == []
     shown = model.shown_count()
-    window.select_row(2)
-    selected = window.current_item_id()
+    window.inbox_controller.select_row(2)
+    selected = window.inbox_controller.current_item_id()
 
     qtbot.keyClick(window.inbox_view, Qt.Key.Key_G)
     assert model.grouped
@@ -70,7 +70,7 @@ def test_g_groups_the_inbox_by_goal_and_j_k_pass_the_headers_by(
     # One per goal, then the rows that clear no goal's bar (if any), last.
     assert set(groups) - {None} == {g.id for g in profile.goals.all()}
     assert None not in groups[:-1]
-    assert window.current_item_id() == selected  # the selection stays on its item
+    assert window.inbox_controller.current_item_id() == selected  # the selection stays on its item
     names: dict[int | None, str] = {g.id: g.short_name for g in profile.goals.all()}
     names[None] = NO_GOAL
     for row in headers:
@@ -85,27 +85,27 @@ def test_g_groups_the_inbox_by_goal_and_j_k_pass_the_headers_by(
 
     # J and K walk the items; a header is never selected.
     qtbot.keyClick(window.inbox_view, Qt.Key.Key_Home)
-    assert window.current_row() == 1
-    seen = [window.current_item_id()]
+    assert window.inbox_controller.current_row() == 1
+    seen = [window.inbox_controller.current_item_id()]
     for _ in range(model.rowCount()):
         qtbot.keyClick(window.inbox_view, Qt.Key.Key_J)
-        seen.append(window.current_item_id())
+        seen.append(window.inbox_controller.current_item_id())
     assert None not in seen
     assert len(set(seen)) == shown  # every item, then it stays on the last
     for _ in range(model.rowCount()):
         qtbot.keyClick(window.inbox_view, Qt.Key.Key_K)
-        assert window.current_item_id() is not None
-    assert window.current_row() == 1
+        assert window.inbox_controller.current_item_id() is not None
+    assert window.inbox_controller.current_row() == 1
 
     # The arrow keys and End pass the headers by as well.
     last_of_first = model.header_rows()[1] - 1
-    window.select_row(last_of_first)
+    window.inbox_controller.select_row(last_of_first)
     qtbot.keyClick(window.inbox_view, Qt.Key.Key_Down)
-    assert window.current_row() == last_of_first + 2
+    assert window.inbox_controller.current_row() == last_of_first + 2
     qtbot.keyClick(window.inbox_view, Qt.Key.Key_Up)
-    assert window.current_row() == last_of_first
+    assert window.inbox_controller.current_row() == last_of_first
     qtbot.keyClick(window.inbox_view, Qt.Key.Key_End)
-    assert window.current_row() == model.rowCount() - 1
+    assert window.inbox_controller.current_row() == model.rowCount() - 1
 
     qtbot.keyClick(window.inbox_view, Qt.Key.Key_G)  # back to the mix
     assert not model.grouped
@@ -158,14 +158,16 @@ def test_moving_a_goals_weight_regroups_live_and_keeps_the_selection(
     window.goal_grouping.set_grouped(True)
     model = window.inbox_model
     hiring = next(g for g in profile.goals.all() if g.title.startswith("hiring"))
-    window.select_row(model.header_rows()[1] + 2)
-    selected = window.current_item_id()
+    window.inbox_controller.select_row(model.header_rows()[1] + 2)
+    selected = window.inbox_controller.current_item_id()
     spin = window.goals_panel.weight_editor(hiring.id)
     rankings: list[object] = []
-    window.rank_did_finish.connect(rankings.append)
+    window.inbox_controller.rank_did_finish.connect(rankings.append)
     # Three steps of the spin box in a row: written one by one, ranked once, in the
     # background (the waits below run the event loop: the UI thread is free).
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS) as ranked:
+    with qtbot.waitSignal(
+        window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS
+    ) as ranked:
         for value in (2.0, 3.0, 4.0):
             spin.setValue(value)
     settle(qtbot, window)
@@ -179,7 +181,7 @@ def test_moving_a_goals_weight_regroups_live_and_keeps_the_selection(
         header = model.header_at(row)
         members = [model.item_at(r) for r in range(row + 1, row + 1 + header.rows)]
         assert {seat[i.item_id] for i in members} == {header.goal_id}
-    assert window.current_item_id() == selected
+    assert window.inbox_controller.current_item_id() == selected
 
 
 def test_done_in_a_group_selects_the_next_item_and_the_header_counts_it_out(
@@ -191,14 +193,14 @@ def test_done_in_a_group_selects_the_next_item_and_the_header_counts_it_out(
     second = model.header_rows()[1]
     rows_before = model.header_at(second).rows
     last_of_first = second - 1
-    window.select_row(last_of_first)
-    done = window.current_item_id()
+    window.inbox_controller.select_row(last_of_first)
+    done = window.inbox_controller.current_item_id()
     window.inbox_view.setFocus()
     qtbot.keyClick(window.inbox_view, Qt.Key.Key_E)
     settle(qtbot, window)
     assert model.row_of(done) is None  # done: it leaves the inbox
-    now = window.current_item_id()
+    now = window.inbox_controller.current_item_id()
     assert now is not None  # the next item, not the header that follows
-    assert model.header_at(window.current_row()) is None
+    assert model.header_at(window.inbox_controller.current_row()) is None
     assert model.header_at(model.header_rows()[1]).rows == rows_before
     assert sum(model.header_at(r).rows for r in model.header_rows()) == model.shown_count()

@@ -15,8 +15,9 @@ from focusdesk.app import FocusDesk
 from focusdesk.records import GoalInfo
 from focusdesk.ui.empty_state import EmptyReason
 from focusdesk.ui.goals_panel import GoalsPanel
+from focusdesk.ui.inbox_controller import GOAL_COLUMN_WIDTH
 from focusdesk.ui.inbox_model import Column
-from focusdesk.ui.main_window import GOAL_COLUMN_WIDTH, MainWindow
+from focusdesk.ui.main_window import MainWindow
 from focusdesk.ui.operations import Operations
 
 GOAL = "Ship the v2 firmware release with the new low power mode, then the docs"
@@ -64,7 +65,7 @@ def test_the_window_ranks_once_the_goals_it_painted_without_arrive(
     assert not window.cancel_action.isEnabled()  # neither a sync nor a ranking yet
     assert not {"sync", "rank"} & {job.name for job in window.ops.jobs}
 
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         held.release.set()  # the goals arrive: the window syncs the new folder, then ranks
     assert window.goals_panel.loaded
     assert [g.id for g in window.goals_panel.goals()] == [goal.id]

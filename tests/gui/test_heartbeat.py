@@ -140,7 +140,7 @@ def test_ui_thread_never_stalls_during_a_big_sync_and_reranks(
 
     # Add the folder through the window's own action: add, sync 10,000 notes, rank.
     beat.start()
-    with qtbot.waitSignal(window.rank_did_finish, timeout=120_000) as ranked:
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=120_000) as ranked:
         window.add_notes_action.trigger()
     beat.stop()
     sync_gaps = beat.summary()
@@ -152,9 +152,9 @@ def test_ui_thread_never_stalls_during_a_big_sync_and_reranks(
 
     # Re-rank through the goals panel (a new weight), then through Sync.
     beat.start()
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.goals_panel.weight_editor(firmware.id).setValue(2.0)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.sync_action.trigger()  # nothing changed: a quick sync, then a re-rank
     beat.stop()
     rerank_gaps = beat.summary()
@@ -181,7 +181,7 @@ def test_the_heartbeat_fails_when_the_work_runs_on_the_ui_thread(
     beat = Heartbeat(lambda: True)
     beat.start()
     qtbot.wait(50)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.add_notes_action.trigger()  # add, sync and rank, all on the UI thread
     qtbot.wait(50)
     beat.stop()
@@ -213,7 +213,7 @@ def test_ui_thread_never_stalls_during_triage_of_a_big_inbox(
     profile.goals.add("firmware release plan")
     add_generated_items(profile, TRIAGE_ITEMS)
     window: MainWindow = make_window(profile, show=False)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=120_000):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=120_000):
         window.show()
     activate(qtbot, window)
     qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)

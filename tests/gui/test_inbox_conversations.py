@@ -37,7 +37,7 @@ def test_a_conversation_row_shows_its_count_and_the_reader_its_messages(
     profile.sources.add("mbox", str(mbox))
     profile.goals.add("Ship the low-power firmware for the sensor board")
     window = make_window(profile, show=False)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.show()
     activate(qtbot, window)
     model = window.inbox_model
@@ -48,7 +48,7 @@ def test_a_conversation_row_shows_its_count_and_the_reader_its_messages(
     assert "A conversation of 3 messages" in cell.data(Qt.ItemDataRole.ToolTipRole)
 
     item = model.item_at(row)
-    window.select_item(item.item_id)
+    window.inbox_controller.select_item(item.item_id)
     qtbot.waitUntil(lambda: window.reader.item_id == item.item_id, timeout=SIGNAL_TIMEOUT_MS)
     text = window.reader.toPlainText()
     assert "Conversation · 3 messages" in text
@@ -65,6 +65,6 @@ def test_a_conversation_row_shows_its_count_and_the_reader_its_messages(
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.keyClicks(window.inbox_view, "e")
     settle(qtbot, window)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.inbox_controller.request_rank()
     assert [i.title for i in model.items()] == ["Team lunch"]

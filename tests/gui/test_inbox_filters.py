@@ -140,8 +140,8 @@ def test_filter_bar_drives_the_inbox(
     assert shown_titles(window) == ["Leek soup"]
     bar.goal_combo.setCurrentIndex(0)
     # Mark one done: it leaves the inbox and shows under "Done".
-    window.select_row(0)
-    top = window.current_item()
+    window.inbox_controller.select_row(0)
+    top = window.inbox_controller.current_item()
     assert top is not None
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
         window.done_action.trigger()

@@ -58,7 +58,7 @@ def test_done_or_dismiss_after_reading_removes_the_row(
     qtbot: Any, window: MainWindow, clock: FakeClock, action: str
 ) -> None:
     press(qtbot, window, "j")  # select and read the top item
-    read = window.current_item_id()
+    read = window.inbox_controller.current_item_id()
     assert read is not None
     before = window.inbox_model.rowCount()
     clock.now += 1.5  # read it for a second and a half
@@ -67,7 +67,7 @@ def test_done_or_dismiss_after_reading_removes_the_row(
     qtbot.wait(20)  # any delayed mark-as-read has had its turn
     assert window.inbox_model.row_of(read) is None
     assert window.inbox_model.rowCount() == before - 1
-    assert window.current_item_id() != read
+    assert window.inbox_controller.current_item_id() != read
     assert window.filter_bar.count_label.text().startswith(f"{before - 1} ")
 
 
@@ -77,7 +77,7 @@ def test_snooze_after_reading_removes_the_row(
     from datetime import UTC, datetime, timedelta
 
     press(qtbot, window, "j")
-    read = window.current_item_id()
+    read = window.inbox_controller.current_item_id()
     assert read is not None
     clock.now += 1.5
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
@@ -90,7 +90,7 @@ def test_reading_marks_the_row_read_when_moving_on(
     qtbot: Any, window: MainWindow, clock: FakeClock
 ) -> None:
     press(qtbot, window, "j")
-    read = window.current_item_id()
+    read = window.inbox_controller.current_item_id()
     assert read is not None
     clock.now += 1.5
     press(qtbot, window, "j")
@@ -101,7 +101,7 @@ def test_closing_the_window_records_the_item_being_read(
     qtbot: Any, window: MainWindow, clock: FakeClock, profile: FocusDesk
 ) -> None:
     press(qtbot, window, "j")
-    read = window.current_item_id()
+    read = window.inbox_controller.current_item_id()
     assert read is not None
     clock.now += 1.5
     window.close()  # written on the write lane; the close waits for it
@@ -121,7 +121,7 @@ def test_o_on_an_item_that_went_away_says_so(
         raise NotFoundError(f"There is no item with id {item_id}.")
 
     monkeypatch.setattr(profile.items, "get", gone)
-    item_id = window.current_item_id()
+    item_id = window.inbox_controller.current_item_id()
     press(qtbot, window, "o")
     qtbot.waitUntil(
         lambda: window.status.message.text() == f"There is no item with id {item_id}.",

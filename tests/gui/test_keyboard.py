@@ -57,25 +57,25 @@ def signals(desk: FocusDesk) -> list[tuple[int, str, int | None]]:
 
 def test_j_and_k_move_and_enter_opens(qtbot: Any, window: MainWindow) -> None:
     window.inbox_view.selectionModel().clear()
-    assert window.current_item_id() is None
+    assert window.inbox_controller.current_item_id() is None
     key(qtbot, window, "j")  # nothing selected: j selects the first item
-    first = window.current_item_id()
+    first = window.inbox_controller.current_item_id()
     assert first == window.inbox_model.items()[0].item_id
     key(qtbot, window, "j")
-    assert window.current_row() == 1
+    assert window.inbox_controller.current_row() == 1
     wait_reading(qtbot, window, window.inbox_model.items()[1].item_id)
     key(qtbot, window, "k")
-    assert window.current_item_id() == first
+    assert window.inbox_controller.current_item_id() == first
     key(qtbot, window, "k")  # at the top it stays there
-    assert window.current_row() == 0
+    assert window.inbox_controller.current_row() == 0
     key(qtbot, window, Qt.Key.Key_Return)
     assert window.reader.hasFocus()
     key(qtbot, window, "j")  # still works from the reader
-    assert window.current_row() == 1
+    assert window.inbox_controller.current_row() == 1
 
 
 def test_e_marks_done_and_u_undoes(qtbot: Any, window: MainWindow, profile: FocusDesk) -> None:
-    window.select_row(0)
+    window.inbox_controller.select_row(0)
     top = window.inbox_model.items()[0]
     second = window.inbox_model.items()[1].item_id
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS) as did:
@@ -84,7 +84,7 @@ def test_e_marks_done_and_u_undoes(qtbot: Any, window: MainWindow, profile: Focu
     assert status_of(profile, top.item_id) == "done"
     assert signals(profile)[-1] == (top.item_id, "done", None)  # no goal filter: all goals
     assert top.title not in shown_titles(window)  # the inbox shows what is left to do
-    assert window.current_item_id() == second  # the next item is selected
+    assert window.inbox_controller.current_item_id() == second  # the next item is selected
     assert "Marked done" in window.status_label.text()
     assert window.undo_action.text().startswith("&Undo: Marked done")
 
@@ -93,7 +93,7 @@ def test_e_marks_done_and_u_undoes(qtbot: Any, window: MainWindow, profile: Focu
     assert status_of(profile, top.item_id) == "new"
     assert [s for s in signals(profile) if s[1] == "done"] == []  # its feedback is gone
     assert shown_titles(window)[0] == top.title
-    assert window.current_item_id() == top.item_id
+    assert window.inbox_controller.current_item_id() == top.item_id
     with qtbot.waitSignal(window.item_actions.undo_did_finish, timeout=SIGNAL_TIMEOUT_MS) as again:
         key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # Ctrl+Z too
     assert again.args[0] is None
@@ -103,8 +103,8 @@ def test_e_marks_done_and_u_undoes(qtbot: Any, window: MainWindow, profile: Focu
 def test_d_dismisses_and_d_again_in_the_dismissed_list_restores(
     qtbot: Any, window: MainWindow, profile: FocusDesk
 ) -> None:
-    window.select_row(2)
-    item = window.current_item()
+    window.inbox_controller.select_row(2)
+    item = window.inbox_controller.current_item()
     assert item is not None
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
         key(qtbot, window, "d")
@@ -112,7 +112,7 @@ def test_d_dismisses_and_d_again_in_the_dismissed_list_restores(
     assert signals(profile)[-1][:2] == (item.item_id, "dismiss")
     window.filter_bar.set_status_key("dismissed")
     assert shown_titles(window) == [item.title]
-    window.select_row(0)
+    window.inbox_controller.select_row(0)
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS) as did:
         key(qtbot, window, "d")
     assert did.args[0].action == "restore"
@@ -121,8 +121,8 @@ def test_d_dismisses_and_d_again_in_the_dismissed_list_restores(
 
 
 def test_s_offers_the_snooze_presets(qtbot: Any, window: MainWindow, profile: FocusDesk) -> None:
-    window.select_row(0)
-    item_id = window.current_item_id()
+    window.inbox_controller.select_row(0)
+    item_id = window.inbox_controller.current_item_id()
     assert item_id is not None
     key(qtbot, window, "s")
     menu = window.item_actions.snooze_menu
@@ -149,8 +149,8 @@ def test_s_offers_the_snooze_presets(qtbot: Any, window: MainWindow, profile: Fo
 
 
 def test_snoozing_until_a_picked_date(qtbot: Any, window: MainWindow, profile: FocusDesk) -> None:
-    window.select_row(1)
-    item_id = window.current_item_id()
+    window.inbox_controller.select_row(1)
+    item_id = window.inbox_controller.current_item_id()
     assert item_id is not None
     key(qtbot, window, "s")
     menu = window.item_actions.snooze_menu
@@ -176,13 +176,13 @@ def test_snoozing_until_a_picked_date(qtbot: Any, window: MainWindow, profile: F
 def test_plus_and_minus_vote_for_the_filtered_goal_or_for_all(
     qtbot: Any, window: MainWindow, profile: FocusDesk
 ) -> None:
-    window.select_row(0)
-    item = window.current_item()
+    window.inbox_controller.select_row(0)
+    item = window.inbox_controller.current_item()
     assert item is not None
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
         key(qtbot, window, Qt.Key.Key_Plus)
     window.inbox_model.set_filter(replace(window.inbox_model.filter, goal_id=item.goal_id))
-    window.select_item(item.item_id)
+    window.inbox_controller.select_item(item.item_id)
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
         key(qtbot, window, Qt.Key.Key_Minus)
     assert signals(profile)[-2:] == [
@@ -200,7 +200,7 @@ def test_o_opens_the_note_in_its_editor(
 ) -> None:
     opened: list[QUrl] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
-    window.select_row(0)
+    window.inbox_controller.select_row(0)
     with qtbot.waitSignal(window.item_actions.original_did_open, timeout=SIGNAL_TIMEOUT_MS):
         key(qtbot, window, "o")
     assert len(opened) == 1
@@ -226,11 +226,11 @@ def test_o_on_mail_writes_a_reply_and_on_a_feed_opens_the_browser(
     profile.sources.add("mbox", str(mbox))
     profile.goals.add("firmware release")
     window = make_window(profile, show=False)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.show()
     opened: list[QUrl] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
-    window.select_row(0)
+    window.inbox_controller.select_row(0)
     window.inbox_view.setFocus()
     with qtbot.waitSignal(window.item_actions.original_did_open, timeout=SIGNAL_TIMEOUT_MS):
         key(qtbot, window, "o")
@@ -244,7 +244,7 @@ def test_o_on_mail_writes_a_reply_and_on_a_feed_opens_the_browser(
     assert QUrl.fromPercentEncoding(query["subject"].encode()) == "Re: Board deck & firmware"
     assert QUrl.fromPercentEncoding(query["In-Reply-To"].encode()) == "<m1@example.com>"
 
-    detail = profile.items.get(window.current_item_id() or 0)
+    detail = profile.items.get(window.inbox_controller.current_item_id() or 0)
     feed = replace(detail, source_kind="feed", kind="feed", author=None)
     web = item_actions.original_url(replace(feed, url="https://example.org/post"))
     assert web is not None
@@ -273,8 +273,8 @@ def test_question_mark_lists_every_shortcut(qtbot: Any, window: MainWindow) -> N
 
 
 def test_w_shows_why(qtbot: Any, window: MainWindow) -> None:
-    window.select_row(0)
-    item = window.current_item()
+    window.inbox_controller.select_row(0)
+    item = window.inbox_controller.current_item()
     assert item is not None
     wait_reading(qtbot, window, item.item_id)
     assert not window.why_panel.isVisible()
@@ -293,7 +293,7 @@ def test_w_shows_why(qtbot: Any, window: MainWindow) -> None:
 def test_letters_typed_into_a_text_field_are_text(
     qtbot: Any, window: MainWindow, profile: FocusDesk
 ) -> None:
-    window.select_row(0)
+    window.inbox_controller.select_row(0)
     window.goals_panel.add_edit.setFocus()
     qtbot.keyClicks(window.goals_panel.add_edit, "edsujk+")
     assert window.goals_panel.add_edit.text() == "edsujk+"
@@ -311,8 +311,8 @@ def test_reading_for_a_while_marks_read_with_the_dwell_time(
     qtbot: Any, window: MainWindow, profile: FocusDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(item_actions, "MIN_DWELL_S", 0.05)
-    window.select_row(0)
-    first = window.current_item_id()
+    window.inbox_controller.select_row(0)
+    first = window.inbox_controller.current_item_id()
     assert first is not None
     qtbot.wait(120)
     with qtbot.waitSignal(window.item_actions.item_did_open, timeout=SIGNAL_TIMEOUT_MS) as opened:

@@ -93,7 +93,7 @@ def undo(qtbot: Any, window: MainWindow) -> Any:
 
 
 def search_and_back(qtbot: Any, window: MainWindow) -> None:
-    before = window.current_item_id()
+    before = window.inbox_controller.current_item_id()
     press(qtbot, "/")
     assert window.search.bar.edit.hasFocus()
     with qtbot.waitSignal(window.search.search_did_finish, timeout=SIGNAL_TIMEOUT_MS):
@@ -108,7 +108,7 @@ def search_and_back(qtbot: Any, window: MainWindow) -> None:
     press(qtbot, Qt.Key.Key_Escape)  # and out of the search
     assert not window.searching
     assert window.inbox_view.hasFocus()
-    assert window.current_item_id() == before
+    assert window.inbox_controller.current_item_id() == before
 
 
 def test_fifty_items_triaged_with_the_keyboard_alone(
@@ -121,7 +121,7 @@ def test_fifty_items_triaged_with_the_keyboard_alone(
     shown = window.inbox_model.rowCount()
     press(qtbot, Qt.Key.Key_Home)
     for n in range(TRIAGED):
-        item = window.current_item_id()
+        item = window.inbox_controller.current_item_id()
         assert item is not None, n
         clock.now += 1.5  # read it for a second and a half
         op = n % 5
@@ -131,7 +131,7 @@ def test_fifty_items_triaged_with_the_keyboard_alone(
             if n % 10 == 5:  # changed my mind: undo it, and dismiss it instead
                 record = undo(qtbot, window)
                 assert record.item_id == item
-                assert window.current_item_id() == item
+                assert window.inbox_controller.current_item_id() == item
                 act(qtbot, window, "d")
                 expected[item] = "dismissed"
         elif op == 1:
@@ -171,7 +171,7 @@ def test_p_pins_and_unpins_the_item_shown_on_its_row_and_u_undoes_it(
 ) -> None:
     assert ("Item", "p", "Pin or unpin") in shortcut_rows()
     assert window.pin_action in window.menus["item"].actions()
-    item_id = window.current_item_id()
+    item_id = window.inbox_controller.current_item_id()
     assert item_id is not None
     row = window.inbox_model.row_of(item_id)
     assert row is not None
@@ -188,7 +188,9 @@ def test_p_pins_and_unpins_the_item_shown_on_its_row_and_u_undoes_it(
     act(qtbot, window, "p")
     assert title().startswith("📌 ")
     assert stored() == (True, ["pin"])
-    assert window.current_item_id() == item_id  # pinning keeps the item where it is
+    assert (
+        window.inbox_controller.current_item_id() == item_id
+    )  # pinning keeps the item where it is
     record = undo(qtbot, window)
     assert record.action == "pin"
     assert not title().startswith("📌 ")

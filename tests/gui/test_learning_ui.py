@@ -64,7 +64,7 @@ def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
     window.learning.clock = lambda: T
     window.learning.quiet_after_s = 0  # the count is what triggers here
     window.learning.timer.setInterval(50)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
     activate(qtbot, window)
     # The status is read in the background once the first ranking is on screen.
@@ -80,7 +80,7 @@ def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
     down, up = first, next(t for t in TOPICS if t != first)
     for topic, vote in ((up, Qt.Key.Key_Plus), (down, Qt.Key.Key_Minus)):
         for n in range(4):
-            assert window.select_item(titles[f"{topic} note {n}"])
+            assert window.inbox_controller.select_item(titles[f"{topic} note {n}"])
             window.inbox_view.setFocus()
             with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
                 qtbot.keyClick(QApplication.focusWidget() or window.inbox_view, vote)
@@ -94,7 +94,7 @@ def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
     assert "Held-out pairs ordered correctly" in window.learning.label.toolTip()
     # The Why panel says the same in words, under whichever item is shown.
     version = window.learning.status.version_id
-    assert window.select_item(titles[f"{up} note 5"])
+    assert window.inbox_controller.select_item(titles[f"{up} note 5"])
     why = window.why_panel.text()
     assert f"Learnt version {version} ranks your items" in why
     assert f"on {window.learning.status.labels} signals" in why
@@ -121,7 +121,7 @@ def test_learning_switched_off_does_not_train(
     profile.goals.add("electronics: battery charger, radio receiver")
     profile.settings.learn_after_signals = 1
     window: MainWindow = make_window(profile, show=False)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
     window.settings_controller.apply_settings({"learning_enabled": False})
     item = window.inbox_model.all_items()[0]
@@ -147,7 +147,7 @@ def test_the_ui_thread_never_stalls_while_1000_signals_train(
     window: MainWindow = make_window(profile, show=False)
     window.learning.timer.stop()  # asked by hand below
     window.learning.quiet_after_s = 0
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
     qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     items = window.inbox_model.all_items()
@@ -184,11 +184,11 @@ def test_learning_waits_for_a_quiet_moment_after_the_windows_own_work(
     window.learning.timer.stop()  # asked by hand below
     now = [T]
     window.learning.clock = lambda: now[0]
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
     qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     item = window.inbox_model.all_items()[0]
-    window.select_item(item.item_id)
+    window.inbox_controller.select_item(item.item_id)
     window.inbox_view.setFocus()
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.keyClick(window.inbox_view, Qt.Key.Key_Plus)  # a signal, and work just done
@@ -215,7 +215,7 @@ def test_a_learnt_version_that_cannot_be_used_is_said_in_the_status_bar(
     shutil.rmtree(folder)  # deleted by hand, or lost with a backup restored without it
     profile.ranker.scorer_changed()
     window: MainWindow = make_window(profile, show=False)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
     qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert window.inbox_model.all_items()  # ranked, by the untrained scorer

@@ -46,7 +46,7 @@ def ranked_window(
     for goal in goals:
         desk.goals.add(goal)
     window = make_window(desk, show=False)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.show()  # never synced: the window syncs, then ranks, by itself
     return window
 
@@ -56,14 +56,18 @@ def test_empty_profile_shows_getting_started(
 ) -> None:
     window = make_window(profile)
     assert window.stack.currentIndex() == EMPTY_PAGE
-    assert window.empty_state.reason is EmptyReason.NO_SOURCES
+    # The sources' list is read in the background (milliseconds): until then, "Ranking…".
+    qtbot.waitUntil(
+        lambda: window.empty_state.reason is EmptyReason.NO_SOURCES, timeout=SIGNAL_TIMEOUT_MS
+    )
+    assert window.stack.currentIndex() == EMPTY_PAGE
     assert "Add a notes folder, a mailbox or a feed, then add a goal" in window.empty_state.text()
     assert window.empty_state.notes_button.isVisible()
     assert window.empty_state.mbox_button.isVisible()
     # Nothing to sync, nothing to rank: only the learning status is read in the background.
     with (
         qtbot.assertNotEmitted(window.sync_controller.sync_did_finish),
-        qtbot.assertNotEmitted(window.rank_did_finish),
+        qtbot.assertNotEmitted(window.inbox_controller.rank_did_finish),
     ):
         qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert window.learning.label.text().startswith("Ranking with the untrained scorer")
@@ -85,7 +89,9 @@ def test_add_notes_and_goal_then_sync_ranks_relevant_note_first(
     assert window.empty_state.reason is EmptyReason.NO_GOALS
     assert window.stack.currentIndex() == EMPTY_PAGE
 
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS) as ranked:
+    with qtbot.waitSignal(
+        window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS
+    ) as ranked:
         add_goal_by_typing(qtbot, window, "firmware release checklist")
     assert window.stack.currentIndex() == INBOX_PAGE
     assert len(ranked.args[0]) == 3
@@ -128,7 +134,7 @@ def test_selecting_a_row_shows_body_with_evidence_highlighted(
     # Keyboard navigation reads the next item.
     with qtbot.waitSignal(window.reader_controller.item_did_open, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.keyClick(view, Qt.Key.Key_Down)
-    assert reader.item_id == window.current_item().item_id  # type: ignore[union-attr]
+    assert reader.item_id == window.inbox_controller.current_item().item_id  # type: ignore[union-attr]
     assert reader.item_id != profile.ranking.rank()[0].item_id
 
 
@@ -145,17 +151,17 @@ def test_reweighting_a_goal_reranks_and_keeps_the_selection(
     )
     firmware, hiring = profile.goals.all()
     soup_id = next(i.item_id for i in profile.ranking.rank() if i.title == "Leek soup")
-    assert window.select_item(soup_id)
+    assert window.inbox_controller.select_item(soup_id)
 
     panel = window.goals_panel
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         panel.weight_editor(firmware.id).setValue(0.0)
     assert titles(window)[0] == "Hiring embedded engineers"
     assert window.inbox_controller.current_item_id() == soup_id
     wait_reading(qtbot, window, soup_id)
     assert profile.goals.all()[0].weight == 0.0
 
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         panel.weight_editor(firmware.id).setValue(2.5)
         panel.weight_editor(hiring.id).setValue(0.0)
     assert titles(window)[0] == "Firmware release plan"
@@ -177,7 +183,7 @@ def test_switching_every_goal_off_shows_add_a_goal(
     qtbot.waitUntil(lambda: window.stack.currentIndex() == EMPTY_PAGE, timeout=SIGNAL_TIMEOUT_MS)
     assert window.empty_state.reason is EmptyReason.NO_GOALS
 
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.goals_panel.set_active(goal.id, True)
     assert window.stack.currentIndex() == INBOX_PAGE
 
@@ -187,7 +193,9 @@ def test_adding_a_goal_reranks(
 ) -> None:
     window = ranked_window(qtbot, make_window, profile, notes_dir, "leek soup with potatoes")
     assert titles(window)[0] == "Leek soup"
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS) as ranked:
+    with qtbot.waitSignal(
+        window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS
+    ) as ranked:
         panel = window.goals_panel
         qtbot.keyClicks(panel.add_edit, "firmware release checklist battery soak")
         qtbot.keyClick(panel.add_edit, Qt.Key.Key_Return)
@@ -204,7 +212,7 @@ def test_renaming_a_goal_inline_is_saved(
 ) -> None:
     window = ranked_window(qtbot, make_window, profile, notes_dir, "soup")
     panel = window.goals_panel
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         panel.model.setData(panel.model.index(0, 0), "hiring embedded engineers")
     assert profile.goals.all()[0].title == "hiring embedded engineers"
     assert titles(window)[0] == "Hiring embedded engineers"
@@ -234,7 +242,7 @@ def test_removing_a_goal_asks_first(
     assert len(profile.goals.all()) == 2  # "No" keeps it
 
     answer[0] = QMessageBox.StandardButton.Yes
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     assert len(asked) == 2
     assert [g.title for g in profile.goals.all()] == ["hiring"]
@@ -360,7 +368,7 @@ def test_edit_dialog_changes_title_and_description(
     assert dialog.isVisible()
     dialog.title_edit.setText("Hire embedded engineers")
     dialog.description_edit.setPlainText("interview loop, take-home exercise")
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         dialog.accept()
     goal = profile.goals.all()[0]
     assert (goal.title, goal.description) == (

@@ -333,12 +333,12 @@ def test_the_window_weighs_the_item_read_in_the_background(
     profile.settings.chunk_tokens = 18
     window = ranked_window(qtbot, make_window, profile, notes, "ship the v2 firmware release")
     window.set_why_visible(True)
-    window.select_row(0)
+    window.inbox_controller.select_row(0)
     reader = window.reader
     qtbot.waitUntil(lambda: reader.weights is not None, timeout=SIGNAL_TIMEOUT_MS)
     ev = reader.weights
     assert ev is not None
-    assert ev.item_id == window.current_item_id()
+    assert ev.item_id == window.inbox_controller.current_item_id()
     assert len(ev.passages) == 3
     assert ev.sentence is not None
     assert ev.sentence.text == "Ship the v2 firmware release with the low power mode."
@@ -348,11 +348,11 @@ def test_the_window_weighs_the_item_read_in_the_background(
     assert len(window.why_panel.passage_labels) == 3
 
     # Moving on cancels the request for the item left behind.
-    window.select_row(1)
-    other = window.current_item_id()
+    window.inbox_controller.select_row(1)
+    other = window.inbox_controller.current_item_id()
     assert window.reader_controller.passage_weights.pending in (
         None,
-        (other, window.current_item().goal_id),
+        (other, window.inbox_controller.current_item().goal_id),
     )
     qtbot.waitUntil(
         lambda: reader.weights is not None and reader.weights.item_id == other,

@@ -40,9 +40,9 @@ def test_a_late_answer_for_an_item_passed_by_is_dropped(
     shown: list[int] = []
     window.reader_controller.item_did_show.connect(shown.append)
 
-    window.select_row(1)  # A: its read is held
+    window.inbox_controller.select_row(1)  # A: its read is held
     assert held.started.wait(SIGNAL_TIMEOUT_MS / 1000)
-    window.select_row(2)  # B, quickly: read beside A's, shown first
+    window.inbox_controller.select_row(2)  # B, quickly: read beside A's, shown first
     wait_reading(qtbot, window, b)
     held.release.set()  # now A's answer arrives, late
     settle(qtbot, window)
@@ -51,7 +51,7 @@ def test_a_late_answer_for_an_item_passed_by_is_dropped(
     assert window.reader.item_id == b
     assert window.reader_pane.detail is not None
     assert window.reader_pane.detail.id == b
-    assert window.current_item_id() == b
+    assert window.inbox_controller.current_item_id() == b
 
 
 def test_the_selection_does_not_wait_for_the_item(
@@ -63,8 +63,8 @@ def test_the_selection_does_not_wait_for_the_item(
     wait_reading(qtbot, window, first)
     held = HeldReads(profile, second)
     monkeypatch.setattr(profile.items, "get", held)
-    window.select_row(1)  # returns while the item is still being read
-    assert window.current_item_id() == second
+    window.inbox_controller.select_row(1)  # returns while the item is still being read
+    assert window.inbox_controller.current_item_id() == second
     assert window.reader.item_id == first  # the body follows when it arrives
     held.release.set()
     wait_reading(qtbot, window, second)
@@ -80,7 +80,7 @@ def test_an_item_that_cannot_be_read_says_why(
         raise KnownError("This item is no longer in the profile.")
 
     monkeypatch.setattr(profile.items, "get", gone)
-    window.select_row(1)
+    window.inbox_controller.select_row(1)
     wait_reading(qtbot, window, None)
     assert "no longer in the profile" in window.reader.toPlainText()
 
@@ -100,11 +100,11 @@ def test_a_wikilink_opens_the_note_it_names(
     window = ranked_window(qtbot, make_window, profile, vault, "firmware release checklist")
     settle(qtbot, window)
     ids = {item.title: item.item_id for item in window.inbox_model.items()}
-    assert window.select_item(ids["Firmware plan"])
+    assert window.inbox_controller.select_item(ids["Firmware plan"])
     wait_reading(qtbot, window, ids["Firmware plan"])
     window.reader_controller.open_linked_note("checklist#Battery")
     wait_reading(qtbot, window, ids["Checklist"])
-    assert window.current_item_id() == ids["Checklist"]
+    assert window.inbox_controller.current_item_id() == ids["Checklist"]
     window.reader_controller.open_linked_note("no such note")
     qtbot.waitUntil(
         lambda: "There is no note named “no such note”" in window.status_label.text(),

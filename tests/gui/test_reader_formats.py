@@ -96,7 +96,7 @@ def synced_window(qtbot: Any, make_window: Any, desk: FocusDesk, *goals: str) ->
         desk.goals.add(goal)
     window = make_window(desk, show=False)
     window.resize(1400, 900)
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.show()
     activate(qtbot, window)
     return window

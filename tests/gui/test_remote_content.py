@@ -220,7 +220,7 @@ def test_window_always_for_this_sender_is_remembered(
     assert saved.remote_content_senders == ["news.example.org"]
     # The same sender's next item loads at once, without the bar.
     with qtbot.waitSignal(window.reader_controller.item_did_show, timeout=SIGNAL_TIMEOUT_MS):
-        window.show_item(43)  # read in the background
+        window.reader_controller.show_item(43)  # read in the background
     assert not window.reader_pane.remote_blocked
 
 

@@ -48,23 +48,23 @@ def test_a_new_top_is_scrolled_into_view_and_the_selection_stays(
     hiring = profile.goals.add("hiring embedded engineers", weight=0.2)
     with qtbot.waitSignal(window.goals_panel.goals_did_load, timeout=SIGNAL_TIMEOUT_MS):
         window.goals_panel.reload()
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
-        window.start_rank()
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+        window.inbox_controller.start_rank()
     window.resize(1024, 640)
     settle(qtbot, window)
     view = window.inbox_view
     old_top = window.inbox_model.items()[0].item_id
     deep = window.inbox_model.rowCount() - 3
-    window.select_row(deep)  # reading far down the list
-    selected = window.current_item_id()
+    window.inbox_controller.select_row(deep)  # reading far down the list
+    selected = window.inbox_controller.current_item_id()
     assert view.rowAt(0) > 0  # the top is scrolled out of sight
 
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         type_weight(qtbot, window, hiring.id, "4")
     new_top = window.inbox_model.items()[0].item_id
     assert new_top != old_top
     assert window.inbox_model.items()[0].goal_id == hiring.id  # the heavier goal seats first
-    assert window.current_item_id() == selected  # the selection stays
+    assert window.inbox_controller.current_item_id() == selected  # the selection stays
     assert view.rowAt(0) == 0  # and the new #1 is in sight
     assert view.visualRect(window.inbox_model.index(0, 0)).top() >= 0
 
@@ -80,9 +80,9 @@ def test_a_rerank_with_the_same_top_keeps_the_selected_row_in_view(
     settle(qtbot, window)
     view = window.inbox_view
     deep = window.inbox_model.rowCount() - 3
-    window.select_row(deep)
-    selected = window.current_item_id()
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    window.inbox_controller.select_row(deep)
+    selected = window.inbox_controller.current_item_id()
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         window.sync_action.trigger()  # nothing changed: the same order
     row = window.inbox_model.row_of(selected)  # type: ignore[arg-type]
     assert row is not None

@@ -39,7 +39,7 @@ def test_slash_opens_search_and_results_follow_typing(
     assert hits[0].title == "Hiring embedded engineers"
     assert window.search.bar.status.text() == f"{len(hits)} result" + ("s" if len(hits) > 1 else "")
     # The first result is selected and shown, the focus stays in the field.
-    assert window.current_item_id() == hits[0].item_id
+    assert window.inbox_controller.current_item_id() == hits[0].item_id
     wait_reading(qtbot, window, hits[0].item_id)
     assert window.search.bar.edit.hasFocus()
     # Matches are highlighted in what the delegate draws.
@@ -50,21 +50,21 @@ def test_slash_opens_search_and_results_follow_typing(
 
 
 def test_enter_and_down_go_to_results_and_esc_goes_back(qtbot: Any, window: MainWindow) -> None:
-    window.select_row(2)
-    before = window.current_item_id()
+    window.inbox_controller.select_row(2)
+    before = window.inbox_controller.current_item_id()
     qtbot.keyClick(window.inbox_view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.search.bar.edit.hasFocus()
     type_query(qtbot, window, "soup")
     qtbot.keyClick(window.search.bar.edit, Qt.Key.Key_Down)
     assert window.search.view.hasFocus()
-    found = window.current_item_id()
+    found = window.inbox_controller.current_item_id()
     window.search.bar.edit.setFocus()
     qtbot.keyClick(window.search.bar.edit, Qt.Key.Key_Escape)
     assert not window.searching
     assert window.filter_bar.isVisible()
     assert window.inbox_view.hasFocus()
     # Back where the inbox was (the search was a detour; no jump to the hit read).
-    assert window.current_item_id() == before
+    assert window.inbox_controller.current_item_id() == before
     assert found is not None
     assert before is not None
 
@@ -74,7 +74,7 @@ def test_nothing_found_says_so(qtbot: Any, window: MainWindow) -> None:
     hits = type_query(qtbot, window, "zzzqqq")
     assert hits == []
     assert window.search.bar.status.text() == "No results"
-    assert window.current_item_id() is None
+    assert window.inbox_controller.current_item_id() is None
 
 
 def test_while_the_pool_is_busy_keywords_come_at_once(

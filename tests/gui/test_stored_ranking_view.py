@@ -82,13 +82,13 @@ def test_a_current_stored_ranking_is_shown_without_computing_one(
     finished: list[object] = []
     window: MainWindow = make_window(desk, show=False)
     seen = shown_rankings(window, monkeypatch)
-    window.rank_did_finish.connect(finished.append)
+    window.inbox_controller.rank_did_finish.connect(finished.append)
     window.show()
     qtbot.waitUntil(lambda: window.inbox_controller.shows_ranking, timeout=SIGNAL_TIMEOUT_MS)
     qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
     assert seen == [order]
     assert [r.item_id for r in window.inbox_model.items()] == order
-    assert window.current_item_id() == order[0]  # the top item, in the reader
+    assert window.inbox_controller.current_item_id() == order[0]  # the top item, in the reader
     assert finished == []  # nothing was ranked
     assert not window.inbox_controller.ranked_once
     assert desk._ranker is None  # the ranker (and its scorer) never even built
@@ -115,18 +115,18 @@ def test_a_changed_profile_shows_the_stored_rows_then_the_fresh_ones_marking_mov
     window: MainWindow = make_window(desk, show=False)
     seen = shown_rankings(window, monkeypatch)
     window.show()
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.waitUntil(lambda: window.inbox_controller.shows_ranking, timeout=SIGNAL_TIMEOUT_MS)
         # The stored rows, while the fresh ones are computed:
         assert not window.inbox_controller.ranked_once
-        selected = window.current_item_id()
+        selected = window.inbox_controller.current_item_id()
         assert selected == order[-1]  # the stored top
         other = order[len(order) // 2]
-        assert window.select_item(other)
+        assert window.inbox_controller.select_item(other)
     assert seen[0] == order[::-1]
     assert seen[-1] == order  # the fresh ranking replaced it
     assert window.inbox_controller.ranked_once
-    assert window.current_item_id() == other  # the selection stayed on its item
+    assert window.inbox_controller.current_item_id() == other  # the selection stayed on its item
     model = window.inbox_model
     n = len(order)
     for new_row, item_id in enumerate(order):
@@ -145,8 +145,8 @@ def test_a_changed_profile_shows_the_stored_rows_then_the_fresh_ones_marking_mov
     assert model.moved(first) == 0
     assert model.moved(last) != 0
     # Learning's next re-rank (or any) clears the marks.
-    with qtbot.waitSignal(window.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
-        window.start_rank()
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+        window.inbox_controller.start_rank()
     assert all(model.moved(i) == 0 for i in order)
 
 
@@ -167,6 +167,6 @@ def test_an_item_done_elsewhere_is_not_shown_from_the_stored_ranking(
     qtbot.waitUntil(lambda: len(seen) >= 1, timeout=SIGNAL_TIMEOUT_MS)
     assert window.inbox_model.status_of(order[0]) == "done"
     assert window.inbox_model.row_of(order[0]) is None  # done means gone from the inbox
-    assert window.current_item_id() == order[1]
+    assert window.inbox_controller.current_item_id() == order[1]
     inbox = window.inbox_controller
     qtbot.waitUntil(lambda: inbox.ranked_once, timeout=SIGNAL_TIMEOUT_MS)  # then refreshed
