@@ -37,6 +37,7 @@ from .search_panel import HitIdRole
 from .tray import high_attention
 
 if TYPE_CHECKING:
+    from focusdesk.clock import Clock
     from focusdesk.rank.encoding import Encoder
     from focusdesk.rank.index import VectorIndex
     from focusdesk.rank.service import RankingService
@@ -69,6 +70,7 @@ class InboxDesk(Protocol):
 
     settings: Settings
     ranking: RankingService
+    clock: Clock
 
     @property
     def triage(self) -> Triage: ...
@@ -84,7 +86,7 @@ def prepare_rows(
     desk: InboxDesk, items: list[RankedItem], pinned: set[int] | None = None
 ) -> PreparedInbox:
     """Rows of a ranking with their marks (in a worker: it reads the store)."""
-    prepared = prepare_inbox(items)
+    prepared = prepare_inbox(items, desk.clock.now())
     prepared.high = high_attention(items, desk.settings.high_attention_score)
     prepared.votes = desk.triage.votes()
     prepared.pinned = desk.triage.pinned() if pinned is None else pinned
@@ -378,7 +380,9 @@ class InboxController(QObject):
 
     def set_ranked_items(self, items: PreparedInbox | list[RankedItem]) -> None:
         """Show a new ranking, keeping the selected item selected (by id)."""
-        prepared = items if isinstance(items, PreparedInbox) else prepare_inbox(items)
+        if not isinstance(items, PreparedInbox):
+            items = prepare_inbox(items, self.desk.clock.now())
+        prepared = items
         keep = self.inbox_selected_id()
         if keep is None and self.restore_selection is not None:
             keep, self.restore_selection = self.restore_selection, None

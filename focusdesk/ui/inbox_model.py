@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
@@ -231,10 +231,10 @@ def make_row(item: RankedItem, now: datetime, best: float) -> InboxRow:
     )
 
 
-def prepare_inbox(items: Iterable[RankedItem], now: datetime | None = None) -> PreparedInbox:
-    """Rows for a ranking, best first (call it in the worker that ranked)."""
+def prepare_inbox(items: Iterable[RankedItem], now: datetime) -> PreparedInbox:
+    """Rows for a ranking, best first, their ages as of ``now`` (call it in the worker that
+    ranked)."""
     items = list(items)
-    now = now or datetime.now(UTC)
     best = max((i.score for i in items), default=0.0)
     rows = [make_row(item, now, best) for item in items]
     return PreparedInbox(rows, {r.item.item_id: n for n, r in enumerate(rows)})
@@ -304,7 +304,7 @@ class InboxModel(QAbstractTableModel):
         self._moved_why = AFTER_LEARNING
 
     # -- content ----------------------------------------------------------------------
-    def set_items(self, items: list[RankedItem], now: datetime | None = None) -> None:
+    def set_items(self, items: list[RankedItem], now: datetime) -> None:
         """Replace every row (the list arrives already ranked)."""
         self.set_prepared(prepare_inbox(items, now))
 

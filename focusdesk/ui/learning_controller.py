@@ -10,7 +10,7 @@ so training never overlaps a sync or a ranking), and shows the outcome.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -35,10 +35,6 @@ QUIET_AFTER_WORK_S = 30.0
 been over for this long, so that it never competes with what the user is doing."""
 
 
-def system_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class LearningController(QObject):
     """Background learning of one main window, its status label and "Reset learning"."""
 
@@ -54,12 +50,12 @@ class LearningController(QObject):
         window: MainWindow,
         *,
         check_interval_ms: int = CHECK_INTERVAL_MS,
-        clock: Callable[[], datetime] = system_now,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
         self.desk = window.desk
-        self.clock = clock
+        self.clock: Callable[[], datetime] = clock or window.desk.clock.now
         self._job: Job | None = None
         self._cancel: CancelToken | None = None
         self._before: dict[int, int] | None = None  # positions before a learnt re-rank

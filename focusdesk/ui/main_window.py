@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
+    QMenu,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -172,7 +173,9 @@ class MainWindow(QMainWindow):
         self.previous_action = make_action(
             self, actions.PREVIOUS_ITEM, lambda: inbox.move_selection(-1), scope=scope
         )
-        self.open_action = make_action(self, actions.OPEN_ITEM, inbox.open_current, scope=scope)
+        self.open_action: QAction = make_action(
+            self, actions.OPEN_ITEM, inbox.open_current, scope=scope
+        )
         self.done_action = make_action(self, actions.DONE, ia.done, scope=scope)
         self.dismiss_action = make_action(self, actions.DISMISS, ia.dismiss, scope=scope)
         self.snooze_action = make_action(self, actions.SNOOZE, ia.snooze, scope=scope)
@@ -221,7 +224,7 @@ class MainWindow(QMainWindow):
         )
         item_menu.addSeparator()
         item_menu.addActions([self.undo_action, self.why_action, self.format_action])
-        self.menus = {"file": file_menu, "inbox": inbox_menu, "item": item_menu}
+        self.menus: dict[str, QMenu] = {"file": file_menu, "inbox": inbox_menu, "item": item_menu}
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.help_action)
         self.menus["help"] = help_menu
@@ -237,7 +240,7 @@ class MainWindow(QMainWindow):
 
     def _build_panes(self) -> None:
         self.goals_panel = GoalsPanel(self.desk, self.ops, self)
-        self.sources_panel = SourcesPanel(self)
+        self.sources_panel = SourcesPanel(self, clock=self.desk.clock)
         self.left_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.left_splitter.setObjectName("left_splitter")
         self.left_splitter.addWidget(self.goals_panel)

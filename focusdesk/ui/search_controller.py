@@ -51,7 +51,7 @@ class SearchController(QObject):
         super().__init__(window)
         self.window = window
         self.bar = SearchBar(window)
-        self.model = SearchModel(self)
+        self.model = SearchModel(self, clock=window.desk.clock)
         self.view = ResultsView(window)
         self.view.setModel(self.model)
         self._generation = 0

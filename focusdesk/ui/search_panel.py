@@ -8,7 +8,6 @@ back. Each result shows its title and snippet with the matched words highlighted
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from focusdesk.clock import Clock, SystemClock
 from focusdesk.search import SearchHit
 
 from .inbox_model import STATUS_LABELS, format_age
@@ -75,14 +75,15 @@ def how_found(hit: SearchHit) -> str:
 class SearchModel(QAbstractListModel):
     """The hits of the last search, best first."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, clock: Clock | None = None) -> None:
         super().__init__(parent)
+        self._clock = clock or SystemClock()
         self._hits: list[SearchHit] = []
         self._lines: list[str] = []
         self.query = ""
 
-    def set_hits(self, query: str, hits: list[SearchHit], now: datetime | None = None) -> None:
-        now = now or datetime.now(UTC)
+    def set_hits(self, query: str, hits: list[SearchHit]) -> None:
+        now = self._clock.now()  # the hits' ages
         self.beginResetModel()
         self.query = query
         self._hits = list(hits)

@@ -7,7 +7,6 @@ new source list (``set_sources``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from focusdesk.clock import Clock, SystemClock
 from focusdesk.records import SourceInfo
 
 from .inbox_model import format_age
@@ -65,8 +65,9 @@ def source_status(src: SourceInfo, syncing: bool = False) -> str:
 class SourcesTableModel(QAbstractTableModel):
     """Sources as table rows."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, clock: Clock | None = None) -> None:
         super().__init__(parent)
+        self._clock = clock or SystemClock()
         self._sources: list[SourceInfo] = []
         self._syncing: set[int] = set()
         self._icons: dict[str, QIcon] = {}
@@ -112,7 +113,7 @@ class SourcesTableModel(QAbstractTableModel):
             if col == Col.LAST_SYNC:
                 if src.last_sync_at is None:
                     return "never"
-                age = format_age(src.last_sync_at, datetime.now(UTC))
+                age = format_age(src.last_sync_at, self._clock.now())
                 return "just now" if age == "now" else f"{age} ago"
             if col == Col.ITEMS:
                 failed = f" ({src.failed} failed)" if src.failed else ""
@@ -158,12 +159,12 @@ class SourcesDialog(QDialog):
     enabled_change_requested = Signal(int, bool)
     remove_requested = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, clock: Clock | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Sources")
         self.setAccessibleName("Sources manager")
         self.setObjectName("sources_manager")
-        self.model = SourcesTableModel(self)
+        self.model = SourcesTableModel(self, clock=clock)
         self.view = QTableView(self)
         self.view.setModel(self.model)
         self.view.setAccessibleName("Sources")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from focusdesk.clock import Clock, SystemClock
 from focusdesk.records import SourceInfo
 
 from .inbox_model import format_age
@@ -36,7 +37,7 @@ KIND_LABELS = {
 }
 
 
-def describe_source(src: SourceInfo, now: datetime | None = None) -> str:
+def describe_source(src: SourceInfo, now: datetime) -> str:
     """One line under a source's name: its items and when it was last read."""
     if not src.enabled:
         return "Disabled"
@@ -44,7 +45,7 @@ def describe_source(src: SourceInfo, now: datetime | None = None) -> str:
         return "Sync failed — hover for details"
     if src.last_sync_at is None:
         return "Not read yet"
-    age = format_age(src.last_sync_at, now or datetime.now(UTC))
+    age = format_age(src.last_sync_at, now)
     when = "just now" if age == "now" else f"{age} ago"
     failed = f" · {src.failed} failed" if src.failed else ""
     return f"{src.item_count} item{'s' if src.item_count != 1 else ''}{failed} · read {when}"
@@ -77,14 +78,15 @@ def confirm_remove(parent: QWidget, src: SourceInfo) -> bool:
 class SourcesModel(QAbstractListModel):
     """The profile's sources as a list with a status line each."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, clock: Clock | None = None) -> None:
         super().__init__(parent)
+        self._clock = clock or SystemClock()
         self._sources: list[SourceInfo] = []
         self._lines: list[str] = []
         self._icons: dict[str, QIcon] = {}
 
     def set_sources(self, sources: list[SourceInfo]) -> None:
-        now = datetime.now(UTC)
+        now = self._clock.now()  # "read 5 min ago"
         self.beginResetModel()
         self._sources = list(sources)
         self._lines = [f"{s.name}\n{describe_source(s, now)}" for s in sources]
@@ -139,10 +141,10 @@ class SourcesPanel(QWidget):
     source_remove_requested = Signal(int)
     manage_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, clock: Clock | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Sources panel")
-        self.model = SourcesModel(self)
+        self.model = SourcesModel(self, clock=clock)
         self.view = SourcesView(self)
         self.view.setModel(self.model)
         self.view.setAccessibleName("Sources")

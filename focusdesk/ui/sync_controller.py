@@ -23,6 +23,7 @@ from . import errors
 from .status import summarise_sync
 
 if TYPE_CHECKING:
+    from focusdesk.clock import Clock
     from focusdesk.settings import Settings
     from focusdesk.sync import SourcesService
     from focusdesk.triage import Triage
@@ -37,6 +38,7 @@ class SyncDesk(Protocol):
 
     sources: SourcesService
     settings: Settings
+    clock: Clock
 
     @property
     def triage(self) -> Triage: ...
@@ -269,7 +271,7 @@ class SyncController(QObject):
         if self._sources_dialog is not None:
             self._sources_dialog.raise_()
             return self._sources_dialog
-        dialog = SourcesDialog(self._parent)
+        dialog = SourcesDialog(self._parent, clock=self.desk.clock)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.add_requested.connect(self.open_add_source)
         dialog.sync_requested.connect(lambda sid: self.start_sync(sid))

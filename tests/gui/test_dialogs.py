@@ -114,6 +114,29 @@ def test_failed_items_and_their_reasons_show_in_the_sources_views(qtbot: Any) ->
     assert dialog.error_view.toPlainText() == tip
 
 
+def test_the_sources_views_say_when_a_source_was_read_by_the_profiles_clock(qtbot: Any) -> None:
+    from datetime import timedelta
+
+    from fakes import ManualClock
+
+    from focusdesk.records import SourceInfo
+    from focusdesk.ui.sources_manager import SourcesTableModel
+    from focusdesk.ui.sources_panel import SourcesModel
+
+    clock = ManualClock()  # far from the wall clock: a wall-clock read would say "weeks ago"
+    read = clock.now() - timedelta(hours=3)
+    src = SourceInfo(1, "feed", "News", "https://example.org/feed", True, 12, read, None)
+    table = SourcesTableModel(clock=clock)
+    table.set_sources([src])
+    assert table.index(0, Col.LAST_SYNC).data() == "3 h ago"
+    panel = SourcesModel(clock=clock)
+    panel.set_sources([src])
+    assert panel.index(0).data() == "News\n12 items · read 3 h ago"
+    clock.at += timedelta(days=2)
+    panel.set_sources([src])
+    assert panel.index(0).data() == "News\n12 items · read 2 d ago"
+
+
 def test_sources_manager_shows_status_and_acts(
     qtbot: Any,
     make_window: Any,
@@ -287,7 +310,9 @@ def test_an_imap_account_is_added_with_its_password_kept(
 
     profile.sources.passwords = PasswordStore(use_keyring=False)
     window: MainWindow = make_window(profile)
-    monkeypatch.setattr(window.sync_controller, "start_sync", lambda *a, **k: None)  # no server to read
+    monkeypatch.setattr(
+        window.sync_controller, "start_sync", lambda *a, **k: None
+    )  # no server to read
     dialog = window.sync_controller.open_add_source("imap")
     dialog.imap_host.setText("imap.example.org")
     dialog.imap_user.setText("me")
