@@ -29,7 +29,16 @@ from focusdesk.rank.lexical import bm25_strengths, lexical_scores
 from focusdesk.rank.model_versions import ModelVersions, VersionProblem
 from focusdesk.rank.priors import Stories, epoch_seconds
 from focusdesk.rank.proportional import Seating, proportional_order
-from focusdesk.rank.scoring import ChunkLayout, ItemScores, one_torch_thread, score_items
+from focusdesk.rank.scoring import (
+    ChunkLayout,
+    FacetCache,
+    FacetScores,
+    ItemScores,
+    combine_facets,
+    one_torch_thread,
+    score_facets,
+    score_items,
+)
 from focusdesk.records import RELEVANCE_BAR, RankedItem
 from focusdesk.settings import Settings
 from focusdesk.store.db import Store
@@ -170,6 +179,8 @@ class Ranker:
         self._lexical: dict[tuple[object, ...], np.ndarray] = {}
         self._scored: tuple[tuple[object, ...], ItemScores] | None = None
         """The candidates' scores and what they were computed from (``score``)."""
+        self._facets = FacetCache()
+        """The candidates' scores per facet: a goal edited scores its own facets only."""
 
     @property
     def index(self) -> VectorIndex:
@@ -255,6 +266,7 @@ class Ranker:
         self._keys.clear()
         self._row_keys.clear()
         self._scored = None
+        self._facets.clear()
         self.calibrations.clear()
 
     def save_version(self, model: RankingModel, n_votes: int, metrics: Mapping[str, object]) -> int:
@@ -282,13 +294,18 @@ class Ranker:
         self._row_keys.clear()
         self._lexical.clear()
         self._scored = None
+        self._facets.clear()
+        self._candidate_pass.forget()
 
     def forget_scores(self, *, keys: bool = False) -> None:
-        """Drop the candidates' cached scores: the next ranking scores them again (what a
-        changed goal does; the benchmark times it). The candidates' projected keys stay
-        (they depend on the scorer and the vectors only) unless ``keys``: what a new
-        scorer or item set costs besides loading them."""
+        """Drop the candidates' cached scores, per facet too, and the candidate pass's
+        hits: the next ranking searches and scores every facet again (the benchmark
+        times it). The candidates' projected keys stay (they depend on the scorer and the
+        vectors only) unless ``keys``: what a new scorer or item set costs besides loading
+        them."""
         self._scored = None
+        self._facets.clear()
+        self._candidate_pass.forget()
         if keys:
             self._row_keys.clear()
             self._keys.clear()
@@ -434,33 +451,65 @@ class Ranker:
             tuple(gq.texts),
             gq.weights.tobytes(),
         )
-        if item_ids is None:
-            if self._scored is not None and self._scored[0] == key:
-                return self._scored[1], gq  # nothing it was computed from has changed
-            layout = self._candidates(layout, gq)
-        # With a candidate pass, only the candidates' few chunks are projected (those not
-        # among the last scored): the projected keys of every chunk would double the
-        # vectors' memory.
-        keys = row_keys = None
-        if not self._candidate_pass.needed(index):
-            keys = self._keys.get(scorer, index.vectors)
-        elif item_ids is None:
-            with one_torch_thread():
-                row_keys = self._row_keys.get(scorer, index.vectors, layout.rows)
-        scores = score_items(
-            scorer,
-            layout,
-            index.vectors,
-            gq.vectors,
-            gq.weights,
-            gq.owner,
-            keys_cache=keys,
-            row_keys=row_keys,
-            cancel=cancel,
+        if item_ids is not None:
+            keys = (
+                self._keys.get(scorer, index.vectors)
+                if not self._candidate_pass.needed(index)
+                else None
+            )
+            scores = score_items(
+                scorer,
+                layout,
+                index.vectors,
+                gq.vectors,
+                gq.weights,
+                gq.owner,
+                keys_cache=keys,
+                cancel=cancel,
+            )
+            return scores, gq
+        if self._scored is not None and self._scored[0] == key:
+            return self._scored[1], gq  # nothing it was computed from has changed
+        layout = self._candidates(layout, gq)
+        # Per facet, the scores of the items scored last are kept: a goal edited scores its
+        # own facets for them, and every facet for the items that are new candidates.
+        basis = (id(scorer), self._scorer_version, self._layout_key, id(index.vectors))
+        facets = self._facets.get(
+            basis, layout, gq.vectors, self._facet_scorer(scorer, layout, cancel)
         )
-        if item_ids is None:
-            self._scored = (key, scores)
+        scores = combine_facets(scorer, facets, gq.weights, gq.owner)
+        self._scored = (key, scores)
         return scores, gq
+
+    def _facet_scorer(
+        self, scorer: GoalAttentionScorer, layout: ChunkLayout, cancel: CancelToken | None
+    ) -> Callable[[np.ndarray, np.ndarray], FacetScores]:
+        """Scores the items at some positions of ``layout`` against some facet queries.
+        With a candidate pass, only the candidates' few chunks are projected (those not
+        among the last scored), once per ranking: the projected keys of every chunk would
+        double the vectors' memory."""
+        index = self._index()
+        row_keys: list[np.ndarray] = []
+
+        def score(items: np.ndarray, queries: np.ndarray) -> FacetScores:
+            keys = None
+            if not self._candidate_pass.needed(index):
+                keys = self._keys.get(scorer, index.vectors)
+            elif not row_keys:
+                with one_torch_thread():
+                    row_keys.append(self._row_keys.get(scorer, index.vectors, layout.rows))
+            return score_facets(
+                scorer,
+                layout,
+                index.vectors,
+                queries,
+                items=items,
+                keys_cache=keys,
+                row_keys=row_keys[0] if row_keys else None,
+                cancel=cancel,
+            )
+
+        return score
 
     def _candidates(self, layout: ChunkLayout, gq: GoalQueries) -> ChunkLayout:
         """The items worth exact scoring: all while the profile is small, else a FAISS pass's."""

@@ -235,7 +235,7 @@ def test_scores_are_reused_until_what_they_came_from_changes(flooded: FocusDesk)
     import focusdesk.rank.ranker as ranker_module
 
     calls = []
-    real = ranker_module.score_items
+    real = ranker_module.score_facets
 
     def counting(*args: object, **kwargs: object) -> object:
         calls.append(1)
@@ -244,7 +244,7 @@ def test_scores_are_reused_until_what_they_came_from_changes(flooded: FocusDesk)
     flooded.goals.add("firmware project: bootloader, flash and update")
     first = flooded.ranking.rank(None)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ranker_module, "score_items", counting)
+        mp.setattr(ranker_module, "score_facets", counting)
         assert flooded.ranking.rank(None) == first
         assert calls == []  # nothing changed: the scores are reused
         garden = flooded.goals.add("garden project: tomatoes and compost").id
