@@ -133,6 +133,11 @@ class KeysCache:
         self._entry = None
 
 
+KEEP_FACTOR = 4
+"""`RowKeysCache` keeps the keys of earlier rows while they are fewer than this many times
+the rows asked for (a goal edit brings a few new candidates and drops a few)."""
+
+
 class RowKeysCache:
     """`project_all_keys` of the vector rows scored last (a large profile's candidates'
     chunks), kept while vectors and scorer stay.
@@ -152,29 +157,40 @@ class RowKeysCache:
 
     def get(self, scorer: GoalAttentionScorer, vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The projected keys [len(rows), H, d/H] of ``vectors[rows]`` under ``scorer``."""
+        keys, at = self.lookup(scorer, vectors, rows)
+        return keys.take(at, axis=0)
+
+    def lookup(
+        self, scorer: GoalAttentionScorer, vectors: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(keys [K, H, d/H], at [len(rows)]): ``keys[at[i]]`` is the projected key of
+        ``vectors[rows[i]]``. ``keys`` is the cache's own array (not a copy): rows not
+        kept are projected and added; the rows of earlier calls stay while they are
+        fewer than ``KEEP_FACTOR`` times these."""
         rows = np.asarray(rows, np.int64)
         heads, head_dim = scorer.config.heads, scorer.config.head_dim
         entry = self._entry
         if entry is not None and entry[0]() is vectors and entry[1]() is scorer and len(entry[2]):
             known, keys = entry[2], entry[3]  # known: sorted rows; keys: aligned with them
-            at = np.minimum(np.searchsorted(known, rows), len(known) - 1)
-            have = known[at] == rows
         else:
-            keys, at, have = None, None, np.zeros(len(rows), bool)
-        missing = np.flatnonzero(~have)
-        if keys is not None and at is not None and not len(missing):
-            out = keys.take(at, axis=0)  # every row kept: one gather
-        else:
-            out = np.empty((len(rows), heads, head_dim), np.float32)
-            if keys is not None and at is not None:
-                out[have] = keys[at[have]]
-            out[missing] = project_all_keys(scorer, vectors[rows[missing]])
+            known, keys = np.zeros(0, np.int64), np.zeros((0, heads, head_dim), np.float32)
+        at = np.minimum(np.searchsorted(known, rows), max(0, len(known) - 1))
+        have = known[at] == rows if len(known) else np.zeros(len(rows), bool)
+        missing = np.unique(rows[~have])
         self.projected = len(missing)
-        order = np.argsort(rows, kind="stable")
-        sorted_rows = rows[order]
-        sorted_keys = out if np.array_equal(sorted_rows, rows) else out[order]
-        self._entry = (weakref.ref(vectors), weakref.ref(scorer), sorted_rows, sorted_keys)
-        return out
+        if not len(missing):
+            return keys, at
+        if len(known) + len(missing) > KEEP_FACTOR * max(1, len(rows)):
+            kept = np.unique(rows[have])  # too many rows of old: keep only these
+            keys = keys[np.searchsorted(known, kept)]
+            known = kept
+        added = project_all_keys(scorer, vectors[missing])
+        merged = np.concatenate([known, missing])
+        order = np.argsort(merged, kind="stable")
+        known = merged[order]
+        keys = np.concatenate([keys, added])[order]
+        self._entry = (weakref.ref(vectors), weakref.ref(scorer), known, keys)
+        return keys, np.searchsorted(known, rows)
 
     def clear(self) -> None:
         """Forget the keys (the vectors or the scorer's parameters changed)."""

@@ -8,11 +8,13 @@ item: its score, best goal, the facet that matched and the evidence passage.
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import func, select
@@ -180,6 +182,8 @@ class Ranker:
         self._scored: tuple[tuple[object, ...], ItemScores] | None = None
         """The candidates' scores and what they were computed from (``score``)."""
         self._facets = FacetCache()
+        self._this_ranking = threading.local()
+        """The layout of the ranking this thread is computing (``ranking``)."""
         """The candidates' scores per facet: a goal edited scores its own facets only."""
 
     @property
@@ -340,6 +344,9 @@ class Ranker:
         """Which chunk vectors make up each live item (cached until the store changes)."""
         from focusdesk.rank.passages import DOCUMENT_ORDINAL
 
+        pinned: ChunkLayout | None = getattr(self._this_ranking, "layout", None)
+        if pinned is not None:
+            return pinned  # checked when this thread's ranking began
         index = self._index()
         with self.store.session() as s:
             key = (
@@ -387,13 +394,15 @@ class Ranker:
             ):
                 info[iid] = (sid, kind, sender_key(author), epoch_seconds(published or received))
         ids = [int(i) for i in layout.item_ids]
-        self._meta = ItemMeta(
+        meta = ItemMeta(
             source_ids=np.asarray([info[i][0] for i in ids], np.int64),
             kinds=[info[i][1] for i in ids],
             senders=[info[i][2] for i in ids],
             dates=np.asarray([info[i][3] for i in ids], np.float64),
         )
-        return self._meta
+        if layout is self._layout:  # (not one that another thread has replaced meanwhile)
+            self._meta = meta
+        return meta
 
     def item_meta(self, item_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
         """(source id, sender) of each of these items."""
@@ -489,7 +498,7 @@ class Ranker:
         among the last scored), once per ranking: the projected keys of every chunk would
         double the vectors' memory."""
         index = self._index()
-        row_keys: list[np.ndarray] = []
+        row_keys: list[tuple[np.ndarray, np.ndarray]] = []
 
         def score(items: np.ndarray, queries: np.ndarray) -> FacetScores:
             keys = None
@@ -497,7 +506,7 @@ class Ranker:
                 keys = self._keys.get(scorer, index.vectors)
             elif not row_keys:
                 with one_torch_thread():
-                    row_keys.append(self._row_keys.get(scorer, index.vectors, layout.rows))
+                    row_keys.append(self._row_keys.lookup(scorer, index.vectors, layout.rows))
             return score_facets(
                 scorer,
                 layout,
@@ -505,7 +514,8 @@ class Ranker:
                 queries,
                 items=items,
                 keys_cache=keys,
-                row_keys=row_keys[0] if row_keys else None,
+                row_keys=row_keys[0][0] if row_keys else None,
+                key_rows=row_keys[0][1] if row_keys else None,
                 cancel=cancel,
             )
 
@@ -546,7 +556,24 @@ class Ranker:
     ) -> Ranking:
         """The ranking as arrays (see ``rank``); no item's fields are read. ``top``: only
         that many rows are seated by turns among the goals (the rest follow by their best
-        goal's order), for a caller that shows no more."""
+        goal's order), for a caller that shows no more. The layout is checked against the
+        store once for the whole ranking (its parts ask for it a dozen times)."""
+        if getattr(self._this_ranking, "layout", None) is not None:
+            return self._ranking(top, goal_ids, item_ids, cancel, conversations)
+        self._this_ranking.layout = self.layout()
+        try:
+            return self._ranking(top, goal_ids, item_ids, cancel, conversations)
+        finally:
+            self._this_ranking.layout = None
+
+    def _ranking(
+        self,
+        top: int | None,
+        goal_ids: Sequence[int] | None,
+        item_ids: Collection[int] | None,
+        cancel: CancelToken | None,
+        conversations: bool,
+    ) -> Ranking:
         self.follow_active_version()
         goals = self.active_goals(goal_ids)
         if not goals:
@@ -754,13 +781,23 @@ class Ranker:
         fields = _row_fields(
             self.store, wanted, chunk_ids, [m for ms in shown.values() for m in ms[:STORY_TITLES]]
         )
+        # The rows' figures as Python lists at once (not an array lookup per row and goal).
+        goal_ids = [goal.id for goal in goals]
+        final = ranking.final[order].tolist()
+        relevance = scores.relevance[order].tolist()
+        parts = {name: v[order].tolist() for name, v in ranking.parts.items()}
+        goal_relevance = scores.goal_relevance[order].tolist()
+        probability = ranking.calibrated.probability[order].tolist()
+        percentile = ranking.calibrated.percentile[order].tolist()
         ranked: list[RankedItem] = []
-        for i, g, evidence_chunk in zip(order, seat, evidence_of, strict=True):
+        for n, (i, g, evidence_chunk) in enumerate(
+            zip(order.tolist(), seat.tolist(), evidence_of, strict=True)
+        ):
             iid = int(scores.item_ids[i])
             row = fields.items.get(iid)
             if row is None:
                 continue  # removed while we were scoring
-            f = scores.facet_for(int(i), int(g)) if g >= 0 else -1
+            f = scores.facet_for(i, g) if g >= 0 else -1
             evidence, span = "", None
             chunk = fields.chunks.get(evidence_chunk)
             if chunk is not None:
@@ -769,7 +806,7 @@ class Ranker:
                     evidence, span = passage.strip(), (start, end)
                 else:
                     evidence = passage_text(row.title, "", 0, 0, ordinal)
-            members = shown[int(i)]
+            members = shown[i]
             ranked.append(
                 RankedItem(
                     item_id=iid,
@@ -781,9 +818,9 @@ class Ranker:
                     author=row.author,
                     published_at=row.published_at,
                     status=row.status,
-                    score=float(ranking.final[i]),
-                    relevance=float(scores.relevance[i]),
-                    priors={name: float(v[i]) for name, v in ranking.parts.items()},
+                    score=final[n],
+                    relevance=relevance[n],
+                    priors={name: v[n] for name, v in parts.items()},
                     story_size=1 + len(members),
                     story_item_ids=tuple(members),
                     story_titles=tuple(
@@ -793,18 +830,10 @@ class Ranker:
                     goal_title=goals[g].title if g >= 0 else None,
                     evidence=evidence,
                     evidence_span=span,
-                    goal_scores={
-                        goals[j].id: float(scores.goal_relevance[i, j]) for j in range(len(goals))
-                    },
+                    goal_scores=dict(zip(goal_ids, goal_relevance[n], strict=True)),
                     matched_facet=ranking.gq.texts[f] if f >= 0 else None,
-                    calibrated={
-                        goals[j].id: float(ranking.calibrated.probability[i, j])
-                        for j in range(len(goals))
-                    },
-                    percentile={
-                        goals[j].id: float(ranking.calibrated.percentile[i, j])
-                        for j in range(len(goals))
-                    },
+                    calibrated=dict(zip(goal_ids, probability[n], strict=True)),
+                    percentile=dict(zip(goal_ids, percentile[n], strict=True)),
                 )
             )
         return with_threads(ranked, ranking.threads)
@@ -829,8 +858,10 @@ class _RowFields:
     titles: dict[int, str]
 
 
-BATCH = 500
-"""Ids per ``IN (...)`` query."""
+def _ids_in(ids: list[int]) -> Any:
+    """The ids as one JSON array for SQLite (``json_each``): one statement and one
+    parameter whatever their number (as ``conversations.conversation_keys``)."""
+    return select(func.json_each(json.dumps(ids)).table_valued("value").c.value)
 
 
 def _row_fields(
@@ -842,7 +873,7 @@ def _row_fields(
     chunks: dict[int, tuple[int, int, int, str]] = {}
     titles: dict[int, str] = {}
     with store.session() as s:
-        for a in range(0, len(item_ids), BATCH):
+        if item_ids:
             for r in s.execute(
                 select(
                     Item.id,
@@ -856,11 +887,11 @@ def _row_fields(
                     Item.status,
                 )
                 .join(Source, Source.id == Item.source_id)
-                .where(Item.id.in_(item_ids[a : a + BATCH]))
+                .where(Item.id.in_(_ids_in(item_ids)))
             ):
                 items[int(r[0])] = _ItemRow(*r[1:])
         length = Chunk.char_end - Chunk.char_start
-        for a in range(0, len(chunk_ids), BATCH):
+        if chunk_ids:
             for cid, start, end, ordinal, passage in s.execute(
                 select(
                     Chunk.id,
@@ -870,12 +901,10 @@ def _row_fields(
                     func.substr(Item.text, Chunk.char_start + 1, length),
                 )
                 .join(Item, Item.id == Chunk.item_id)
-                .where(Chunk.id.in_(chunk_ids[a : a + BATCH]))
+                .where(Chunk.id.in_(_ids_in(chunk_ids)))
             ):
                 chunks[int(cid)] = (int(start), int(end), int(ordinal), passage or "")
-        for a in range(0, len(story_ids), BATCH):
-            rows = s.execute(
-                select(Item.id, Item.title).where(Item.id.in_(story_ids[a : a + BATCH]))
-            )
+        if story_ids:
+            rows = s.execute(select(Item.id, Item.title).where(Item.id.in_(_ids_in(story_ids))))
             titles.update({int(iid): title for iid, title in rows})
     return _RowFields(items, chunks, titles)

@@ -222,12 +222,13 @@ def score_facets(
     items: np.ndarray | None = None,
     keys_cache: np.ndarray | None = None,
     row_keys: np.ndarray | None = None,
+    key_rows: np.ndarray | None = None,
     cancel: CancelToken | None = None,
 ) -> FacetScores:
     """Each item of ``layout`` (or only those at positions ``items``, in that order)
     against each facet query of ``queries`` [F, d]: its relevance and evidence passage.
-    ``keys_cache`` and ``row_keys`` as in ``score_items`` (``row_keys``: of the whole
-    layout's chunks, also when ``items`` picks some).
+    ``keys_cache`` and ``row_keys`` as in ``score_items``; with ``key_rows`` [R], the key
+    of the layout's row r is ``row_keys[key_rows[r]]`` (``RowKeysCache.lookup``).
 
     Items are scored in blocks of one chunk count each, so no block is padded; up to
     ``SINGLE_THREAD_ROWS`` chunks, on one torch thread.
@@ -235,7 +236,9 @@ def score_facets(
     picked = np.arange(len(layout.item_ids)) if items is None else np.asarray(items, np.int64)
     small = int(layout.counts[picked].sum()) <= SINGLE_THREAD_ROWS
     with one_torch_thread() if small else nullcontext():
-        return _score_facets(scorer, layout, vectors, queries, picked, keys_cache, row_keys, cancel)
+        return _score_facets(
+            scorer, layout, vectors, queries, picked, keys_cache, row_keys, key_rows, cancel
+        )
 
 
 def _score_facets(
@@ -246,6 +249,7 @@ def _score_facets(
     picked: np.ndarray,
     keys_cache: np.ndarray | None,
     row_keys: np.ndarray | None,
+    key_rows: np.ndarray | None,
     cancel: CancelToken | None,
 ) -> FacetScores:
     import torch  # noqa: TID253 - rank/ is the one place allowed
@@ -269,7 +273,7 @@ def _score_facets(
             at[rows] = np.arange(len(rows))  # layout row -> its key's row
         else:
             source = torch.from_numpy(keys_cache if keys_cache is not None else row_keys)
-            at = None
+            at = None if keys_cache is not None else key_rows
         a = 0
         while a < n:
             if cancel is not None:
