@@ -383,6 +383,27 @@ def test_row_keys_are_projected_once_while_scorer_and_vectors_stay(
     check([2, 9], 2)
 
 
+def test_kept_row_keys_are_looked_up_in_place_and_only_new_rows_projected(
+    profile: SyntheticProfile,
+) -> None:
+    scorer, vectors = _scorer(), profile.vectors
+    cache = RowKeysCache()
+    keys, at = cache.lookup(scorer, vectors, np.asarray([5, 1, 9, 3]))
+    assert cache.projected == 4
+    np.testing.assert_allclose(keys[at], project_all_keys(scorer, vectors[[5, 1, 9, 3]]))
+    again, at = cache.lookup(scorer, vectors, np.asarray([9, 5, 9]))
+    assert cache.projected == 0
+    assert again is keys  # nothing new: the cache's own array, no copy
+    np.testing.assert_allclose(again[at], project_all_keys(scorer, vectors[[9, 5, 9]]))
+    grown, at = cache.lookup(scorer, vectors, np.asarray([2, 9]))
+    assert cache.projected == 1
+    np.testing.assert_allclose(grown[at], project_all_keys(scorer, vectors[[2, 9]]), atol=1e-6)
+    # Far fewer rows than are kept: the old ones go.
+    _, at = cache.lookup(scorer, vectors, np.asarray([7]))
+    assert cache.projected == 1
+    assert len(cache.lookup(scorer, vectors, np.asarray([7]))[0]) <= cand.KEEP_FACTOR
+
+
 def test_a_goal_edit_past_the_candidate_pass_projects_no_chunk_again(
     fd: FocusDesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
