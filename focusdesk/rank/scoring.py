@@ -267,6 +267,7 @@ def _score_facets(
         if keys_cache is None and row_keys is None:
             from focusdesk.rank.candidates import project_all_keys
 
+            at: np.ndarray | None
             rows = _rows_of(layout, picked)
             source = torch.from_numpy(project_all_keys(scorer, vectors[layout.rows[rows]]))
             at = np.full(len(layout.rows), -1, np.int64)
