@@ -335,7 +335,10 @@ class Ranker:
                 texts.append(q)
                 owner.append(n)
                 weights.append(goal.weight)
-        vectors = encode_cached(self.store, self.encoder, texts)
+        # A goal's few new texts on one torch thread: two threads on a shared core took
+        # 0.8 s where one takes 12 ms (see ``scoring.SINGLE_THREAD_ROWS``).
+        with one_torch_thread():
+            vectors = encode_cached(self.store, self.encoder, texts)
         return GoalQueries(
             goals, texts, vectors, np.asarray(weights, np.float32), np.asarray(owner, np.int64)
         )

@@ -175,3 +175,26 @@ def test_what_is_kept_goes_with_a_new_model_version_or_a_sync(
     assert new_id not in reset.scores.item_ids.tolist()
     at = synced.scores.item_ids.tolist().index(new_id)
     assert synced.scores.goal_relevance[at, 0] == synced.scores.goal_relevance[:, 0].max()
+
+
+def test_a_goals_new_texts_are_encoded_on_one_torch_thread(
+    desk: FocusDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk.ranking.arrays()
+    threads: list[int] = []
+    real = desk.encoder.encode
+
+    def spy(texts: list[str]) -> np.ndarray:
+        threads.append(torch.get_num_threads())
+        return real(texts)
+
+    monkeypatch.setattr(desk.encoder, "encode", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        desk.goals.add("travel plans: hotel and train tickets")
+        desk.ranking.arrays()
+        assert threads == [1]  # a few texts: two threads on a shared core wait on each other
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
