@@ -2,7 +2,7 @@
 
 Goals are expanded into facet queries (``goal_queries``); each item's chunk vectors
 (its passages and its document chunk) come from the vector index through a cached
-``ChunkLayout``; ``score_items`` runs the ``GoalAttentionScorer``. The result, per
+``ChunkLayout``; ``score_facets`` runs the ``GoalAttentionScorer``. The result, per
 item: its score, best goal, the facet that matched and the evidence passage.
 """
 
@@ -39,7 +39,6 @@ from focusdesk.rank.scoring import (
     combine_facets,
     one_torch_thread,
     score_facets,
-    score_items,
 )
 from focusdesk.records import RELEVANCE_BAR, RankedItem
 from focusdesk.settings import Settings
@@ -176,6 +175,8 @@ class Ranker:
         self._meta: ItemMeta | None = None
         self._keys = KeysCache()
         self._row_keys = RowKeysCache()
+        self._reference_keys = RowKeysCache()
+        """The projected keys of the calibration sample's chunks (``_reference_scores``)."""
         self._candidate_pass = CandidatePass()
         self.calibrations = Calibrations()
         self._lexical: dict[tuple[object, ...], np.ndarray] = {}
@@ -269,6 +270,7 @@ class Ranker:
         self._priors = None
         self._keys.clear()
         self._row_keys.clear()
+        self._reference_keys.clear()
         self._scored = None
         self._facets.clear()
         self.calibrations.clear()
@@ -296,6 +298,7 @@ class Ranker:
         self._meta = None
         self._keys.clear()
         self._row_keys.clear()
+        self._reference_keys.clear()
         self._lexical.clear()
         self._scored = None
         self._facets.clear()
@@ -312,6 +315,7 @@ class Ranker:
         self._candidate_pass.forget()
         if keys:
             self._row_keys.clear()
+            self._reference_keys.clear()
             self._keys.clear()
 
     def active_goals(self, goal_ids: Sequence[int] | None = None) -> list[ActiveGoal]:
@@ -438,11 +442,13 @@ class Ranker:
         *,
         item_ids: Collection[int] | None = None,
         cancel: CancelToken | None = None,
+        row_keys: RowKeysCache | None = None,
     ) -> tuple[ItemScores, GoalQueries]:
         """Score the live, encoded items against ``goals`` (in a large profile, the candidates;
         given ``item_ids``, exactly those items, however large the profile).
 
-        The projected keys of every chunk vector are cached between calls.
+        The projected keys of every chunk vector are cached between calls (in a large
+        profile: the candidates' chunks', and with ``item_ids``, those of ``row_keys``).
         """
         gq = self.embed_goals(goals)
         layout = self.layout()
@@ -464,22 +470,23 @@ class Ranker:
             gq.weights.tobytes(),
         )
         if item_ids is not None:
-            keys = (
-                self._keys.get(scorer, index.vectors)
-                if not self._candidate_pass.needed(index)
-                else None
-            )
-            scores = score_items(
+            keys = kept = at = None
+            if not self._candidate_pass.needed(index):
+                keys = self._keys.get(scorer, index.vectors)
+            elif row_keys is not None:
+                with one_torch_thread():
+                    kept, at = row_keys.lookup(scorer, index.vectors, layout.rows)
+            facets = score_facets(
                 scorer,
                 layout,
                 index.vectors,
                 gq.vectors,
-                gq.weights,
-                gq.owner,
                 keys_cache=keys,
+                row_keys=kept,
+                key_rows=at,
                 cancel=cancel,
             )
-            return scores, gq
+            return combine_facets(scorer, facets, gq.weights, gq.owner), gq
         if self._scored is not None and self._scored[0] == key:
             return self._scored[1], gq  # nothing it was computed from has changed
         layout = self._candidates(layout, gq)
@@ -673,7 +680,7 @@ class Ranker:
         ids = self.layout().item_ids
         if len(ids) > REFERENCE_ITEMS:
             ids = ids[np.linspace(0, len(ids) - 1, REFERENCE_ITEMS).astype(np.int64)]
-        scores, gq = self.score(goals, item_ids=ids.tolist())
+        scores, gq = self.score(goals, item_ids=ids.tolist(), row_keys=self._reference_keys)
         return scores.item_ids, self.goal_scores(gq, scores)
 
     def _kinds(self, item_ids: np.ndarray) -> list[str]:
