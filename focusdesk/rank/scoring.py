@@ -103,13 +103,7 @@ class ChunkLayout:
         starts = np.zeros(len(idx), np.int64)
         if len(idx):
             starts[1:] = np.cumsum(counts)[:-1]
-        take = (
-            np.concatenate(
-                [np.arange(s, s + c) for s, c in zip(self.starts[idx], counts, strict=True)]
-            )
-            if len(idx)
-            else np.zeros(0, np.int64)
-        )
+        take = _rows_of(self, idx)
         return ChunkLayout(
             self.item_ids[idx],
             starts,
