@@ -463,6 +463,26 @@ def test_a_goal_edit_past_the_candidate_pass_projects_no_chunk_again(
     assert sum(projected) == len(ranker.layout().rows)
 
 
+def test_kept_hits_are_those_a_search_of_every_query_at_once_gives(
+    profile: SyntheticProfile, index: VectorIndex
+) -> None:
+    pass_ = CandidatePass(CandidateConfig(exact_below=0, persist=False))
+    approx = pass_.prepare(index)
+    goals = synthetic_goals(profile, 4, 3, np.random.default_rng(5))
+    queries = candidate_queries(_scorer(), goals.queries)
+    want_sims, want_ids = approx.search(queries, 50)
+    pass_._search(approx, queries[:5], 50, {})  # a pass that searched five of them
+    kept = dict(pass_._searched)
+    pass_.searches = 0
+    sims, ids = pass_._search(approx, queries, 50, kept)
+    assert pass_.searches == len(queries) - 5  # only the others were searched
+    assert np.array_equal(ids, want_ids)
+    assert np.array_equal(sims, want_sims)
+    pass_.searches = 0
+    pass_._search(approx, queries, 40, dict(pass_._searched))  # another depth: searched
+    assert pass_.searches == len(queries)
+
+
 def test_the_nth_largest_hit_counts_every_slot_of_the_hits_table() -> None:
     rng = np.random.default_rng(7)
     table = np.full((6, 50), -np.inf, np.float32)
