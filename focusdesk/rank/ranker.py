@@ -339,8 +339,8 @@ class Ranker:
                 texts.append(q)
                 owner.append(n)
                 weights.append(goal.weight)
-        # A goal's few new texts on one torch thread: two threads on a shared core took
-        # 0.8 s where one takes 12 ms (see ``scoring.SINGLE_THREAD_ROWS``).
+        # A goal's few new texts on one torch thread: ~12 ms for two, where two threads
+        # took 0.8 s a call while the cores were shared (``scoring.SINGLE_THREAD_ROWS``).
         with one_torch_thread():
             vectors = encode_cached(self.store, self.encoder, texts)
         return GoalQueries(
