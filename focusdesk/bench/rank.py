@@ -10,6 +10,10 @@ timed, each after one warm-up:
   scored again (``Ranker.forget_scores`` first: a changed goal; the candidates'
   projected keys are kept), and with their keys projected again too
   (``forget_scores(keys=True)``: a new scorer or item set, once it is loaded);
+- after a goal edit: one goal's description edited through ``desk.goals`` (two texts
+  in turn), then ``ranking.arrays()``, and with ``ranking.rank_inbox()`` (what the
+  inbox calls to re-rank after a change: every row described, the ranking stored);
+  and a goal's weight edited, then ``arrays()``;
 - first page: what a view of 50 rows calls before it can show them
   (``triage.wake_due``, ``ranking()``, ``triage.votes``, ``triage.pinned`` of the
   ranked rows, then
@@ -290,6 +294,9 @@ def _measure(
 
         full_reprojected = [_timed(reprojected)[0] for _ in range(config.runs)]
 
+        say(f"timing the re-rank after {2 * config.runs} goal edits, then weight edits")
+        edits = _goal_edits(desk, config.runs)
+
         def inbox_job() -> list[Any]:
             desk.triage.wake_due()
             ranking = desk.ranking.arrays()
@@ -327,6 +334,7 @@ def _measure(
         "full_rerank": ms_summary(full),
         "full_rerank_rescored": ms_summary(full_rescored),
         "full_rerank_reprojected": ms_summary(full_reprojected),
+        **edits,
         "first_page": {**ms_summary([s for s, _ in pages]), "rows": len(page)},
         "rank_described": ms_summary(described),
         "rank_top50": ms_summary(top50),
@@ -339,6 +347,63 @@ def _measure(
         },
         "example_row": page[0].to_json() if page else None,
     }
+
+
+def edited_text(description: str) -> str:
+    """Another text for a goal's description: its last listed thing dropped ("Build
+    projects: disk, sofa and radar" -> "Build projects: disk and sofa"), else " and
+    reviews" added."""
+    head, sep, _ = description.rpartition(" and ")
+    if sep and ", " in head:
+        first, _, last = head.rpartition(", ")
+        return f"{first} and {last}"
+    return f"{description} and reviews"
+
+
+def _goal_edits(desk: Any, runs: int) -> dict[str, Any]:
+    """The re-rank after a goal edit, as the app does it: one goal's description edited
+    through ``desk.goals`` (alternately two texts, so that each edit is real), then
+    ``ranking.arrays()`` (the full re-rank figure's call), and with ``ranking.rank_inbox()``
+    (what the inbox calls to re-rank: every row described, the ranking stored). Each text
+    is met once before the timings (the first edit to a text also encodes its new facets,
+    fits its calibration and its BM25 column; that first edit is reported apart). Then
+    weight edits (alternately two weights) with ``arrays()``. The goal is put back and the
+    stored ranking computed again at the end, so the profile is as it was."""
+    goals = desk.goals.all(include_inactive=False)
+    goal = goals[1] if len(goals) > 1 else goals[0]
+    texts = [goal.description, edited_text(goal.description)]
+    weights = [goal.weight, round(goal.weight + 0.5, 1) if goal.weight <= 9 else 1.0]
+
+    def edit(**change: Any) -> float:
+        seconds, _ = _timed(lambda: desk.goals.update(goal.id, **change))
+        return seconds
+
+    try:
+        edit(description=texts[1])
+        first_s, _ = _timed(lambda: desk.ranking.arrays())
+        edit(description=texts[0])
+        desk.ranking.arrays()
+        results: dict[str, Any] = {}
+        for name, call in (
+            ("goal_edit_rerank", desk.ranking.arrays),
+            ("goal_edit_rank_inbox", desk.ranking.rank_inbox),
+        ):
+            seconds, writes = [], []
+            for n in range(2 * runs):
+                writes.append(edit(description=texts[(n + 1) % 2]))
+                seconds.append(_timed(call)[0])
+            results[name] = {**ms_summary(seconds), "edit": ms_summary(writes)}
+        weighted = []
+        for n in range(2 * runs):
+            edit(weight=weights[(n + 1) % 2])
+            weighted.append(_timed(lambda: desk.ranking.arrays())[0])
+        results["weight_edit_rerank"] = ms_summary(weighted)
+        results["goal_edit_first_s"] = round(first_s, 3)
+        results["goal_edit_texts"] = texts
+    finally:
+        desk.goals.update(goal.id, description=texts[0], weight=weights[0])
+        desk.ranking.rank_inbox()  # the stored ranking of the profile as it was
+    return results
 
 
 def _mean_chars(desk: Any) -> dict[str, float]:
@@ -445,6 +510,17 @@ def format_report(result: dict[str, Any]) -> str:
             f"{_verdict(result, 'full_rerank_p50_ms')}",
         ),
         ("  rescored", f"{ms(result['full_rerank_rescored'])} (candidates scored again)"),
+        (
+            "  goal edit",
+            f"{ms(result['goal_edit_rerank'])} (a goal's text edited, then re-ranked; "
+            f"first edit to a new text {result['goal_edit_first_s']:.2f} s)",
+        ),
+        (
+            "  inbox",
+            f"{ms(result['goal_edit_rank_inbox'])} (the same edits, then the inbox's "
+            "rank_inbox(): every row described and stored)",
+        ),
+        ("  weight edit", f"{ms(result['weight_edit_rerank'])} (a goal's weight edited)"),
         (
             "  reprojected",
             f"{ms(result['full_rerank_reprojected'])} (and their chunks' keys projected again)",

@@ -80,33 +80,17 @@ class ScoreResult:
     mask: Tensor
     """[B, C] bool: the real chunks (False at padding)."""
 
-    def _contribution(self) -> Tensor:
-        """[B, G] w_j * r_j, -inf for goals of weight 0 (they never win)."""
-        active = self.goal_weights != 0
-        return (self.goal_weights * self.goal_relevance).masked_fill(~active, -math.inf)
-
     def best_goal(self) -> Tensor:
-        """[B] long: the goal contributing most to the soft maximum, -1 for empty items.
-
-        That is argmax_j of w_j * r_j over goals with non-zero weight (the soft
-        maximum's weights softmax(w_j r_j / T) are largest there); ties go to the
-        lowest index.
-        """
-        best = self._contribution().argmax(dim=-1)
-        return torch.where(self.has_chunks, best, -1)
+        """[B] long: the goal contributing most to the soft maximum, -1 for empty items
+        (`best_goal`)."""
+        return best_goal(self.goal_relevance, self.goal_weights, self.has_chunks)
 
     def best_in_groups(self, owner: Tensor, n_groups: int) -> Tensor:
-        """[B, n_groups] long: per group of goals (``owner`` [G]: each goal's group, e.g.
-        the facets of one user goal), the goal that contributes most, as in `best_goal`
-        (so the best goal's group gives the best goal); -1 for empty items or groups.
-        """
-        contrib = self._contribution()
-        groups = torch.arange(n_groups, device=contrib.device)
-        member = owner.to(contrib.device)[None, :] == groups[:, None]  # [n_groups, G]
-        within = contrib[:, None, :].masked_fill(~member[None], -math.inf)  # [B, n_groups, G]
-        best = within.argmax(dim=-1)
-        found = torch.isfinite(within.amax(dim=-1)) & self.has_chunks[:, None]
-        return torch.where(found, best, -1)
+        """[B, n_groups] long: per group of goals, the goal that contributes most
+        (`best_in_groups`)."""
+        return best_in_groups(
+            self.goal_relevance, self.goal_weights, self.has_chunks, owner, n_groups
+        )
 
     def evidence(self, goals: Tensor | None = None, allowed: Tensor | None = None) -> Tensor:
         """The chunk a goal attends to most, -1 where there is none: [B] for ``goals`` [B]
@@ -268,13 +252,9 @@ class GoalAttentionScorer(nn.Module):
         beta = self.head_weights
         goal_relevance = head_relevance @ beta  # [B, G]
 
-        # Soft maximum T*logsumexp(w r / T) - T*log(G'): over the G' goals with
-        # non-zero weight; equals w*r for one goal and the common value for equal ones.
-        temp = self.config.goal_temperature
-        scaled = (goal_weights * goal_relevance / temp).masked_fill(~active, -math.inf)
-        n_active = active.sum().to(scaled.dtype)
-        relevance = temp * (torch.logsumexp(scaled, dim=-1) - torch.log(n_active))
-        relevance = torch.where(has_chunks, relevance, 0.0)
+        relevance = soft_maximum(
+            goal_relevance, goal_weights, self.config.goal_temperature, has_chunks
+        )
         return ScoreResult(
             relevance=relevance,
             goal_relevance=goal_relevance,
@@ -296,6 +276,50 @@ class GoalAttentionScorer(nn.Module):
         model = cls.from_config(config)
         model.load_state_dict(load_file(str(path / WEIGHTS_FILE), device="cpu"))
         return model
+
+
+def soft_maximum(
+    goal_relevance: Tensor, goal_weights: Tensor, temperature: float, has_chunks: Tensor
+) -> Tensor:
+    """[B] the item relevance R from [B, G] goal relevances: T*logsumexp(w r / T) - T*log(G')
+    over the G' goals with non-zero weight (equals w*r for one goal and the common value
+    for equal ones); 0 for items without chunks (``has_chunks`` [B] False)."""
+    active = goal_weights != 0
+    scaled = (goal_weights * goal_relevance / temperature).masked_fill(~active, -math.inf)
+    n_active = active.sum().to(scaled.dtype)
+    relevance = temperature * (torch.logsumexp(scaled, dim=-1) - torch.log(n_active))
+    return torch.where(has_chunks, relevance, 0.0)
+
+
+def _contribution(goal_relevance: Tensor, goal_weights: Tensor) -> Tensor:
+    """[B, G] w_j * r_j, -inf for goals of weight 0 (they never win)."""
+    active = goal_weights != 0
+    return (goal_weights * goal_relevance).masked_fill(~active, -math.inf)
+
+
+def best_goal(goal_relevance: Tensor, goal_weights: Tensor, has_chunks: Tensor) -> Tensor:
+    """[B] long: the goal contributing most to the soft maximum, -1 for empty items.
+
+    That is argmax_j of w_j * r_j over goals with non-zero weight (the soft maximum's
+    weights softmax(w_j r_j / T) are largest there); ties go to the lowest index.
+    """
+    best = _contribution(goal_relevance, goal_weights).argmax(dim=-1)
+    return torch.where(has_chunks, best, -1)
+
+
+def best_in_groups(
+    goal_relevance: Tensor, goal_weights: Tensor, has_chunks: Tensor, owner: Tensor, n_groups: int
+) -> Tensor:
+    """[B, n_groups] long: per group of goals (``owner`` [G]: each goal's group, e.g. the
+    facets of one user goal), the goal that contributes most, as in `best_goal` (so the
+    best goal's group gives the best goal); -1 for empty items or groups."""
+    contrib = _contribution(goal_relevance, goal_weights)
+    groups = torch.arange(n_groups, device=contrib.device)
+    member = owner.to(contrib.device)[None, :] == groups[:, None]  # [n_groups, G]
+    within = contrib[:, None, :].masked_fill(~member[None], -math.inf)  # [B, n_groups, G]
+    best = within.argmax(dim=-1)
+    found = torch.isfinite(within.amax(dim=-1)) & has_chunks[:, None]
+    return torch.where(found, best, -1)
 
 
 def _check_last_dim(name: str, x: Tensor, ndim: int, dim: int) -> None:

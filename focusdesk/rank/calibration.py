@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -247,9 +248,10 @@ def calibrate(
     logit = np.zeros((n, g))
     order = np.zeros((n, g))
     pct = np.zeros((n, g))
+    labels: Any = np.asarray(kinds) if kinds is not None else None  # once, not per goal
     for j, fit in enumerate(fits):
         x = scores[:, j].astype(np.float64)
-        logit[:, j] = fit.logit(x, kinds)
-        order[:, j] = fit.logit(x + shift, kinds) if shift is not None else logit[:, j]
+        logit[:, j] = fit.logit(x, labels)
+        order[:, j] = fit.logit(x + shift, labels) if shift is not None else logit[:, j]
         pct[:, j] = fit.percentile(x)
     return Calibrated(logit, probability(logit), pct, order)

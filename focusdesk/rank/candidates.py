@@ -133,6 +133,11 @@ class KeysCache:
         self._entry = None
 
 
+KEEP_FACTOR = 4
+"""`RowKeysCache` keeps the keys of earlier rows while they are fewer than this many times
+the rows asked for (a goal edit brings a few new candidates and drops a few)."""
+
+
 class RowKeysCache:
     """`project_all_keys` of the vector rows scored last (a large profile's candidates'
     chunks), kept while vectors and scorer stay.
@@ -152,29 +157,40 @@ class RowKeysCache:
 
     def get(self, scorer: GoalAttentionScorer, vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The projected keys [len(rows), H, d/H] of ``vectors[rows]`` under ``scorer``."""
+        keys, at = self.lookup(scorer, vectors, rows)
+        return keys.take(at, axis=0)
+
+    def lookup(
+        self, scorer: GoalAttentionScorer, vectors: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(keys [K, H, d/H], at [len(rows)]): ``keys[at[i]]`` is the projected key of
+        ``vectors[rows[i]]``. ``keys`` is the cache's own array (not a copy): rows not
+        kept are projected and added; the rows of earlier calls stay while they are
+        fewer than ``KEEP_FACTOR`` times these."""
         rows = np.asarray(rows, np.int64)
         heads, head_dim = scorer.config.heads, scorer.config.head_dim
         entry = self._entry
         if entry is not None and entry[0]() is vectors and entry[1]() is scorer and len(entry[2]):
             known, keys = entry[2], entry[3]  # known: sorted rows; keys: aligned with them
-            at = np.minimum(np.searchsorted(known, rows), len(known) - 1)
-            have = known[at] == rows
         else:
-            keys, at, have = None, None, np.zeros(len(rows), bool)
-        missing = np.flatnonzero(~have)
-        if keys is not None and at is not None and not len(missing):
-            out = keys.take(at, axis=0)  # every row kept: one gather
-        else:
-            out = np.empty((len(rows), heads, head_dim), np.float32)
-            if keys is not None and at is not None:
-                out[have] = keys[at[have]]
-            out[missing] = project_all_keys(scorer, vectors[rows[missing]])
+            known, keys = np.zeros(0, np.int64), np.zeros((0, heads, head_dim), np.float32)
+        at = np.minimum(np.searchsorted(known, rows), max(0, len(known) - 1))
+        have = known[at] == rows if len(known) else np.zeros(len(rows), bool)
+        missing = np.unique(rows[~have])
         self.projected = len(missing)
-        order = np.argsort(rows, kind="stable")
-        sorted_rows = rows[order]
-        sorted_keys = out if np.array_equal(sorted_rows, rows) else out[order]
-        self._entry = (weakref.ref(vectors), weakref.ref(scorer), sorted_rows, sorted_keys)
-        return out
+        if not len(missing):
+            return keys, at
+        if len(known) + len(missing) > KEEP_FACTOR * max(1, len(rows)):
+            kept = np.unique(rows[have])  # too many rows of old: keep only these
+            keys = keys[np.searchsorted(known, kept)]
+            known = kept
+        added = project_all_keys(scorer, vectors[missing])
+        merged = np.concatenate([known, missing])
+        order = np.argsort(merged, kind="stable")
+        known = merged[order]
+        keys = np.concatenate([keys, added])[order]
+        self._entry = (weakref.ref(vectors), weakref.ref(scorer), known, keys)
+        return keys, np.searchsorted(known, rows)
 
     def clear(self) -> None:
         """Forget the keys (the vectors or the scorer's parameters changed)."""
@@ -376,6 +392,16 @@ class CandidatePass:
         self._for: weakref.ref[np.ndarray] | None = None
         self._lookup: tuple[weakref.ref[ChunkLayout], np.ndarray, np.ndarray] | None = None
         self._lock = threading.Lock()
+        self._searched: dict[tuple[bytes, int], tuple[np.ndarray, np.ndarray]] = {}
+        """(query, depth) -> its hits (similarities, chunk ids) in the current approximate
+        index: the queries of the last pass, so that an edited goal's are the only ones
+        searched again (``search``)."""
+        self.searches = 0
+        """How many queries the last pass searched in the index (the others were kept)."""
+
+    def forget(self) -> None:
+        """Forget the hits kept: the next pass searches every query again."""
+        self._searched = {}
 
     def needed(self, index: VectorIndex) -> bool:
         """Whether the vector set is large enough for a candidate pass."""
@@ -391,6 +417,7 @@ class CandidatePass:
             if self.approx is not None and self._for is not None and self._for() is index.vectors:
                 return self.approx
             start = time.perf_counter()
+            self._searched = {}  # hits in the index as it was
             approx = self._refresh(index)
             self.build_seconds = time.perf_counter() - start
             self.approx = approx
@@ -447,14 +474,18 @@ class CandidatePass:
         weight = np.maximum(np.asarray(weights, np.float32), 0.0)[:, None]
         # Search shallow first: only a query whose last hit still makes the cut can
         # have more beyond it, and only those are searched again to the full depth.
-        first = min(depth, max(cfg.min_hits_per_query, 4 * math.ceil(cfg.hits / len(queries))))
-        sims, ids = approx.search(queries, first)
+        # The shallow depth is a power of two, so that adding or dropping a facet seldom
+        # changes it (the hits of the queries searched at it are kept for the next pass).
+        share = max(cfg.min_hits_per_query, 4 * math.ceil(cfg.hits / len(queries)))
+        first = min(depth, 1 << (share - 1).bit_length())
+        kept, self._searched, self.searches = self._searched, {}, 0
+        sims, ids = self._search(approx, queries, first, kept)
         if first < depth:
             cut = _nth_largest(_weighted(sims, ids, weight), cfg.hits)
             last = _weighted(sims[:, -1:], ids[:, -1:], weight)[:, 0]
             deeper = np.flatnonzero((ids[:, -1] >= 0) & (last >= cut))
             if len(deeper):
-                more_sims, more_ids = approx.search(queries[deeper], depth)
+                more_sims, more_ids = self._search(approx, queries[deeper], depth, kept)
                 wide_sims = np.full((len(queries), depth), -np.inf, np.float32)
                 wide_ids = np.full((len(queries), depth), -1, np.int64)
                 wide_sims[:, :first], wide_ids[:, :first] = sims, ids
@@ -466,6 +497,35 @@ class CandidatePass:
         # FAISS returns each query's hits best first.
         keep[:, : cfg.min_hits_per_query] |= valid[:, : cfg.min_hits_per_query]
         return np.asarray(ids[keep])
+
+    def _search(
+        self,
+        approx: ApproximateIndex,
+        queries: np.ndarray,
+        k: int,
+        kept: dict[tuple[bytes, int], tuple[np.ndarray, np.ndarray]],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``approx.search(queries, k)``, each query's hits taken from ``kept`` where they
+        are there (a query's hits do not depend on the others searched with it: FAISS
+        searches each query alone, and below its BLAS threshold of queries the lists to
+        probe are found query by query too); every query's are kept for the next pass."""
+        import faiss  # noqa: TID253
+
+        keys = [(q.tobytes(), k) for q in np.ascontiguousarray(queries, np.float32)]
+        missing = [j for j, key in enumerate(keys) if key not in kept]
+        found = dict(kept)
+        batch = max(1, int(faiss.cvar.distance_compute_blas_threshold) - 1)
+        for a in range(0, len(missing), batch):
+            some = missing[a : a + batch]
+            sims, ids = approx.search(queries[some], k)
+            for n, j in enumerate(some):
+                found[keys[j]] = (sims[n], ids[n])
+        self.searches += len(missing)
+        sims = np.empty((len(keys), k), np.float32)
+        ids = np.empty((len(keys), k), np.int64)
+        for j, key in enumerate(keys):
+            sims[j], ids[j] = self._searched[key] = found[key]
+        return sims, ids
 
     def candidate_mask(
         self,

@@ -110,6 +110,12 @@ def lexical_scores(strengths: dict[int, float], item_ids: np.ndarray) -> np.ndar
     out = np.zeros(len(item_ids), np.float32)
     if not strengths:
         return out
-    median = float(np.median(np.fromiter(strengths.values(), np.float64)))
-    b = np.asarray([strengths.get(int(i), 0.0) for i in item_ids], np.float64)
+    ids = np.fromiter(strengths.keys(), np.int64, len(strengths))
+    values = np.fromiter(strengths.values(), np.float64, len(strengths))
+    median = float(np.median(values))
+    order = np.argsort(ids, kind="stable")  # looked up by id at once, not item by item
+    ids, values = ids[order], values[order]
+    wanted = np.asarray(item_ids, np.int64).reshape(-1)
+    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    b = np.where(ids[at] == wanted, values[at], 0.0)
     return (b / (b + max(median, 1e-9))).astype(np.float32)

@@ -2,17 +2,19 @@
 
 Goals are expanded into facet queries (``goal_queries``); each item's chunk vectors
 (its passages and its document chunk) come from the vector index through a cached
-``ChunkLayout``; ``score_items`` runs the ``GoalAttentionScorer``. The result, per
+``ChunkLayout``; ``score_facets`` runs the ``GoalAttentionScorer``. The result, per
 item: its score, best goal, the facet that matched and the evidence passage.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import func, select
@@ -29,7 +31,15 @@ from focusdesk.rank.lexical import bm25_strengths, lexical_scores
 from focusdesk.rank.model_versions import ModelVersions, VersionProblem
 from focusdesk.rank.priors import Stories, epoch_seconds
 from focusdesk.rank.proportional import Seating, proportional_order
-from focusdesk.rank.scoring import ChunkLayout, ItemScores, one_torch_thread, score_items
+from focusdesk.rank.scoring import (
+    ChunkLayout,
+    FacetCache,
+    FacetScores,
+    ItemScores,
+    combine_facets,
+    one_torch_thread,
+    score_facets,
+)
 from focusdesk.records import RELEVANCE_BAR, RankedItem
 from focusdesk.settings import Settings
 from focusdesk.store.db import Store
@@ -165,11 +175,17 @@ class Ranker:
         self._meta: ItemMeta | None = None
         self._keys = KeysCache()
         self._row_keys = RowKeysCache()
+        self._reference_keys = RowKeysCache()
+        """The projected keys of the calibration sample's chunks (``_reference_scores``)."""
         self._candidate_pass = CandidatePass()
         self.calibrations = Calibrations()
         self._lexical: dict[tuple[object, ...], np.ndarray] = {}
         self._scored: tuple[tuple[object, ...], ItemScores] | None = None
         """The candidates' scores and what they were computed from (``score``)."""
+        self._facets = FacetCache()
+        self._this_ranking = threading.local()
+        """The layout of the ranking this thread is computing (``ranking``)."""
+        """The candidates' scores per facet: a goal edited scores its own facets only."""
 
     @property
     def index(self) -> VectorIndex:
@@ -254,7 +270,9 @@ class Ranker:
         self._priors = None
         self._keys.clear()
         self._row_keys.clear()
+        self._reference_keys.clear()
         self._scored = None
+        self._facets.clear()
         self.calibrations.clear()
 
     def save_version(self, model: RankingModel, n_votes: int, metrics: Mapping[str, object]) -> int:
@@ -280,17 +298,24 @@ class Ranker:
         self._meta = None
         self._keys.clear()
         self._row_keys.clear()
+        self._reference_keys.clear()
         self._lexical.clear()
         self._scored = None
+        self._facets.clear()
+        self._candidate_pass.forget()
 
     def forget_scores(self, *, keys: bool = False) -> None:
-        """Drop the candidates' cached scores: the next ranking scores them again (what a
-        changed goal does; the benchmark times it). The candidates' projected keys stay
-        (they depend on the scorer and the vectors only) unless ``keys``: what a new
-        scorer or item set costs besides loading them."""
+        """Drop the candidates' cached scores, per facet too, and the candidate pass's
+        hits: the next ranking searches and scores every facet again (the benchmark
+        times it). The candidates' projected keys stay (they depend on the scorer and the
+        vectors only) unless ``keys``: what a new scorer or item set costs besides loading
+        them."""
         self._scored = None
+        self._facets.clear()
+        self._candidate_pass.forget()
         if keys:
             self._row_keys.clear()
+            self._reference_keys.clear()
             self._keys.clear()
 
     def active_goals(self, goal_ids: Sequence[int] | None = None) -> list[ActiveGoal]:
@@ -314,7 +339,10 @@ class Ranker:
                 texts.append(q)
                 owner.append(n)
                 weights.append(goal.weight)
-        vectors = encode_cached(self.store, self.encoder, texts)
+        # A goal's few new texts on one torch thread: ~12 ms for two, where two threads
+        # took 0.8 s a call while the cores were shared (``scoring.SINGLE_THREAD_ROWS``).
+        with one_torch_thread():
+            vectors = encode_cached(self.store, self.encoder, texts)
         return GoalQueries(
             goals, texts, vectors, np.asarray(weights, np.float32), np.asarray(owner, np.int64)
         )
@@ -323,6 +351,9 @@ class Ranker:
         """Which chunk vectors make up each live item (cached until the store changes)."""
         from focusdesk.rank.passages import DOCUMENT_ORDINAL
 
+        pinned: ChunkLayout | None = getattr(self._this_ranking, "layout", None)
+        if pinned is not None:
+            return pinned  # checked when this thread's ranking began
         index = self._index()
         with self.store.session() as s:
             key = (
@@ -370,13 +401,15 @@ class Ranker:
             ):
                 info[iid] = (sid, kind, sender_key(author), epoch_seconds(published or received))
         ids = [int(i) for i in layout.item_ids]
-        self._meta = ItemMeta(
+        meta = ItemMeta(
             source_ids=np.asarray([info[i][0] for i in ids], np.int64),
             kinds=[info[i][1] for i in ids],
             senders=[info[i][2] for i in ids],
             dates=np.asarray([info[i][3] for i in ids], np.float64),
         )
-        return self._meta
+        if layout is self._layout:  # (not one that another thread has replaced meanwhile)
+            self._meta = meta
+        return meta
 
     def item_meta(self, item_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
         """(source id, sender) of each of these items."""
@@ -409,11 +442,13 @@ class Ranker:
         *,
         item_ids: Collection[int] | None = None,
         cancel: CancelToken | None = None,
+        row_keys: RowKeysCache | None = None,
     ) -> tuple[ItemScores, GoalQueries]:
         """Score the live, encoded items against ``goals`` (in a large profile, the candidates;
         given ``item_ids``, exactly those items, however large the profile).
 
-        The projected keys of every chunk vector are cached between calls.
+        The projected keys of every chunk vector are cached between calls (in a large
+        profile: the candidates' chunks', and with ``item_ids``, those of ``row_keys``).
         """
         gq = self.embed_goals(goals)
         layout = self.layout()
@@ -434,33 +469,67 @@ class Ranker:
             tuple(gq.texts),
             gq.weights.tobytes(),
         )
-        if item_ids is None:
-            if self._scored is not None and self._scored[0] == key:
-                return self._scored[1], gq  # nothing it was computed from has changed
-            layout = self._candidates(layout, gq)
-        # With a candidate pass, only the candidates' few chunks are projected (those not
-        # among the last scored): the projected keys of every chunk would double the
-        # vectors' memory.
-        keys = row_keys = None
-        if not self._candidate_pass.needed(index):
-            keys = self._keys.get(scorer, index.vectors)
-        elif item_ids is None:
-            with one_torch_thread():
-                row_keys = self._row_keys.get(scorer, index.vectors, layout.rows)
-        scores = score_items(
-            scorer,
-            layout,
-            index.vectors,
-            gq.vectors,
-            gq.weights,
-            gq.owner,
-            keys_cache=keys,
-            row_keys=row_keys,
-            cancel=cancel,
+        if item_ids is not None:
+            keys = kept = at = None
+            if not self._candidate_pass.needed(index):
+                keys = self._keys.get(scorer, index.vectors)
+            elif row_keys is not None:
+                with one_torch_thread():
+                    kept, at = row_keys.lookup(scorer, index.vectors, layout.rows)
+            facets = score_facets(
+                scorer,
+                layout,
+                index.vectors,
+                gq.vectors,
+                keys_cache=keys,
+                row_keys=kept,
+                key_rows=at,
+                cancel=cancel,
+            )
+            return combine_facets(scorer, facets, gq.weights, gq.owner), gq
+        if self._scored is not None and self._scored[0] == key:
+            return self._scored[1], gq  # nothing it was computed from has changed
+        layout = self._candidates(layout, gq)
+        # Per facet, the scores of the items scored last are kept: a goal edited scores its
+        # own facets for them, and every facet for the items that are new candidates.
+        basis = (id(scorer), self._scorer_version, self._layout_key, id(index.vectors))
+        facets = self._facets.get(
+            basis, layout, gq.vectors, self._facet_scorer(scorer, layout, cancel)
         )
-        if item_ids is None:
-            self._scored = (key, scores)
+        scores = combine_facets(scorer, facets, gq.weights, gq.owner)
+        self._scored = (key, scores)
         return scores, gq
+
+    def _facet_scorer(
+        self, scorer: GoalAttentionScorer, layout: ChunkLayout, cancel: CancelToken | None
+    ) -> Callable[[np.ndarray, np.ndarray], FacetScores]:
+        """Scores the items at some positions of ``layout`` against some facet queries.
+        With a candidate pass, only the candidates' few chunks are projected (those not
+        among the last scored), once per ranking: the projected keys of every chunk would
+        double the vectors' memory."""
+        index = self._index()
+        row_keys: list[tuple[np.ndarray, np.ndarray]] = []
+
+        def score(items: np.ndarray, queries: np.ndarray) -> FacetScores:
+            keys = None
+            if not self._candidate_pass.needed(index):
+                keys = self._keys.get(scorer, index.vectors)
+            elif not row_keys:
+                with one_torch_thread():
+                    row_keys.append(self._row_keys.lookup(scorer, index.vectors, layout.rows))
+            return score_facets(
+                scorer,
+                layout,
+                index.vectors,
+                queries,
+                items=items,
+                keys_cache=keys,
+                row_keys=row_keys[0][0] if row_keys else None,
+                key_rows=row_keys[0][1] if row_keys else None,
+                cancel=cancel,
+            )
+
+        return score
 
     def _candidates(self, layout: ChunkLayout, gq: GoalQueries) -> ChunkLayout:
         """The items worth exact scoring: all while the profile is small, else a FAISS pass's."""
@@ -497,7 +566,24 @@ class Ranker:
     ) -> Ranking:
         """The ranking as arrays (see ``rank``); no item's fields are read. ``top``: only
         that many rows are seated by turns among the goals (the rest follow by their best
-        goal's order), for a caller that shows no more."""
+        goal's order), for a caller that shows no more. The layout is checked against the
+        store once for the whole ranking (its parts ask for it a dozen times)."""
+        if getattr(self._this_ranking, "layout", None) is not None:
+            return self._ranking(top, goal_ids, item_ids, cancel, conversations)
+        self._this_ranking.layout = self.layout()
+        try:
+            return self._ranking(top, goal_ids, item_ids, cancel, conversations)
+        finally:
+            self._this_ranking.layout = None
+
+    def _ranking(
+        self,
+        top: int | None,
+        goal_ids: Sequence[int] | None,
+        item_ids: Collection[int] | None,
+        cancel: CancelToken | None,
+        conversations: bool,
+    ) -> Ranking:
         self.follow_active_version()
         goals = self.active_goals(goal_ids)
         if not goals:
@@ -594,7 +680,7 @@ class Ranker:
         ids = self.layout().item_ids
         if len(ids) > REFERENCE_ITEMS:
             ids = ids[np.linspace(0, len(ids) - 1, REFERENCE_ITEMS).astype(np.int64)]
-        scores, gq = self.score(goals, item_ids=ids.tolist())
+        scores, gq = self.score(goals, item_ids=ids.tolist(), row_keys=self._reference_keys)
         return scores.item_ids, self.goal_scores(gq, scores)
 
     def _kinds(self, item_ids: np.ndarray) -> list[str]:
@@ -705,13 +791,23 @@ class Ranker:
         fields = _row_fields(
             self.store, wanted, chunk_ids, [m for ms in shown.values() for m in ms[:STORY_TITLES]]
         )
+        # The rows' figures as Python lists at once (not an array lookup per row and goal).
+        goal_ids = [goal.id for goal in goals]
+        final = ranking.final[order].tolist()
+        relevance = scores.relevance[order].tolist()
+        parts = {name: v[order].tolist() for name, v in ranking.parts.items()}
+        goal_relevance = scores.goal_relevance[order].tolist()
+        probability = ranking.calibrated.probability[order].tolist()
+        percentile = ranking.calibrated.percentile[order].tolist()
         ranked: list[RankedItem] = []
-        for i, g, evidence_chunk in zip(order, seat, evidence_of, strict=True):
+        for n, (i, g, evidence_chunk) in enumerate(
+            zip(order.tolist(), seat.tolist(), evidence_of, strict=True)
+        ):
             iid = int(scores.item_ids[i])
             row = fields.items.get(iid)
             if row is None:
                 continue  # removed while we were scoring
-            f = scores.facet_for(int(i), int(g)) if g >= 0 else -1
+            f = scores.facet_for(i, g) if g >= 0 else -1
             evidence, span = "", None
             chunk = fields.chunks.get(evidence_chunk)
             if chunk is not None:
@@ -720,7 +816,7 @@ class Ranker:
                     evidence, span = passage.strip(), (start, end)
                 else:
                     evidence = passage_text(row.title, "", 0, 0, ordinal)
-            members = shown[int(i)]
+            members = shown[i]
             ranked.append(
                 RankedItem(
                     item_id=iid,
@@ -732,9 +828,9 @@ class Ranker:
                     author=row.author,
                     published_at=row.published_at,
                     status=row.status,
-                    score=float(ranking.final[i]),
-                    relevance=float(scores.relevance[i]),
-                    priors={name: float(v[i]) for name, v in ranking.parts.items()},
+                    score=final[n],
+                    relevance=relevance[n],
+                    priors={name: v[n] for name, v in parts.items()},
                     story_size=1 + len(members),
                     story_item_ids=tuple(members),
                     story_titles=tuple(
@@ -744,18 +840,10 @@ class Ranker:
                     goal_title=goals[g].title if g >= 0 else None,
                     evidence=evidence,
                     evidence_span=span,
-                    goal_scores={
-                        goals[j].id: float(scores.goal_relevance[i, j]) for j in range(len(goals))
-                    },
+                    goal_scores=dict(zip(goal_ids, goal_relevance[n], strict=True)),
                     matched_facet=ranking.gq.texts[f] if f >= 0 else None,
-                    calibrated={
-                        goals[j].id: float(ranking.calibrated.probability[i, j])
-                        for j in range(len(goals))
-                    },
-                    percentile={
-                        goals[j].id: float(ranking.calibrated.percentile[i, j])
-                        for j in range(len(goals))
-                    },
+                    calibrated=dict(zip(goal_ids, probability[n], strict=True)),
+                    percentile=dict(zip(goal_ids, percentile[n], strict=True)),
                 )
             )
         return with_threads(ranked, ranking.threads)
@@ -780,8 +868,10 @@ class _RowFields:
     titles: dict[int, str]
 
 
-BATCH = 500
-"""Ids per ``IN (...)`` query."""
+def _ids_in(ids: list[int]) -> Any:
+    """The ids as one JSON array for SQLite (``json_each``): one statement and one
+    parameter whatever their number (as ``conversations.conversation_keys``)."""
+    return select(func.json_each(json.dumps(ids)).table_valued("value").c.value)
 
 
 def _row_fields(
@@ -793,7 +883,7 @@ def _row_fields(
     chunks: dict[int, tuple[int, int, int, str]] = {}
     titles: dict[int, str] = {}
     with store.session() as s:
-        for a in range(0, len(item_ids), BATCH):
+        if item_ids:
             for r in s.execute(
                 select(
                     Item.id,
@@ -807,11 +897,11 @@ def _row_fields(
                     Item.status,
                 )
                 .join(Source, Source.id == Item.source_id)
-                .where(Item.id.in_(item_ids[a : a + BATCH]))
+                .where(Item.id.in_(_ids_in(item_ids)))
             ):
                 items[int(r[0])] = _ItemRow(*r[1:])
         length = Chunk.char_end - Chunk.char_start
-        for a in range(0, len(chunk_ids), BATCH):
+        if chunk_ids:
             for cid, start, end, ordinal, passage in s.execute(
                 select(
                     Chunk.id,
@@ -821,12 +911,10 @@ def _row_fields(
                     func.substr(Item.text, Chunk.char_start + 1, length),
                 )
                 .join(Item, Item.id == Chunk.item_id)
-                .where(Chunk.id.in_(chunk_ids[a : a + BATCH]))
+                .where(Chunk.id.in_(_ids_in(chunk_ids)))
             ):
                 chunks[int(cid)] = (int(start), int(end), int(ordinal), passage or "")
-        for a in range(0, len(story_ids), BATCH):
-            rows = s.execute(
-                select(Item.id, Item.title).where(Item.id.in_(story_ids[a : a + BATCH]))
-            )
+        if story_ids:
+            rows = s.execute(select(Item.id, Item.title).where(Item.id.in_(_ids_in(story_ids))))
             titles.update({int(iid): title for iid, title in rows})
     return _RowFields(items, chunks, titles)

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from fakes import FakeEncoder
 
+from focusdesk.app import FocusDesk
 from focusdesk.bench.rank import (
     PAGE,
     TARGETS,
     RankBenchConfig,
     cli_command,
+    edited_text,
     format_report,
     ms_summary,
     run_rank_bench,
@@ -43,6 +45,19 @@ def test_bench_times_the_apps_calls_on_a_generated_profile(tmp_path: Path) -> No
     ):
         assert result[key]["runs"] == 2
         assert 0 < result[key]["p50_ms"] <= result[key]["p90_ms"]
+    for key in ("goal_edit_rerank", "goal_edit_rank_inbox", "weight_edit_rerank"):
+        assert result[key]["runs"] == 4  # two edits per run
+        assert 0 < result[key]["p50_ms"] <= result[key]["p90_ms"]
+    assert result["goal_edit_rerank"]["edit"]["runs"] == 4
+    assert result["goal_edit_first_s"] > 0
+    before, after = result["goal_edit_texts"]
+    assert before != after
+    desk = FocusDesk.open(config.profile_dir, FakeEncoder())  # type: ignore[arg-type]
+    try:  # the goal is put back
+        assert before in {g.description for g in desk.goals.all()}
+        assert after not in {g.description for g in desk.goals.all()}
+    finally:
+        desk.close()
     assert result["first_page"]["rows"] == PAGE
     assert result["why_panel"]["runs"] == PAGE  # one per item of the first page
     assert result["recall"] is None  # 200 chunks: every item is scored exactly anyway
@@ -57,11 +72,20 @@ def test_bench_times_the_apps_calls_on_a_generated_profile(tmp_path: Path) -> No
     for key in ("cpu", "cpus_usable", "load_average_before", "load_average_after"):
         assert key in machine
     report = format_report(result)
-    for words in ("full re-rank", "first page", "Why panel", "peak RSS", "target <= 150 ms"):
+    for words in ("full re-rank", "goal edit", "first page", "Why panel", "target <= 150 ms"):
         assert words in report
 
     again = run_rank_bench(config, encoder=FakeEncoder())
     assert again["profile"]["reused"] is True
+
+
+def test_a_goal_edit_drops_its_last_listed_thing() -> None:
+    assert edited_text("Build projects: disk, sofa and radar") == "Build projects: disk and sofa"
+    assert (
+        edited_text("Golf projects: towel and drone")
+        == "Golf projects: towel and drone and reviews"
+    )
+    assert edited_text("") == " and reviews"
 
 
 def test_cli_refuses_an_impossible_profile(capsys: pytest.CaptureFixture[str]) -> None:

@@ -298,6 +298,7 @@ def test_ranking_uses_the_cached_keys_and_drops_them_when_told(
     # Forced through the candidate pass, the tiny profile ranks the same, and only the
     # candidates' chunks are projected (their keys, not every chunk's, are kept).
     fd.ranker._candidate_pass = CandidatePass(CandidateConfig(exact_below=0, hits=100))
+    fd.ranker.forget_scores()  # else every item's facet scores are kept: none is scored
     assert ranked() == exact
     assert len(projections) == 4
     assert projections[3] == len(fd.ranker.layout().rows)  # every note is a candidate here
@@ -382,6 +383,27 @@ def test_row_keys_are_projected_once_while_scorer_and_vectors_stay(
     check([2, 9], 2)
 
 
+def test_kept_row_keys_are_looked_up_in_place_and_only_new_rows_projected(
+    profile: SyntheticProfile,
+) -> None:
+    scorer, vectors = _scorer(), profile.vectors
+    cache = RowKeysCache()
+    keys, at = cache.lookup(scorer, vectors, np.asarray([5, 1, 9, 3]))
+    assert cache.projected == 4
+    np.testing.assert_allclose(keys[at], project_all_keys(scorer, vectors[[5, 1, 9, 3]]))
+    again, at = cache.lookup(scorer, vectors, np.asarray([9, 5, 9]))
+    assert cache.projected == 0
+    assert again is keys  # nothing new: the cache's own array, no copy
+    np.testing.assert_allclose(again[at], project_all_keys(scorer, vectors[[9, 5, 9]]))
+    grown, at = cache.lookup(scorer, vectors, np.asarray([2, 9]))
+    assert cache.projected == 1
+    np.testing.assert_allclose(grown[at], project_all_keys(scorer, vectors[[2, 9]]), atol=1e-6)
+    # Far fewer rows than are kept: the old ones go.
+    _, at = cache.lookup(scorer, vectors, np.asarray([7]))
+    assert cache.projected == 1
+    assert len(cache.lookup(scorer, vectors, np.asarray([7]))[0]) <= cand.KEEP_FACTOR
+
+
 def test_a_goal_edit_past_the_candidate_pass_projects_no_chunk_again(
     fd: FocusDesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -439,6 +461,26 @@ def test_a_goal_edit_past_the_candidate_pass_projects_no_chunk_again(
     ranker.forget_scores(keys=True)  # what the benchmark's "reprojected" figure times
     assert ranked() == edited
     assert sum(projected) == len(ranker.layout().rows)
+
+
+def test_kept_hits_are_those_a_search_of_every_query_at_once_gives(
+    profile: SyntheticProfile, index: VectorIndex
+) -> None:
+    pass_ = CandidatePass(CandidateConfig(exact_below=0, persist=False))
+    approx = pass_.prepare(index)
+    goals = synthetic_goals(profile, 4, 3, np.random.default_rng(5))
+    queries = candidate_queries(_scorer(), goals.queries)
+    want_sims, want_ids = approx.search(queries, 50)
+    pass_._search(approx, queries[:5], 50, {})  # a pass that searched five of them
+    kept = dict(pass_._searched)
+    pass_.searches = 0
+    sims, ids = pass_._search(approx, queries, 50, kept)
+    assert pass_.searches == len(queries) - 5  # only the others were searched
+    assert np.array_equal(ids, want_ids)
+    assert np.array_equal(sims, want_sims)
+    pass_.searches = 0
+    pass_._search(approx, queries, 40, dict(pass_._searched))  # another depth: searched
+    assert pass_.searches == len(queries)
 
 
 def test_the_nth_largest_hit_counts_every_slot_of_the_hits_table() -> None:

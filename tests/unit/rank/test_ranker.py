@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -200,10 +201,11 @@ def test_a_page_reads_only_its_rows_and_never_a_body(flooded: FocusDesk) -> None
     texts = [s for s, _ in seen]
     assert not [s for s in texts if "items.body" in s]
     assert not [s for s in texts if re.search(r"(?<!substr\()items\.text\b", s)]
-    # The rows' own fields: one select of exactly the page's items.
+    # The rows' own fields: one select of exactly the page's items (sent as one JSON array).
     fields = [p for s, p in seen if "items.external_id" in s]
     assert len(fields) == 1
-    assert sorted(v for v in fields[0] if isinstance(v, int)) == sorted(r.item_id for r in page)
+    (sent,) = [v for v in fields[0] if isinstance(v, str)]
+    assert sorted(json.loads(sent)) == sorted(r.item_id for r in page)
 
 
 def test_recency_is_read_from_the_apps_clock(data_dir: Path, tmp_path: Path) -> None:
@@ -235,7 +237,7 @@ def test_scores_are_reused_until_what_they_came_from_changes(flooded: FocusDesk)
     import focusdesk.rank.ranker as ranker_module
 
     calls = []
-    real = ranker_module.score_items
+    real = ranker_module.score_facets
 
     def counting(*args: object, **kwargs: object) -> object:
         calls.append(1)
@@ -244,7 +246,7 @@ def test_scores_are_reused_until_what_they_came_from_changes(flooded: FocusDesk)
     flooded.goals.add("firmware project: bootloader, flash and update")
     first = flooded.ranking.rank(None)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ranker_module, "score_items", counting)
+        mp.setattr(ranker_module, "score_facets", counting)
         assert flooded.ranking.rank(None) == first
         assert calls == []  # nothing changed: the scores are reused
         garden = flooded.goals.add("garden project: tomatoes and compost").id

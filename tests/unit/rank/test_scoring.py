@@ -159,3 +159,25 @@ def test_overlapping_thread_settings_give_back_the_count_when_the_last_leaves() 
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_subset_keeps_each_kept_items_rows_in_order() -> None:
+    rng = np.random.default_rng(0)
+    counts = rng.integers(1, 9, 200)
+    items = np.repeat(np.arange(200) * 3 + 1, counts)
+    n = len(items)
+    layout = ChunkLayout.from_rows(
+        items, np.arange(n) + 100, rng.permutation(n), rng.random(n) > 0.2
+    )
+    for keep in (rng.random(200) > 0.5, np.zeros(200, bool), np.ones(200, bool)):
+        sub = layout.subset(keep)
+        idx = np.flatnonzero(keep)
+        rows = [
+            r for i in idx for r in range(layout.starts[i], layout.starts[i] + layout.counts[i])
+        ]
+        assert sub.item_ids.tolist() == layout.item_ids[idx].tolist()
+        assert sub.counts.tolist() == layout.counts[idx].tolist()
+        assert sub.chunk_ids.tolist() == layout.chunk_ids[rows].tolist()
+        assert sub.rows.tolist() == layout.rows[rows].tolist()
+        assert sub.is_passage.tolist() == layout.is_passage[rows].tolist()
+        assert sub.starts.tolist() == (np.cumsum(sub.counts) - sub.counts).tolist()
