@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, select, true, update
 from sqlalchemy.orm import Session
 
 from focusdesk.clock import Clock, SystemClock
@@ -237,7 +237,7 @@ class Triage:
 
     def pinned(self, item_ids: list[int] | None = None) -> set[int]:
         """The pinned items (among ``item_ids``, when given)."""
-        stmt = select(Item.id).where(Item.pinned.is_(True))
+        stmt = select(Item.id).where(Item.pinned == true())  # "= 1": the partial index
         if item_ids is not None:
             stmt = stmt.where(Item.id.in_(item_ids))
         with self.store.session() as s:

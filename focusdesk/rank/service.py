@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from focusdesk.clock import Clock
@@ -26,6 +28,16 @@ if TYPE_CHECKING:
     from focusdesk.store.db import Store
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FreshInbox:
+    """An inbox ranking just computed, with what it was computed from (not yet stored)."""
+
+    items: list[RankedItem]
+    basis: dict[str, Any]
+    """The item, goal, feedback, model and index versions it was computed from."""
+    computed_at: datetime
 
 
 class RankingService:
@@ -80,8 +92,15 @@ class RankingService:
     def rank_inbox(self, *, cancel: CancelToken | None = None) -> list[RankedItem]:
         """The inbox's ranking (every live item against every active goal, a conversation
         one row) computed now, and stored with what it was computed from, so that the next
-        start and ``focusdesk rank`` show it at once. The one place a ranking is stored."""
-        from focusdesk.rank.stored_ranking import full_basis, index_manifest, save_ranking
+        start and ``focusdesk rank`` show it at once."""
+        fresh = self.compute_inbox(cancel=cancel)
+        self.store_inbox(fresh)
+        return fresh.items
+
+    def compute_inbox(self, *, cancel: CancelToken | None = None) -> FreshInbox:
+        """The inbox's ranking computed now, with what it was computed from, not yet
+        stored: the app shows it first and stores it (``store_inbox``) right after."""
+        from focusdesk.rank.stored_ranking import full_basis, index_manifest
         from focusdesk.rank.stored_ranking import store_basis as read_basis
 
         started = self.clock.now()
@@ -90,11 +109,17 @@ class RankingService:
         basis = full_basis(  # the model and the index as the ranking just used them
             db_part, self._encoder().expected_model_id(), index_manifest(self.index_dir)
         )
+        return FreshInbox(items, basis, started)
+
+    def store_inbox(self, fresh: FreshInbox) -> None:
+        """Store a computed inbox ranking (the one place a ranking is stored); a full disk
+        only logs: the ranking is still shown, just not kept."""
+        from focusdesk.rank.stored_ranking import save_ranking
+
         try:
-            save_ranking(self.ranking_file, basis, started, items)
-        except OSError as exc:  # a full disk: the ranking is still shown, just not kept
+            save_ranking(self.ranking_file, fresh.basis, fresh.computed_at, fresh.items)
+        except OSError as exc:
             log.warning("The inbox ranking could not be stored in %s: %s", self.ranking_file, exc)
-        return items
 
     def stored_inbox(self) -> InboxRanking | None:
         """The last stored inbox ranking, its rows checked against the items' statuses now,

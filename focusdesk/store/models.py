@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -70,6 +71,7 @@ class Item(Base):
         Index("ix_items_status", "status"),
         Index("ix_items_message_id", "message_id"),
         Index("ix_items_thread_key", "thread_key"),
+        Index("ix_items_pinned", "id", sqlite_where=text("pinned = 1")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

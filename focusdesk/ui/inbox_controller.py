@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from focusdesk.clock import Clock
     from focusdesk.rank.encoding import Encoder
     from focusdesk.rank.index import VectorIndex
-    from focusdesk.rank.service import RankingService
+    from focusdesk.rank.service import FreshInbox, RankingService
     from focusdesk.settings import Settings
     from focusdesk.triage import Triage
 
@@ -342,16 +342,23 @@ class InboxController(QObject):
         )
 
     def _run_rank(self, generation: int) -> Job:
-        """Rank now in the background (the inbox's ranking, stored for the next start)."""
+        """Rank now in the background; the ranking is shown, then stored for the next start."""
 
-        def work(_p: Any, cancel: Any) -> tuple[PreparedInbox, list[RankedItem]]:
+        def work(_p: Any, cancel: Any) -> tuple[PreparedInbox, FreshInbox]:
             self.desk.triage.wake_due()
-            items = self.desk.ranking.rank_inbox(cancel=cancel)
-            return prepare_rows(self.desk, items), items
+            fresh = self.desk.ranking.compute_inbox(cancel=cancel)
+            return prepare_rows(self.desk, fresh.items), fresh
 
-        def done(result: tuple[PreparedInbox, list[RankedItem]]) -> None:
+        def done(result: tuple[PreparedInbox, FreshInbox]) -> None:
+            prepared, fresh = result
+            # Stored for the next start once it is on screen (next on the write lane).
+            self.ops.write(
+                lambda _p, _c: self.desk.ranking.store_inbox(fresh),
+                name="store ranking",
+                on_error=self.show_status,
+            )
             if generation == self._rank_generation:
-                prepared, items = result
+                items = fresh.items
                 if not self._ranked_once:
                     self.heap.freeze()  # the model and the index are loaded now
                 self._ranked_once = True

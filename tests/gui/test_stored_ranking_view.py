@@ -170,3 +170,41 @@ def test_an_item_done_elsewhere_is_not_shown_from_the_stored_ranking(
     assert window.inbox_controller.current_item_id() == order[1]
     inbox = window.inbox_controller
     qtbot.waitUntil(lambda: inbox.ranked_once, timeout=SIGNAL_TIMEOUT_MS)  # then refreshed
+
+
+def test_a_fresh_ranking_is_shown_first_and_stored_right_after(
+    qtbot: Any,
+    open_desk: Any,
+    make_window: Any,
+    stored: tuple[Path, ManualClock, list[int]],
+) -> None:
+    """Storing a ranking (about 90 ms at 100k items) does not delay its rows: the window
+    shows them, then stores the ranking on the write lane; the next start finds it current."""
+    import threading
+
+    data_dir, clock, _order = stored
+    desk = open_desk(data_dir, clock)
+    desk.goals.add("battery soak test")  # the stored ranking is no longer current
+    release = threading.Event()
+    storing: list[bool] = []
+    store_inbox = desk.ranking.store_inbox
+
+    def slow_store(fresh: Any) -> None:
+        storing.append(True)
+        release.wait(SIGNAL_TIMEOUT_MS / 1000)
+        store_inbox(fresh)
+
+    desk.ranking.store_inbox = slow_store
+    window: MainWindow = make_window(desk, show=False)
+    with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS):
+        window.show()
+    shown = [r.item_id for r in window.inbox_model.items()]
+    assert shown  # on screen while ...
+    assert desk.ranking.stored_inbox().current is False  # ... the old ranking is still stored
+    qtbot.waitUntil(lambda: bool(storing), timeout=SIGNAL_TIMEOUT_MS)
+    release.set()
+    qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
+    again = desk.ranking.stored_inbox()
+    assert again is not None
+    assert again.current
+    assert [r.item_id for r in again.items] == [r.item_id for r in window.inbox_model.all_items()]

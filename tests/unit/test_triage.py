@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -272,6 +273,30 @@ def test_pin_and_an_early_unsnooze_are_signals_and_unpin_takes_the_pin_back(
     assert labels[hiring] == 1.0  # the un-snooze outweighs the snooze
     fd.triage.pin(firmware, False)
     assert firmware not in {x.item_id for x in collect_labels(fd.ranker)}
+
+
+def test_the_pinned_items_are_read_through_their_partial_index(
+    fd: FocusDesk, items: list[int]
+) -> None:
+    from sqlalchemy import event
+
+    firmware, hiring, _soup = items
+    fd.triage.pin(firmware)
+    fd.triage.pin(hiring)
+    fd.triage.pin(hiring, False)
+    plans: list[str] = []
+
+    def explain(conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "pinned" in statement and statement.lstrip().upper().startswith("SELECT"):
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
+            plans.extend(str(row[-1]) for row in rows)
+
+    event.listen(fd.store.engine, "before_cursor_execute", explain)
+    try:
+        assert fd.triage.pinned() == {firmware}
+    finally:
+        event.remove(fd.store.engine, "before_cursor_execute", explain)
+    assert plans == ["SCAN items USING INDEX ix_items_pinned"]  # not a scan of every item
 
 
 class FixedClock:
