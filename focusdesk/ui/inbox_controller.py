@@ -59,6 +59,8 @@ MODEL_LOAD_DELAY_MS = 1500
 the reader paint first; the model is wanted only for semantic search and the Why panel)."""
 GOAL_COLUMN_WIDTH = (90, 180)
 """The Goal column fits the goals' short names within these bounds (pixels)."""
+STORE_AFTER_MS = 400
+"""A fresh ranking is stored this long after it is shown (see ``_store_ranking``)."""
 WAKE_CHECK_MS = 60_000
 """How often snoozed items are checked for being due (at most)."""
 
@@ -198,6 +200,12 @@ class InboxController(QObject):
         self._rank_timer.setSingleShot(True)
         self._rank_timer.setInterval(GOAL_DEBOUNCE_MS)
         self._rank_timer.timeout.connect(self.start_rank)
+        self._unstored: FreshInbox | None = None
+        """The ranking on screen, until it is stored for the next start."""
+        self._store_timer = QTimer(self)
+        self._store_timer.setSingleShot(True)
+        self._store_timer.setInterval(STORE_AFTER_MS)
+        self._store_timer.timeout.connect(self._store_ranking)
         self._wake_timer = QTimer(self)
         self._wake_timer.setSingleShot(True)
         self._wake_timer.timeout.connect(self.wake_snoozed)
@@ -249,9 +257,23 @@ class InboxController(QObject):
             self.start_rank()
 
     def stop(self) -> None:
-        """The window is closing: no more timers."""
+        """The window is closing: no more timers (a ranking not stored yet is computed
+        again at the next start: the stored one is not current)."""
         self._rank_timer.stop()
         self._wake_timer.stop()
+        self._store_timer.stop()
+
+    def _store_ranking(self) -> None:
+        """Store the ranking on screen for the next start (on the write lane). It waits
+        until the rows are shown and painted: storing 10,000 rows holds the GIL in turns,
+        which would slow the UI thread while it applies them."""
+        fresh, self._unstored = self._unstored, None
+        if fresh is not None and self._rank_job is None:  # else a newer one is on its way
+            self.ops.write(
+                lambda _p, _c: self.desk.ranking.store_inbox(fresh),
+                name="store ranking",
+                on_error=self.show_status,
+            )
 
     def cancel(self) -> None:
         """Stop the ranking queued or running."""
@@ -351,13 +373,9 @@ class InboxController(QObject):
 
         def done(result: tuple[PreparedInbox, FreshInbox]) -> None:
             prepared, fresh = result
-            # Stored for the next start once it is on screen (next on the write lane).
-            self.ops.write(
-                lambda _p, _c: self.desk.ranking.store_inbox(fresh),
-                name="store ranking",
-                on_error=self.show_status,
-            )
             if generation == self._rank_generation:
+                self._unstored = fresh
+                self._store_timer.start()  # stored once it is on screen and painted
                 items = fresh.items
                 if not self._ranked_once:
                     self.heap.freeze()  # the model and the index are loaded now

@@ -104,6 +104,8 @@ class InboxRow:
     story: int
     served: tuple[int, ...] = ()
     """The goals whose relevance bar the item clears (a grouped header counts them)."""
+    seat: int | None = None
+    """The goal group its row goes under when the inbox is grouped (``group_seat``)."""
 
 
 @dataclass
@@ -228,6 +230,7 @@ def make_row(item: RankedItem, now: datetime, best: float) -> InboxRow:
         status=item.status,
         story=story,
         served=served_goals(item),
+        seat=group_seat(item),
     )
 
 
@@ -313,7 +316,7 @@ class InboxModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = prepared.rows
         self._position = prepared.position
-        self._seats = [group_seat(r.item) for r in self._rows]
+        self._seats = [r.seat for r in self._rows]  # worked out in the worker
         self._served = [r.served for r in self._rows]
         self._visible = self._compute_visible()
         self.endResetModel()
