@@ -285,7 +285,7 @@ class StoredRanking:
     items: list[RankedItem]
 
 
-YIELD_EVERY = 200
+YIELD_EVERY = 50
 """Rows written between two explicit yields of the GIL (see ``save_ranking``)."""
 
 

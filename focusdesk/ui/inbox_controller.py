@@ -59,8 +59,9 @@ MODEL_LOAD_DELAY_MS = 1500
 the reader paint first; the model is wanted only for semantic search and the Why panel)."""
 GOAL_COLUMN_WIDTH = (90, 180)
 """The Goal column fits the goals' short names within these bounds (pixels)."""
-STORE_AFTER_MS = 400
-"""A fresh ranking is stored this long after it is shown (see ``_store_ranking``)."""
+STORE_AFTER_MS = 0
+"""A fresh ranking is stored this long after it is shown: at the next turn of the event
+loop, once its rows are applied (see ``_store_ranking``)."""
 WAKE_CHECK_MS = 60_000
 """How often snoozed items are checked for being due (at most)."""
 
@@ -264,9 +265,9 @@ class InboxController(QObject):
         self._store_timer.stop()
 
     def _store_ranking(self) -> None:
-        """Store the ranking on screen for the next start (on the write lane). It waits
-        until the rows are shown and painted: storing 10,000 rows holds the GIL in turns,
-        which would slow the UI thread while it applies them."""
+        """Store the ranking on screen for the next start (on the write lane), after its
+        rows are applied; not when a newer ranking is already on its way (that one is
+        stored instead). The writer yields the GIL often, so the UI thread keeps painting."""
         fresh, self._unstored = self._unstored, None
         if fresh is not None and self._rank_job is None:  # else a newer one is on its way
             self.ops.write(
@@ -375,7 +376,7 @@ class InboxController(QObject):
             prepared, fresh = result
             if generation == self._rank_generation:
                 self._unstored = fresh
-                self._store_timer.start()  # stored once it is on screen and painted
+                self._store_timer.start()  # stored once its rows are applied
                 items = fresh.items
                 if not self._ranked_once:
                     self.heap.freeze()  # the model and the index are loaded now
