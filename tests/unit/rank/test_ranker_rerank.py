@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from fakes import FakeEncoder
+from fakes import FakeEncoder, ManualClock
 
 from focusdesk.app import FocusDesk
 from focusdesk.rank.candidates import CandidateConfig, CandidatePass
@@ -19,17 +19,6 @@ WORDS = ["meeting", "invoice", "travel", "lunch", "weather", "budget", "report",
 NARROW = CandidateConfig(exact_below=0, hits=40, min_hits_per_query=4)
 """A candidate net narrow enough that the unrelated notes fall through it (its index
 saved, as the app's: a fresh ranker loads the one a sync updated in place)."""
-
-
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
-
-    def monotonic(self) -> float:
-        return 0.0
 
 
 @pytest.fixture
@@ -58,7 +47,7 @@ def desk(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
         (root / f"other-{n}.md").write_text(f"# other {n}\n\n{' '.join(rng.choice(WORDS, 9))}\n")
     fd.sources.add("notes", str(root))
     fd.sources.sync()
-    fd.ranker.clock = FixedClock(datetime(2026, 12, 5, 7, 0, tzinfo=UTC))
+    fd.ranker.clock = ManualClock(datetime(2026, 12, 5, 7, 0, tzinfo=UTC))
     fd.goals.add("firmware project: bootloader, flash and update", weight=1.2)
     fd.goals.add("garden project: tomatoes and compost")
     return fd
