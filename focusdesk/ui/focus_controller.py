@@ -145,11 +145,8 @@ class FocusController(QObject):
             w.menuBar().addMenu(self.menu)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.window:
-            if event.type() == QEvent.Type.Show and not self._started:
-                QTimer.singleShot(0, self.start)
-            elif event.type() == QEvent.Type.Close:
-                self.shutdown()
+        if watched is self.window and event.type() == QEvent.Type.Show and not self._started:
+            QTimer.singleShot(0, self.start)
         return False
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -164,7 +161,8 @@ class FocusController(QObject):
         self.agent.start()
 
     def shutdown(self) -> None:
-        """Stop the scheduler and the checks; a running block stays running (it resumes)."""
+        """Stop the scheduler and the checks; a running block stays running (it resumes).
+        The window calls it as it closes, once it is hidden and its operations stopped."""
         if self._stopped:
             return
         self._stopped = True

@@ -435,6 +435,7 @@ class MainWindow(QMainWindow):
         self.tray.hide()
         self.search.shutdown()
         self.ops.shutdown()
+        self.focus_controller.shutdown()  # the scheduler; the block's last heartbeat written
         self.item_actions.reading_did_stop(now=True)
         self.heap.release()
         super().closeEvent(event)
