@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from focusdesk.clock import Clock
@@ -22,22 +20,12 @@ if TYPE_CHECKING:
     from focusdesk.rank.encoding import Encoder
     from focusdesk.rank.passage_weights import ItemEvidence, PassageExplainer
     from focusdesk.rank.ranker import Ranker, Ranking
-    from focusdesk.rank.stored_ranking import InboxRanking
+    from focusdesk.rank.stored_ranking import InboxRanking, StoredRanking
     from focusdesk.records import RankedItem
     from focusdesk.settings import Settings
     from focusdesk.store.db import Store
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class FreshInbox:
-    """An inbox ranking just computed, with what it was computed from (not yet stored)."""
-
-    items: list[RankedItem]
-    basis: dict[str, Any]
-    """The item, goal, feedback, model and index versions it was computed from."""
-    computed_at: datetime
 
 
 class RankingService:
@@ -97,10 +85,10 @@ class RankingService:
         self.store_inbox(fresh)
         return fresh.items
 
-    def compute_inbox(self, *, cancel: CancelToken | None = None) -> FreshInbox:
+    def compute_inbox(self, *, cancel: CancelToken | None = None) -> StoredRanking:
         """The inbox's ranking computed now, with what it was computed from, not yet
         stored: the app shows it first and stores it (``store_inbox``) right after."""
-        from focusdesk.rank.stored_ranking import full_basis, index_manifest
+        from focusdesk.rank.stored_ranking import StoredRanking, full_basis, index_manifest
         from focusdesk.rank.stored_ranking import store_basis as read_basis
 
         started = self.clock.now()
@@ -109,9 +97,9 @@ class RankingService:
         basis = full_basis(  # the model and the index as the ranking just used them
             db_part, self._encoder().expected_model_id(), index_manifest(self.index_dir)
         )
-        return FreshInbox(items, basis, started)
+        return StoredRanking(basis, started, items)
 
-    def store_inbox(self, fresh: FreshInbox) -> None:
+    def store_inbox(self, fresh: StoredRanking) -> None:
         """Store a computed inbox ranking (the one place a ranking is stored); a full disk
         only logs: the ranking is still shown, just not kept."""
         from focusdesk.rank.stored_ranking import save_ranking

@@ -278,7 +278,8 @@ def _goal_keys(values: Mapping[str, Any]) -> dict[int, float]:
 # -- the file -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StoredRanking:
-    """A ranking as read from its file: its basis, when it was computed, its rows."""
+    """A ranking with its basis, when it was computed and its rows: as read from its file,
+    or just computed and not stored yet (``RankingService.compute_inbox``)."""
 
     basis: dict[str, Any]
     computed_at: datetime

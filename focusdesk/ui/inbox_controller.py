@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from focusdesk.clock import Clock
     from focusdesk.rank.encoding import Encoder
     from focusdesk.rank.index import VectorIndex
-    from focusdesk.rank.service import FreshInbox, RankingService
+    from focusdesk.rank.service import RankingService
+    from focusdesk.rank.stored_ranking import StoredRanking
     from focusdesk.settings import Settings
     from focusdesk.triage import Triage
 
@@ -201,7 +202,7 @@ class InboxController(QObject):
         self._rank_timer.setSingleShot(True)
         self._rank_timer.setInterval(GOAL_DEBOUNCE_MS)
         self._rank_timer.timeout.connect(self.start_rank)
-        self._unstored: FreshInbox | None = None
+        self._unstored: StoredRanking | None = None
         """The ranking on screen, until it is stored for the next start."""
         self._store_timer = QTimer(self)
         self._store_timer.setSingleShot(True)
@@ -367,12 +368,12 @@ class InboxController(QObject):
     def _run_rank(self, generation: int) -> Job:
         """Rank now in the background; the ranking is shown, then stored for the next start."""
 
-        def work(_p: Any, cancel: Any) -> tuple[PreparedInbox, FreshInbox]:
+        def work(_p: Any, cancel: Any) -> tuple[PreparedInbox, StoredRanking]:
             self.desk.triage.wake_due()
             fresh = self.desk.ranking.compute_inbox(cancel=cancel)
             return prepare_rows(self.desk, fresh.items), fresh
 
-        def done(result: tuple[PreparedInbox, FreshInbox]) -> None:
+        def done(result: tuple[PreparedInbox, StoredRanking]) -> None:
             prepared, fresh = result
             if generation == self._rank_generation:
                 self._unstored = fresh
@@ -406,9 +407,11 @@ class InboxController(QObject):
 
     def set_ranked_items(self, items: PreparedInbox | list[RankedItem]) -> None:
         """Show a new ranking, keeping the selected item selected (by id)."""
-        if not isinstance(items, PreparedInbox):
-            items = prepare_inbox(items, self.desk.clock.now())
-        prepared = items
+        prepared = (
+            items
+            if isinstance(items, PreparedInbox)
+            else prepare_inbox(items, self.desk.clock.now())
+        )
         keep = self.inbox_selected_id()
         if keep is None and self.restore_selection is not None:
             keep, self.restore_selection = self.restore_selection, None

@@ -9,7 +9,6 @@ so training never overlaps a sync or a ranking), and shows the outcome.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from focusdesk.progress import CancelToken, ProgressCallback
 from .inbox_model import moved_rows
 
 if TYPE_CHECKING:
+    from focusdesk.clock import Clock
     from focusdesk.rank.learning import TrainResult
     from focusdesk.rank.learning_status import LearningStatus
 
@@ -50,12 +50,12 @@ class LearningController(QObject):
         window: MainWindow,
         *,
         check_interval_ms: int = CHECK_INTERVAL_MS,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
         self.desk = window.desk
-        self.clock: Callable[[], datetime] = clock or window.desk.clock.now
+        self.clock: Clock = clock or window.desk.clock
         self._job: Job | None = None
         self._cancel: CancelToken | None = None
         self._before: dict[int, int] | None = None  # positions before a learnt re-rank
@@ -90,7 +90,7 @@ class LearningController(QObject):
             return None
         if self.window.ops.busy:
             return None  # the user's own work first; asked again at the next tick
-        now = self.clock()
+        now = self.clock.now()
         if self._last_work is not None and (
             (now - self._last_work).total_seconds() < self.quiet_after_s
         ):
@@ -120,7 +120,7 @@ class LearningController(QObject):
 
     def _on_job_count(self, count: int) -> None:
         if self._job is None:  # the window's own work, not learning
-            self._last_work = self.clock()
+            self._last_work = self.clock.now()
 
     def _on_finished(self) -> None:
         self._job = None

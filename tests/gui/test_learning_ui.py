@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import ManualClock
 from gui_helpers import SIGNAL_TIMEOUT_MS, activate
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -61,7 +62,7 @@ def test_keyboard_votes_train_in_the_background_and_the_inbox_reranks(
     profile.settings.learn_after_signals = 8
     profile.settings.learn_quiet_seconds = 10**6  # only the count triggers, never the clock
     window: MainWindow = make_window(profile, show=False)
-    window.learning.clock = lambda: T
+    window.learning.clock = ManualClock(T)
     window.learning.quiet_after_s = 0  # the count is what triggers here
     window.learning.timer.setInterval(50)
     with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
@@ -182,8 +183,8 @@ def test_learning_waits_for_a_quiet_moment_after_the_windows_own_work(
     profile.settings.learn_after_signals = 1
     window: MainWindow = make_window(profile, show=False)
     window.learning.timer.stop()  # asked by hand below
-    now = [T]
-    window.learning.clock = lambda: now[0]
+    clock = ManualClock(T)
+    window.learning.clock = clock
     with qtbot.waitSignal(window.inbox_controller.rank_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         window.show()
     qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
@@ -193,9 +194,9 @@ def test_learning_waits_for_a_quiet_moment_after_the_windows_own_work(
     with qtbot.waitSignal(window.item_actions.item_did_change, timeout=SIGNAL_TIMEOUT_MS):
         qtbot.keyClick(window.inbox_view, Qt.Key.Key_Plus)  # a signal, and work just done
     qtbot.waitUntil(lambda: not window.ops.busy, timeout=SIGNAL_TIMEOUT_MS)
-    now[0] += timedelta(seconds=QUIET_AFTER_WORK_S - 1)
+    clock.at += timedelta(seconds=QUIET_AFTER_WORK_S - 1)
     assert window.learning.check() is None  # the window was working a moment ago
-    now[0] += timedelta(seconds=2)
+    clock.at += timedelta(seconds=2)
     with qtbot.waitSignal(window.learning.learning_did_finish, timeout=SIGNAL_TIMEOUT_MS * 3):
         assert window.learning.check() is not None
 
