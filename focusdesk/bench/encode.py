@@ -13,6 +13,7 @@ Prints texts/s, tokens/s, the ratio to raw, and the min and mean cosine to raw f
 
 from __future__ import annotations
 
+import inspect
 import mailbox
 import os
 import platform
@@ -42,7 +43,7 @@ from focusdesk.rank.backends import (
     native_bf16,
     onnx_available,
 )
-from focusdesk.rank.encoder import Encoder
+from focusdesk.rank.encoder import TOKENS_PER_BATCH, Encoder
 from focusdesk.rank.passages import DOCUMENT_ORDINAL, passage_text, text_hash
 from focusdesk.store.models import Chunk, Item
 
@@ -140,9 +141,15 @@ def run_encode_bench(
     backends: Sequence[str] | None = None,
     rounds: int = 2,
     batch_size: int = 64,
+    raw_batch_size: int | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Measure; returns the results as a JSON-ready dict (see ``format_report``)."""
+    """Measure; returns the results as a JSON-ready dict (see ``format_report``).
+
+    FocusDesk's encoders take ``batch_size`` as the app does (at most that many texts a
+    batch, and on a CPU at most ``TOKENS_PER_BATCH`` tokens). Raw sentence-transformers
+    takes ``raw_batch_size``, by default the one its ``encode`` uses when none is given.
+    """
     names = list(backends) if backends else available_backends()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="focusdesk-bench-encode-") as tmp:
@@ -156,6 +163,8 @@ def run_encode_bench(
         log(f"loading the model for {RAW} and {', '.join(names)}")
         reference = Encoder(batch_size=batch_size, backend=FP32)
         raw = reference.load()
+        if raw_batch_size is None:
+            raw_batch_size = int(inspect.signature(raw.encode).parameters["batch_size"].default)
         encoders = {
             name: Encoder(batch_size=batch_size, backend=name, cache_dir=cache, enforce=False)
             for name in names
@@ -164,7 +173,7 @@ def run_encode_bench(
             enc.load()
         # Warm up every runner on a few texts (first-call allocations, ONNX session).
         warm = ["warm up the encoder on a short text"] * 4
-        raw.encode(warm, batch_size=batch_size)
+        raw.encode(warm, batch_size=raw_batch_size)
         for enc in encoders.values():
             enc.encode(warm)
         times: dict[str, list[float]] = {RAW: [], **{n: [] for n in names}}
@@ -193,7 +202,7 @@ def run_encode_bench(
                 {
                     RAW: lambda part: raw.encode(
                         part,
-                        batch_size=batch_size,
+                        batch_size=raw_batch_size,
                         normalize_embeddings=True,
                         convert_to_numpy=True,
                         show_progress_bar=False,
@@ -224,6 +233,7 @@ def run_encode_bench(
             }
         )
     backend = chosen_name(chosen)
+    on_gpu = chosen.device is not None and chosen.device.device == "cuda"
     sync_seconds = min(sync_times)
     sync_rate = encoded / sync_seconds if sync_seconds > 0 else 0.0
 
@@ -254,6 +264,8 @@ def run_encode_bench(
         "mean_tokens": round(tokens / max(1, len(texts)), 1),
         "rounds": rounds,
         "batch_size": batch_size,
+        "tokens_per_batch": None if on_gpu else TOKENS_PER_BATCH,
+        "raw_batch_size": raw_batch_size,
         "backends": rows,
         "sync": sync,
         "machine": {
@@ -289,7 +301,9 @@ def format_report(result: dict[str, Any]) -> str:
     lines = [
         f"{result['passages']} passages, {result['tokens']} tokens "
         f"(mean {result['mean_tokens']}), best of {result['rounds']} rounds, "
-        f"batch {result['batch_size']}",
+        f"FocusDesk batches of at most {result['batch_size']} texts"
+        + (f" and {result['tokens_per_batch']} tokens" if result["tokens_per_batch"] else "")
+        + f", raw batches of {result['raw_batch_size']}",
         f"{'backend':<32} {'texts/s':>9} {'tokens/s':>9} {'× raw':>6} {'min cos':>8} "
         f"{'mean cos':>8}  × raw per round",
     ]

@@ -53,7 +53,17 @@ def register_encode(targets: Subparsers) -> None:
     )
     p.add_argument("--rounds", type=int, default=2, metavar="N", help="timed rounds (default 2)")
     p.add_argument(
-        "--batch-size", type=int, default=64, metavar="N", help="texts per batch (default 64)"
+        "--batch-size",
+        type=int,
+        default=64,
+        metavar="N",
+        help="most texts per batch for FocusDesk's encoders, as the app's setting (default 64)",
+    )
+    p.add_argument(
+        "--raw-batch-size",
+        type=int,
+        metavar="N",
+        help="texts per batch for raw sentence-transformers (default: its encode's own, 32)",
     )
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     p.set_defaults(handler=run_encode, opens_profile=False)
@@ -64,14 +74,18 @@ def run_encode(args: argparse.Namespace) -> int:
 
     if not args.mbox.is_file():
         raise KnownError(f"bench encode: --mbox {args.mbox} is not a file.")
-    if args.messages < 1 or args.rounds < 1 or args.batch_size < 1:
-        raise KnownError("bench encode: --messages, --rounds and --batch-size must be 1 or more.")
+    if min(args.messages, args.rounds, args.batch_size, args.raw_batch_size or 1) < 1:
+        raise KnownError(
+            "bench encode: --messages, --rounds, --batch-size and --raw-batch-size must be "
+            "1 or more."
+        )
     result = run_encode_bench(
         args.mbox,
         messages=args.messages,
         backends=args.backend,
         rounds=args.rounds,
         batch_size=args.batch_size,
+        raw_batch_size=args.raw_batch_size,
         log=lambda line: print(line, file=sys.stderr),
     )
     print(format_report(result))

@@ -1,8 +1,10 @@
 """Encoder backends: how the model's forward pass runs, chosen at run time and checked.
 
 - ``torch-fp32``: the reference.
-- ``torch-bf16``: CPU autocast to bfloat16, chosen automatically where the CPU runs bf16
-  natively (AVX512-BF16 or AMX, read from ``/proc/cpuinfo``); elsewhere it is slower.
+- ``torch-bf16``: bfloat16 matrix products on the CPU, chosen automatically where the CPU
+  runs bf16 natively (AVX512-BF16 or AMX, read from ``/proc/cpuinfo``); elsewhere it is
+  slower. A BERT model runs packed, with no padding outside attention (``packed_bert``);
+  any other runs its own forward pass under CPU autocast.
 - ``cuda-fp16``: the model in half precision on an NVIDIA GPU.
 - ``onnx-int8``: ONNX Runtime with dynamically quantised per-channel int8 weights, from the
   optional extra ``focusdesk[onnx]``. Exported and quantised locally from the loaded model
@@ -325,6 +327,11 @@ class Verdicts:
             log.warning("Encoder verdicts could not be saved to %s: %s", self.path, exc)
 
 
+RUNNER_REVISION = {BF16: "|packed"}
+"""Marks a backend whose forward pass changed, so that a verdict measured on the old one
+is not taken for the new: bf16 runs packed (``packed_bert``) since the autocast verdicts."""
+
+
 def setup_key(base_model_id: str, backend: str) -> str:
     """Identifies what a verdict was measured on: the model, the backend and the libraries."""
     from importlib.metadata import PackageNotFoundError, version
@@ -336,7 +343,7 @@ def setup_key(base_model_id: str, backend: str) -> str:
             return "-"
 
     libs = f"torch={v('torch')},ort={v('onnxruntime')}" if backend == INT8 else v("torch")
-    return f"{base_model_id}|{backend}|{libs}"
+    return f"{base_model_id}|{backend}|{libs}{RUNNER_REVISION.get(backend, '')}"
 
 
 def check_fidelity(

@@ -10,6 +10,7 @@ import pytest
 
 from focusdesk.bench.encode import RAW, _interleaved, format_report, run_encode_bench
 from focusdesk.cli import main
+from focusdesk.rank.encoder import TOKENS_PER_BATCH
 
 
 def _mbox(path: Path) -> Path:
@@ -48,9 +49,14 @@ def test_bench_encode_measures_raw_each_backend_and_the_sync_path(tmp_path: Path
     assert len(sync["share_of_backend_per_round"]) == 1
     assert sync["share_of_backend"] == sync["share_of_backend_per_round"][0]
     assert result["machine"]["cores"] >= 1
+    # Raw sentence-transformers runs at its own default batch; FocusDesk as the app does.
+    assert result["raw_batch_size"] == 32
+    assert result["batch_size"] == 64
+    assert result["tokens_per_batch"] == TOKENS_PER_BATCH
     table = format_report(result)
     assert "sync path" in table
     assert RAW in table
+    assert f"at most 64 texts and {TOKENS_PER_BATCH} tokens, raw batches of 32" in table
 
 
 def test_bench_encode_refuses_a_missing_mbox(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -19,6 +19,7 @@ from focusdesk.rank.backends import (
     candidate,
     cpu_flags,
     native_bf16,
+    setup_key,
 )
 from focusdesk.settings import ENCODER_BACKENDS
 
@@ -128,8 +129,11 @@ def _fresh(real_encoder: object, backend: str, cache: Path | None) -> object:
 def test_bf16_passes_the_fidelity_check_and_keeps_its_vectors_apart(
     real_encoder: object, tmp_path: Path
 ) -> None:
+    from focusdesk.rank.packed_bert import PackedBertRunner
+
     enc = _fresh(real_encoder, BF16, tmp_path)
     assert enc.backend.name == BF16  # type: ignore[attr-defined]
+    assert isinstance(enc._runner, PackedBertRunner)  # type: ignore[attr-defined]
     assert enc.backend.min_cosine >= backends.FIDELITY_MIN_COSINE  # type: ignore[attr-defined]
     assert enc.model_id == real_encoder.base_model_id + "+bf16"  # type: ignore[attr-defined]
     fp32 = _fresh(real_encoder, FP32, tmp_path)
@@ -137,6 +141,35 @@ def test_bf16_passes_the_fidelity_check_and_keeps_its_vectors_apart(
     texts = ["orbital mechanics of satellites", "a recipe for leek soup"]
     cos = np.sum(enc.encode(texts) * fp32.encode(texts), axis=1)  # type: ignore[attr-defined]
     assert cos.min() > 0.999
+
+
+@pytest.mark.model
+def test_a_verdict_on_the_older_autocast_bf16_is_not_taken_for_the_packed_one(
+    real_encoder: object, tmp_path: Path
+) -> None:
+    import torch
+
+    old_key = f"{real_encoder.base_model_id}|{BF16}|{torch.__version__}"  # type: ignore[attr-defined]
+    Verdicts(tmp_path / "encoder-verdicts.json").put(old_key, {"ok": False, "why": "old"})
+    enc = _fresh(real_encoder, BF16, tmp_path)
+    assert enc.backend.name == BF16  # measured anew, not the old runner's verdict
+    assert Verdicts(tmp_path / "encoder-verdicts.json").get(
+        setup_key(real_encoder.base_model_id, BF16)  # type: ignore[attr-defined]
+    )["ok"]
+
+
+@pytest.mark.model
+def test_bf16_of_a_model_that_cannot_run_packed_runs_its_own_forward_under_autocast(
+    real_encoder: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import focusdesk.rank.encoder as encoder_module
+
+    monkeypatch.setattr(encoder_module, "unsupported", lambda model: "its pooling is cls")
+    enc = _fresh(real_encoder, BF16, tmp_path)
+    assert enc.backend.name == BF16  # type: ignore[attr-defined]
+    runner = enc._runner  # type: ignore[attr-defined]
+    assert isinstance(runner, backends.TorchRunner)
+    assert runner.bf16
 
 
 @pytest.mark.model

@@ -74,3 +74,47 @@ def test_working_it_out_imports_no_ml_stack(model_dir: Path, tmp_path: Path) -> 
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.splitlines()
     assert out == ["my-model:1234", "[]"]
+
+
+# -- batching -----------------------------------------------------------------------------
+
+
+def test_batches_hold_at_most_size_texts_and_budget_padded_tokens() -> None:
+    from focusdesk.rank.encoder import batches
+
+    lengths = [5, 5, 6, 10, 10, 30, 100, 300]  # sorted, as the encoder sorts them
+    spans = batches(lengths, 4, 40)
+    assert [list(s) for s in spans] == [[0, 1, 2, 3], [4], [5], [6], [7]]
+    # Every text once, in order; a text longer than the budget still gets its own batch.
+    assert [i for s in spans for i in s] == list(range(len(lengths)))
+    for s in spans:
+        assert len(s) <= 4
+        assert len(s) == 1 or len(s) * lengths[s[-1]] <= 40
+    # Without a budget (a GPU), only the count limits a batch.
+    assert [len(s) for s in batches(lengths, 3, None)] == [3, 3, 2]
+    assert batches([], 8, 100) == []
+
+
+@pytest.mark.model
+def test_on_a_cpu_the_encoder_feeds_its_runner_budget_sized_batches(
+    real_encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    import focusdesk.rank.encoder as encoder_module
+
+    monkeypatch.setattr(encoder_module, "TOKENS_PER_BATCH", 64)
+    shapes: list[tuple[int, int]] = []
+
+    class Spy:
+        def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            shapes.append(ids.shape)
+            return np.ones((len(ids), real_encoder.dim), dtype=np.float32)
+
+    texts = [("word " * n).strip() for n in (2, 3, 3, 4, 20, 40, 90, 5)]
+    out = real_encoder._run(Spy(), texts)
+    assert out.shape == (len(texts), real_encoder.dim)
+    assert sum(n for n, _ in shapes) == len(texts)
+    assert all(n == 1 or n * width <= 64 for n, width in shapes)
+    assert len(shapes) > 2  # the short texts share a batch, the long ones do not
+    assert max(n for n, _ in shapes) > 1
