@@ -5,8 +5,9 @@ read for a while, done: positive; dismissed: negative). A pairwise logistic rank
 loss asks every positive item to score above every negative one (and, more weakly,
 above a sample of items the user never touched), training P_q, P_k, the head
 temperatures and mixing weights, and per-source and per-sender affinities, all
-regularised toward the untrained state. Each version is evaluated on held-out votes
-and used only if it beats the version in use there.
+regularised toward the untrained state. Each version is judged against the version in
+use on the same held-out votes, and used unless it orders them worse by more than
+chance (``rank/held_out.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import func, select
 
 from focusdesk.progress import CancelToken
 from focusdesk.rank.affinities import Priors
+from focusdesk.rank.held_out import HeldOutComparison, compare_held_out
 from focusdesk.rank.lexical import LEXICAL_WEIGHT
 from focusdesk.rank.scoring import torch_threads
 from focusdesk.store.db import Store
@@ -414,15 +416,14 @@ class ScorerTrainer:
             return np.zeros(0, np.float32)
         return self.ranker.lexical_matrix(gq.goals, ids).max(axis=1).astype(np.float32)
 
-    def _pair_loss(
+    def _held_out_scores(
         self, model: RankingModel, labels: Sequence[Label], unlabeled: np.ndarray
-    ) -> tuple[float, float]:
-        """Held-out pairwise logistic loss of a ranking model (lower is better) and the
-        share of the (weighted) held-out pairs it orders correctly."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A ranking model's whole scores (priors included) of the held-out items, which
+        of them are relevant, and their weights; in the order of the labels, then the
+        unlabeled items (weak negatives)."""
         import torch  # noqa: TID253
 
-        if not labels:
-            return math.nan, math.nan
         priors = model.priors()
         gq = self.ranker.goal_queries_for_training()
         ids = np.asarray([x.item_id for x in labels] + [int(i) for i in unlabeled], np.int64)
@@ -447,18 +448,29 @@ class ScorerTrainer:
         )
         y = {x.item_id: x for x in labels}
         ids_ = batch["item_ids"]
-        is_pos = np.asarray([i in y and y[i].label > 0 for i in ids_])
-        w = np.asarray([y[i].weight if i in y else UNLABELED_WEIGHT for i in ids_])
-        if not is_pos.any() or is_pos.all():
-            return math.nan, math.nan
-        diff = score[is_pos][:, None] - score[~is_pos][None, :]
-        pw = w[is_pos][:, None] * w[~is_pos][None, :]
-        loss = float((pw * np.logaddexp(0.0, -self.sharpness * diff)).sum() / pw.sum())
-        right = (diff > 0) + 0.5 * (diff == 0)
-        return loss, float((pw * right).sum() / pw.sum())
+        is_pos = np.asarray([i in y and y[i].label > 0 for i in ids_], bool)
+        w = np.asarray([y[i].weight if i in y else UNLABELED_WEIGHT for i in ids_], np.float64)
+        return score, is_pos, w
+
+    def _compare(
+        self,
+        current: RankingModel,
+        candidate: RankingModel,
+        labels: Sequence[Label],
+        unlabeled: np.ndarray,
+    ) -> HeldOutComparison:
+        """The version in use and the candidate, judged on the same held-out pairs."""
+        if not labels:
+            return compare_held_out(
+                np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0), self.sharpness
+            )
+        score_current, is_pos, w = self._held_out_scores(current, labels, unlabeled)
+        score_new, _, _ = self._held_out_scores(candidate, labels, unlabeled)
+        return compare_held_out(score_current, score_new, is_pos, w, self.sharpness)
 
     def train(self, cancel: CancelToken | None = None) -> TrainResult:
-        """Train on all feedback; keep the new version only if it does better held out."""
+        """Train on all feedback; use the new version unless it does worse held out, by
+        more than the held-out votes' own noise."""
         from focusdesk.rank.learning_status import describe_changes, percent
 
         started = time.perf_counter()
@@ -492,18 +504,19 @@ class ScorerTrainer:
         old_priors = self.ranker.priors
         with torch_threads(TRAIN_THREADS):
             candidate, train_loss = self._fit(train, train_unl, cancel)
-            current_loss, current_acc = self._pair_loss(current, held, held_unl)
-            new_loss, new_acc = self._pair_loss(candidate, held, held_unl)
-        better = (not math.isnan(new_loss)) and (
-            math.isnan(current_loss) or new_loss < current_loss
-        )
+            judged = self._compare(current, candidate, held, held_unl)
+        better = judged.accepted
+        current_acc, new_acc = judged.accuracy_current, judged.accuracy_new
         with self.ranker.store.session() as s:
             names = {int(i): str(n) for i, n in s.execute(select(Source.id, Source.name)).all()}
         changes = describe_changes(current_acc, new_acc, old_priors, candidate.priors(), names)
         metrics: dict[str, Any] = {
             "held_out_labels": len(held),
-            "held_out_loss_current": current_loss,
-            "held_out_loss_new": new_loss,
+            "held_out_loss_current": judged.loss_current,
+            "held_out_loss_new": judged.loss_new,
+            "held_out_loss_standard_error": (
+                judged.standard_error if math.isfinite(judged.standard_error) else None
+            ),
             "held_out_accuracy_current": current_acc,
             "held_out_accuracy_new": new_acc,
             "train_loss": train_loss,
@@ -529,8 +542,11 @@ class ScorerTrainer:
         else:
             self.ranker.record_rejected(len(labels), metrics)
             message = (
-                f"Trained on {len(labels)} labelled items, but it did not order the held-out "
-                f"ones better (pairs ordered correctly: {percent(current_acc)} → "
-                f"{percent(new_acc)}); the scorer in use is kept."
+                f"Trained on {len(labels)} labelled items, but none voted relevant could be "
+                "held out to check it on (two are needed); the scorer in use is kept."
+                if math.isnan(judged.loss_new)
+                else f"Trained on {len(labels)} labelled items, but it ordered the held-out ones "
+                f"worse than the scorer in use, by more than chance (pairs ordered correctly: "
+                f"{percent(current_acc)} → {percent(new_acc)}); the scorer in use is kept."
             )
         return TrainResult(len(labels), better, version_id, metrics, message)
