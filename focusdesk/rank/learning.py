@@ -543,7 +543,7 @@ class ScorerTrainer:
             self.ranker.record_rejected(len(labels), metrics)
             message = (
                 f"Trained on {len(labels)} labelled items, but none voted relevant could be "
-                "held out to check it on (two are needed); the scorer in use is kept."
+                "held out to check it on; the scorer in use is kept."
                 if math.isnan(judged.loss_new)
                 else f"Trained on {len(labels)} labelled items, but it ordered the held-out ones "
                 f"worse than the scorer in use, by more than chance (pairs ordered correctly: "
