@@ -108,3 +108,20 @@ class ManualClock:
 
     def monotonic(self) -> float:
         return self.at.timestamp()
+
+
+def tiny_bert(**overrides: object) -> object:
+    """A randomly initialised two-layer BERT of width 32 (transformers' ``BertModel``), for
+    tests of how the encoder runs a model rather than of what the model knows."""
+    from transformers import BertConfig, BertModel
+
+    config = BertConfig(
+        vocab_size=100,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        **overrides,
+    )
+    return BertModel(config).eval()

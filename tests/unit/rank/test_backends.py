@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from fakes import tiny_bert
 
 from focusdesk.rank import backends
 from focusdesk.rank.backends import (
@@ -67,18 +68,8 @@ def test_verdicts_survive_a_damaged_file(tmp_path: Path) -> None:
 
 
 def _tiny_model() -> object:
-    """A two-layer BERT of width 32 shaped like a sentence-transformers model's first module."""
-    from transformers import BertConfig, BertModel
-
-    config = BertConfig(
-        vocab_size=100,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    return [SimpleNamespace(auto_model=BertModel(config).eval())]
+    """A tiny BERT shaped like a sentence-transformers model's first module."""
+    return [SimpleNamespace(auto_model=tiny_bert())]
 
 
 def test_a_corrupt_cached_onnx_model_is_rebuilt(

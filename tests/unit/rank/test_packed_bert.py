@@ -6,23 +6,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from fakes import tiny_bert
 
 from focusdesk.rank.packed_bert import PackedBertRunner, unsupported
-
-
-def _tiny_bert(**overrides: object) -> object:
-    from transformers import BertConfig, BertModel
-
-    config = BertConfig(
-        vocab_size=100,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-        **overrides,
-    )
-    return BertModel(config).eval()
 
 
 def _model(bert: object, pooling: str = "mean", last: object | None = None) -> list[object]:
@@ -34,11 +20,11 @@ def test_a_bert_with_mean_pooling_runs_packed_and_anything_else_says_why() -> No
     class Normalize:  # named like sentence-transformers' module
         pass
 
-    bert = _tiny_bert()
+    bert = tiny_bert()
     assert unsupported(_model(bert)) is None
     assert unsupported(_model(bert, last=Normalize())) is None
     assert "pooling" in str(unsupported(_model(bert, pooling="cls")))
-    assert "relu" in str(unsupported(_model(_tiny_bert(hidden_act="relu"))))
+    assert "relu" in str(unsupported(_model(tiny_bert(hidden_act="relu"))))
     assert "not BertModel" in str(unsupported([SimpleNamespace(auto_model=object()), None]))
     assert "last module" in str(unsupported(_model(bert, last=object())))
     assert "4 modules" in str(unsupported([*_model(bert), Normalize(), Normalize()]))
@@ -72,7 +58,7 @@ def test_the_packed_forward_is_the_models_own_on_a_padded_batch() -> None:
     import torch
 
     torch.manual_seed(7)
-    bert = _tiny_bert()
+    bert = tiny_bert()
     rng = np.random.default_rng(3)
     rows = [list(rng.integers(1, 100, size=n)) for n in (3, 17, 40, 9)]
     ids, mask = _padded(rows)
