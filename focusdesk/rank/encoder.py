@@ -47,8 +47,8 @@ log = logging.getLogger(__name__)
 TOKENS_PER_BATCH = 4096
 """On a CPU, a batch holds at most this many tokens, padding included (and at most
 ``batch_size`` texts). Small batches keep a layer's activations in the CPU's caches: on
-the dev passages a 2-core CPU encodes about a quarter faster in batches of 16 to 32
-passages than of 64. A GPU takes whole ``batch_size`` batches."""
+the dev passages a 2-core CPU encodes about a quarter faster in bf16 (an eighth in fp32)
+in batches of 16 to 32 passages than of 64. A GPU takes whole ``batch_size`` batches."""
 
 
 def bundled_model_dir() -> Path:
