@@ -43,7 +43,7 @@ from focusdesk.rank.backends import (
     native_bf16,
     onnx_available,
 )
-from focusdesk.rank.encoder import TOKENS_PER_BATCH, Encoder
+from focusdesk.rank.encoder import Encoder
 from focusdesk.rank.passages import DOCUMENT_ORDINAL, passage_text, text_hash
 from focusdesk.store.models import Chunk, Item
 
@@ -233,7 +233,6 @@ def run_encode_bench(
             }
         )
     backend = chosen_name(chosen)
-    on_gpu = chosen.device is not None and chosen.device.device == "cuda"
     sync_seconds = min(sync_times)
     sync_rate = encoded / sync_seconds if sync_seconds > 0 else 0.0
 
@@ -264,7 +263,7 @@ def run_encode_bench(
         "mean_tokens": round(tokens / max(1, len(texts)), 1),
         "rounds": rounds,
         "batch_size": batch_size,
-        "tokens_per_batch": None if on_gpu else TOKENS_PER_BATCH,
+        "tokens_per_batch": chosen.token_budget,
         "raw_batch_size": raw_batch_size,
         "backends": rows,
         "sync": sync,

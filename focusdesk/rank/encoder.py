@@ -196,6 +196,13 @@ class Encoder:
         return self._device
 
     @property
+    def token_budget(self) -> int | None:
+        """The most tokens a batch holds, padding included: ``TOKENS_PER_BATCH`` on a CPU,
+        None (whole ``batch_size`` batches) on a GPU."""
+        on_gpu = self._device is not None and self._device.device == "cuda"
+        return None if on_gpu else TOKENS_PER_BATCH
+
+    @property
     def backend(self) -> BackendChoice | None:
         """The backend in use and why, once loaded."""
         return self._backend
@@ -377,10 +384,8 @@ class Encoder:
         order = sorted(range(n), key=lambda i: len(ids[i]))
         pad = int(model.tokenizer.pad_token_id or 0)
         out = np.empty((n, _dim(model)), dtype=np.float32)
-        on_cpu = self._device is None or self._device.device == "cpu"
-        budget = TOKENS_PER_BATCH if on_cpu else None
         done = 0
-        for span in batches([len(ids[i]) for i in order], self.batch_size, budget):
+        for span in batches([len(ids[i]) for i in order], self.batch_size, self.token_budget):
             if cancel is not None:
                 cancel.raise_if_cancelled()
             idx = [order[k] for k in span]
