@@ -334,6 +334,9 @@ def joint_figures(
         "coverage@10": coverage_at_k(primary, with_primary, 10),
         "coverage@20": coverage_at_k(primary, with_primary, 20),
         "alpha_ndcg@20": alpha_ndcg_at_k(relevant, judged, JOINT_ALPHA, 20),
+        "alpha_ndcg@20_one_goal_rows": alpha_ndcg_at_k(
+            one_goal_rows(seats, judged, served, 20), judged, JOINT_ALPHA, 20
+        ),
         "proportionality@50": proportionality_at_k(seats, weights, JOINT_DEPTH) if weights else 0.0,
         "absent_rows@50": held[ABSENT_ID],
         "precision@50": precision_at_k(
@@ -342,6 +345,25 @@ def joint_figures(
         ),
         "seats@50": held,
     }
+
+
+def one_goal_rows(
+    seats: list[str | None], judged: list[set[str]], served: set[str], k: int
+) -> list[set[str]]:
+    """The intents of the first ``k`` rows had each been filled by an item relevant to the
+    goal it is shown for and to as few other goals as the judged items allow (a row for a
+    goal nothing serves, or for none, stays irrelevant).
+
+    Their α-nDCG is what the same seats reach with every row right for its goal but no row
+    serving two goals: the part of α-nDCG@k that only items serving several goals at once
+    can add lies above it.
+    """
+    queues = {g: sorted((intents for intents in judged if g in intents), key=len) for g in served}
+    rows: list[set[str]] = []
+    for goal in seats[:k]:
+        queue = queues.get(goal) if goal is not None else None
+        rows.append(queue.pop(0) if queue else set())
+    return rows
 
 
 def format_joint(figures: dict[str, Any]) -> str:
@@ -362,6 +384,8 @@ def format_joint(figures: dict[str, Any]) -> str:
             f"precision@50 {figures['precision@50']:.2f}  "
             f"rows for the goal nothing serves (top 50) {figures['absent_rows@50']}",
             f"  seats in the top 50: {seats}",
+            "  alpha-nDCG@20 had every row served only the goal it is shown for (same seats): "
+            f"{figures['alpha_ndcg@20_one_goal_rows']:.3f}",
         ]
     )
 

@@ -18,6 +18,7 @@ from focusdesk.bench.quality import (
     format_table,
     joint_figures,
     load_labelled_set,
+    one_goal_rows,
     plot,
     run_quality,
 )
@@ -195,7 +196,28 @@ def test_joint_figures_hand_computed() -> None:
     judged = [{"ga"}] * 8 + [{"gb"}] * 4
     assert f["alpha_ndcg@20"] == pytest.approx(alpha_ndcg_at_k(relevant, judged, 0.5, 20))
     assert 0.0 < f["alpha_ndcg@20"] < 1.0
-    assert "coverage@20 2/2" in format_joint({**f, "absent_goal": ABSENT_GOAL})
+    # The same seats (ga, ga, ga, absent, gb), each filled with an item for its goal alone.
+    alone = [{"ga"}, {"ga"}, {"ga"}, set(), {"gb"}]
+    assert f["alpha_ndcg@20_one_goal_rows"] == pytest.approx(
+        alpha_ndcg_at_k(alone, judged, 0.5, 20)
+    )
+    text = format_joint({**f, "absent_goal": ABSENT_GOAL})
+    assert "coverage@20 2/2" in text
+    assert f"(same seats): {f['alpha_ndcg@20_one_goal_rows']:.3f}" in text
+
+
+def test_one_goal_rows_fill_seats_with_items_for_that_goal_alone() -> None:
+    # Posts of group P serve both goals; each goal also has posts that serve it alone.
+    judged = [{"m", "w"}] * 5 + [{"m"}] * 2 + [{"w"}] * 5 + [set()] * 3
+    seats = ["m", "w", None, "m", "m", "w", "x"]
+    rows = one_goal_rows(seats, judged, {"m", "w"}, 6)
+    # m's two items of its own come first, then it takes one that also serves w.
+    assert rows == [{"m"}, {"w"}, set(), {"m"}, {"m", "w"}, {"w"}]
+    # A list of items each serving one goal scores below one whose first row serves both:
+    # the ideal starts with such a row.
+    alone = alpha_ndcg_at_k(one_goal_rows(["m", "w"] * 2, judged, {"m", "w"}, 4), judged)
+    shared_first = alpha_ndcg_at_k([{"m", "w"}, {"w"}, {"m"}, {"w"}], judged)
+    assert alone < shared_first <= 1.0
 
 
 def test_joint_run_ranks_every_goal_at_once(
