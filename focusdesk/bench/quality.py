@@ -350,9 +350,9 @@ def joint_figures(
 def one_goal_rows(
     seats: list[str | None], judged: list[set[str]], served: set[str], k: int
 ) -> list[set[str]]:
-    """The intents of the first ``k`` rows had each been filled by an item relevant to the
-    goal it is shown for and to as few other goals as the judged items allow (a row for a
-    goal nothing serves, or for none, stays irrelevant).
+    """The intents the first ``k`` rows would have, were each filled by an item relevant to
+    the goal it is shown for and to as few other goals as the judged items allow (a row for
+    a goal nothing serves, or for none, stays irrelevant).
 
     Their α-nDCG is what the same seats reach with every row right for its goal but no row
     serving two goals: the part of α-nDCG@k that only items serving several goals at once
