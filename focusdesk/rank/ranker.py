@@ -183,9 +183,9 @@ class Ranker:
         self._scored: tuple[tuple[object, ...], ItemScores] | None = None
         """The candidates' scores and what they were computed from (``score``)."""
         self._facets = FacetCache()
+        """The candidates' scores per facet: a goal edited scores its own facets only."""
         self._this_ranking = threading.local()
         """The layout of the ranking this thread is computing (``ranking``)."""
-        """The candidates' scores per facet: a goal edited scores its own facets only."""
 
     @property
     def index(self) -> VectorIndex:
@@ -470,12 +470,7 @@ class Ranker:
             gq.weights.tobytes(),
         )
         if item_ids is not None:
-            keys = kept = at = None
-            if not self._candidate_pass.needed(index):
-                keys = self._keys.get(scorer, index.vectors)
-            elif row_keys is not None:
-                with one_torch_thread():
-                    kept, at = row_keys.lookup(scorer, index.vectors, layout.rows)
+            keys, kept, at = self._projected_keys(scorer, layout, row_keys)
             facets = score_facets(
                 scorer,
                 layout,
@@ -508,15 +503,12 @@ class Ranker:
         among the last scored), once per ranking: the projected keys of every chunk would
         double the vectors' memory."""
         index = self._index()
-        row_keys: list[tuple[np.ndarray, np.ndarray]] = []
+        found: list[tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]] = []
 
         def score(items: np.ndarray, queries: np.ndarray) -> FacetScores:
-            keys = None
-            if not self._candidate_pass.needed(index):
-                keys = self._keys.get(scorer, index.vectors)
-            elif not row_keys:
-                with one_torch_thread():
-                    row_keys.append(self._row_keys.lookup(scorer, index.vectors, layout.rows))
+            if not found:
+                found.append(self._projected_keys(scorer, layout, self._row_keys))
+            keys, kept, at = found[0]
             return score_facets(
                 scorer,
                 layout,
@@ -524,12 +516,28 @@ class Ranker:
                 queries,
                 items=items,
                 keys_cache=keys,
-                row_keys=row_keys[0][0] if row_keys else None,
-                key_rows=row_keys[0][1] if row_keys else None,
+                row_keys=kept,
+                key_rows=at,
                 cancel=cancel,
             )
 
         return score
+
+    def _projected_keys(
+        self, scorer: GoalAttentionScorer, layout: ChunkLayout, cache: RowKeysCache | None
+    ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """Where ``score_facets`` finds the projected keys of ``layout``'s chunks, as its
+        (``keys_cache``, ``row_keys``, ``key_rows``): every chunk's keys while the profile
+        is small (no candidate pass), else those of the layout's rows from ``cache``; with
+        no cache, none (``score_facets`` projects them)."""
+        index = self._index()
+        if not self._candidate_pass.needed(index):
+            return self._keys.get(scorer, index.vectors), None, None
+        if cache is None:
+            return None, None, None
+        with one_torch_thread():
+            kept, at = cache.lookup(scorer, index.vectors, layout.rows)
+        return None, kept, at
 
     def _candidates(self, layout: ChunkLayout, gq: GoalQueries) -> ChunkLayout:
         """The items worth exact scoring: all while the profile is small, else a FAISS pass's."""
