@@ -417,40 +417,42 @@ class ScorerTrainer:
         return self.ranker.lexical_matrix(gq.goals, ids).max(axis=1).astype(np.float32)
 
     def _held_out_scores(
-        self, model: RankingModel, labels: Sequence[Label], unlabeled: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A ranking model's whole scores (priors included) of the held-out items, which
+        self, models: Sequence[RankingModel], labels: Sequence[Label], unlabeled: np.ndarray
+    ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """Each ranking model's whole scores (priors included) of the held-out items, which
         of them are relevant, and their weights; in the order of the labels, then the
-        unlabeled items (weak negatives)."""
+        unlabeled items (weak negatives). The items, the goals' queries and the lexical
+        strengths are read once for all the models."""
         import torch  # noqa: TID253
 
-        priors = model.priors()
         gq = self.ranker.goal_queries_for_training()
         ids = np.asarray([x.item_id for x in labels] + [int(i) for i in unlabeled], np.int64)
         batch = self._batch(ids)
-        with torch.inference_mode():
-            rel = self._score(
-                model.scorer,
-                torch.from_numpy(gq.vectors),
-                torch.from_numpy(gq.weights),
-                batch,
-                np.arange(len(batch["item_ids"])),
-            ).relevance.numpy()
         lexical = self._lexical(gq, batch["item_ids"])
-        score = (
-            np.asarray(
-                [
-                    float(r) + priors.source_bias.get(src, 0.0) + priors.sender_bias.get(snd, 0.0)
-                    for r, src, snd in zip(rel, batch["sources"], batch["senders"], strict=True)
-                ]
+        scores = []
+        for model in models:
+            priors = model.priors()
+            with torch.inference_mode():
+                rel = self._score(
+                    model.scorer,
+                    torch.from_numpy(gq.vectors),
+                    torch.from_numpy(gq.weights),
+                    batch,
+                    np.arange(len(batch["item_ids"])),
+                ).relevance.numpy()
+            source = [priors.source_bias.get(src, 0.0) for src in batch["sources"]]
+            sender = [priors.sender_bias.get(snd, 0.0) for snd in batch["senders"]]
+            scores.append(
+                rel.astype(np.float64)
+                + np.asarray(source, np.float64)
+                + np.asarray(sender, np.float64)
+                + priors.lexical_weight * lexical
             )
-            + priors.lexical_weight * lexical
-        )
         y = {x.item_id: x for x in labels}
         ids_ = batch["item_ids"]
         is_pos = np.asarray([i in y and y[i].label > 0 for i in ids_], bool)
         w = np.asarray([y[i].weight if i in y else UNLABELED_WEIGHT for i in ids_], np.float64)
-        return score, is_pos, w
+        return scores, is_pos, w
 
     def _compare(
         self,
@@ -464,8 +466,9 @@ class ScorerTrainer:
             return compare_held_out(
                 np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0), self.sharpness
             )
-        score_current, is_pos, w = self._held_out_scores(current, labels, unlabeled)
-        score_new, _, _ = self._held_out_scores(candidate, labels, unlabeled)
+        (score_current, score_new), is_pos, w = self._held_out_scores(
+            [current, candidate], labels, unlabeled
+        )
         return compare_held_out(score_current, score_new, is_pos, w, self.sharpness)
 
     def train(self, cancel: CancelToken | None = None) -> TrainResult:

@@ -145,9 +145,9 @@ def test_a_version_worse_on_one_held_out_pair_only_is_used(
     one_pair_off = np.array([0.70, 0.72, 0.74, 0.48] + [0.40] * 6 + [0.50, 0.52])
 
     def scores(
-        self: ScorerTrainer, model: object, labels: object, unlabeled: object
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return (lucky if model is in_use else one_pair_off), is_pos, np.ones(12)
+        self: ScorerTrainer, models: list[object], labels: object, unlabeled: object
+    ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        return [lucky if m is in_use else one_pair_off for m in models], is_pos, np.ones(12)
 
     monkeypatch.setattr(ScorerTrainer, "_held_out_scores", scores)
     result = synced.learning.train()
