@@ -30,20 +30,24 @@ TOPICS = {
 }
 
 
-@pytest.fixture
-def synced(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
-    root = tmp_path / "vault"
+def sync_vault(fd: FocusDesk, root: Path, per_topic: int) -> FocusDesk:
+    """A vault of ``per_topic`` notes on each of the TOPICS, synced, and one goal that
+    matches "battery" and "radio" equally well to start with."""
     root.mkdir()
     for topic, words in TOPICS.items():
-        for n in range(8):
+        for n in range(per_topic):
             (root / f"{topic}-{n}.md").write_text(
                 f"---\ntitle: {topic} note {n}\n---\n{words} note {n} {topic}\n"
             )
     fd.sources.add("notes", str(root))
     fd.sources.sync()
-    # A goal that matches "battery" and "radio" equally well to start with.
     fd.goals.add("electronics: battery charger, radio receiver")
     return fd
+
+
+@pytest.fixture
+def synced(fd: FocusDesk, tmp_path: Path) -> FocusDesk:
+    return sync_vault(fd, tmp_path / "vault", 8)
 
 
 def _items(fd: FocusDesk, topic: str) -> list[int]:
@@ -166,16 +170,7 @@ def test_a_vote_set_its_held_out_votes_contradict_is_rejected(
     battery down on the items that happen to be held out, the opposite on the others.
     What is learnt from the training side orders the held-out pairs the wrong way round,
     on enough held-out items to tell, so the version in use is kept."""
-    root = tmp_path / "wide"
-    root.mkdir()
-    for topic, words in TOPICS.items():
-        for n in range(24):
-            (root / f"{topic}-{n}.md").write_text(
-                f"---\ntitle: {topic} note {n}\n---\n{words} note {n} {topic}\n"
-            )
-    fd.sources.add("notes", str(root))
-    fd.sources.sync()
-    fd.goals.add("electronics: battery charger, radio receiver")
+    sync_vault(fd, tmp_path / "wide", 24)
     titles = {r.item_id: r.title for r in fd.ranking.rank(conversations=False)}
     radio = [i for i, t in titles.items() if t.startswith("radio")]
     battery = [i for i, t in titles.items() if t.startswith("battery")]
